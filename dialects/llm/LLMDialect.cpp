@@ -1,0 +1,40 @@
+//===- LLMDialect.cpp - the llm dialect -----------------------------------===//
+
+#include "dialects/llm/LLMDialect.h"
+#include "dialects/llm/LLMOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+using namespace mlir;
+using namespace mlir::llm;
+
+#include "dialects/llm/LLMDialect.cpp.inc"
+
+void LLMDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/llm/LLMOps.cpp.inc"
+      >();
+  registerAttributes();
+}
+
+Operation *LLMDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                           Type type, Location loc) {
+  if (auto typed = dyn_cast<TypedAttr>(value))
+    if (arith::ConstantOp::isBuildableWith(typed, type))
+      return arith::ConstantOp::create(builder, loc, type, typed);
+  return nullptr;
+}
+
+LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attr) {
+  if (attr.getName() == kDeviceAttrName) {
+    if (!isa<DeviceAttr>(attr.getValue()))
+      return op->emitError() << "'" << kDeviceAttrName
+                             << "' must be a #llm.device attribute, got "
+                             << attr.getValue();
+    return success();
+  }
+  return op->emitError() << "unknown llm dialect attribute '"
+                         << attr.getName().getValue() << "'";
+}

@@ -1,0 +1,48 @@
+//===- LLMDialect.td - the llm dialect definition ----------*- tablegen -*-===//
+//
+// The graph-level dialect llmc imports transformers into: one op per LLM
+// building block, on ranked tensors with value semantics.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_DIALECTS_LLM_LLMDIALECT_TD
+#define LLMC_DIALECTS_LLM_LLMDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def LLM_Dialect : Dialect {
+  let name = "llm";
+  let cppNamespace = "::mlir::llm";
+  let summary = "Graph-level operations of transformer language models";
+  let description = [{
+    The `llm` dialect names the building blocks of a transformer language
+    model (embedding, linear projections, normalisation, rotary position
+    embedding, attention with grouped-query heads and a KV cache,
+    mixture-of-experts) so that llmc's passes can recognise, rewrite, place
+    and lower them as units instead of as the hundreds of generic ONNX ops an
+    exporter writes. Operations work on ranked tensors with value semantics;
+    generic tensor plumbing stays in upstream dialects (`tensor`, `linalg`,
+    `arith`, `math`).
+
+    Device placement is an attribute: any operation may carry a discardable
+    `llm.device = #llm.device<"npu">` attribute, and values move between
+    devices only through `llm.transfer`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let hasOperationAttrVerify = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let extraClassDeclaration = [{
+    /// Name of the discardable attribute that places an operation on a device.
+    static constexpr ::llvm::StringLiteral kDeviceAttrName = "llm.device";
+
+  private:
+    /// Defined beside the attribute storage classes (LLMAttrs.cpp).
+    void registerAttributes();
+  }];
+}
+
+class LLM_Op<string mnemonic, list<Trait> traits = []>
+    : Op<LLM_Dialect, mnemonic, traits>;
+
+#endif // LLMC_DIALECTS_LLM_LLMDIALECT_TD

@@ -1,0 +1,14 @@
+//===- Registration.cpp - register llmc's dialects and passes -------------===//
+
+#include "lib/Registration/Registration.h"
+
+#include "dialects/llm/LLMDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+
+void llmc::registerDialects(mlir::DialectRegistry &registry) {
+  registry.insert<mlir::llm::LLMDialect>();
+}
+
+void llmc::registerPasses() { mlir::llm::registerLLMPasses(); }
