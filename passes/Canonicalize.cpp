@@ -42,6 +42,12 @@ struct LLMCanonicalizePass
   }
 
   void runOnOperation() override {
+    if (maxIterations < 1) {
+      getOperation()->emitError()
+          << "llm-canonicalize: max-iterations must be at least 1, got "
+          << maxIterations.getValue();
+      return signalPassFailure();
+    }
     GreedyRewriteConfig config;
     config.setMaxIterations(maxIterations);
     // Not converging is not an error: the IR is still valid, just not
@@ -50,7 +56,7 @@ struct LLMCanonicalizePass
     if (failed(applyPatternsGreedily(getOperation(), patterns, config,
                                      &changed)))
       getOperation()->emitWarning()
-          << "llm-canonicalize did not converge in " << maxIterations
+          << "llm-canonicalize did not converge in " << maxIterations.getValue()
           << " iterations";
   }
 

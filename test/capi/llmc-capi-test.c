@@ -58,7 +58,7 @@ int main(void) {
   }
   MlirStringRef ns = mlirDialectGetNamespace(llm);
   printf("loaded dialect: %.*s\n", (int)ns.length, ns.data);
-  /* CHECK: loaded dialect: llm */
+  // CHECK: loaded dialect: llm
 
   mlirContextAttachDiagnosticHandler(ctx, printDiagnostic, NULL, NULL);
 
@@ -70,7 +70,7 @@ int main(void) {
   }
   MlirOperation moduleOp = mlirModuleGetOperation(module);
   printf("valid module verifies: %d\n", (int)mlirOperationVerify(moduleOp));
-  /* CHECK: valid module verifies: 1 */
+  // CHECK: valid module verifies: 1
 
   llmcRegisterPasses();
   MlirPassManager pm = mlirPassManagerCreate(ctx);
@@ -85,19 +85,19 @@ int main(void) {
   }
   MlirLogicalResult ran = mlirPassManagerRunOnOp(pm, moduleOp);
   printf("llm-canonicalize ran: %d\n", (int)mlirLogicalResultIsSuccess(ran));
-  /* CHECK: llm-canonicalize ran: 1 */
+  // CHECK: llm-canonicalize ran: 1
   mlirOperationPrint(moduleOp, printToStdout, NULL);
-  /* The zero bias is gone:
-     CHECK: llm.linear %arg0, %arg1 : (tensor<2x8xf32>, tensor<16x8xf32>) -> tensor<2x16xf32>
-     CHECK: llm.silu */
+  // The zero bias is gone:
+  // CHECK: llm.linear %arg0, %arg1 : (tensor<2x8xf32>, tensor<16x8xf32>) -> tensor<2x16xf32>
+  // CHECK: llm.silu
   mlirPassManagerDestroy(pm);
   mlirModuleDestroy(module);
 
   MlirModule bad =
       mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kInvalidModule));
-  /* CHECK: diagnostic: 'llm.linear' op input feature dimension (9) does not match weight in_features (8) */
+  // CHECK: diagnostic: 'llm.linear' op input feature dimension (9) does not match weight in_features (8)
   printf("invalid module rejected: %d\n", (int)mlirModuleIsNull(bad));
-  /* CHECK: invalid module rejected: 1 */
+  // CHECK: invalid module rejected: 1
   if (!mlirModuleIsNull(bad))
     mlirModuleDestroy(bad);
 
