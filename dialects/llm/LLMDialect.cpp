@@ -38,3 +38,31 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
   return op->emitError() << "unknown llm dialect attribute '"
                          << attr.getName().getValue() << "'";
 }
+
+/// Arguments and results may carry the model's tensor name.
+static LogicalResult verifyValueAttribute(Operation *op, NamedAttribute attr,
+                                          const std::string &where) {
+  if (attr.getName() == LLMDialect::kNameAttrName) {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << LLMDialect::kNameAttrName << "' on "
+                             << where << " must be a string, got "
+                             << attr.getValue();
+    return success();
+  }
+  return op->emitError() << "unknown llm dialect attribute '"
+                         << attr.getName().getValue() << "' on " << where;
+}
+
+LogicalResult LLMDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                   unsigned argIndex,
+                                                   NamedAttribute attr) {
+  return verifyValueAttribute(op, attr,
+                              "argument " + std::to_string(argIndex));
+}
+
+LogicalResult LLMDialect::verifyRegionResultAttribute(Operation *op, unsigned,
+                                                      unsigned resultIndex,
+                                                      NamedAttribute attr) {
+  return verifyValueAttribute(op, attr,
+                              "result " + std::to_string(resultIndex));
+}

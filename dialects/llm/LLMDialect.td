@@ -31,10 +31,15 @@ def LLM_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
     /// Name of the discardable attribute that places an operation on a device.
     static constexpr ::llvm::StringLiteral kDeviceAttrName = "llm.device";
+    /// Name of the argument/result attribute that keeps a model's tensor
+    /// name (the ONNX input or output it came from).
+    static constexpr ::llvm::StringLiteral kNameAttrName = "llm.name";
 
   private:
     /// Defined beside the attribute storage classes (LLMAttrs.cpp).

@@ -1,0 +1,246 @@
+//===- IRHelpers.cpp - IR building blocks shared by op handlers -----------===//
+
+#include "lib/Import/IRHelpers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+using namespace llmc::onnx_import;
+
+FailureOr<SmallVector<int64_t>>
+llmc::onnx_import::broadcastShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == 1)
+      out[i] = db;
+    else if (db == 1)
+      out[i] = da;
+    else if (ShapedType::isDynamic(da))
+      out[i] = db;
+    else if (ShapedType::isDynamic(db) || da == db)
+      out[i] = da;
+    else
+      return failure();
+  }
+  return out;
+}
+
+SmallVector<OpFoldResult> llmc::onnx_import::mixedSizes(OpBuilder &b,
+                                                        Location loc, Value v) {
+  return tensor::getMixedSizes(b, loc, v);
+}
+
+Value llmc::onnx_import::emptyTensor(OpBuilder &b, Location loc,
+                                     RankedTensorType type,
+                                     ArrayRef<OpFoldResult> sizes) {
+  SmallVector<Value> dynamic;
+  for (auto [i, d] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(d))
+      dynamic.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[i]));
+  return tensor::EmptyOp::create(b, loc, type, dynamic);
+}
+
+Value llmc::onnx_import::splat(OpBuilder &b, Location loc,
+                               RankedTensorType type, double value,
+                               ArrayRef<OpFoldResult> sizes) {
+  Type element = type.getElementType();
+  TypedAttr scalar = isa<FloatType>(element)
+                         ? TypedAttr(b.getFloatAttr(element, value))
+                         : TypedAttr(b.getIntegerAttr(element, static_cast<int64_t>(value)));
+  if (type.hasStaticShape())
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, scalar));
+  Value init = emptyTensor(b, loc, type, sizes);
+  Value s = arith::ConstantOp::create(b, loc, scalar);
+  return linalg::FillOp::create(b, loc, s, init).getResult(0);
+}
+
+Value llmc::onnx_import::broadcastTo(OpBuilder &b, Location loc, Value v,
+                                     ArrayRef<int64_t> shape,
+                                     ArrayRef<OpFoldResult> sizes) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == shape)
+    return v;
+  int64_t rank = type.getRank();
+  int64_t offset = static_cast<int64_t>(shape.size()) - rank;
+  // Input dims that keep their size; the others are unit dims to expand.
+  SmallVector<int64_t> keptDims;
+  for (int64_t j = 0; j < rank; ++j)
+    if (!(type.getDimSize(j) == 1 && shape[j + offset] != 1))
+      keptDims.push_back(j);
+  Value source = v;
+  if (static_cast<int64_t>(keptDims.size()) != rank) {
+    // Collapse the unit dims away: group k spans the dims after kept dim
+    // k-1 up to kept dim k; leading and trailing unit dims join the first
+    // and last groups.
+    SmallVector<ReassociationIndices> reassoc;
+    SmallVector<int64_t> keptShape;
+    for (size_t k = 0; k < keptDims.size(); ++k) {
+      int64_t first = k == 0 ? 0 : keptDims[k - 1] + 1;
+      int64_t last = k + 1 == keptDims.size() ? rank - 1 : keptDims[k];
+      ReassociationIndices group;
+      for (int64_t j = first; j <= last; ++j)
+        group.push_back(j);
+      reassoc.push_back(group);
+      keptShape.push_back(type.getDimSize(keptDims[k]));
+    }
+    source = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get(keptShape, type.getElementType()), v,
+        reassoc);
+  }
+  SmallVector<int64_t> addedDims;
+  for (int64_t i = 0, k = 0; i < static_cast<int64_t>(shape.size()); ++i) {
+    if (k < static_cast<int64_t>(keptDims.size()) && keptDims[k] + offset == i) {
+      ++k;
+      continue;
+    }
+    addedDims.push_back(i);
+  }
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  Value init = emptyTensor(b, loc, resultType, sizes);
+  return linalg::BroadcastOp::create(b, loc, source, init, addedDims)
+      .getResult()[0];
+}
+
+FailureOr<SmallVector<Value>>
+llmc::onnx_import::broadcastInputs(NodeContext &ctx, ArrayRef<int> indices) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  SmallVector<int64_t> shape;
+  for (int i : indices) {
+    auto s = broadcastShape(shape, ctx.type(i).getShape());
+    if (failed(s)) {
+      (void)ctx.emitError("inputs cannot be broadcast together");
+      return failure();
+    }
+    shape = *s;
+  }
+  // Result sizes: static dims as constants, dynamic ones from an input that
+  // has the same dynamic dim at that position.
+  SmallVector<OpFoldResult> sizes;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (!ShapedType::isDynamic(shape[d])) {
+      sizes.push_back(b.getIndexAttr(shape[d]));
+      continue;
+    }
+    OpFoldResult size;
+    for (int i : indices) {
+      RankedTensorType t = ctx.type(i);
+      int64_t pos = static_cast<int64_t>(d) - (static_cast<int64_t>(shape.size()) - t.getRank());
+      if (pos >= 0 && t.getDimSize(pos) != 1) {
+        size = tensor::getMixedSize(b, loc, ctx.value(i), pos);
+        break;
+      }
+    }
+    sizes.push_back(size);
+  }
+  SmallVector<Value> out;
+  for (int i : indices) {
+    const HostTensor *c = ctx.constant(i);
+    RankedTensorType t = ctx.type(i);
+    if (c && c->numel() > 0 && c->isSplat() && t.getShape() != ArrayRef(shape)) {
+      out.push_back(splat(b, loc, RankedTensorType::get(shape, t.getElementType()),
+                          isFloat(c->dtype()) ? c->getDouble(0)
+                                              : static_cast<double>(c->getInt(0)),
+                          sizes));
+      continue;
+    }
+    out.push_back(broadcastTo(b, loc, ctx.value(i), shape, sizes));
+  }
+  return out;
+}
+
+Value llmc::onnx_import::reshapeTo(OpBuilder &b, Location loc, Value v,
+                                   ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == shape)
+    return v;
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  if (resultType.getRank() < type.getRank()) {
+    if (auto reassoc = getReassociationIndicesForCollapse(type.getShape(), shape))
+      return tensor::CollapseShapeOp::create(b, loc, resultType, v, *reassoc);
+  } else if (resultType.getRank() > type.getRank()) {
+    if (auto reassoc = getReassociationIndicesForCollapse(shape, type.getShape()))
+      return tensor::ExpandShapeOp::create(b, loc, resultType, v, *reassoc);
+  }
+  // General case: through a 1-D tensor.
+  int64_t n = type.getNumElements();
+  auto flatType = RankedTensorType::get({n}, type.getElementType());
+  Value flat = v;
+  if (type.getRank() != 1) {
+    ReassociationIndices all;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      all.push_back(i);
+    flat = tensor::CollapseShapeOp::create(
+        b, loc, flatType, v,
+        type.getRank() ? SmallVector<ReassociationIndices>{all}
+                       : SmallVector<ReassociationIndices>{});
+  }
+  if (resultType.getRank() == 1)
+    return flat;
+  ReassociationIndices all;
+  for (int64_t i = 0; i < resultType.getRank(); ++i)
+    all.push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, loc, resultType, flat,
+      resultType.getRank() ? SmallVector<ReassociationIndices>{all}
+                           : SmallVector<ReassociationIndices>{});
+}
+
+Value llmc::onnx_import::transpose(OpBuilder &b, Location loc, Value v,
+                                   ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> sizes, inSizes = mixedSizes(b, loc, v);
+  for (int64_t p : perm) {
+    shape.push_back(type.getDimSize(p));
+    sizes.push_back(inSizes[p]);
+  }
+  Value init = emptyTensor(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), sizes);
+  return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
+}
+
+Value llmc::onnx_import::convertElements(OpBuilder &b, Location loc, Value v,
+                                         Type to) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Type from = type.getElementType();
+  if (from == to)
+    return v;
+  auto resultType = type.clone(to);
+  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+  if (fromFloat && toFloat) {
+    if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+      return arith::ExtFOp::create(b, loc, resultType, v);
+    return arith::TruncFOp::create(b, loc, resultType, v);
+  }
+  if (fromFloat) {
+    if (to.isInteger(1)) {
+      Value zero = splat(b, loc, type, 0.0, mixedSizes(b, loc, v));
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+    }
+    return arith::FPToSIOp::create(b, loc, resultType, v);
+  }
+  if (toFloat) {
+    if (from.isInteger(1))
+      return arith::UIToFPOp::create(b, loc, resultType, v);
+    return arith::SIToFPOp::create(b, loc, resultType, v);
+  }
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (tw == 1) {
+    Value zero = splat(b, loc, type, 0.0, mixedSizes(b, loc, v));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
+  }
+  if (fw < tw)
+    return fw == 1 ? Value(arith::ExtUIOp::create(b, loc, resultType, v))
+                   : Value(arith::ExtSIOp::create(b, loc, resultType, v));
+  return arith::TruncIOp::create(b, loc, resultType, v);
+}

@@ -1,0 +1,141 @@
+//===- NodeContext.h - what an ONNX op handler sees -------------*- C++ -*-===//
+//
+// One small handler per ONNX op (like torch-mlir's OpBinder): it reads its
+// inputs (host constants or SSA values) and attributes through a
+// NodeContext and sets its outputs. Handlers compute on the host when every
+// input they need is a constant, and build IR otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_LIB_IMPORT_NODECONTEXT_H
+#define LLMC_LIB_IMPORT_NODECONTEXT_H
+
+#include "lib/Import/HostTensor.h"
+#include "lib/Import/OnnxImporter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace llmc::onnx_import {
+
+/// One ONNX value: an SSA value, a host constant, or both (a constant gets
+/// its SSA value the first time an IR op needs it).
+struct ImportedValue {
+  mlir::Value value;
+  std::optional<HostTensor> constant;
+};
+
+class GraphImporter;
+
+class NodeContext {
+public:
+  NodeContext(GraphImporter &importer, const onnx::NodeProto &node, int opset,
+              mlir::OpBuilder &builder, mlir::Location loc);
+
+  const onnx::NodeProto &node() const { return nodeProto; }
+  int opset() const { return opsetVersion; }
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location loc() const { return location; }
+  mlir::MLIRContext *context() { return b.getContext(); }
+  const OnnxImportOptions &options() const;
+
+  // Inputs. An input that is absent or named "" is not present.
+  int numInputs() const { return nodeProto.input_size(); }
+  bool hasInput(int i) const;
+  /// The host constant of input `i`, or null when it is computed at run time.
+  const HostTensor *constant(int i);
+  /// The SSA value of input `i` (materializing a constant if needed).
+  mlir::Value value(int i);
+  mlir::RankedTensorType type(int i);
+  /// True when every present input is a host constant.
+  bool allConstant();
+
+  // Attributes.
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  int64_t intAttr(llvm::StringRef name, int64_t defaultValue) const;
+  float floatAttr(llvm::StringRef name, float defaultValue) const;
+  std::string stringAttr(llvm::StringRef name, llvm::StringRef defaultValue) const;
+  std::optional<llvm::SmallVector<int64_t>> intsAttr(llvm::StringRef name) const;
+  /// A tensor-valued attribute (e.g. Constant's `value`) as a host tensor.
+  mlir::FailureOr<HostTensor> tensorAttr(const onnx::AttributeProto &attr);
+
+  // Outputs.
+  int numOutputs() const { return nodeProto.output_size(); }
+  void setOutput(int i, mlir::Value value);
+  void setOutput(int i, HostTensor constant);
+
+  /// Emits "<OpType> node '<name>': <message>" at the node and fails.
+  mlir::LogicalResult emitError(const llvm::Twine &message);
+  /// Fails unless input `i` is present.
+  mlir::LogicalResult requireInput(int i, llvm::StringRef what);
+  /// Host constant of input `i` or an error saying that `what` must be one.
+  mlir::FailureOr<const HostTensor *> requireConstant(int i,
+                                                       llvm::StringRef what);
+  /// An in-range axis for rank `rank`, normalising negative values.
+  mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+  /// Whether host evaluation of a result with `numel` elements is allowed.
+  bool mayEvaluate(int64_t numel) const;
+
+  /// Creates the IR constant for a host tensor.
+  mlir::Value materialize(const HostTensor &tensor);
+
+private:
+  ImportedValue *input(int i);
+
+  GraphImporter &importer;
+  const onnx::NodeProto &nodeProto;
+  int opsetVersion;
+  mlir::OpBuilder &b;
+  mlir::Location location;
+};
+
+using OpImportFn = std::function<mlir::LogicalResult(NodeContext &)>;
+
+/// Handlers by (domain, op type), each with the opset version its semantics
+/// start at; a model uses the newest handler not newer than its opset.
+class OpRegistry {
+public:
+  void add(llvm::StringRef domain, llvm::StringRef opType, int sinceVersion,
+           OpImportFn fn);
+  void add(llvm::StringRef opType, int sinceVersion, OpImportFn fn) {
+    add("", opType, sinceVersion, std::move(fn));
+  }
+
+  struct Lookup {
+    const OpImportFn *fn = nullptr;
+    /// When no handler applies: the oldest version llmc handles (0 if the
+    /// op is unknown altogether).
+    int oldestSupported = 0;
+  };
+  Lookup lookup(llvm::StringRef domain, llvm::StringRef opType,
+                int opset) const;
+
+  /// All registered (domain, op type) names, sorted, for documentation.
+  std::vector<std::string> names() const;
+
+  static const OpRegistry &get();
+
+private:
+  struct Entry {
+    int since;
+    OpImportFn fn;
+  };
+  llvm::StringMap<std::vector<Entry>> entries; // key: domain + "::" + op
+};
+
+void registerElementwiseOps(OpRegistry &registry);
+void registerShapeOps(OpRegistry &registry);
+void registerNNOps(OpRegistry &registry);
+void registerReductionOps(OpRegistry &registry);
+void registerIndexingOps(OpRegistry &registry);
+
+} // namespace llmc::onnx_import
+
+#endif // LLMC_LIB_IMPORT_NODECONTEXT_H

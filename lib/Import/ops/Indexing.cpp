@@ -1,0 +1,435 @@
+//===- Indexing.cpp - ONNX gathers, scatters, TopK and friends -------------===//
+//
+// Gather becomes llm.embedding (constant table, axis 0) or a linalg.generic
+// that extracts; the other ops here are evaluated when their inputs are
+// constants. On run-time tensors they are part of larger structures (MoE
+// routing) that llm-raise will absorb; until then the importer reports them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/Import/HostEval.h"
+#include "lib/Import/IRHelpers.h"
+#include "lib/Import/NodeContext.h"
+
+#include "dialects/llm/LLMOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <algorithm>
+#include <numeric>
+
+using namespace mlir;
+using namespace llmc::onnx_import;
+
+namespace {
+
+SmallVector<int64_t> unflatten(int64_t i, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> coord(shape.size());
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+    coord[d] = shape[d] ? i % shape[d] : 0;
+    i = shape[d] ? i / shape[d] : 0;
+  }
+  return coord;
+}
+
+int64_t flatten(ArrayRef<int64_t> coord, ArrayRef<int64_t> shape) {
+  int64_t i = 0;
+  for (size_t d = 0; d < shape.size(); ++d)
+    i = i * shape[d] + coord[d];
+  return i;
+}
+
+void copyValue(const HostTensor &from, int64_t i, HostTensor &to, int64_t j) {
+  if (isFloat(from.dtype()))
+    to.setDouble(j, from.getDouble(i));
+  else
+    to.setInt(j, from.getInt(i));
+}
+
+LogicalResult runtimeNotSupported(NodeContext &ctx) {
+  return ctx.emitError("is only supported when its inputs are constants; here "
+                       "they are computed at run time");
+}
+
+LogicalResult requireIndexInRange(NodeContext &ctx, int64_t &idx, int64_t dim) {
+  if (idx < 0)
+    idx += dim;
+  if (idx < 0 || idx >= dim)
+    return ctx.emitError("index " + Twine(idx) + " is out of range for a dimension of size " +
+                         Twine(dim));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gather
+//===----------------------------------------------------------------------===//
+
+LogicalResult importGather(NodeContext &ctx) {
+  if (failed(ctx.requireInput(0, "data")) || failed(ctx.requireInput(1, "indices")))
+    return failure();
+  RankedTensorType dataType = ctx.type(0), idxType = ctx.type(1);
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), dataType.getRank());
+  if (failed(axis))
+    return failure();
+  if (!isa<IntegerType>(idxType.getElementType()))
+    return ctx.emitError("indices must be integers");
+  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1);
+  if (data && idx) {
+    int64_t dim = data->shape()[*axis];
+    for (int64_t i = 0, n = idx->numel(); i < n; ++i) {
+      int64_t v = idx->getInt(i);
+      if (failed(requireIndexInRange(ctx, v, dim)))
+        return failure();
+    }
+    ctx.setOutput(0, gatherHost(*data, *axis, *idx));
+    return success();
+  }
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  // A token embedding: constant [vocab, dim] table looked up along axis 0.
+  if (data && *axis == 0 && data->rank() == 2 && isFloat(data->dtype())) {
+    ctx.setOutput(0, llm::EmbeddingOp::create(b, loc, ctx.value(0), ctx.value(1)).getResult());
+    return success();
+  }
+  // General gather: out[o.., i.., n..] = data[o.., idx[i..], n..].
+  Value dataValue = ctx.value(0), idxValue = ctx.value(1);
+  ArrayRef<int64_t> ds = dataType.getShape(), is = idxType.getShape();
+  SmallVector<int64_t> outShape(ds.take_front(*axis));
+  outShape.append(is.begin(), is.end());
+  outShape.append(ds.begin() + *axis + 1, ds.end());
+  SmallVector<OpFoldResult> dSizes = mixedSizes(b, loc, dataValue),
+                            iSizes = mixedSizes(b, loc, idxValue);
+  SmallVector<OpFoldResult> outSizes(dSizes.begin(), dSizes.begin() + *axis);
+  outSizes.append(iSizes.begin(), iSizes.end());
+  outSizes.append(dSizes.begin() + *axis + 1, dSizes.end());
+  auto outType = RankedTensorType::get(outShape, dataType.getElementType());
+  Value init = emptyTensor(b, loc, outType, outSizes);
+  int64_t outRank = outShape.size(), idxRank = is.size();
+  SmallVector<AffineExpr> idxExprs;
+  for (int64_t k = 0; k < idxRank; ++k)
+    idxExprs.push_back(b.getAffineDimExpr(*axis + k));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(outRank, 0, idxExprs, b.getContext()),
+      b.getMultiDimIdentityMap(outRank)};
+  SmallVector<utils::IteratorType> iters(outRank, utils::IteratorType::parallel);
+  Value axisSize = getValueOrCreateConstantIndexOp(b, loc, dSizes[*axis]);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{idxValue}, ValueRange{init}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+        // Negative indices count from the end.
+        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+        Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
+        Value wrapped = arith::AddIOp::create(nb, nl, i, axisSize);
+        i = arith::SelectOp::create(nb, nl, neg, wrapped, i);
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < *axis; ++d)
+          coords.push_back(linalg::IndexOp::create(nb, nl, d));
+        coords.push_back(i);
+        for (int64_t d = *axis + idxRank; d < outRank; ++d)
+          coords.push_back(linalg::IndexOp::create(nb, nl, d));
+        Value v = tensor::ExtractOp::create(nb, nl, dataValue, coords);
+        linalg::YieldOp::create(nb, nl, v);
+      });
+  ctx.setOutput(0, generic.getResult(0));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Host-evaluated ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult importGatherElements(NodeContext &ctx) {
+  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1);
+  if (!data || !idx)
+    return runtimeNotSupported(ctx);
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), data->rank());
+  if (failed(axis))
+    return failure();
+  HostTensor out = HostTensor::zeros(data->dtype(), idx->shape());
+  for (int64_t i = 0, n = idx->numel(); i < n; ++i) {
+    SmallVector<int64_t> c = unflatten(i, idx->shape());
+    int64_t v = idx->getInt(i);
+    if (failed(requireIndexInRange(ctx, v, data->shape()[*axis])))
+      return failure();
+    c[*axis] = v;
+    copyValue(*data, flatten(c, data->shape()), out, i);
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+double combine(StringRef reduction, double a, double b) {
+  if (reduction == "add") return a + b;
+  if (reduction == "mul") return a * b;
+  if (reduction == "max") return std::max(a, b);
+  if (reduction == "min") return std::min(a, b);
+  return b;
+}
+
+LogicalResult importScatterElements(NodeContext &ctx) {
+  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1), *upd = ctx.constant(2);
+  if (!data || !idx || !upd)
+    return runtimeNotSupported(ctx);
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), data->rank());
+  if (failed(axis))
+    return failure();
+  std::string reduction = ctx.stringAttr("reduction", "none");
+  HostTensor out = HostTensor::zeros(data->dtype(), data->shape());
+  for (int64_t i = 0, n = data->numel(); i < n; ++i)
+    copyValue(*data, i, out, i);
+  for (int64_t i = 0, n = idx->numel(); i < n; ++i) {
+    SmallVector<int64_t> c = unflatten(i, idx->shape());
+    int64_t v = idx->getInt(i);
+    if (failed(requireIndexInRange(ctx, v, data->shape()[*axis])))
+      return failure();
+    c[*axis] = v;
+    int64_t o = flatten(c, data->shape());
+    out.setDouble(o, combine(reduction, out.getDouble(o), upd->getDouble(i)));
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult importScatterND(NodeContext &ctx) {
+  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1), *upd = ctx.constant(2);
+  if (!data || !idx || !upd)
+    return runtimeNotSupported(ctx);
+  std::string reduction = ctx.stringAttr("reduction", "none");
+  int64_t k = idx->shape().back();
+  if (k > data->rank())
+    return ctx.emitError("indices address more dims than data has");
+  int64_t slice = 1;
+  for (int64_t d = k; d < data->rank(); ++d)
+    slice *= data->shape()[d];
+  HostTensor out = HostTensor::zeros(data->dtype(), data->shape());
+  for (int64_t i = 0, n = data->numel(); i < n; ++i)
+    copyValue(*data, i, out, i);
+  int64_t updates = idx->numel() / std::max<int64_t>(k, 1);
+  for (int64_t u = 0; u < updates; ++u) {
+    SmallVector<int64_t> c(data->rank(), 0);
+    for (int64_t d = 0; d < k; ++d) {
+      int64_t v = idx->getInt(u * k + d);
+      if (failed(requireIndexInRange(ctx, v, data->shape()[d])))
+        return failure();
+      c[d] = v;
+    }
+    int64_t base = flatten(c, data->shape());
+    for (int64_t j = 0; j < slice; ++j)
+      out.setDouble(base + j, combine(reduction, out.getDouble(base + j),
+                                      upd->getDouble(u * slice + j)));
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult importTopK(NodeContext &ctx) {
+  const HostTensor *x = ctx.constant(0);
+  auto kc = ctx.requireConstant(1, "K");
+  if (failed(kc))
+    return failure();
+  if (!x)
+    return runtimeNotSupported(ctx);
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), x->rank());
+  if (failed(axis))
+    return failure();
+  int64_t k = (*kc)->getInt(0), dim = x->shape()[*axis];
+  if (k < 0 || k > dim)
+    return ctx.emitError("K = " + Twine(k) + " is out of range for a dimension of " + Twine(dim));
+  bool largest = ctx.intAttr("largest", 1) != 0;
+  SmallVector<int64_t> outShape(x->shape());
+  outShape[*axis] = k;
+  HostTensor values = HostTensor::zeros(x->dtype(), outShape);
+  HostTensor indices = HostTensor::zeros(DType::I64, outShape);
+  SmallVector<int64_t> strides = stridesOf(x->shape());
+  int64_t outer = x->numel() / std::max<int64_t>(dim, 1);
+  SmallVector<int64_t> order(dim);
+  for (int64_t s = 0; s < outer; ++s) {
+    // Base offset of this line: decompose s over the non-axis dims.
+    SmallVector<int64_t> lineShape(x->shape());
+    lineShape[*axis] = 1;
+    SmallVector<int64_t> c = unflatten(s, lineShape);
+    int64_t base = flatten(c, x->shape());
+    std::iota(order.begin(), order.end(), 0);
+    // Ties go to the lower index, as in ONNX Runtime and torch.
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      double va = x->getDouble(base + a * strides[*axis]);
+      double vb = x->getDouble(base + b * strides[*axis]);
+      if (va != vb)
+        return largest ? va > vb : va < vb;
+      return a < b;
+    });
+    SmallVector<int64_t> oc = c;
+    for (int64_t j = 0; j < k; ++j) {
+      oc[*axis] = j;
+      int64_t o = flatten(oc, outShape);
+      copyValue(*x, base + order[j] * strides[*axis], values, o);
+      indices.setInt(o, order[j]);
+    }
+  }
+  ctx.setOutput(0, std::move(values));
+  ctx.setOutput(1, std::move(indices));
+  return success();
+}
+
+LogicalResult importNonZero(NodeContext &ctx) {
+  const HostTensor *x = ctx.constant(0);
+  if (!x)
+    return runtimeNotSupported(ctx);
+  SmallVector<int64_t> hits;
+  for (int64_t i = 0, n = x->numel(); i < n; ++i)
+    if (isFloat(x->dtype()) ? x->getDouble(i) != 0.0 : x->getInt(i) != 0)
+      hits.push_back(i);
+  int64_t nnz = hits.size();
+  HostTensor out = HostTensor::zeros(DType::I64, {x->rank(), nnz});
+  for (int64_t j = 0; j < nnz; ++j) {
+    SmallVector<int64_t> c = unflatten(hits[j], x->shape());
+    for (int64_t d = 0; d < x->rank(); ++d)
+      out.setInt(d * nnz + j, c[d]);
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult importOneHot(NodeContext &ctx) {
+  const HostTensor *idx = ctx.constant(0);
+  auto depth = ctx.requireConstant(1, "depth");
+  auto values = ctx.requireConstant(2, "values");
+  if (failed(depth) || failed(values))
+    return failure();
+  if (!idx)
+    return runtimeNotSupported(ctx);
+  int64_t d = (*depth)->getInt(0);
+  int64_t rank = idx->rank() + 1;
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> outShape(idx->shape());
+  outShape.insert(outShape.begin() + *axis, d);
+  HostTensor out = HostTensor::zeros((*values)->dtype(), outShape);
+  for (int64_t o = 0, n = out.numel(); o < n; ++o) {
+    SmallVector<int64_t> c = unflatten(o, outShape);
+    int64_t cls = c[*axis];
+    c.erase(c.begin() + *axis);
+    int64_t v = idx->getInt(flatten(c, idx->shape()));
+    if (v < 0)
+      v += d;
+    copyValue(**values, v == cls ? 1 : 0, out, o);
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult importTrilu(NodeContext &ctx) {
+  const HostTensor *x = ctx.constant(0);
+  if (!x)
+    return runtimeNotSupported(ctx);
+  if (x->rank() < 2)
+    return ctx.emitError("input must have rank >= 2");
+  int64_t k = 0;
+  if (ctx.hasInput(1)) {
+    auto kc = ctx.requireConstant(1, "k");
+    if (failed(kc))
+      return failure();
+    k = (*kc)->getInt(0);
+  }
+  bool upper = ctx.intAttr("upper", 1) != 0;
+  int64_t rows = x->shape()[x->rank() - 2], cols = x->shape().back();
+  HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
+  for (int64_t i = 0, n = x->numel(); i < n; ++i) {
+    int64_t c = i % cols, r = (i / cols) % rows;
+    bool keep = upper ? c - r >= k : c - r <= k;
+    if (keep)
+      copyValue(*x, i, out, i);
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult importCumSum(NodeContext &ctx) {
+  const HostTensor *x = ctx.constant(0);
+  auto axisC = ctx.requireConstant(1, "axis");
+  if (failed(axisC))
+    return failure();
+  if (!x)
+    return runtimeNotSupported(ctx);
+  auto axis = ctx.normalizeAxis((*axisC)->getInt(0), x->rank());
+  if (failed(axis))
+    return failure();
+  bool exclusive = ctx.intAttr("exclusive", 0), reverse = ctx.intAttr("reverse", 0);
+  HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
+  int64_t dim = x->shape()[*axis];
+  int64_t stride = stridesOf(x->shape())[*axis];
+  for (int64_t i = 0, n = x->numel(); i < n; ++i) {
+    if ((i / stride) % dim != 0)
+      continue; // start lines at index 0 of the axis
+    double acc = 0;
+    for (int64_t j = 0; j < dim; ++j) {
+      int64_t p = reverse ? dim - 1 - j : j;
+      int64_t at = i + p * stride;
+      double v = x->getDouble(at);
+      if (exclusive) {
+        out.setDouble(at, acc);
+        acc += v;
+      } else {
+        acc += v;
+        out.setDouble(at, acc);
+      }
+    }
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult importArgMax(NodeContext &ctx) {
+  const HostTensor *x = ctx.constant(0);
+  if (!x)
+    return runtimeNotSupported(ctx);
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), x->rank());
+  if (failed(axis))
+    return failure();
+  bool keepDims = ctx.intAttr("keepdims", 1) != 0;
+  bool last = ctx.intAttr("select_last_index", 0) != 0;
+  SmallVector<int64_t> lineShape(x->shape());
+  lineShape[*axis] = 1;
+  HostTensor out = HostTensor::zeros(DType::I64, lineShape);
+  int64_t dim = x->shape()[*axis], stride = stridesOf(x->shape())[*axis];
+  for (int64_t s = 0, n = out.numel(); s < n; ++s) {
+    int64_t base = flatten(unflatten(s, lineShape), x->shape());
+    int64_t best = 0;
+    for (int64_t j = 1; j < dim; ++j) {
+      double v = x->getDouble(base + j * stride), bv = x->getDouble(base + best * stride);
+      if (v > bv || (last && v == bv))
+        best = j;
+    }
+    out.setInt(s, best);
+  }
+  if (!keepDims) {
+    SmallVector<int64_t> shape(lineShape);
+    shape.erase(shape.begin() + *axis);
+    out = out.reshaped(shape);
+  }
+  ctx.setOutput(0, std::move(out));
+  return success();
+}
+
+} // namespace
+
+void llmc::onnx_import::registerIndexingOps(OpRegistry &r) {
+  r.add("Gather", 13, importGather);
+  r.add("GatherElements", 13, importGatherElements);
+  r.add("ScatterElements", 13, importScatterElements);
+  r.add("ScatterElements", 16, importScatterElements);
+  r.add("ScatterND", 13, importScatterND);
+  r.add("ScatterND", 16, importScatterND);
+  r.add("TopK", 11, importTopK);
+  r.add("NonZero", 13, importNonZero);
+  r.add("OneHot", 11, importOneHot);
+  r.add("Trilu", 14, importTrilu);
+  r.add("CumSum", 14, importCumSum);
+  r.add("CumSum", 11, importCumSum);
+  r.add("ArgMax", 13, importArgMax);
+}
