@@ -27,4 +27,48 @@ def LLMCanonicalize : Pass<"llm-canonicalize"> {
   ];
 }
 
+def LLMRaise : Pass<"llm-raise"> {
+  let summary = "Recognise LLM building blocks in imported graphs";
+  let description = [{
+    Rewrites the decomposed forms an exporter writes into the `llm` ops
+    that name them:
+
+    - `llm.matmul` by a constant matrix becomes `llm.linear` (the weight is
+      transposed once, at compile time, into the `[out, in]` layout), and a
+      following bias add joins it;
+    - RMSNorm (`x * 1/sqrt(mean(x^2) + eps) * w`) and decomposed LayerNorm
+      (`(x - mean) / sqrt(var + eps) * w + b`) become `llm.rms_norm` and
+      `llm.layer_norm`;
+    - `x * sigmoid(x)` becomes `llm.silu`; the erf and tanh forms of GELU
+      become `llm.gelu`;
+    - rotate-half RoPE (`x * cos + concat(-x2, x1) * sin`) becomes `llm.rope`;
+    - `softmax(scale * Q·Kᵀ + mask)·V` becomes `llm.attention`, with GQA
+      head repetition (`repeat_kv`) folded into the head counts, a constant
+      causal condition turned into the `causal` flag, other constant
+      conditions into an additive mask, and a past/present concatenation of
+      the KV cache into the op's `past` operands and `present` results.
+
+    The `llm-canonicalize` patterns run alongside, so constant masks and
+    transposes fold as they appear. `llm-raise-report` tells what was
+    recognised.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def LLMRaiseReport : Pass<"llm-raise-report"> {
+  let summary = "Report which LLM structures were recognised";
+  let description = [{
+    Prints, for each function, the `llm` ops it contains (what raising
+    recognised, with SwiGLU counted where `silu(gate) * up` feeds a linear)
+    and the ops that stayed generic, grouped into compute and shape
+    plumbing. The IR is not changed. The report goes to `file` (default:
+    standard error).
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"-\"",
+           "Where to write the report ('-' for standard error)">,
+  ];
+}
+
 #endif // LLMC_PASSES_PASSES_TD

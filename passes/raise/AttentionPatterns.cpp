@@ -1,0 +1,324 @@
+//===- AttentionPatterns.cpp - raising RoPE and attention -------------------===//
+
+#include "passes/raise/Matchers.h"
+#include "passes/raise/RaisePatterns.h"
+
+#include "dialects/llm/LLMOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::llm;
+using namespace mlir::llm::raise;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// RoPE
+//===----------------------------------------------------------------------===//
+
+/// v == x[..., offset : offset + size] (unit strides, everything else whole).
+bool isLastDimSlice(Value v, Value x, int64_t offset, int64_t size) {
+  auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice || slice.getSource() != x || !slice.hasUnitStride())
+    return false;
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t last = type.getRank() - 1;
+  for (int64_t d = 0; d <= last; ++d) {
+    std::optional<int64_t> off = getConstantIntValue(slice.getMixedOffsets()[d]);
+    std::optional<int64_t> sz = getConstantIntValue(slice.getMixedSizes()[d]);
+    if (d == last ? (off != offset || sz != size)
+                  : (off != 0 || sz != type.getDimSize(d)))
+      return false;
+  }
+  return true;
+}
+
+/// v == concat(-x[..., h:], x[..., :h]) along the last dim; returns x.
+Value matchRotateHalf(Value v) {
+  auto concat = v.getDefiningOp<tensor::ConcatOp>();
+  if (!concat || concat.getInputs().size() != 2)
+    return {};
+  auto type = cast<RankedTensorType>(v.getType());
+  if (static_cast<int64_t>(concat.getDim()) != type.getRank() - 1)
+    return {};
+  auto neg = concat.getInputs()[0].getDefiningOp<arith::NegFOp>();
+  if (!neg)
+    return {};
+  auto hi = neg.getOperand().getDefiningOp<tensor::ExtractSliceOp>();
+  if (!hi)
+    return {};
+  Value x = hi.getSource();
+  int64_t d = type.getShape().back();
+  if (ShapedType::isDynamic(d) || d % 2 != 0 || x.getType() != v.getType() ||
+      !isLastDimSlice(neg.getOperand(), x, d / 2, d / 2) ||
+      !isLastDimSlice(concat.getInputs()[1], x, 0, d / 2))
+    return {};
+  return x;
+}
+
+/// cos/sin tables broadcast to x: right-aligned, each dim 1 or equal.
+bool tableFits(Value table, RankedTensorType x) {
+  auto t = cast<RankedTensorType>(table.getType());
+  if (t.getRank() > x.getRank() || t.getElementType() != x.getElementType() ||
+      t.getShape().back() != x.getShape().back())
+    return false;
+  for (int64_t i = 1; i <= t.getRank(); ++i) {
+    int64_t a = t.getDimSize(t.getRank() - i), b = x.getDimSize(x.getRank() - i);
+    if (a != 1 && a != b)
+      return false;
+  }
+  return true;
+}
+
+/// x * cos + rotate_half(x) * sin -> llm.rope x, cos, sin.
+struct RaiseRope : OpRewritePattern<arith::AddFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::AddFOp op,
+                                PatternRewriter &rewriter) const override {
+    for (int i = 0; i < 2; ++i) {
+      auto cosMul = op->getOperand(i).getDefiningOp<arith::MulFOp>();
+      auto sinMul = op->getOperand(1 - i).getDefiningOp<arith::MulFOp>();
+      if (!cosMul || !sinMul)
+        continue;
+      for (int j = 0; j < 2; ++j) {
+        Value x = matchRotateHalf(sinMul->getOperand(j));
+        if (!x)
+          continue;
+        Value sin = stripBroadcast(sinMul->getOperand(1 - j));
+        for (int k = 0; k < 2; ++k) {
+          if (cosMul->getOperand(k) != x)
+            continue;
+          Value cos = stripBroadcast(cosMul->getOperand(1 - k));
+          auto xType = cast<RankedTensorType>(x.getType());
+          if (cos.getType() != sin.getType() || !tableFits(cos, xType) ||
+              xType != op.getType())
+            continue;
+          rewriter.replaceOpWithNewOp<RopeOp>(op, xType, x, cos, sin, UnitAttr());
+          return success();
+        }
+      }
+    }
+    return rewriter.notifyMatchFailure(op, "not x*cos + rotate_half(x)*sin");
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// v == repeat_kv(k, n): [B, H, T, D] -> [B, H, 1, T, D] -> broadcast to
+/// [B, H, n, T, D] -> [B, H*n, T, D]. Returns k and sets n (1 when v is not
+/// a repetition).
+Value matchRepeatKV(Value v, int64_t &n) {
+  n = 1;
+  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse)
+    return v;
+  auto reassoc = collapse.getReassociationIndices();
+  auto broadcast = collapse.getSrc().getDefiningOp<linalg::BroadcastOp>();
+  if (!broadcast || reassoc.size() != 4 || reassoc[1] != ReassociationIndices{1, 2} ||
+      broadcast.getDimensions() != ArrayRef<int64_t>{2})
+    return v;
+  Value k = stripUnitReshapes(broadcast.getInput());
+  auto kType = cast<RankedTensorType>(k.getType());
+  if (kType.getRank() != 4)
+    return v;
+  n = cast<RankedTensorType>(broadcast.getInit().getType()).getDimSize(2);
+  return k;
+}
+
+/// The additive mask for `select(cond, scores, fill)`: causal when cond is
+/// the bottom-right-aligned lower triangle, else a constant 0 / fill mask.
+struct MaskInfo {
+  bool causal = false;
+  Value additive;
+};
+
+FailureOr<MaskInfo> maskFromCondition(PatternRewriter &rewriter, Location loc,
+                                      Value cond, double fill, int64_t seq,
+                                      int64_t total, Type element) {
+  DenseElementsAttr attr;
+  Value c = stripBroadcast(cond);
+  if (!matchPattern(c, m_Constant(&attr)) || !attr.getElementType().isInteger(1))
+    return failure();
+  auto type = cast<RankedTensorType>(attr.getType());
+  MaskInfo info;
+  if (type.getRank() >= 2 && type.getDimSize(type.getRank() - 2) == seq &&
+      type.getDimSize(type.getRank() - 1) == total &&
+      llvm::all_of(type.getShape().drop_back(2), [](int64_t d) { return d == 1; })) {
+    auto values = attr.getValues<bool>();
+    bool causal = true;
+    for (int64_t i = 0; i < seq && causal; ++i)
+      for (int64_t j = 0; j < total && causal; ++j)
+        causal = values[i * total + j] == (j <= i + (total - seq));
+    if (causal) {
+      info.causal = true;
+      return info;
+    }
+  }
+  SmallVector<APFloat> mask;
+  const llvm::fltSemantics &sem = cast<FloatType>(element).getFloatSemantics();
+  for (bool keep : attr.getValues<bool>()) {
+    APFloat v(keep ? 0.0 : fill);
+    bool lost;
+    v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+    mask.push_back(v);
+  }
+  info.additive = arith::ConstantOp::create(
+      rewriter, loc, DenseElementsAttr::get(type.clone(element), mask));
+  return info;
+}
+
+/// softmax(scale * Q·Kᵀ [+ mask | where(cond, ·, -inf)])·V, with GQA head
+/// repetition and a past/present KV concat -> llm.attention.
+struct RaiseAttention : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto softmax = op.getLhs().getDefiningOp<SoftmaxOp>();
+    if (!softmax || softmax.getNormalizedAxis() != softmax.getType().getRank() - 1 ||
+        softmax.getType().getRank() != 4)
+      return rewriter.notifyMatchFailure(op, "lhs is not a softmax of 4-D scores");
+    Value scores = softmax.getInput();
+    Location loc = op.getLoc();
+    Type element = softmax.getType().getElementType();
+
+    // Mask.
+    Value condition, maskValue;
+    double fill = 0;
+    if (auto select = scores.getDefiningOp<arith::SelectOp>()) {
+      std::optional<double> f = getSplat(select.getFalseValue());
+      if (!f || *f > -1.0e9)
+        return rewriter.notifyMatchFailure(op, "select does not hide keys");
+      condition = select.getCondition();
+      fill = *f;
+      scores = select.getTrueValue();
+    } else if (auto add = scores.getDefiningOp<arith::AddFOp>()) {
+      for (int i = 0; i < 2 && !maskValue; ++i)
+        if (add->getOperand(i).getDefiningOp<MatmulOp>() ||
+            add->getOperand(i).getDefiningOp<arith::DivFOp>() ||
+            add->getOperand(i).getDefiningOp<arith::MulFOp>()) {
+          maskValue = stripBroadcast(add->getOperand(1 - i));
+          scores = add->getOperand(i);
+        }
+    }
+
+    // Scale.
+    std::optional<float> scale;
+    if (auto div = scores.getDefiningOp<arith::DivFOp>()) {
+      if (std::optional<double> c = getSplat(div.getRhs())) {
+        scale = static_cast<float>(1.0 / *c);
+        scores = div.getLhs();
+      }
+    } else if (auto mul = scores.getDefiningOp<arith::MulFOp>()) {
+      for (int i = 0; i < 2 && !scale; ++i)
+        if (std::optional<double> c = getSplat(mul->getOperand(i))) {
+          scale = static_cast<float>(*c);
+          scores = mul->getOperand(1 - i);
+        }
+    }
+    auto qk = scores.getDefiningOp<MatmulOp>();
+    if (!qk)
+      return rewriter.notifyMatchFailure(op, "scores are not Q·Kᵀ");
+    auto kt = qk.getRhs().getDefiningOp<linalg::TransposeOp>();
+    if (!kt || kt.getPermutation().size() != 4)
+      return rewriter.notifyMatchFailure(op, "Kᵀ is not a 4-D transpose");
+    Value q = qk.getLhs();
+    int64_t nk = 1, nv;
+    Value k;
+    ArrayRef<int64_t> perm = kt.getPermutation();
+    if (perm == ArrayRef<int64_t>{0, 1, 3, 2}) {
+      k = matchRepeatKV(kt.getInput(), nk);
+    } else {
+      // Exporters fold [B,S,H,D] -> [B,H,S,D] -> Kᵀ into one transpose:
+      // build K itself with the last two axes of that permutation swapped.
+      SmallVector<int64_t> kPerm = {perm[0], perm[1], perm[3], perm[2]};
+      auto inType = cast<RankedTensorType>(kt.getInput().getType());
+      SmallVector<int64_t> shape;
+      for (int64_t p : kPerm)
+        shape.push_back(inType.getDimSize(p));
+      Value init = tensor::EmptyOp::create(rewriter, loc, shape, inType.getElementType());
+      k = linalg::TransposeOp::create(rewriter, loc, kt.getInput(), init, kPerm)
+              .getResult()[0];
+    }
+    Value v = matchRepeatKV(op.getRhs(), nv);
+    auto qType = cast<RankedTensorType>(q.getType());
+    auto kType = cast<RankedTensorType>(k.getType());
+    auto vType = cast<RankedTensorType>(v.getType());
+    if (qType.getRank() != 4 || kType.getRank() != 4 || vType.getRank() != 4 ||
+        nk != nv || kType.getDimSize(1) != vType.getDimSize(1))
+      return rewriter.notifyMatchFailure(op, "Q, K, V are not [B, H, S, D] with matching heads");
+    int64_t numHeads = qType.getDimSize(1), numKvHeads = kType.getDimSize(1);
+    if (ShapedType::isDynamic(numHeads) || ShapedType::isDynamic(numKvHeads) ||
+        numKvHeads * nk != numHeads)
+      return rewriter.notifyMatchFailure(op, "head counts do not match the repetition");
+
+    // KV cache: keys and values that are past ++ new along the sequence.
+    Value pastKey, pastValue, concatK, concatV;
+    auto ck = k.getDefiningOp<tensor::ConcatOp>();
+    auto cv = v.getDefiningOp<tensor::ConcatOp>();
+    if (ck && cv && ck.getDim() == 2 && cv.getDim() == 2 && ck.getInputs().size() == 2 &&
+        cv.getInputs().size() == 2) {
+      concatK = k;
+      concatV = v;
+      pastKey = ck.getInputs()[0];
+      pastValue = cv.getInputs()[0];
+      k = ck.getInputs()[1];
+      v = cv.getInputs()[1];
+    }
+
+    int64_t seq = qType.getDimSize(2);
+    int64_t total = cast<RankedTensorType>(scores.getType()).getDimSize(3);
+    bool causal = false;
+    if (condition) {
+      if (ShapedType::isDynamic(seq) || ShapedType::isDynamic(total))
+        return rewriter.notifyMatchFailure(op, "mask condition with dynamic shapes");
+      auto info = maskFromCondition(rewriter, loc, condition, fill, seq, total, element);
+      if (failed(info))
+        return rewriter.notifyMatchFailure(op, "mask condition is not a constant");
+      causal = info->causal;
+      maskValue = info->additive;
+    }
+    if (maskValue && !condition) {
+      // An additive mask must broadcast to [B, Hq, Sq, T].
+      auto m = cast<RankedTensorType>(maskValue.getType());
+      auto target = cast<RankedTensorType>(scores.getType()).getShape();
+      if (m.getRank() > 4 || !isa<FloatType>(m.getElementType()))
+        return rewriter.notifyMatchFailure(op, "mask is not a float tensor of rank <= 4");
+      for (int64_t i = 1; i <= m.getRank(); ++i) {
+        int64_t a = m.getDimSize(m.getRank() - i), b = target[4 - i];
+        if (a != 1 && a != b)
+          return rewriter.notifyMatchFailure(op, "mask does not broadcast to the scores");
+      }
+    }
+    auto attention = AttentionOp::create(rewriter, loc, q, k, v, maskValue, pastKey,
+                                         pastValue, numHeads, numKvHeads, causal,
+                                         scale, std::nullopt);
+    if (attention.getResult().getType() != op.getType()) {
+      rewriter.eraseOp(attention);
+      return rewriter.notifyMatchFailure(op, "attention result type differs");
+    }
+    // Later users of the concatenated cache read the present tensors.
+    auto after = [&](OpOperand &use) {
+      return use.getOwner()->getBlock() == attention->getBlock() &&
+             attention->isBeforeInBlock(use.getOwner());
+    };
+    if (concatK) {
+      rewriter.replaceUsesWithIf(concatK, attention.getPresentKey(), after);
+      rewriter.replaceUsesWithIf(concatV, attention.getPresentValue(), after);
+    }
+    rewriter.replaceOp(op, attention.getResult());
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::llm::raise::populateAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<RaiseRope, RaiseAttention>(patterns.getContext());
+}

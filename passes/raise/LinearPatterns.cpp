@@ -1,0 +1,119 @@
+//===- LinearPatterns.cpp - raising linear layers ---------------------------===//
+
+#include "passes/raise/Matchers.h"
+#include "passes/raise/RaisePatterns.h"
+
+#include "dialects/llm/LLMOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::llm;
+using namespace mlir::llm::raise;
+
+namespace {
+
+/// The bytes of a constant's elements, when they are held in memory
+/// (inline dense data or a loaded resource blob).
+std::optional<ArrayRef<char>> constantBytes(ElementsAttr attr) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense.isSplat() ? std::nullopt
+                           : std::optional<ArrayRef<char>>(dense.getRawData());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+      return blob->getData();
+  return std::nullopt;
+}
+
+/// A [K, N] constant transposed to [N, K], or null when its data is not
+/// available (e.g. elided weights) or not a whole number of bytes.
+Value transposeConstant(PatternRewriter &rewriter, Location loc,
+                        arith::ConstantOp constant) {
+  auto attr = dyn_cast<ElementsAttr>(constant.getValue());
+  auto type = cast<RankedTensorType>(constant.getType());
+  unsigned bits = type.getElementTypeBitWidth();
+  std::optional<ArrayRef<char>> bytes = attr ? constantBytes(attr) : std::nullopt;
+  if (!bytes || bits % 8 != 0)
+    return {};
+  size_t size = bits / 8;
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  if (static_cast<int64_t>(bytes->size()) != k * n * static_cast<int64_t>(size))
+    return {};
+  auto transposedType = RankedTensorType::get({n, k}, type.getElementType());
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(bytes->size(), size);
+  char *dst = blob.getMutableData().data();
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      std::memcpy(dst + (j * k + i) * size, bytes->data() + (i * n + j) * size, size);
+  std::string name = "weight_t";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    name = (resource.getRawHandle().getKey() + "_t").str();
+  return arith::ConstantOp::create(
+      rewriter, loc,
+      DenseResourceElementsAttr::get(transposedType, name, std::move(blob)));
+}
+
+/// llm.matmul %x, (arith.constant [K, N]) -> llm.linear %x, [N, K].
+struct MatmulByConstantToLinear : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    auto constant = op.getRhs().getDefiningOp<arith::ConstantOp>();
+    if (!constant || op.getRhs().getType().getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "rhs is not a constant matrix");
+    Location loc = constant.getLoc();
+    Value weight = transposeConstant(rewriter, loc, constant);
+    if (!weight) {
+      // Without the bytes, keep the transpose in the IR.
+      auto type = op.getRhs().getType();
+      Value init = tensor::EmptyOp::create(
+          rewriter, loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+          type.getElementType());
+      weight = linalg::TransposeOp::create(rewriter, loc, op.getRhs(), init,
+                                           ArrayRef<int64_t>{1, 0})
+                   .getResult()[0];
+    }
+    rewriter.replaceOpWithNewOp<LinearOp>(op, op.getType(), op.getLhs(), weight,
+                                          Value());
+    return success();
+  }
+};
+
+/// arith.addf (llm.linear %x, %w), broadcast(%b : [N]) -> llm.linear with bias.
+struct FoldBiasIntoLinear : OpRewritePattern<arith::AddFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::AddFOp op,
+                                PatternRewriter &rewriter) const override {
+    Value linearValue, other;
+    auto isBiasFree = [](Value v) {
+      auto linear = v.getDefiningOp<LinearOp>();
+      return linear && !linear.getBias() && linear->hasOneUse();
+    };
+    if (!matchCommutative<arith::AddFOp>(op.getResult(), isBiasFree, linearValue, other))
+      return rewriter.notifyMatchFailure(op, "no bias-free linear operand");
+    auto linear = linearValue.getDefiningOp<LinearOp>();
+    Value bias = stripBroadcast(other);
+    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+    int64_t n = linear.getWeight().getType().getDimSize(0);
+    if (!biasType || biasType.getRank() != 1 || biasType.getDimSize(0) != n ||
+        biasType.getElementType() != linear.getType().getElementType() ||
+        op.getType() != linear.getType())
+      return rewriter.notifyMatchFailure(op, "addend is not a [N] bias");
+    rewriter.replaceOpWithNewOp<LinearOp>(op, op.getType(), linear.getInput(),
+                                          linear.getWeight(), bias);
+    rewriter.eraseOp(linear);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::llm::raise::populateLinearPatterns(RewritePatternSet &patterns) {
+  patterns.add<MatmulByConstantToLinear, FoldBiasIntoLinear>(patterns.getContext());
+}
