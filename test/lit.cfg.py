@@ -14,10 +14,11 @@ config.test_exec_root = os.path.join(config.llmc_obj_root, "test")
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%llmc_src", config.llmc_src_root))
 config.substitutions.append(("%llmc_obj", config.llmc_obj_root))
+config.substitutions.append(("%models", os.path.join(config.llmc_src_root, "examples", "models")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["llm-opt", "llmc-capi-test"], tool_dirs)
+llvm_config.add_tool_substitutions(["llm-opt", "llm-translate", "llmc-capi-test"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""Writes the small hand-made ONNX files the import tests read.
+
+Run with Debian's python3 (python3-onnx, python3-numpy):
+    /usr/bin/python3 test/import/Inputs/make_inputs.py
+The outputs are committed, so tests never need Python.
+"""
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def save(model, name, **kw):
+    onnx.save(model, os.path.join(HERE, name), **kw)
+
+
+def mlp(opset=17, weight_name="w", node_input="w", op="MatMul", initializers=True):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])
+    w = numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(4, 3) / 10, weight_name)
+    node = helper.make_node(op, ["x", node_input], ["y"], name="/mlp/MatMul")
+    graph = helper.make_graph([node], "mlp", [x], [y], [w] if initializers else [])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+# A valid baseline, and one file per kind of bad input.
+save(mlp(), "mlp.onnx")
+save(mlp(op="Hardmax"), "unsupported-op.onnx")
+save(mlp(opset=11), "opset-too-old.onnx")
+save(mlp(opset=19), "opset-too-new.onnx")
+save(mlp(initializers=False), "missing-initializer.onnx")
+save(mlp(node_input="w_typo"), "dangling-input.onnx")
+data = mlp().SerializeToString()
+with open(os.path.join(HERE, "truncated.onnx"), "wb") as f:
+    f.write(data[: len(data) // 2])
+with open(os.path.join(HERE, "not-onnx.onnx"), "w") as f:
+    f.write("this is a text file, not an ONNX model\n")
+
+# Weights in a separate file beside the model (onnx.save appends to it).
+if os.path.exists(os.path.join(HERE, "external.onnx.data")):
+    os.remove(os.path.join(HERE, "external.onnx.data"))
+ext = mlp()
+onnx.save_model(ext, os.path.join(HERE, "external.onnx"), save_as_external_data=True,
+                all_tensors_to_one_file=True, location="external.onnx.data",
+                size_threshold=0)
+
+# External data pointing outside its file (written without onnx.save, which
+# would rewrite the offsets).
+bad = mlp()
+t = bad.graph.initializer[0]
+t.ClearField("raw_data")
+t.data_location = TensorProto.EXTERNAL
+for key, value in (("location", "external.onnx.data"), ("offset", "4096"), ("length", "48")):
+    entry = t.external_data.add()
+    entry.key, entry.value = key, value
+with open(os.path.join(HERE, "external-out-of-range.onnx"), "wb") as f:
+    f.write(bad.SerializeToString())
+
+# External data escaping the model's directory.
+escape = mlp()
+t = escape.graph.initializer[0]
+t.ClearField("raw_data")
+t.data_location = TensorProto.EXTERNAL
+for key, value in (("location", "../secret.data"), ("offset", "0"), ("length", "48")):
+    entry = t.external_data.add()
+    entry.key, entry.value = key, value
+with open(os.path.join(HERE, "external-escape.onnx"), "wb") as f:
+    f.write(escape.SerializeToString())
+
+# Raw data of the wrong size.
+wrong = mlp()
+wrong.graph.initializer[0].raw_data = wrong.graph.initializer[0].raw_data[:20]
+save(wrong, "wrong-raw-size.onnx")
