@@ -62,8 +62,9 @@ mlir::Type llmc::onnx_import::toMlirType(DType dtype, mlir::MLIRContext *ctx) {
   case DType::I32: return b.getI32Type();
   case DType::I16: return b.getI16Type();
   case DType::I8: return b.getI8Type();
-  // Unsigned bytes are signless i8 in MLIR; the ops that read them say so.
-  case DType::U8: return b.getIntegerType(8);
+  // Unsigned bytes keep their signedness in the tensor type (ui8); the
+  // handlers that compute on them bitcast to signless first.
+  case DType::U8: return b.getIntegerType(8, /*isSigned=*/false);
   case DType::Bool: return b.getI1Type();
   }
   return {};
@@ -77,6 +78,7 @@ std::optional<DType> llmc::onnx_import::dtypeFromMlir(mlir::Type type) {
   if (type.isInteger(64)) return DType::I64;
   if (type.isInteger(32)) return DType::I32;
   if (type.isInteger(16)) return DType::I16;
+  if (type.isUnsignedInteger(8)) return DType::U8;
   if (type.isInteger(8)) return DType::I8;
   if (type.isInteger(1)) return DType::Bool;
   return std::nullopt;

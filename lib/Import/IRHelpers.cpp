@@ -209,38 +209,66 @@ Value llmc::onnx_import::transpose(OpBuilder &b, Location loc, Value v,
   return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
 }
 
+Value llmc::onnx_import::toSignless(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto intType = dyn_cast<IntegerType>(type.getElementType());
+  if (!intType || intType.isSignless())
+    return v;
+  return tensor::BitcastOp::create(
+      b, loc, type.clone(b.getIntegerType(intType.getWidth())), v);
+}
+
 Value llmc::onnx_import::convertElements(OpBuilder &b, Location loc, Value v,
                                          Type to) {
   auto type = cast<RankedTensorType>(v.getType());
   Type from = type.getElementType();
   if (from == to)
     return v;
-  auto resultType = type.clone(to);
-  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
-  if (fromFloat && toFloat) {
-    if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
-      return arith::ExtFOp::create(b, loc, resultType, v);
-    return arith::TruncFOp::create(b, loc, resultType, v);
-  }
-  if (fromFloat) {
-    if (to.isInteger(1)) {
+  bool fromUnsigned = from.isUnsignedInteger();
+  auto toInt = dyn_cast<IntegerType>(to);
+  // Compute on signless integers; re-tag an unsigned result at the end.
+  Type target = toInt && !toInt.isSignless() ? b.getIntegerType(toInt.getWidth()) : to;
+  v = toSignless(b, loc, v);
+  type = cast<RankedTensorType>(v.getType());
+  from = type.getElementType();
+  auto resultType = type.clone(target);
+  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(target);
+  Value result;
+  if (from == target) {
+    result = v;
+  } else if (fromFloat && toFloat) {
+    result = from.getIntOrFloatBitWidth() < target.getIntOrFloatBitWidth()
+                 ? Value(arith::ExtFOp::create(b, loc, resultType, v))
+                 : Value(arith::TruncFOp::create(b, loc, resultType, v));
+  } else if (fromFloat) {
+    if (target.isInteger(1)) {
       Value zero = splat(b, loc, type, 0.0, mixedSizes(b, loc, v));
-      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+      result = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+    } else if (toInt && toInt.isUnsigned()) {
+      result = arith::FPToUIOp::create(b, loc, resultType, v);
+    } else {
+      result = arith::FPToSIOp::create(b, loc, resultType, v);
     }
-    return arith::FPToSIOp::create(b, loc, resultType, v);
-  }
-  if (toFloat) {
-    if (from.isInteger(1))
-      return arith::UIToFPOp::create(b, loc, resultType, v);
-    return arith::SIToFPOp::create(b, loc, resultType, v);
-  }
-  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
-  if (tw == 1) {
-    Value zero = splat(b, loc, type, 0.0, mixedSizes(b, loc, v));
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
-  }
-  if (fw < tw)
-    return fw == 1 ? Value(arith::ExtUIOp::create(b, loc, resultType, v))
+  } else if (toFloat) {
+    result = from.isInteger(1) || fromUnsigned
+                 ? Value(arith::UIToFPOp::create(b, loc, resultType, v))
+                 : Value(arith::SIToFPOp::create(b, loc, resultType, v));
+  } else {
+    unsigned fw = from.getIntOrFloatBitWidth(), tw = target.getIntOrFloatBitWidth();
+    if (tw == 1) {
+      Value zero = splat(b, loc, type, 0.0, mixedSizes(b, loc, v));
+      result = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
+    } else if (fw < tw) {
+      result = fw == 1 || fromUnsigned
+                   ? Value(arith::ExtUIOp::create(b, loc, resultType, v))
                    : Value(arith::ExtSIOp::create(b, loc, resultType, v));
-  return arith::TruncIOp::create(b, loc, resultType, v);
+    } else if (fw > tw) {
+      result = arith::TruncIOp::create(b, loc, resultType, v);
+    } else {
+      result = v;
+    }
+  }
+  if (target != to)
+    result = tensor::BitcastOp::create(b, loc, resultType.clone(to), result);
+  return result;
 }

@@ -49,7 +49,11 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 mlir::Value transpose(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                       llvm::ArrayRef<int64_t> perm);
 
-/// Elementwise conversion to `elementType` (arith casts on tensors).
+/// The same bits with a signless integer element type (ui8 -> i8).
+mlir::Value toSignless(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+
+/// Elementwise conversion to `elementType` (arith casts on tensors); unsigned
+/// integer types convert as unsigned.
 mlir::Value convertElements(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value v, mlir::Type elementType);
 

@@ -166,8 +166,14 @@ OpRegistry::Lookup OpRegistry::lookup(StringRef domain, StringRef opType,
 
 std::vector<std::string> OpRegistry::names() const {
   std::vector<std::string> out;
-  for (const auto &e : entries)
-    out.push_back(e.getKey().str());
+  for (const auto &e : entries) {
+    auto [domain, op] = e.getKey().split("::");
+    std::string versions;
+    for (const Entry &entry : e.getValue())
+      versions += (versions.empty() ? "" : ",") + std::to_string(entry.since);
+    out.push_back((domain.empty() ? "ai.onnx" : domain).str() + " " + op.str() +
+                  " since " + versions);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -180,6 +186,7 @@ const OpRegistry &OpRegistry::get() {
     registerNNOps(r);
     registerReductionOps(r);
     registerIndexingOps(r);
+    registerQuantizationOps(r);
     return r;
   }();
   return registry;

@@ -117,7 +117,7 @@ public:
   Lookup lookup(llvm::StringRef domain, llvm::StringRef opType,
                 int opset) const;
 
-  /// All registered (domain, op type) names, sorted, for documentation.
+  /// "domain OpType since v1,v2" for every registered op, sorted.
   std::vector<std::string> names() const;
 
   static const OpRegistry &get();
@@ -135,6 +135,7 @@ void registerShapeOps(OpRegistry &registry);
 void registerNNOps(OpRegistry &registry);
 void registerReductionOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
+void registerQuantizationOps(OpRegistry &registry);
 
 } // namespace llmc::onnx_import
 

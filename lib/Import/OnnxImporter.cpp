@@ -2,6 +2,7 @@
 
 #include "lib/Import/OnnxImporter.h"
 #include "lib/Import/GraphImporter.h"
+#include "lib/Import/NodeContext.h"
 
 #include "dialects/llm/LLMDialect.h"
 
@@ -22,6 +23,10 @@ void llmc::registerOnnxImportDialects(DialectRegistry &registry) {
   registry.insert<llm::LLMDialect, func::FuncDialect, arith::ArithDialect,
                   math::MathDialect, tensor::TensorDialect,
                   linalg::LinalgDialect>();
+}
+
+std::vector<std::string> llmc::supportedOnnxOps() {
+  return OpRegistry::get().names();
 }
 
 std::string llmc::parseInputShapeSpec(StringRef spec,

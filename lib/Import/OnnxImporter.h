@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+#include <vector>
 
 namespace llmc {
 
@@ -51,6 +52,10 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxBuffer(mlir::MLIRContext *ctx, llvm::StringRef bytes,
                  llvm::StringRef baseDir, llvm::StringRef displayName,
                  const OnnxImportOptions &options);
+
+/// The ONNX ops the importer handles, as "domain::OpType since N" lines
+/// (domain empty for ai.onnx), sorted.
+std::vector<std::string> supportedOnnxOps();
 
 /// Adds the dialects the importer creates ops of.
 void registerOnnxImportDialects(mlir::DialectRegistry &registry);

@@ -2,6 +2,7 @@
 //
 // mlir-translate with llmc's ONNX importer:
 //   llm-translate --import-onnx model.onnx [--input-shape input_ids=1x8]
+//   llm-translate --list-onnx-ops
 // Weights become dense_resource blobs; they are elided from the printed IR
 // unless --mlir-elide-resource-strings-if-larger is given explicitly.
 //
@@ -55,6 +56,13 @@ static void registerImportOnnx() {
 }
 
 int main(int argc, char **argv) {
+  // --list-onnx-ops: the importer's coverage, one op per line.
+  for (int i = 1; i < argc; ++i)
+    if (StringRef(argv[i]) == "--list-onnx-ops") {
+      for (const std::string &op : llmc::supportedOnnxOps())
+        llvm::outs() << op << "\n";
+      return 0;
+    }
   registerImportOnnx();
   // Weights are printed as "<elided>" placeholders by default: an imported
   // model's IR is for reading; the artifact carries the bytes.

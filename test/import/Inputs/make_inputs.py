@@ -75,3 +75,28 @@ with open(os.path.join(HERE, "external-escape.onnx"), "wb") as f:
 wrong = mlp()
 wrong.graph.initializer[0].raw_data = wrong.graph.initializer[0].raw_data[:20]
 save(wrong, "wrong-raw-size.onnx")
+
+# Quantized linear algebra: uint8 weights dequantized per output column
+# (constant: evaluated at import), an activation quantized at run time, and
+# the integer matmul forms.
+xq = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
+outs = [helper.make_tensor_value_info(n, t, None) for n, t in
+        (("deq", TensorProto.FLOAT), ("q", TensorProto.UINT8), ("mmi", TensorProto.INT32),
+         ("qmm", TensorProto.UINT8))]
+wq = numpy_helper.from_array(np.array([[0, 255, 128], [10, 20, 30], [1, 2, 3], [200, 100, 50]],
+                                      dtype=np.uint8), "wq")
+ws = numpy_helper.from_array(np.array([0.5, 0.25, 2.0], dtype=np.float32), "ws")
+wz = numpy_helper.from_array(np.array([128, 0, 1], dtype=np.uint8), "wz")
+xs = numpy_helper.from_array(np.array(0.1, dtype=np.float32), "xs")
+xz = numpy_helper.from_array(np.array(10, dtype=np.uint8), "xz")
+ys = numpy_helper.from_array(np.array(0.2, dtype=np.float32), "ys")
+yz = numpy_helper.from_array(np.array(3, dtype=np.uint8), "yz")
+nodes = [
+    helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["deq"], name="/deq", axis=1),
+    helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["q"], name="/quant"),
+    helper.make_node("MatMulInteger", ["q", "wq", "xz", "wz"], ["mmi"], name="/mmi"),
+    helper.make_node("QLinearMatMul", ["q", "xs", "xz", "wq", "ws", "wz", "ys", "yz"], ["qmm"],
+                     name="/qmm"),
+]
+graph = helper.make_graph(nodes, "quant", [xq], outs, [wq, ws, wz, xs, xz, ys, yz])
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), "quant.onnx")
