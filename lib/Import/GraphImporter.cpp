@@ -1,10 +1,14 @@
 //===- GraphImporter.cpp - walks one ONNX graph into a function -----------===//
 
 #include "lib/Import/GraphImporter.h"
+#include "lib/Import/IRHelpers.h"
+#include "dialects/llm/ShapeTracing.h"
 
 #include "dialects/llm/LLMDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
@@ -101,7 +105,40 @@ Value GraphImporter::valueOf(ImportedValue &v, OpBuilder &b, Location loc,
                              StringRef name) {
   if (!v.value && v.constant)
     v.value = materialize(b, loc, *v.constant, name);
+  if (!v.value && v.symbolic) {
+    Type element = toMlirType(v.symbolic->dtype, ctx);
+    SmallVector<Value> elements;
+    for (OpFoldResult e : v.symbolic->elements) {
+      Value index = getValueOrCreateConstantIndexOp(b, loc, e);
+      elements.push_back(arith::IndexCastOp::create(b, loc, element, index));
+    }
+    auto type = RankedTensorType::get(v.symbolic->staticShape(), element);
+    v.value = tensor::FromElementsOp::create(b, loc, type, elements);
+  }
   return v.value;
+}
+
+OpFoldResult GraphImporter::dimSize(OpBuilder &b, Value v, int64_t d) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!ShapedType::isDynamic(type.getDimSize(d)))
+    return b.getIndexAttr(type.getDimSize(d));
+  Value root;
+  int64_t rootDim;
+  if (OpFoldResult traced = llm::traceDimSize(v, d, &root, &rootDim))
+    return traced;
+  v = root;
+  d = rootDim;
+  Value &cached = dimValues[{v, d}];
+  if (!cached) {
+    // At the definition of v, so that every later use is dominated.
+    OpBuilder::InsertionGuard guard(b);
+    if (Operation *def = v.getDefiningOp())
+      b.setInsertionPointAfter(def);
+    else
+      b.setInsertionPointToStart(cast<BlockArgument>(v).getOwner());
+    cached = tensor::DimOp::create(b, v.getLoc(), v, d);
+  }
+  return cached;
 }
 
 template <typename T>
@@ -351,7 +388,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     if (failed(tensor))
       return nullptr;
     initializerNames.insert(init.name());
-    define(init.name(), ImportedValue{Value(), std::move(*tensor)});
+    define(init.name(), ImportedValue{Value(), std::move(*tensor), std::nullopt});
   }
 
   SmallVector<Type> argTypes;
@@ -376,7 +413,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   Block *entry = func.addEntryBlock();
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, llm::LLMDialect::kNameAttrName, b.getStringAttr(name));
-    define(name, ImportedValue{entry->getArgument(i), std::nullopt});
+    define(name, ImportedValue{entry->getArgument(i), std::nullopt, std::nullopt});
   }
 
   b.setInsertionPointToEnd(entry);

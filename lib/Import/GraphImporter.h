@@ -7,6 +7,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -35,6 +36,8 @@ public:
                           const HostTensor &tensor, llvm::StringRef name);
   mlir::Value valueOf(ImportedValue &value, mlir::OpBuilder &b,
                       mlir::Location loc, llvm::StringRef name);
+  /// Shared `index` value for dimension `d` of run-time tensor `v`.
+  mlir::OpFoldResult dimSize(mlir::OpBuilder &b, mlir::Value v, int64_t d);
   /// Reads a TensorProto (initializer or attribute) into a host tensor.
   mlir::FailureOr<HostTensor> loadTensor(onnx::TensorProto &tensor,
                                          mlir::Location loc);
@@ -56,6 +59,7 @@ private:
   const OnnxImportOptions &opts;
   llvm::StringMap<int> opsets; // domain -> version
   llvm::StringMap<ImportedValue> values;
+  llvm::DenseMap<std::pair<mlir::Value, int64_t>, mlir::Value> dimValues;
   llvm::StringMap<std::shared_ptr<llvm::MemoryBuffer>> externalFiles;
 };
 

@@ -5,6 +5,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include "dialects/llm/LLMOps.h"
+#include "dialects/llm/ShapeTracing.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -35,7 +39,15 @@ llmc::onnx_import::broadcastShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
 
 SmallVector<OpFoldResult> llmc::onnx_import::mixedSizes(OpBuilder &b,
                                                         Location loc, Value v) {
-  return tensor::getMixedSizes(b, loc, v);
+  SmallVector<OpFoldResult> sizes;
+  auto type = cast<RankedTensorType>(v.getType());
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    Value root;
+    int64_t rootDim;
+    OpFoldResult s = llm::traceDimSize(v, d, &root, &rootDim);
+    sizes.push_back(s ? s : OpFoldResult(tensor::DimOp::create(b, loc, root, rootDim).getResult()));
+  }
+  return sizes;
 }
 
 Value llmc::onnx_import::emptyTensor(OpBuilder &b, Location loc,
@@ -136,7 +148,7 @@ llmc::onnx_import::broadcastInputs(NodeContext &ctx, ArrayRef<int> indices) {
       RankedTensorType t = ctx.type(i);
       int64_t pos = static_cast<int64_t>(d) - (static_cast<int64_t>(shape.size()) - t.getRank());
       if (pos >= 0 && t.getDimSize(pos) != 1) {
-        size = tensor::getMixedSize(b, loc, ctx.value(i), pos);
+        size = ctx.dimSize(ctx.value(i), pos);
         break;
       }
     }

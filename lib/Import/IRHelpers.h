@@ -15,7 +15,8 @@ namespace llmc::onnx_import {
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShape(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
 
-/// Sizes of `v` as OpFoldResults (constants for static dims).
+/// Sizes of `v` as OpFoldResults (constants for static dims, traced sizes
+/// where llm::traceDimSize finds them, tensor.dim otherwise).
 llvm::SmallVector<mlir::OpFoldResult> mixedSizes(mlir::OpBuilder &b,
                                                  mlir::Location loc,
                                                  mlir::Value v);

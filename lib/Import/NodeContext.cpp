@@ -3,6 +3,8 @@
 #include "lib/Import/NodeContext.h"
 #include "lib/Import/GraphImporter.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
 #include <algorithm>
 
 using namespace mlir;
@@ -35,12 +37,19 @@ Value NodeContext::value(int i) {
   return v ? importer.valueOf(*v, b, location, nodeProto.input(i)) : Value();
 }
 
+bool SymbolicInts::allConstant() const {
+  return llvm::all_of(elements, [](OpFoldResult e) { return isa<Attribute>(e); });
+}
+
 RankedTensorType NodeContext::type(int i) {
   ImportedValue *v = input(i);
   if (!v)
     return {};
   if (v->value)
     return cast<RankedTensorType>(v->value.getType());
+  if (v->symbolic)
+    return RankedTensorType::get(v->symbolic->staticShape(),
+                                 toMlirType(v->symbolic->dtype, context()));
   return RankedTensorType::get(v->constant->shape(),
                                toMlirType(v->constant->dtype(), context()));
 }
@@ -50,6 +59,27 @@ bool NodeContext::allConstant() {
     if (hasInput(i) && !constant(i))
       return false;
   return true;
+}
+
+std::optional<SymbolicInts> NodeContext::ints(int i) {
+  ImportedValue *v = input(i);
+  if (!v)
+    return std::nullopt;
+  if (v->symbolic)
+    return v->symbolic;
+  if (!v->constant || isFloat(v->constant->dtype()) || v->constant->rank() > 1 ||
+      v->constant->numel() > 64)
+    return std::nullopt;
+  SymbolicInts out;
+  out.dtype = v->constant->dtype();
+  out.scalar = v->constant->rank() == 0;
+  for (int64_t x : v->constant->toInts())
+    out.elements.push_back(b.getIndexAttr(x));
+  return out;
+}
+
+OpFoldResult NodeContext::dimSize(Value v, int64_t d) {
+  return importer.dimSize(b, v, d);
 }
 
 const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
@@ -91,13 +121,24 @@ FailureOr<HostTensor> NodeContext::tensorAttr(const onnx::AttributeProto &a) {
 
 void NodeContext::setOutput(int i, Value value) {
   if (i < nodeProto.output_size() && !nodeProto.output(i).empty())
-    importer.define(nodeProto.output(i), ImportedValue{value, std::nullopt});
+    importer.define(nodeProto.output(i), ImportedValue{value, std::nullopt, std::nullopt});
 }
 
 void NodeContext::setOutput(int i, HostTensor constant) {
   if (i < nodeProto.output_size() && !nodeProto.output(i).empty())
     importer.define(nodeProto.output(i),
-                    ImportedValue{Value(), std::move(constant)});
+                    ImportedValue{Value(), std::move(constant), std::nullopt});
+}
+
+void NodeContext::setOutput(int i, SymbolicInts ints) {
+  if (ints.allConstant()) {
+    HostTensor t = HostTensor::zeros(ints.dtype, ints.staticShape());
+    for (auto [k, e] : llvm::enumerate(ints.elements))
+      t.setInt(k, *getConstantIntValue(e));
+    return setOutput(i, std::move(t));
+  }
+  if (i < nodeProto.output_size() && !nodeProto.output(i).empty())
+    importer.define(nodeProto.output(i), ImportedValue{Value(), std::nullopt, std::move(ints)});
 }
 
 LogicalResult NodeContext::emitError(const Twine &message) {

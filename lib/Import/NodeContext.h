@@ -25,11 +25,28 @@
 
 namespace llmc::onnx_import {
 
-/// One ONNX value: an SSA value, a host constant, or both (a constant gets
-/// its SSA value the first time an IR op needs it).
+/// A small integer tensor (rank 0 or 1) whose elements are known one by one
+/// as constants or `index` SSA values: the shape plumbing of an export with
+/// dynamic dims (Shape, Gather, Concat, ... of sizes). Kept symbolic so that
+/// reshapes, slices and broadcasts get their sizes without tensors of sizes.
+struct SymbolicInts {
+  DType dtype = DType::I64;
+  bool scalar = false;
+  llvm::SmallVector<mlir::OpFoldResult> elements;
+  bool allConstant() const;
+  llvm::SmallVector<int64_t> staticShape() const {
+    return scalar ? llvm::SmallVector<int64_t>{}
+                  : llvm::SmallVector<int64_t>{static_cast<int64_t>(elements.size())};
+  }
+};
+
+/// One ONNX value: an SSA value, a host constant, symbolic sizes, or an SSA
+/// value together with one of the others (constants and symbolic sizes get
+/// their SSA value the first time an IR op needs it).
 struct ImportedValue {
   mlir::Value value;
   std::optional<HostTensor> constant;
+  std::optional<SymbolicInts> symbolic;
 };
 
 class GraphImporter;
@@ -56,6 +73,12 @@ public:
   mlir::RankedTensorType type(int i);
   /// True when every present input is a host constant.
   bool allConstant();
+  /// Input `i` as symbolic integers when it is a small integer constant or
+  /// symbolic sizes (rank <= 1).
+  std::optional<SymbolicInts> ints(int i);
+  /// The size of dimension `d` of a run-time tensor, as an index value
+  /// (shared between all uses of the same tensor and dimension).
+  mlir::OpFoldResult dimSize(mlir::Value v, int64_t d);
 
   // Attributes.
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
@@ -70,6 +93,8 @@ public:
   int numOutputs() const { return nodeProto.output_size(); }
   void setOutput(int i, mlir::Value value);
   void setOutput(int i, HostTensor constant);
+  /// Symbolic sizes; all-constant ones are stored as a host constant.
+  void setOutput(int i, SymbolicInts ints);
 
   /// Emits "<OpType> node '<name>': <message>" at the node and fails.
   mlir::LogicalResult emitError(const llvm::Twine &message);

@@ -4,10 +4,12 @@
 #include "passes/raise/RaisePatterns.h"
 
 #include "dialects/llm/LLMOps.h"
+#include "dialects/llm/ShapeTracing.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -21,6 +23,37 @@ namespace {
 // RoPE
 //===----------------------------------------------------------------------===//
 
+/// True if `size` is dimension `d` of `x`: the same constant, the same
+/// traced value, or tensor.dim of x itself.
+bool sameSize(OpFoldResult size, OpFoldResult traced, Value x, int64_t d) {
+  if (std::optional<int64_t> c = getConstantIntValue(size))
+    return c == getConstantIntValue(traced);
+  if (traced && size == traced)
+    return true;
+  auto dim = dyn_cast_if_present<Value>(size) ? cast<Value>(size).getDefiningOp<tensor::DimOp>()
+                                              : tensor::DimOp();
+  return dim && dim.getSource() == x && getConstantIntValue(dim.getIndex()) == d;
+}
+
+/// Sizes that are equal by construction: the same value or constant, or
+/// results of identical operations on equal sizes.
+bool equivalentSizes(OpFoldResult a, OpFoldResult b, int depth = 0) {
+  if (a == b)
+    return true;
+  std::optional<int64_t> ca = getConstantIntValue(a), cb = getConstantIntValue(b);
+  if (ca || cb)
+    return ca == cb;
+  Operation *x = cast<Value>(a).getDefiningOp(), *y = cast<Value>(b).getDefiningOp();
+  if (!x || !y || depth > 4 || x->getName() != y->getName() ||
+      x->getAttrDictionary() != y->getAttrDictionary() ||
+      x->getNumOperands() != y->getNumOperands() || x->getNumResults() != 1)
+    return false;
+  for (auto [p, q] : llvm::zip(x->getOperands(), y->getOperands()))
+    if (!equivalentSizes(p, q, depth + 1))
+      return false;
+  return true;
+}
+
 /// v == x[..., offset : offset + size] (unit strides, everything else whole).
 bool isLastDimSlice(Value v, Value x, int64_t offset, int64_t size) {
   auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
@@ -30,10 +63,13 @@ bool isLastDimSlice(Value v, Value x, int64_t offset, int64_t size) {
   int64_t last = type.getRank() - 1;
   for (int64_t d = 0; d <= last; ++d) {
     std::optional<int64_t> off = getConstantIntValue(slice.getMixedOffsets()[d]);
-    std::optional<int64_t> sz = getConstantIntValue(slice.getMixedSizes()[d]);
-    if (d == last ? (off != offset || sz != size)
-                  : (off != 0 || sz != type.getDimSize(d)))
+    OpFoldResult sz = slice.getMixedSizes()[d];
+    if (d == last) {
+      if (off != offset || getConstantIntValue(sz) != size)
+        return false;
+    } else if (off != 0 || !sameSize(sz, traceDimSize(x, d), x, d)) {
       return false;
+    }
   }
   return true;
 }
@@ -130,6 +166,88 @@ Value matchRepeatKV(Value v, int64_t &n) {
     return v;
   n = cast<RankedTensorType>(broadcast.getInit().getType()).getDimSize(2);
   return k;
+}
+
+/// v (through broadcasts) is `tensor.generate` yielding start + i; sets
+/// whether start is zero.
+bool isPositionRange(Value v, bool &startsAtZero) {
+  auto gen = stripUnitReshapes(v).getDefiningOp<tensor::GenerateOp>();
+  if (!gen || gen.getType().getRank() != 1)
+    return false;
+  auto yield = cast<tensor::YieldOp>(gen.getBody().front().getTerminator());
+  Value x = yield.getValue();
+  if (auto cast = x.getDefiningOp<arith::IndexCastOp>())
+    x = cast.getIn();
+  Value index = gen.getBody().front().getArgument(0);
+  if (x == index) {
+    startsAtZero = true;
+    return true;
+  }
+  auto add = x.getDefiningOp<arith::AddIOp>();
+  if (add && (add.getLhs() == index || add.getRhs() == index)) {
+    startsAtZero = false;
+    return true;
+  }
+  return false;
+}
+
+/// The 1-D value broadcast into `v` and the dim of `v` it varies along.
+Value broadcastSource(Value v, int64_t &alongDim) {
+  auto b = stripUnitReshapes(v).getDefiningOp<linalg::BroadcastOp>();
+  auto type = b ? cast<RankedTensorType>(b.getInit().getType()) : RankedTensorType();
+  if (!b || type.getRank() != 2 || b.getDimensions().size() != 1)
+    return {};
+  alongDim = 1 - b.getDimensions()[0];
+  return b.getInput();
+}
+
+/// A run-time condition that is causal by construction:
+/// - `key_pos[j] <= query_pos[i]` with key positions 0.. and query positions
+///   start.. (the positions exports compute from the sequence lengths), or
+/// - a [:S, :S] slice of a constant lower-triangular buffer (GPT-2's bias).
+bool isCausalCondition(Value cond) {
+  cond = stripBroadcast(cond);
+  if (auto cmp = cond.getDefiningOp<arith::CmpIOp>()) {
+    Value lhs = cmp.getLhs(), rhs = cmp.getRhs();
+    if (cmp.getPredicate() == arith::CmpIPredicate::sge)
+      std::swap(lhs, rhs);
+    else if (cmp.getPredicate() != arith::CmpIPredicate::sle)
+      return false;
+    int64_t keyDim, queryDim;
+    Value keys = broadcastSource(lhs, keyDim), queries = broadcastSource(rhs, queryDim);
+    bool keysFromZero, queriesFromZero;
+    return keys && queries && keyDim == 1 && queryDim == 0 &&
+           isPositionRange(keys, keysFromZero) && keysFromZero &&
+           isPositionRange(queries, queriesFromZero);
+  }
+  // Leading slices [0:a, 0:b] of the buffer, possibly one axis at a time.
+  auto slice = cond.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice)
+    return false;
+  auto sizes = slice.getMixedSizes();
+  Value source = cond;
+  while (auto s = source.getDefiningOp<tensor::ExtractSliceOp>()) {
+    if (!s.hasUnitStride() || s.getSourceType().getRank() != s.getType().getRank() ||
+        llvm::any_of(s.getMixedOffsets(), [](OpFoldResult o) { return !isZeroInteger(o); }))
+      return false;
+    source = s.getSource();
+  }
+  DenseElementsAttr buffer;
+  if (!matchPattern(source, m_Constant(&buffer)) || !buffer.getElementType().isInteger(1))
+    return false;
+  auto type = cast<RankedTensorType>(buffer.getType());
+  int64_t rank = type.getRank();
+  if (rank < 2 || static_cast<int64_t>(sizes.size()) != rank)
+    return false;
+  if (!equivalentSizes(sizes[rank - 1], sizes[rank - 2]))
+    return false;
+  int64_t n = type.getDimSize(rank - 1), m = type.getDimSize(rank - 2);
+  auto values = buffer.getValues<bool>();
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      if (values[i * n + j] != (j <= i))
+        return false;
+  return true;
 }
 
 /// The additive mask for `select(cond, scores, fill)`: causal when cond is
@@ -232,23 +350,24 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
     int64_t nk = 1, nv;
     Value k;
     ArrayRef<int64_t> perm = kt.getPermutation();
+    // Exporters may fold [B,S,H,D] -> [B,H,S,D] -> Kᵀ into one transpose;
+    // then K is built below with the last two axes of that permutation
+    // swapped (after every check, so that a failed match changes nothing).
+    SmallVector<int64_t> kPerm;
+    RankedTensorType kType;
     if (perm == ArrayRef<int64_t>{0, 1, 3, 2}) {
       k = matchRepeatKV(kt.getInput(), nk);
+      kType = cast<RankedTensorType>(k.getType());
     } else {
-      // Exporters fold [B,S,H,D] -> [B,H,S,D] -> Kᵀ into one transpose:
-      // build K itself with the last two axes of that permutation swapped.
-      SmallVector<int64_t> kPerm = {perm[0], perm[1], perm[3], perm[2]};
+      kPerm = {perm[0], perm[1], perm[3], perm[2]};
       auto inType = cast<RankedTensorType>(kt.getInput().getType());
       SmallVector<int64_t> shape;
       for (int64_t p : kPerm)
         shape.push_back(inType.getDimSize(p));
-      Value init = tensor::EmptyOp::create(rewriter, loc, shape, inType.getElementType());
-      k = linalg::TransposeOp::create(rewriter, loc, kt.getInput(), init, kPerm)
-              .getResult()[0];
+      kType = RankedTensorType::get(shape, inType.getElementType());
     }
     Value v = matchRepeatKV(op.getRhs(), nv);
     auto qType = cast<RankedTensorType>(q.getType());
-    auto kType = cast<RankedTensorType>(k.getType());
     auto vType = cast<RankedTensorType>(v.getType());
     if (qType.getRank() != 4 || kType.getRank() != 4 || vType.getRank() != 4 ||
         nk != nv || kType.getDimSize(1) != vType.getDimSize(1))
@@ -257,10 +376,14 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
     if (ShapedType::isDynamic(numHeads) || ShapedType::isDynamic(numKvHeads) ||
         numKvHeads * nk != numHeads)
       return rewriter.notifyMatchFailure(op, "head counts do not match the repetition");
+    SmallVector<int64_t> expected = {qType.getDimSize(0), numHeads, qType.getDimSize(2),
+                                     vType.getDimSize(3)};
+    if (failed(verifyCompatibleShape(expected, op.getType().getShape())))
+      return rewriter.notifyMatchFailure(op, "result shape is not [B, Hq, S, Dv]");
 
     // KV cache: keys and values that are past ++ new along the sequence.
     Value pastKey, pastValue, concatK, concatV;
-    auto ck = k.getDefiningOp<tensor::ConcatOp>();
+    auto ck = k ? k.getDefiningOp<tensor::ConcatOp>() : nullptr;
     auto cv = v.getDefiningOp<tensor::ConcatOp>();
     if (ck && cv && ck.getDim() == 2 && cv.getDim() == 2 && ck.getInputs().size() == 2 &&
         cv.getInputs().size() == 2) {
@@ -275,16 +398,17 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
     int64_t seq = qType.getDimSize(2);
     int64_t total = cast<RankedTensorType>(scores.getType()).getDimSize(3);
     bool causal = false;
+    DenseElementsAttr constantCondition;
     if (condition) {
-      if (ShapedType::isDynamic(seq) || ShapedType::isDynamic(total))
-        return rewriter.notifyMatchFailure(op, "mask condition with dynamic shapes");
-      auto info = maskFromCondition(rewriter, loc, condition, fill, seq, total, element);
-      if (failed(info))
-        return rewriter.notifyMatchFailure(op, "mask condition is not a constant");
-      causal = info->causal;
-      maskValue = info->additive;
+      if (isCausalCondition(condition)) {
+        causal = true;
+        condition = Value();
+      } else if (!matchPattern(stripBroadcast(condition), m_Constant(&constantCondition)) ||
+                 ShapedType::isDynamic(seq) || ShapedType::isDynamic(total)) {
+        return rewriter.notifyMatchFailure(op, "mask condition is neither causal nor constant");
+      }
     }
-    if (maskValue && !condition) {
+    if (maskValue) {
       // An additive mask must broadcast to [B, Hq, Sq, T].
       auto m = cast<RankedTensorType>(maskValue.getType());
       auto target = cast<RankedTensorType>(scores.getType()).getShape();
@@ -296,13 +420,25 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
           return rewriter.notifyMatchFailure(op, "mask does not broadcast to the scores");
       }
     }
+
+    // Everything matched: build.
+    if (!kPerm.empty()) {
+      SmallVector<OpFoldResult> sizes;
+      auto inSizes = tensor::getMixedSizes(rewriter, loc, kt.getInput());
+      for (int64_t p : kPerm)
+        sizes.push_back(inSizes[p]);
+      Value init = tensor::EmptyOp::create(rewriter, loc, sizes, kType.getElementType());
+      k = linalg::TransposeOp::create(rewriter, loc, kt.getInput(), init, kPerm)
+              .getResult()[0];
+    }
+    if (condition) {
+      auto info = maskFromCondition(rewriter, loc, condition, fill, seq, total, element);
+      causal = info->causal;
+      maskValue = info->additive;
+    }
     auto attention = AttentionOp::create(rewriter, loc, q, k, v, maskValue, pastKey,
                                          pastValue, numHeads, numKvHeads, causal,
                                          scale, std::nullopt);
-    if (attention.getResult().getType() != op.getType()) {
-      rewriter.eraseOp(attention);
-      return rewriter.notifyMatchFailure(op, "attention result type differs");
-    }
     // Later users of the concatenated cache read the present tensors.
     auto after = [&](OpOperand &use) {
       return use.getOwner()->getBlock() == attention->getBlock() &&
@@ -312,7 +448,10 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
       rewriter.replaceUsesWithIf(concatK, attention.getPresentKey(), after);
       rewriter.replaceUsesWithIf(concatV, attention.getPresentValue(), after);
     }
-    rewriter.replaceOp(op, attention.getResult());
+    Value result = attention.getResult();
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -47,6 +47,17 @@ Value mlir::llm::raise::stripBroadcast(Value v) {
 
 std::optional<double> mlir::llm::raise::getSplat(Value v) {
   v = stripBroadcast(v);
+  // A fill of a constant (splats of dynamic shape).
+  if (auto fill = v.getDefiningOp<linalg::FillOp>()) {
+    Attribute scalar;
+    if (!matchPattern(fill.getInputs()[0], m_Constant(&scalar)))
+      return std::nullopt;
+    if (auto f = dyn_cast<FloatAttr>(scalar))
+      return f.getValueAsDouble();
+    if (auto i = dyn_cast<IntegerAttr>(scalar))
+      return static_cast<double>(i.getValue().getSExtValue());
+    return std::nullopt;
+  }
   DenseElementsAttr attr;
   if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
     return std::nullopt;

@@ -10,10 +10,12 @@
 #include "lib/Import/HostEval.h"
 #include "lib/Import/IRHelpers.h"
 #include "lib/Import/NodeContext.h"
+#include "lib/Import/SymbolicInts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <cmath>
 
@@ -121,6 +123,19 @@ LogicalResult importBinary(NodeContext &ctx, Binary op) {
   if (failed(shape))
     return failure();
 
+  // Arithmetic on sizes (rank <= 1 integers from Shape) stays symbolic.
+  if (isa<IntegerType>(element) && indices.size() == 2 && op != Binary::Pow &&
+      shape->size() <= 1 && !canEvaluate(ctx, indices, *shape)) {
+    std::optional<SymbolicInts> l = ctx.ints(indices[0]), r = ctx.ints(indices[1]);
+    IntOp intOp[] = {IntOp::Add, IntOp::Sub, IntOp::Mul, IntOp::Div, IntOp::Add,
+                     IntOp::Max, IntOp::Min};
+    if (l && r)
+      if (auto out = combineInts(ctx.builder(), ctx.loc(), intOp[static_cast<int>(op)], *l, *r)) {
+        ctx.setOutput(0, std::move(*out));
+        return success();
+      }
+  }
+
   if (canEvaluate(ctx, indices, *shape)) {
     SmallVector<const HostTensor *> ins;
     for (int i : indices)
@@ -166,6 +181,34 @@ LogicalResult importCompare(NodeContext &ctx, Compare op) {
   if (failed(shape))
     return failure();
   bool fp = isa<FloatType>(ctx.type(0).getElementType());
+  // Sizes compared with constants: decidable when the constant is negative
+  // (Equal(shape, -1), which exports use to spell Expand/Reshape targets).
+  if (!fp && op == Compare::Equal && shape->size() <= 1 && !canEvaluate(ctx, {0, 1}, *shape)) {
+    std::optional<SymbolicInts> l = ctx.ints(0), r = ctx.ints(1);
+    if (l && r && (l->elements.size() == r->elements.size() || l->elements.size() == 1 ||
+                   r->elements.size() == 1)) {
+      size_t n = std::max(l->elements.size(), r->elements.size());
+      HostTensor out = HostTensor::zeros(DType::Bool, *shape);
+      bool decided = true;
+      for (size_t i = 0; i < n && decided; ++i) {
+        OpFoldResult a = l->elements[l->elements.size() == 1 ? 0 : i];
+        OpFoldResult c = r->elements[r->elements.size() == 1 ? 0 : i];
+        std::optional<int64_t> ac = getConstantIntValue(a), cc = getConstantIntValue(c);
+        if (ac && cc)
+          out.setInt(i, *ac == *cc);
+        else if (a == c)
+          out.setInt(i, 1);
+        else if ((ac && *ac < 0) || (cc && *cc < 0))
+          out.setInt(i, 0);
+        else
+          decided = false;
+      }
+      if (decided) {
+        ctx.setOutput(0, std::move(out));
+        return success();
+      }
+    }
+  }
   if (canEvaluate(ctx, {0, 1}, *shape)) {
     const HostTensor *a = ctx.constant(0), *b = ctx.constant(1);
     HostTensor out = HostTensor::zeros(DType::Bool, *shape);
@@ -294,6 +337,11 @@ LogicalResult importCast(NodeContext &ctx) {
     ctx.setOutput(0, castHost(*c, *to));
     return success();
   }
+  if (std::optional<SymbolicInts> ints = ctx.ints(0); ints && !isFloat(*to) && *to != DType::Bool) {
+    ints->dtype = *to;
+    ctx.setOutput(0, std::move(*ints));
+    return success();
+  }
   ctx.setOutput(0, convertElements(ctx.builder(), ctx.loc(), ctx.value(0),
                                    toMlirType(*to, ctx.context())));
   return success();
@@ -355,6 +403,24 @@ LogicalResult importWhere(NodeContext &ctx) {
   auto shape = resultShape(ctx, {0, 1, 2});
   if (failed(shape))
     return failure();
+  // A constant condition choosing between sizes.
+  if (const HostTensor *c = ctx.constant(0);
+      c && shape->size() <= 1 && !canEvaluate(ctx, {0, 1, 2}, *shape)) {
+    std::optional<SymbolicInts> x = ctx.ints(1), y = ctx.ints(2);
+    if (x && y) {
+      int64_t n = shape->empty() ? 1 : (*shape)[0];
+      SymbolicInts out;
+      out.dtype = x->dtype;
+      out.scalar = shape->empty();
+      auto pick = [](const SymbolicInts &s, int64_t i) {
+        return s.elements[s.elements.size() == 1 ? 0 : i];
+      };
+      for (int64_t i = 0; i < n; ++i)
+        out.elements.push_back(c->getInt(c->numel() == 1 ? 0 : i) ? pick(*x, i) : pick(*y, i));
+      ctx.setOutput(0, std::move(out));
+      return success();
+    }
+  }
   if (canEvaluate(ctx, {0, 1, 2}, *shape)) {
     const HostTensor *c = ctx.constant(0), *x = ctx.constant(1), *y = ctx.constant(2);
     HostTensor out = HostTensor::zeros(x->dtype(), *shape);

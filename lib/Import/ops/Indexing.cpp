@@ -10,6 +10,7 @@
 #include "lib/Import/HostEval.h"
 #include "lib/Import/IRHelpers.h"
 #include "lib/Import/NodeContext.h"
+#include "lib/Import/SymbolicInts.h"
 
 #include "dialects/llm/LLMOps.h"
 
@@ -77,6 +78,22 @@ LogicalResult importGather(NodeContext &ctx) {
   if (!isa<IntegerType>(idxType.getElementType()))
     return ctx.emitError("indices must be integers");
   const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1);
+  // Picking sizes out of a Shape result keeps them symbolic.
+  if (!data && idx && idx->rank() <= 1 && *axis == 0 && dataType.getRank() == 1) {
+    if (std::optional<SymbolicInts> ints = ctx.ints(0)) {
+      SymbolicInts out;
+      out.dtype = ints->dtype;
+      out.scalar = idx->rank() == 0;
+      for (int64_t i = 0, n = idx->numel(); i < n; ++i) {
+        int64_t k = idx->getInt(i);
+        if (failed(requireIndexInRange(ctx, k, ints->elements.size())))
+          return failure();
+        out.elements.push_back(ints->elements[k]);
+      }
+      ctx.setOutput(0, std::move(out));
+      return success();
+    }
+  }
   if (data && idx) {
     int64_t dim = data->shape()[*axis];
     for (int64_t i = 0, n = idx->numel(); i < n; ++i) {

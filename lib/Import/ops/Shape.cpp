@@ -10,10 +10,13 @@
 #include "lib/Import/HostEval.h"
 #include "lib/Import/IRHelpers.h"
 #include "lib/Import/NodeContext.h"
+#include "lib/Import/SymbolicInts.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <limits>
 
@@ -36,21 +39,47 @@ HostTensor scalarTensor(DType dtype, ArrayRef<int64_t> shape, double v) {
   return t;
 }
 
-/// Reshapes a run-time value to `shape` (`?` allowed where `sizes` says).
+/// Reshapes a run-time value to `shape` (`?` allowed where `sizes` says):
+/// expand_shape/collapse_shape when the dims group (dynamic dims matching
+/// one to one), tensor.reshape otherwise.
 Value reshapeValue(NodeContext &ctx, Value v, ArrayRef<int64_t> shape,
                    ArrayRef<OpFoldResult> sizes) {
   OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
   auto type = cast<RankedTensorType>(v.getType());
   if (type.hasStaticShape() && !ShapedType::isDynamicShape(shape))
-    return reshapeTo(b, ctx.loc(), v, shape);
-  // Dynamic: tensor.reshape with the sizes as an index tensor.
+    return reshapeTo(b, loc, v, shape);
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  if (type.getShape() == shape)
+    return v;
+  if (resultType.getRank() > type.getRank()) {
+    if (auto reassoc = getReassociationIndicesForReshape(type, resultType))
+      return tensor::ExpandShapeOp::create(b, loc, resultType, v, *reassoc, sizes);
+  } else if (resultType.getRank() < type.getRank()) {
+    if (auto reassoc = getReassociationIndicesForReshape(type, resultType))
+      return tensor::CollapseShapeOp::create(b, loc, resultType, v, *reassoc);
+  }
   SmallVector<Value> dims;
   for (OpFoldResult s : sizes)
-    dims.push_back(getValueOrCreateConstantIndexOp(b, ctx.loc(), s));
-  Value shapeTensor = tensor::FromElementsOp::create(b, ctx.loc(), dims);
-  return tensor::ReshapeOp::create(
-      b, ctx.loc(), RankedTensorType::get(shape, type.getElementType()), v,
-      shapeTensor);
+    dims.push_back(getValueOrCreateConstantIndexOp(b, loc, s));
+  Value shapeTensor = tensor::FromElementsOp::create(b, loc, dims);
+  return tensor::ReshapeOp::create(b, loc, resultType, v, shapeTensor);
+}
+
+/// A symbolic size tensor reshaped (rank 0 <-> rank 1 of one element).
+LogicalResult reshapeSymbolic(NodeContext &ctx, SymbolicInts ints,
+                              ArrayRef<int64_t> shape) {
+  if (shape.size() > 1 || numel(shape) != static_cast<int64_t>(ints.elements.size()))
+    return ctx.emitError("reshaping sizes to rank " + Twine(shape.size()) +
+                         " is not supported");
+  ints.scalar = shape.empty();
+  ctx.setOutput(0, std::move(ints));
+  return success();
+}
+
+/// True when input `i` is symbolic sizes (not a plain constant).
+bool isSymbolic(NodeContext &ctx, int i) {
+  return !ctx.constant(i) && ctx.ints(i).has_value();
 }
 
 LogicalResult importConstant(NodeContext &ctx) {
@@ -88,6 +117,8 @@ LogicalResult importIdentity(NodeContext &ctx) {
     return failure();
   if (const HostTensor *c = ctx.constant(0))
     ctx.setOutput(0, *c);
+  else if (isSymbolic(ctx, 0))
+    ctx.setOutput(0, *ctx.ints(0));
   else
     ctx.setOutput(0, ctx.value(0));
   return success();
@@ -109,79 +140,78 @@ LogicalResult importShape(NodeContext &ctx) {
     ctx.setOutput(0, std::move(t));
     return success();
   }
-  OpBuilder &b = ctx.builder();
-  SmallVector<Value> dims;
-  for (int64_t i = start; i < end; ++i) {
-    Value d = tensor::DimOp::create(b, ctx.loc(), ctx.value(0), i);
-    dims.push_back(arith::IndexCastOp::create(b, ctx.loc(), b.getI64Type(), d));
-  }
-  ctx.setOutput(0, tensor::FromElementsOp::create(b, ctx.loc(), dims));
+  // Dynamic dims stay symbolic: later Gather/Concat/Reshape use them as sizes.
+  SymbolicInts dims;
+  Value v = ctx.value(0);
+  for (int64_t i = start; i < end; ++i)
+    dims.elements.push_back(ctx.dimSize(v, i));
+  ctx.setOutput(0, std::move(dims));
   return success();
 }
 
 LogicalResult importReshape(NodeContext &ctx) {
-  auto target = ctx.requireConstant(1, "shape");
+  auto target = requireInts(ctx, 1, "shape");
   if (failed(ctx.requireInput(0, "data")) || failed(target))
     return failure();
   RankedTensorType type = ctx.type(0);
   bool allowZero = ctx.intAttr("allowzero", 0) != 0;
-  SmallVector<int64_t> shape = (*target)->toInts();
+  bool runtime = !ctx.constant(0) && !isSymbolic(ctx, 0);
   OpBuilder &b = ctx.builder();
-  SmallVector<OpFoldResult> inSizes;
-  if (!type.hasStaticShape())
-    inSizes = mixedSizes(b, ctx.loc(), ctx.value(0));
-  SmallVector<OpFoldResult> sizes(shape.size());
-  int64_t inferred = -1, known = 1;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 0 && !allowZero) {
-      if (i >= static_cast<size_t>(type.getRank()))
+  Location loc = ctx.loc();
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> sizes;
+  int64_t inferred = -1;
+  for (auto [i, e] : llvm::enumerate(target->elements)) {
+    std::optional<int64_t> c = getConstantIntValue(e);
+    if (c && *c == 0 && !allowZero) {
+      if (static_cast<int64_t>(i) >= type.getRank())
         return ctx.emitError("shape copies dimension " + Twine(i) +
                              " that the input does not have");
-      shape[i] = type.getDimSize(i);
-      if (!inSizes.empty())
-        sizes[i] = inSizes[i];
-    } else if (shape[i] == -1) {
+      shape.push_back(type.getDimSize(i));
+      sizes.push_back(runtime ? ctx.dimSize(ctx.value(0), i)
+                              : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
+    } else if (c && *c == -1) {
       if (inferred >= 0)
         return ctx.emitError("shape has more than one -1");
       inferred = i;
-      continue;
-    } else if (shape[i] < 0) {
-      return ctx.emitError("shape has a negative dimension " + Twine(shape[i]));
+      shape.push_back(ShapedType::kDynamic);
+      sizes.push_back(OpFoldResult());
+    } else if (c && *c < 0) {
+      return ctx.emitError("shape has a negative dimension " + Twine(*c));
+    } else {
+      shape.push_back(c ? *c : ShapedType::kDynamic);
+      sizes.push_back(e);
     }
-    if (!sizes[i])
-      sizes[i] = b.getIndexAttr(shape[i]);
-    if (!ShapedType::isDynamic(shape[i]))
-      known *= shape[i];
   }
   if (inferred >= 0) {
-    if (type.hasStaticShape()) {
-      if (known == 0 || type.getNumElements() % known != 0)
-        return ctx.emitError("cannot reshape " + Twine(type.getNumElements()) +
-                             " elements into the requested shape");
-      shape[inferred] = type.getNumElements() / known;
-      sizes[inferred] = b.getIndexAttr(shape[inferred]);
-    } else {
-      shape[inferred] = ShapedType::kDynamic;
-      // Element count over the product of the known target dims.
-      Value total = arith::ConstantIndexOp::create(b, ctx.loc(), 1);
-      for (OpFoldResult s : inSizes)
-        total = arith::MulIOp::create(b, ctx.loc(), total,
-                                      getValueOrCreateConstantIndexOp(b, ctx.loc(), s));
-      Value div = total;
-      for (size_t i = 0; i < shape.size(); ++i)
-        if (static_cast<int64_t>(i) != inferred)
-          div = arith::DivUIOp::create(b, ctx.loc(), div,
-                                       getValueOrCreateConstantIndexOp(b, ctx.loc(), sizes[i]));
-      sizes[inferred] = div;
-    }
-  } else if (type.hasStaticShape() && known != type.getNumElements()) {
+    // Element count over the product of the other target sizes.
+    OpFoldResult total = b.getIndexAttr(1), known = b.getIndexAttr(1);
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      total = foldIntOp(b, loc, IntOp::Mul, total,
+                        runtime ? ctx.dimSize(ctx.value(0), d)
+                                : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    for (size_t i = 0; i < sizes.size(); ++i)
+      if (static_cast<int64_t>(i) != inferred)
+        known = foldIntOp(b, loc, IntOp::Mul, known, sizes[i]);
+    std::optional<int64_t> t = getConstantIntValue(total), k = getConstantIntValue(known);
+    if (t && k && (*k == 0 || *t % *k != 0))
+      return ctx.emitError("cannot reshape " + Twine(*t) + " elements into the requested shape");
+    sizes[inferred] = foldIntOp(b, loc, IntOp::Div, total, known);
+    if (std::optional<int64_t> v = getConstantIntValue(sizes[inferred]))
+      shape[inferred] = *v;
+  } else if (type.hasStaticShape() && !ShapedType::isDynamicShape(shape) &&
+             numel(shape) != type.getNumElements()) {
     return ctx.emitError("cannot reshape " + Twine(type.getNumElements()) +
-                         " elements into " + Twine(known));
+                         " elements into " + Twine(numel(shape)));
   }
   if (const HostTensor *c = ctx.constant(0)) {
-    ctx.setOutput(0, c->reshaped(shape));
-    return success();
+    if (!ShapedType::isDynamicShape(shape)) {
+      ctx.setOutput(0, c->reshaped(shape));
+      return success();
+    }
   }
+  if (isSymbolic(ctx, 0))
+    return reshapeSymbolic(ctx, *ctx.ints(0), shape);
   ctx.setOutput(0, reshapeValue(ctx, ctx.value(0), shape, sizes));
   return success();
 }
@@ -202,6 +232,8 @@ FailureOr<SmallVector<int64_t>> axesOf(NodeContext &ctx, int input) {
 /// Unsqueeze, Squeeze and Flatten are reshapes whose sizes follow the input.
 LogicalResult reshapeLike(NodeContext &ctx, SmallVector<int64_t> shape,
                           SmallVector<OpFoldResult> sizes) {
+  if (isSymbolic(ctx, 0))
+    return reshapeSymbolic(ctx, *ctx.ints(0), shape);
   if (const HostTensor *c = ctx.constant(0)) {
     ctx.setOutput(0, c->reshaped(shape));
     return success();
@@ -228,8 +260,10 @@ LogicalResult importUnsqueeze(NodeContext &ctx) {
     isNew[*axis] = true;
   }
   OpBuilder &b = ctx.builder();
-  SmallVector<OpFoldResult> inSizes = ctx.constant(0)
-      ? SmallVector<OpFoldResult>() : mixedSizes(b, ctx.loc(), ctx.value(0));
+  SmallVector<OpFoldResult> inSizes;
+  if (!ctx.constant(0) && !isSymbolic(ctx, 0))
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      inSizes.push_back(ctx.dimSize(ctx.value(0), d));
   SmallVector<int64_t> shape;
   SmallVector<OpFoldResult> sizes;
   for (int64_t i = 0, j = 0; i < outRank; ++i) {
@@ -268,8 +302,10 @@ LogicalResult importSqueeze(NodeContext &ctx) {
     drop[*axis] = true;
   }
   OpBuilder &b = ctx.builder();
-  SmallVector<OpFoldResult> inSizes = ctx.constant(0)
-      ? SmallVector<OpFoldResult>() : mixedSizes(b, ctx.loc(), ctx.value(0));
+  SmallVector<OpFoldResult> inSizes;
+  if (!ctx.constant(0) && !isSymbolic(ctx, 0))
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      inSizes.push_back(ctx.dimSize(ctx.value(0), d));
   SmallVector<int64_t> shape;
   SmallVector<OpFoldResult> sizes;
   for (int64_t i = 0; i < type.getRank(); ++i) {
@@ -301,11 +337,13 @@ LogicalResult importFlatten(NodeContext &ctx) {
 }
 
 LogicalResult importExpand(NodeContext &ctx) {
-  auto target = ctx.requireConstant(1, "shape");
+  auto target = requireInts(ctx, 1, "shape");
   if (failed(ctx.requireInput(0, "input")) || failed(target))
     return failure();
   RankedTensorType type = ctx.type(0);
-  SmallVector<int64_t> requested = (*target)->toInts();
+  SmallVector<int64_t> requested;
+  for (OpFoldResult e : target->elements)
+    requested.push_back(getConstantIntValue(e).value_or(ShapedType::kDynamic));
   auto shape = broadcastShape(type.getShape(), requested);
   if (failed(shape))
     return ctx.emitError("input does not broadcast to the requested shape");
@@ -322,25 +360,29 @@ LogicalResult importExpand(NodeContext &ctx) {
   }
   OpBuilder &b = ctx.builder();
   Value v = ctx.value(0);
-  SmallVector<OpFoldResult> inSizes = mixedSizes(b, ctx.loc(), v);
   SmallVector<OpFoldResult> sizes;
   int64_t offset = shape->size() - type.getRank();
+  int64_t reqOffset = shape->size() - requested.size();
   for (int64_t i = 0; i < static_cast<int64_t>(shape->size()); ++i) {
-    int64_t j = i - offset;
-    if (j >= 0 && (type.getDimSize(j) != 1 || (*shape)[i] == 1))
-      sizes.push_back(inSizes[j]);
+    int64_t j = i - offset, r = i - reqOffset;
+    if (j >= 0 && type.getDimSize(j) != 1)
+      sizes.push_back(ctx.dimSize(v, j));
+    else if (r >= 0)
+      sizes.push_back(target->elements[r]);
     else
-      sizes.push_back(b.getIndexAttr((*shape)[i]));
+      sizes.push_back(b.getIndexAttr(1));
   }
   ctx.setOutput(0, broadcastTo(b, ctx.loc(), v, *shape, sizes));
   return success();
 }
 
 LogicalResult importConstantOfShape(NodeContext &ctx) {
-  auto target = ctx.requireConstant(0, "shape");
+  auto target = requireInts(ctx, 0, "shape");
   if (failed(target))
     return failure();
-  SmallVector<int64_t> shape = (*target)->toInts();
+  SmallVector<int64_t> shape;
+  for (OpFoldResult e : target->elements)
+    shape.push_back(getConstantIntValue(e).value_or(ShapedType::kDynamic));
   HostTensor value = scalarTensor(DType::F32, {1}, 0.0);
   if (const onnx::AttributeProto *a = ctx.attr("value")) {
     auto t = ctx.tensorAttr(*a);
@@ -354,32 +396,64 @@ LogicalResult importConstantOfShape(NodeContext &ctx) {
       RankedTensorType::get(shape, toMlirType(value.dtype(), ctx.context()));
   double v = isFloat(value.dtype()) ? value.getDouble(0)
                                     : static_cast<double>(value.getInt(0));
-  if (ctx.mayEvaluate(numel(shape))) {
+  if (!ShapedType::isDynamicShape(shape) && ctx.mayEvaluate(numel(shape))) {
     ctx.setOutput(0, scalarTensor(value.dtype(), shape, v));
     return success();
   }
-  ctx.setOutput(0, splat(ctx.builder(), ctx.loc(), type, v));
+  ctx.setOutput(0, splat(ctx.builder(), ctx.loc(), type, v, target->elements));
   return success();
 }
 
 LogicalResult importRange(NodeContext &ctx) {
-  auto start = ctx.requireConstant(0, "start");
-  auto limit = ctx.requireConstant(1, "limit");
+  if (ctx.constant(0) && ctx.constant(1) && ctx.constant(2)) {
+    const HostTensor *start = ctx.constant(0), *limit = ctx.constant(1),
+                     *delta = ctx.constant(2);
+    DType dtype = start->dtype();
+    double s = start->getDouble(0), l = limit->getDouble(0), d = delta->getDouble(0);
+    if (d == 0)
+      return ctx.emitError("delta is zero");
+    int64_t n = std::max<int64_t>(static_cast<int64_t>(std::ceil((l - s) / d)), 0);
+    if (!ctx.mayEvaluate(n))
+      return ctx.emitError("range of " + Twine(n) + " elements is too large");
+    HostTensor out = HostTensor::zeros(dtype, {n});
+    for (int64_t i = 0; i < n; ++i)
+      out.setDouble(i, s + i * d);
+    ctx.setOutput(0, std::move(out));
+    return success();
+  }
+  // A range over run-time sizes: start + i * delta for i < ceil((limit - start) / delta).
+  auto start = requireInts(ctx, 0, "start");
+  auto limit = requireInts(ctx, 1, "limit");
   auto delta = ctx.requireConstant(2, "delta");
   if (failed(start) || failed(limit) || failed(delta))
     return failure();
-  DType dtype = (*start)->dtype();
-  double s = (*start)->getDouble(0), l = (*limit)->getDouble(0),
-         d = (*delta)->getDouble(0);
-  if (d == 0)
-    return ctx.emitError("delta is zero");
-  int64_t n = std::max<int64_t>(static_cast<int64_t>(std::ceil((l - s) / d)), 0);
-  if (!ctx.mayEvaluate(n))
-    return ctx.emitError("range of " + Twine(n) + " elements is too large");
-  HostTensor out = HostTensor::zeros(dtype, {n});
-  for (int64_t i = 0; i < n; ++i)
-    out.setDouble(i, s + i * d);
-  ctx.setOutput(0, std::move(out));
+  int64_t step = (*delta)->getInt(0);
+  if (step <= 0)
+    return ctx.emitError("a run-time range needs a positive constant delta");
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  OpFoldResult count = foldIntOp(b, loc, IntOp::Sub, limit->elements[0], start->elements[0]);
+  if (step != 1)
+    count = foldIntOp(b, loc, IntOp::Div,
+                      foldIntOp(b, loc, IntOp::Add, count, b.getIndexAttr(step - 1)),
+                      b.getIndexAttr(step));
+  count = foldIntOp(b, loc, IntOp::Max, count, b.getIndexAttr(0));
+  Type element = toMlirType(start->dtype, ctx.context());
+  auto type = RankedTensorType::get({getConstantIntValue(count).value_or(ShapedType::kDynamic)},
+                                    element);
+  SmallVector<Value> dynamic;
+  if (type.isDynamicDim(0))
+    dynamic.push_back(getValueOrCreateConstantIndexOp(b, loc, count));
+  Value first = getValueOrCreateConstantIndexOp(b, loc, start->elements[0]);
+  auto gen = tensor::GenerateOp::create(b, loc, type, dynamic,
+                                        [&](OpBuilder &nb, Location nl, ValueRange idx) {
+    Value i = idx[0];
+    if (step != 1)
+      i = arith::MulIOp::create(nb, nl, i, arith::ConstantIndexOp::create(nb, nl, step));
+    Value v = arith::AddIOp::create(nb, nl, first, i);
+    tensor::YieldOp::create(nb, nl, arith::IndexCastOp::create(nb, nl, element, v).getResult());
+  });
+  ctx.setOutput(0, gen.getResult());
   return success();
 }
 
@@ -407,6 +481,16 @@ LogicalResult importConcat(NodeContext &ctx) {
     if (const HostTensor *c = ctx.constant(i))
       constants.push_back(c);
   }
+  // Sizes: concatenate the symbols.
+  if (first.getRank() == 1 && constants.size() != inputs.size() &&
+      llvm::all_of(inputs, [&](int i) { return ctx.ints(i).has_value(); })) {
+    SymbolicInts out;
+    out.dtype = *dtypeFromMlir(first.getElementType());
+    for (int i : inputs)
+      llvm::append_range(out.elements, ctx.ints(i)->elements);
+    ctx.setOutput(0, std::move(out));
+    return success();
+  }
   // Empty inputs (e.g. a zero-length past) contribute nothing.
   if (constants.size() == inputs.size()) {
     ctx.setOutput(0, concatHost(constants, *axis));
@@ -424,17 +508,18 @@ LogicalResult importConcat(NodeContext &ctx) {
   return success();
 }
 
-/// Per-dimension start, size and step of a static ONNX Slice.
+/// Per-dimension start, size and step of an ONNX Slice; starts and sizes
+/// may be symbolic (run-time lengths).
 struct SliceSpec {
-  SmallVector<int64_t> starts, sizes, steps;
+  SmallVector<OpFoldResult> starts, sizes;
+  SmallVector<int64_t> steps;
 };
 
-FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type) {
-  auto starts = ctx.requireConstant(1, "starts");
-  auto ends = ctx.requireConstant(2, "ends");
+FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type, Value data) {
+  auto starts = requireInts(ctx, 1, "starts");
+  auto ends = requireInts(ctx, 2, "ends");
   if (failed(starts) || failed(ends))
     return failure();
-  SmallVector<int64_t> s = (*starts)->toInts(), e = (*ends)->toInts();
   SmallVector<int64_t> axes, steps;
   if (ctx.hasInput(3)) {
     auto a = ctx.requireConstant(3, "axes");
@@ -442,7 +527,7 @@ FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type) {
       return failure();
     axes = (*a)->toInts();
   } else {
-    for (size_t i = 0; i < s.size(); ++i)
+    for (size_t i = 0; i < starts->elements.size(); ++i)
       axes.push_back(i);
   }
   if (ctx.hasInput(4)) {
@@ -451,38 +536,63 @@ FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type) {
       return failure();
     steps = (*st)->toInts();
   } else {
-    steps.assign(s.size(), 1);
+    steps.assign(starts->elements.size(), 1);
   }
-  if (e.size() != s.size() || axes.size() != s.size() || steps.size() != s.size())
+  size_t n = starts->elements.size();
+  if (ends->elements.size() != n || axes.size() != n || steps.size() != n)
     return ctx.emitError("starts, ends, axes and steps differ in length");
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
   int64_t rank = type.getRank();
   SliceSpec spec;
-  spec.starts.assign(rank, 0);
   spec.steps.assign(rank, 1);
-  spec.sizes.assign(type.getShape().begin(), type.getShape().end());
-  for (size_t k = 0; k < axes.size(); ++k) {
+  for (int64_t d = 0; d < rank; ++d) {
+    spec.starts.push_back(b.getIndexAttr(0));
+    spec.sizes.push_back(data ? ctx.dimSize(data, d) : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+  }
+  for (size_t k = 0; k < n; ++k) {
     auto axis = ctx.normalizeAxis(axes[k], rank);
     if (failed(axis))
       return failure();
-    int64_t dim = type.getDimSize(*axis);
-    if (ShapedType::isDynamic(dim))
-      return ctx.emitError("slicing dynamic dimension " + Twine(*axis) +
-                           " needs static shapes (use --input-shape)");
     int64_t step = steps[k];
     if (step == 0)
       return ctx.emitError("step is zero");
-    int64_t start = s[k] < 0 ? s[k] + dim : s[k];
-    int64_t end = e[k] < 0 ? e[k] + dim : e[k];
-    if (step > 0) {
-      start = std::clamp<int64_t>(start, 0, dim);
-      end = std::clamp<int64_t>(end, 0, dim);
-      spec.sizes[*axis] = end > start ? (end - start + step - 1) / step : 0;
-    } else {
-      start = std::clamp<int64_t>(start, 0, dim - 1);
-      end = std::clamp<int64_t>(end, -1, dim - 1);
-      spec.sizes[*axis] = start > end ? (start - end - step - 1) / -step : 0;
+    OpFoldResult dim = spec.sizes[*axis];
+    std::optional<int64_t> dimC = getConstantIntValue(dim);
+    std::optional<int64_t> sC = getConstantIntValue(starts->elements[k]);
+    std::optional<int64_t> eC = getConstantIntValue(ends->elements[k]);
+    if (step < 0) {
+      if (!dimC || !sC || !eC)
+        return ctx.emitError("a negative step needs constant bounds and a static dimension");
+      int64_t start = std::clamp<int64_t>(*sC < 0 ? *sC + *dimC : *sC, 0, *dimC - 1);
+      int64_t end = std::clamp<int64_t>(*eC < 0 ? *eC + *dimC : *eC, -1, *dimC - 1);
+      spec.starts[*axis] = b.getIndexAttr(start);
+      spec.sizes[*axis] = b.getIndexAttr(start > end ? (start - end - step - 1) / -step : 0);
+      spec.steps[*axis] = step;
+      continue;
     }
+    // Negative constants count from the end; everything clamps to [0, dim].
+    auto normalize = [&](OpFoldResult v, std::optional<int64_t> c) -> OpFoldResult {
+      if (c && *c >= std::numeric_limits<int32_t>::max())
+        return dim;
+      if (c && *c < 0)
+        v = foldIntOp(b, loc, IntOp::Add, v, dim);
+      if (getConstantIntValue(v)) // run-time sizes are never negative
+        v = foldIntOp(b, loc, IntOp::Max, v, b.getIndexAttr(0));
+      return foldIntOp(b, loc, IntOp::Min, v, dim);
+    };
+    OpFoldResult start = normalize(starts->elements[k], sC);
+    OpFoldResult end = normalize(ends->elements[k], eC);
+    OpFoldResult size = foldIntOp(b, loc, IntOp::Sub, end, start);
+    if (step != 1)
+      size = foldIntOp(b, loc, IntOp::Div,
+                       foldIntOp(b, loc, IntOp::Add, size, b.getIndexAttr(step - 1)),
+                       b.getIndexAttr(step));
+    // Clamped bounds give end >= start except for a start past the end.
+    if (!isZeroInteger(start))
+      size = foldIntOp(b, loc, IntOp::Max, size, b.getIndexAttr(0));
     spec.starts[*axis] = start;
+    spec.sizes[*axis] = size;
     spec.steps[*axis] = step;
   }
   return spec;
@@ -492,28 +602,48 @@ LogicalResult importSlice(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "data")))
     return failure();
   RankedTensorType type = ctx.type(0);
-  auto spec = sliceSpec(ctx, type);
+  const HostTensor *c = ctx.constant(0);
+  bool symbolic = isSymbolic(ctx, 0);
+  auto spec = sliceSpec(ctx, type, c || symbolic ? Value() : ctx.value(0));
   if (failed(spec))
     return failure();
-  if (const HostTensor *c = ctx.constant(0)) {
-    ctx.setOutput(0, sliceHost(*c, spec->starts, spec->steps, spec->sizes));
+  auto constants = [](ArrayRef<OpFoldResult> v) -> std::optional<SmallVector<int64_t>> {
+    SmallVector<int64_t> out;
+    for (OpFoldResult e : v) {
+      std::optional<int64_t> x = getConstantIntValue(e);
+      if (!x)
+        return std::nullopt;
+      out.push_back(*x);
+    }
+    return out;
+  };
+  auto starts = constants(spec->starts), sizes = constants(spec->sizes);
+  if (symbolic) {
+    if (!starts || !sizes || spec->steps[0] != 1)
+      return ctx.emitError("slicing sizes needs constant bounds");
+    SymbolicInts in = *ctx.ints(0), out;
+    out.dtype = in.dtype;
+    for (int64_t i = 0; i < (*sizes)[0]; ++i)
+      out.elements.push_back(in.elements[(*starts)[0] + i]);
+    ctx.setOutput(0, std::move(out));
+    return success();
+  }
+  if (c && starts && sizes) {
+    ctx.setOutput(0, sliceHost(*c, *starts, spec->steps, *sizes));
     return success();
   }
   if (llvm::any_of(spec->steps, [](int64_t s) { return s < 0; }))
     return ctx.emitError("negative steps on a run-time tensor are not supported");
   OpBuilder &b = ctx.builder();
-  Value v = ctx.value(0);
-  SmallVector<OpFoldResult> inSizes = mixedSizes(b, ctx.loc(), v);
-  SmallVector<OpFoldResult> offsets, sizes, strides;
+  SmallVector<OpFoldResult> strides;
+  SmallVector<int64_t> shape;
   for (int64_t d = 0; d < type.getRank(); ++d) {
-    offsets.push_back(b.getIndexAttr(spec->starts[d]));
-    sizes.push_back(ShapedType::isDynamic(spec->sizes[d]) ? inSizes[d]
-                                                          : b.getIndexAttr(spec->sizes[d]));
     strides.push_back(b.getIndexAttr(spec->steps[d]));
+    shape.push_back(getConstantIntValue(spec->sizes[d]).value_or(ShapedType::kDynamic));
   }
-  auto resultType = RankedTensorType::get(spec->sizes, type.getElementType());
-  ctx.setOutput(0, tensor::ExtractSliceOp::create(b, ctx.loc(), resultType, v,
-                                                  offsets, sizes, strides));
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  ctx.setOutput(0, tensor::ExtractSliceOp::create(b, ctx.loc(), resultType, ctx.value(0),
+                                                  spec->starts, spec->sizes, strides));
   return success();
 }
 
