@@ -24,6 +24,7 @@ struct LLMRaisePass : llm::impl::LLMRaiseBase<LLMRaisePass> {
     raise::populateNormPatterns(set);
     raise::populateActivationPatterns(set);
     raise::populateAttentionPatterns(set);
+    raise::populateMoEPatterns(set);
     populateLLMCanonicalizationPatterns(set);
     patterns = FrozenRewritePatternSet(std::move(set));
     return success();

@@ -577,6 +577,40 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// TopKOp
+//===----------------------------------------------------------------------===//
+
+static FailureOr<RankedTensorType> inferTopK(ErrorFn emitError, Value input,
+                                             int64_t k) {
+  RankedTensorType type = tensorOf(input);
+  if (type.getRank() < 1)
+    return fail(emitError, "input must have rank >= 1, got ", type);
+  int64_t last = type.getShape().back();
+  if (!ShapedType::isDynamic(last) && k > last)
+    return fail(emitError, "k (", k, ") exceeds the last dimension (", last, ")");
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = k;
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+void TopKOp::build(OpBuilder &b, OperationState &state, Value input, int64_t k) {
+  Type values = orFallback(inferTopK(nullptr, input, k), input);
+  auto shape = cast<RankedTensorType>(values).getShape();
+  build(b, state, values, RankedTensorType::get(shape, b.getI64Type()), input,
+        b.getI64IntegerAttr(k));
+}
+
+LogicalResult TopKOp::verify() {
+  auto inferred = inferTopK([&] { return emitOpError(); }, getInput(), getK());
+  if (failed(inferred))
+    return failure();
+  if (failed(checkResult(*this, "values", getValues().getType(), *inferred)))
+    return failure();
+  return checkResult(*this, "indices", getIndices().getType(),
+                     inferred->clone(IntegerType::get(getContext(), 64)));
+}
+
+//===----------------------------------------------------------------------===//
 // MoeOp
 //===----------------------------------------------------------------------===//
 

@@ -374,6 +374,28 @@ def LLM_MoeOp : LLM_Op<"moe", [Pure]> {
   let hasVerifier = 1;
 }
 
+def LLM_TopKOp : LLM_Op<"topk", [Pure]> {
+  let summary = "The k largest values along the last axis, with their indices";
+  let description = [{
+    For every row of `input` along its last axis, returns the `k` largest
+    values in descending order and their indices (`i64`). Ties go to the
+    lower index, as in ONNX Runtime and torch. This is the routing step of a
+    mixture of experts (`softmax` then `topk` of the router logits), kept as
+    one op so that routing is visible to rewrites and the lowering can use a
+    partial selection instead of a sort.
+
+    ```mlir
+    %w, %idx = llm.topk %probs {k = 2 : i64}
+        : tensor<8x8xf32> -> tensor<8x2xf32>, tensor<8x2xi64>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, ConfinedAttr<I64Attr, [IntPositive]>:$k);
+  let results = (outs LLM_FloatTensor:$values, RankedTensorOf<[I64]>:$indices);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($values) `,` type($indices)";
+  let builders = [OpBuilder<(ins "::mlir::Value":$input, "int64_t":$k)>];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Placement
 //===----------------------------------------------------------------------===//

@@ -83,6 +83,8 @@ struct Tracer {
         return trace(matmul.getLhs(), ld);
       return {};
     }
+    if (auto topk = dyn_cast<TopKOp>(op))
+      return d < rank - 1 ? trace(topk.getInput(), d) : OpFoldResult();
     if (auto attention = dyn_cast<AttentionOp>(op))
       if (resultNumber == 0)
         return d == 3 ? trace(attention.getValue(), 3) : trace(attention.getQuery(), d);

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -22,7 +23,7 @@ using namespace llmc::onnx_import;
 void llmc::registerOnnxImportDialects(DialectRegistry &registry) {
   registry.insert<llm::LLMDialect, func::FuncDialect, arith::ArithDialect,
                   math::MathDialect, tensor::TensorDialect,
-                  linalg::LinalgDialect>();
+                  linalg::LinalgDialect, scf::SCFDialect>();
 }
 
 std::vector<std::string> llmc::supportedOnnxOps() {

@@ -16,6 +16,8 @@ void populateNormPatterns(RewritePatternSet &patterns);
 void populateActivationPatterns(RewritePatternSet &patterns);
 /// RoPE (rotate-half) and attention (scale, masks, GQA, KV cache).
 void populateAttentionPatterns(RewritePatternSet &patterns);
+/// Mixture of experts (dense gated and sparse dispatch forms) -> llm.moe.
+void populateMoEPatterns(RewritePatternSet &patterns);
 
 } // namespace llm::raise
 } // namespace mlir

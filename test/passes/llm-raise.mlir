@@ -253,3 +253,81 @@ func.func @not_attention(%q: tensor<1x2x3x4xf32>, %k: tensor<1x2x3x4xf32>) -> te
   %o = llm.matmul %p, %k : (tensor<1x2x3x3xf32>, tensor<1x2x3x4xf32>) -> tensor<1x2x3x4xf32>
   return %o : tensor<1x2x3x4xf32>
 }
+
+// -----
+
+// A two-expert MoE in the dense form: gates scattered from the top-1 choice,
+// every expert weighted by its gate column.
+// CHECK-LABEL: func.func @moe_dense
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>
+// CHECK: %[[L:.*]] = llm.linear %[[X]], %arg1
+// CHECK: llm.moe %[[X]], %[[L]] gate(%{{.*}}) up(%{{.*}}) down(%{{.*}}) {top_k = 1 : i64} : (tensor<4x8xf32>, tensor<4x2xf32>, tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x8x16xf32>) -> tensor<4x8xf32>
+#pick = affine_map<(n, e, k) -> (n, k)>
+#out = affine_map<(n, e, k) -> (n, e)>
+func.func @moe_dense(%x: tensor<4x8xf32>, %wr: tensor<2x8xf32>,
+                     %g0: tensor<16x8xf32>, %u0: tensor<16x8xf32>, %d0: tensor<8x16xf32>,
+                     %g1: tensor<16x8xf32>, %u1: tensor<16x8xf32>, %d1: tensor<8x16xf32>) -> tensor<4x8xf32> {
+  %logits = llm.linear %x, %wr : (tensor<4x8xf32>, tensor<2x8xf32>) -> tensor<4x2xf32>
+  %p = llm.softmax %logits : tensor<4x2xf32>
+  %w, %i = llm.topk %p {k = 1 : i64} : tensor<4x2xf32> -> tensor<4x1xf32>, tensor<4x1xi64>
+  %zeros = arith.constant dense<0.0> : tensor<4x2xf32>
+  %gates = linalg.generic {indexing_maps = [#pick, #pick, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%i, %w : tensor<4x1xi64>, tensor<4x1xf32>) outs(%zeros : tensor<4x2xf32>) {
+  ^bb0(%idx: i64, %val: f32, %acc: f32):
+    %e = linalg.index 1 : index
+    %ii = arith.index_cast %idx : i64 to index
+    %hit = arith.cmpi eq, %ii, %e : index
+    %r = arith.select %hit, %val, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<4x2xf32>
+  %e = tensor.empty() : tensor<4x8xf32>
+  %a0 = llm.linear %x, %g0 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %s0 = llm.silu %a0 : tensor<4x16xf32>
+  %b0 = llm.linear %x, %u0 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %m0 = arith.mulf %s0, %b0 : tensor<4x16xf32>
+  %y0 = llm.linear %m0, %d0 : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %c0 = tensor.extract_slice %gates[0, 0] [4, 1] [1, 1] : tensor<4x2xf32> to tensor<4xf32>
+  %c0b = linalg.broadcast ins(%c0 : tensor<4xf32>) outs(%e : tensor<4x8xf32>) dimensions = [1]
+  %o0 = arith.mulf %c0b, %y0 : tensor<4x8xf32>
+  %a1 = llm.linear %x, %g1 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %s1 = llm.silu %a1 : tensor<4x16xf32>
+  %b1 = llm.linear %x, %u1 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %m1 = arith.mulf %s1, %b1 : tensor<4x16xf32>
+  %y1 = llm.linear %m1, %d1 : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %c1 = tensor.extract_slice %gates[0, 1] [4, 1] [1, 1] : tensor<4x2xf32> to tensor<4xf32>
+  %c1b = linalg.broadcast ins(%c1 : tensor<4xf32>) outs(%e : tensor<4x8xf32>) dimensions = [1]
+  %o1 = arith.mulf %c1b, %y1 : tensor<4x8xf32>
+  %out = arith.addf %o0, %o1 : tensor<4x8xf32>
+  return %out : tensor<4x8xf32>
+}
+
+// -----
+
+// The experts weighted by the top-k values alone, without the chosen
+// indices: not a mixture of experts.
+// CHECK-LABEL: func.func @not_moe
+// CHECK-NOT: llm.moe
+// CHECK: llm.topk
+func.func @not_moe(%x: tensor<4x8xf32>, %wr: tensor<2x8xf32>,
+                   %g0: tensor<16x8xf32>, %u0: tensor<16x8xf32>, %d0: tensor<8x16xf32>,
+                   %g1: tensor<16x8xf32>, %u1: tensor<16x8xf32>, %d1: tensor<8x16xf32>) -> tensor<4x8xf32> {
+  %logits = llm.linear %x, %wr : (tensor<4x8xf32>, tensor<2x8xf32>) -> tensor<4x2xf32>
+  %p = llm.softmax %logits : tensor<4x2xf32>
+  %w, %i = llm.topk %p {k = 1 : i64} : tensor<4x2xf32> -> tensor<4x1xf32>, tensor<4x1xi64>
+  %e = tensor.empty() : tensor<4x8xf32>
+  %wc = tensor.collapse_shape %w [[0, 1]] : tensor<4x1xf32> into tensor<4xf32>
+  %wb = linalg.broadcast ins(%wc : tensor<4xf32>) outs(%e : tensor<4x8xf32>) dimensions = [1]
+  %a0 = llm.linear %x, %g0 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %s0 = llm.silu %a0 : tensor<4x16xf32>
+  %b0 = llm.linear %x, %u0 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %m0 = arith.mulf %s0, %b0 : tensor<4x16xf32>
+  %y0 = llm.linear %m0, %d0 : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %a1 = llm.linear %x, %g1 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %s1 = llm.silu %a1 : tensor<4x16xf32>
+  %b1 = llm.linear %x, %u1 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %m1 = arith.mulf %s1, %b1 : tensor<4x16xf32>
+  %y1 = llm.linear %m1, %d1 : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %sum = arith.addf %y0, %y1 : tensor<4x8xf32>
+  %out = arith.mulf %wb, %sum : tensor<4x8xf32>
+  return %out : tensor<4x8xf32>
+}

@@ -17,7 +17,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Verifier.h"
 
 #include <algorithm>
 #include <numeric>
@@ -187,10 +190,70 @@ double combine(StringRef reduction, double a, double b) {
   return b;
 }
 
+/// ScatterElements on run-time tensors: a linalg.generic over the data's
+/// dims (parallel) and the indices' extent along `axis` (reduction) that
+/// writes (or adds) every update whose index hits the position. Needs the
+/// indices to span the data in every other dim.
+LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis, StringRef reduction) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  RankedTensorType dataType = ctx.type(0), idxType = ctx.type(1), updType = ctx.type(2);
+  int64_t rank = dataType.getRank();
+  if (idxType.getShape() != updType.getShape() || idxType.getRank() != rank)
+    return ctx.emitError("indices and updates must have the data's rank and one shape");
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && idxType.getDimSize(d) != dataType.getDimSize(d))
+      return ctx.emitError("on run-time tensors the indices must span the data in "
+                           "every dim but the axis");
+  if (reduction != "none" && reduction != "add")
+    return ctx.emitError("reduction '" + reduction + "' is not supported on run-time tensors");
+  // Loop dims: the data's, then r over the indices' axis.
+  MLIRContext *mctx = ctx.context();
+  SmallVector<AffineExpr> idxExprs, outExprs;
+  for (int64_t d = 0; d < rank; ++d) {
+    idxExprs.push_back(d == axis ? getAffineDimExpr(rank, mctx) : getAffineDimExpr(d, mctx));
+    outExprs.push_back(getAffineDimExpr(d, mctx));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, idxExprs, mctx),
+                                 AffineMap::get(rank + 1, 0, idxExprs, mctx),
+                                 AffineMap::get(rank + 1, 0, outExprs, mctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  Value dim = getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(ctx.value(0), axis));
+  bool add = reduction == "add";
+  bool fp = isa<FloatType>(dataType.getElementType());
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{dataType}, ValueRange{ctx.value(1), ctx.value(2)},
+      ValueRange{ctx.value(0)}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+        Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
+        i = arith::SelectOp::create(nb, nl, neg, arith::AddIOp::create(nb, nl, i, dim), i);
+        Value here = linalg::IndexOp::create(nb, nl, axis);
+        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here);
+        Value updated = args[1];
+        if (add)
+          updated = fp ? Value(arith::AddFOp::create(nb, nl, args[2], args[1]))
+                       : Value(arith::AddIOp::create(nb, nl, args[2], args[1]));
+        linalg::YieldOp::create(nb, nl, arith::SelectOp::create(nb, nl, hit, updated, args[2])
+                                           .getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0));
+  return success();
+}
+
 LogicalResult importScatterElements(NodeContext &ctx) {
   const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1), *upd = ctx.constant(2);
-  if (!data || !idx || !upd)
-    return runtimeNotSupported(ctx);
+  if (!data || !idx || !upd) {
+    for (int i = 0; i < 3; ++i)
+      if (failed(ctx.requireInput(i, i == 0 ? "data" : i == 1 ? "indices" : "updates")))
+        return failure();
+    auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), ctx.type(0).getRank());
+    if (failed(axis))
+      return failure();
+    return scatterElementsIR(ctx, *axis, ctx.stringAttr("reduction", "none"));
+  }
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), data->rank());
   if (failed(axis))
     return failure();
@@ -248,8 +311,23 @@ LogicalResult importTopK(NodeContext &ctx) {
   auto kc = ctx.requireConstant(1, "K");
   if (failed(kc))
     return failure();
-  if (!x)
-    return runtimeNotSupported(ctx);
+  if (!x) {
+    // Run time: llm.topk along the last axis (the MoE routing step).
+    RankedTensorType type = ctx.type(0);
+    auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), type.getRank());
+    if (failed(axis))
+      return failure();
+    if (*axis != type.getRank() - 1 || !ctx.intAttr("largest", 1) ||
+        !isa<FloatType>(type.getElementType()))
+      return ctx.emitError("on run-time inputs only the largest values of a float tensor "
+                           "along the last axis are supported");
+    auto topk = llm::TopKOp::create(ctx.builder(), ctx.loc(), ctx.value(0), (*kc)->getInt(0));
+    if (failed(verify(topk)))
+      return failure();
+    ctx.setOutput(0, topk.getValues());
+    ctx.setOutput(1, topk.getIndices());
+    return success();
+  }
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), x->rank());
   if (failed(axis))
     return failure();
@@ -292,10 +370,84 @@ LogicalResult importTopK(NodeContext &ctx) {
   return success();
 }
 
+/// NonZero on a run-time tensor: count the non-zeros, then fill the
+/// [rank, count] coordinates in one scf.for over the elements.
+LogicalResult nonZeroIR(NodeContext &ctx) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  RankedTensorType type = ctx.type(0);
+  Value x = ctx.value(0);
+  int64_t rank = type.getRank();
+  // Sizes and row-major strides as index values (dims may be dynamic).
+  SmallVector<Value> dims, strides(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    dims.push_back(getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(x, d)));
+  Type element = type.getElementType();
+  auto isNonZero = [&](OpBuilder &nb, Location nl, Value v) -> Value {
+    if (isa<FloatType>(element))
+      return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE, v,
+                                   arith::ConstantOp::create(nb, nl, nb.getFloatAttr(element, 0)));
+    return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, v,
+                                 arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(element, 0)));
+  };
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value end = one;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    strides[d] = end;
+    end = arith::MulIOp::create(b, loc, end, dims[d]);
+  }
+  // A 1-D view: collapse every dim into one.
+  ReassociationIndices all;
+  for (int64_t d = 0; d < rank; ++d)
+    all.push_back(d);
+  auto flatType = RankedTensorType::get(
+      {type.hasStaticShape() ? type.getNumElements() : ShapedType::kDynamic},
+      type.getElementType());
+  Value flat = rank == 1 ? x
+                         : Value(tensor::CollapseShapeOp::create(
+                               b, loc, flatType, x, SmallVector<ReassociationIndices>{all}));
+  // Pass 1: the count.
+  auto count = scf::ForOp::create(b, loc, zero, end, one, ValueRange{zero},
+      [&](OpBuilder &nb, Location nl, Value i, ValueRange acc) {
+        Value v = tensor::ExtractOp::create(nb, nl, flat, ValueRange{i});
+        Value inc = arith::SelectOp::create(nb, nl, isNonZero(nb, nl, v), one, zero);
+        scf::YieldOp::create(nb, nl, ValueRange{arith::AddIOp::create(nb, nl, acc[0], inc).getResult()});
+      });
+  Value n = count.getResult(0);
+  auto outType = RankedTensorType::get({rank, ShapedType::kDynamic}, b.getI64Type());
+  Value init = tensor::EmptyOp::create(b, loc, outType, ValueRange{n});
+  // Pass 2: the coordinates of each non-zero, in row-major order.
+  auto fill = scf::ForOp::create(b, loc, zero, end, one, ValueRange{init, zero},
+      [&](OpBuilder &nb, Location nl, Value i, ValueRange acc) {
+        Value v = tensor::ExtractOp::create(nb, nl, flat, ValueRange{i});
+        auto branch = scf::IfOp::create(nb, nl, isNonZero(nb, nl, v),
+            [&](OpBuilder &tb, Location tl) {
+              Value out = acc[0];
+              for (int64_t d = 0; d < rank; ++d) {
+                Value c = arith::DivUIOp::create(tb, tl, i, strides[d]);
+                c = arith::RemUIOp::create(tb, tl, c, dims[d]);
+                Value c64 = arith::IndexCastOp::create(tb, tl, tb.getI64Type(), c);
+                Value row = arith::ConstantIndexOp::create(tb, tl, d);
+                out = tensor::InsertOp::create(tb, tl, c64, out, ValueRange{row, acc[1]});
+              }
+              Value next = arith::AddIOp::create(tb, tl, acc[1], one);
+              scf::YieldOp::create(tb, tl, ValueRange{out, next});
+            },
+            [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, acc); });
+        scf::YieldOp::create(nb, nl, branch.getResults());
+      });
+  ctx.setOutput(0, fill.getResult(0));
+  return success();
+}
+
 LogicalResult importNonZero(NodeContext &ctx) {
   const HostTensor *x = ctx.constant(0);
-  if (!x)
-    return runtimeNotSupported(ctx);
+  if (!x) {
+    if (failed(ctx.requireInput(0, "X")))
+      return failure();
+    return nonZeroIR(ctx);
+  }
   SmallVector<int64_t> hits;
   for (int64_t i = 0, n = x->numel(); i < n; ++i)
     if (isFloat(x->dtype()) ? x->getDouble(i) != 0.0 : x->getInt(i) != 0)
@@ -317,9 +469,55 @@ LogicalResult importOneHot(NodeContext &ctx) {
   auto values = ctx.requireConstant(2, "values");
   if (failed(depth) || failed(values))
     return failure();
-  if (!idx)
-    return runtimeNotSupported(ctx);
   int64_t d = (*depth)->getInt(0);
+  if (!idx) {
+    // out[.., c at axis, ..] = (indices[..] == c) ? on : off.
+    OpBuilder &b = ctx.builder();
+    Location loc = ctx.loc();
+    RankedTensorType it = ctx.type(0);
+    int64_t rank = it.getRank() + 1;
+    auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), rank);
+    if (failed(axis))
+      return failure();
+    Value v = ctx.value(0);
+    SmallVector<int64_t> shape(it.getShape());
+    SmallVector<OpFoldResult> sizes = mixedSizes(b, loc, v);
+    shape.insert(shape.begin() + *axis, d);
+    sizes.insert(sizes.begin() + *axis, b.getIndexAttr(d));
+    Type element = toMlirType((*values)->dtype(), ctx.context());
+    auto outType = RankedTensorType::get(shape, element);
+    SmallVector<AffineExpr> inExprs;
+    for (int64_t k = 0; k < rank; ++k)
+      if (k != *axis)
+        inExprs.push_back(b.getAffineDimExpr(k));
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, inExprs, b.getContext()),
+                                   b.getMultiDimIdentityMap(rank)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    bool fp = isFloat((*values)->dtype());
+    auto scalar = [&](OpBuilder &nb, Location nl, int64_t i) -> Value {
+      return fp ? Value(arith::ConstantOp::create(
+                      nb, nl, nb.getFloatAttr(element, (*values)->getDouble(i))))
+                : Value(arith::ConstantOp::create(
+                      nb, nl, nb.getIntegerAttr(element, (*values)->getInt(i))));
+    };
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{outType}, ValueRange{v},
+        ValueRange{emptyTensor(b, loc, outType, sizes)}, maps, iters,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+          Value depthValue = arith::ConstantIndexOp::create(nb, nl, d);
+          Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+          Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
+          i = arith::SelectOp::create(nb, nl, neg, arith::AddIOp::create(nb, nl, i, depthValue), i);
+          Value c = linalg::IndexOp::create(nb, nl, *axis);
+          Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, c);
+          linalg::YieldOp::create(nb, nl, arith::SelectOp::create(nb, nl, hit, scalar(nb, nl, 1),
+                                                                  scalar(nb, nl, 0))
+                                              .getResult());
+        });
+    ctx.setOutput(0, generic.getResult(0));
+    return success();
+  }
   int64_t rank = idx->rank() + 1;
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), rank);
   if (failed(axis))

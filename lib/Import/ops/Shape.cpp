@@ -327,13 +327,20 @@ LogicalResult importFlatten(NodeContext &ctx) {
     axis += type.getRank();
   if (axis < 0 || axis > type.getRank())
     return ctx.emitError("axis is out of range");
-  if (!type.hasStaticShape())
-    return ctx.emitError("needs static input shapes (use --input-shape)");
-  int64_t outer = numel(type.getShape().take_front(axis));
-  int64_t inner = numel(type.getShape().drop_front(axis));
   OpBuilder &b = ctx.builder();
-  return reshapeLike(ctx, {outer, inner},
-                     {b.getIndexAttr(outer), b.getIndexAttr(inner)});
+  Location loc = ctx.loc();
+  // [d0 * ... * d(axis-1), d(axis) * ... * d(n-1)], symbolically.
+  OpFoldResult outer = b.getIndexAttr(1), inner = b.getIndexAttr(1);
+  bool runtime = !ctx.constant(0) && !isSymbolic(ctx, 0);
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    OpFoldResult size = runtime ? ctx.dimSize(ctx.value(0), d)
+                                : OpFoldResult(b.getIndexAttr(type.getDimSize(d)));
+    OpFoldResult &acc = d < axis ? outer : inner;
+    acc = foldIntOp(b, loc, IntOp::Mul, acc, size);
+  }
+  SmallVector<int64_t> shape = {getConstantIntValue(outer).value_or(ShapedType::kDynamic),
+                                getConstantIntValue(inner).value_or(ShapedType::kDynamic)};
+  return reshapeLike(ctx, shape, {outer, inner});
 }
 
 LogicalResult importExpand(NodeContext &ctx) {

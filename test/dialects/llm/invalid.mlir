@@ -776,3 +776,43 @@ func.func @transfer_attr(%x: tensor<4xf32>) {
   %0 = "llm.transfer"(%x) <{from = #llm.device<"cpu">, to = "npu"}> : (tensor<4xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @topk_k(%p: tensor<4x8xf32>) {
+  // expected-error @+1 {{'llm.topk' op k (9) exceeds the last dimension (8)}}
+  %w, %i = llm.topk %p {k = 9 : i64} : tensor<4x8xf32> -> tensor<4x9xf32>, tensor<4x9xi64>
+  return
+}
+
+// -----
+
+func.func @topk_rank(%p: tensor<f32>) {
+  // expected-error @+1 {{'llm.topk' op input must have rank >= 1, got 'tensor<f32>'}}
+  %w, %i = llm.topk %p {k = 1 : i64} : tensor<f32> -> tensor<1xf32>, tensor<1xi64>
+  return
+}
+
+// -----
+
+func.func @topk_values(%p: tensor<4x8xf32>) {
+  // expected-error @+1 {{'llm.topk' op values type 'tensor<4x3xf32>' is incompatible with the inferred type 'tensor<4x2xf32>'}}
+  %w, %i = llm.topk %p {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x3xf32>, tensor<4x2xi64>
+  return
+}
+
+// -----
+
+func.func @topk_indices(%p: tensor<4x8xf32>) {
+  // expected-error @+1 {{'llm.topk' op indices type 'tensor<3x2xi64>' is incompatible with the inferred type 'tensor<4x2xi64>'}}
+  %w, %i = llm.topk %p {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<3x2xi64>
+  return
+}
+
+// -----
+
+func.func @topk_zero(%p: tensor<4x8xf32>) {
+  // expected-error @+1 {{'llm.topk' op attribute 'k' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %w, %i = llm.topk %p {k = 0 : i64} : tensor<4x8xf32> -> tensor<4x0xf32>, tensor<4x0xi64>
+  return
+}

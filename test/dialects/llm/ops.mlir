@@ -139,3 +139,10 @@ func.func @placement(%x: tensor<1x8x64xf32>, %w: tensor<64x64xf32>) -> tensor<1x
   %1 = llm.transfer %0 : tensor<1x8x64xf32> from #llm.device<"npu"> to #llm.device<"pim", 1>
   return %1 : tensor<1x8x64xf32>
 }
+
+// CHECK-LABEL: func.func @topk
+func.func @topk(%p: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>) {
+  // CHECK: llm.topk %{{.*}} {k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  %w, %i = llm.topk %p {k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
+  return %w, %i : tensor<?x2xf32>, tensor<?x2xi64>
+}

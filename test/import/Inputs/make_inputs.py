@@ -100,3 +100,22 @@ nodes = [
 ]
 graph = helper.make_graph(nodes, "quant", [xq], outs, [wq, ws, wz, xs, xz, ys, yz])
 save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), "quant.onnx")
+
+# MoE routing ops on a run-time tensor: TopK, OneHot, NonZero, ScatterElements.
+probs = helper.make_tensor_value_info("probs", TensorProto.FLOAT, [4, 8])
+routing_outs = [helper.make_tensor_value_info(n, t, None) for n, t in
+                (("w", TensorProto.FLOAT), ("onehot", TensorProto.FLOAT),
+                 ("nz", TensorProto.INT64), ("gates", TensorProto.FLOAT))]
+consts = [numpy_helper.from_array(np.array([2], dtype=np.int64), "k"),
+          numpy_helper.from_array(np.array(8, dtype=np.int64), "depth"),
+          numpy_helper.from_array(np.array([0.0, 1.0], dtype=np.float32), "onoff"),
+          numpy_helper.from_array(np.zeros((4, 8), dtype=np.float32), "zeros")]
+nodes = [
+    helper.make_node("TopK", ["probs", "k"], ["w", "idx"], name="/topk", axis=-1),
+    helper.make_node("OneHot", ["idx", "depth", "onoff"], ["onehot"], name="/onehot", axis=-1),
+    helper.make_node("Cast", ["onehot"], ["mask"], name="/cast", to=TensorProto.BOOL),
+    helper.make_node("NonZero", ["mask"], ["nz"], name="/nonzero"),
+    helper.make_node("ScatterElements", ["zeros", "idx", "w"], ["gates"], name="/scatter", axis=1),
+]
+graph = helper.make_graph(nodes, "routing", [probs], routing_outs, consts)
+save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "routing.onnx")
