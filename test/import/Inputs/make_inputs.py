@@ -119,3 +119,11 @@ nodes = [
 ]
 graph = helper.make_graph(nodes, "routing", [probs], routing_outs, consts)
 save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), "routing.onnx")
+
+# An op llmc evaluates only on constants, here fed a run-time tensor.
+ge = helper.make_graph(
+    [helper.make_node("GatherElements", ["x", "gi"], ["y"], name="/gather_elements", axis=1)],
+    "gather_elements", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])],
+    [numpy_helper.from_array(np.array([[0, 2], [1, 0]], dtype=np.int64), "gi")])
+save(helper.make_model(ge, opset_imports=[helper.make_opsetid("", 17)]), "runtime-gather-elements.onnx")
