@@ -111,6 +111,27 @@ bool tableFits(Value table, RankedTensorType x) {
   return true;
 }
 
+/// The smallest value along `v`'s broadcast/unit-reshape chain that still
+/// broadcasts to `x` as a rotary table (keeping e.g. the unit head dim of a
+/// [B, 1, S, D] table of per-row positions).
+Value stripToTable(Value v, RankedTensorType x) {
+  Value best = tableFits(v, x) ? v : Value();
+  while (true) {
+    Value next;
+    if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>())
+      next = e.getSrc();
+    else if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>())
+      next = c.getSrc();
+    else if (auto b = v.getDefiningOp<linalg::BroadcastOp>())
+      next = b.getInput();
+    if (!next)
+      return best;
+    v = next;
+    if (tableFits(v, x))
+      best = v;
+  }
+}
+
 /// x * cos + rotate_half(x) * sin -> llm.rope x, cos, sin.
 struct RaiseRope : OpRewritePattern<arith::AddFOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -125,14 +146,13 @@ struct RaiseRope : OpRewritePattern<arith::AddFOp> {
         Value x = matchRotateHalf(sinMul->getOperand(j));
         if (!x)
           continue;
-        Value sin = stripBroadcast(sinMul->getOperand(1 - j));
+        auto xType = cast<RankedTensorType>(x.getType());
+        Value sin = stripToTable(sinMul->getOperand(1 - j), xType);
         for (int k = 0; k < 2; ++k) {
           if (cosMul->getOperand(k) != x)
             continue;
-          Value cos = stripBroadcast(cosMul->getOperand(1 - k));
-          auto xType = cast<RankedTensorType>(x.getType());
-          if (cos.getType() != sin.getType() || !tableFits(cos, xType) ||
-              xType != op.getType())
+          Value cos = stripToTable(cosMul->getOperand(1 - k), xType);
+          if (!cos || !sin || cos.getType() != sin.getType() || xType != op.getType())
             continue;
           rewriter.replaceOpWithNewOp<RopeOp>(op, xType, x, cos, sin, UnitAttr());
           return success();
@@ -140,6 +160,32 @@ struct RaiseRope : OpRewritePattern<arith::AddFOp> {
       }
     }
     return rewriter.notifyMatchFailure(op, "not x*cos + rotate_half(x)*sin");
+  }
+};
+
+/// concat(rope(x[..., :R], cos, sin), x[..., R:]) -> rope(x, cos, sin):
+/// partial rotary embedding, as llm.rope defines it for tables of width R.
+struct FoldPartialRope : OpRewritePattern<tensor::ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    if (op.getInputs().size() != 2 ||
+        static_cast<int64_t>(op.getDim()) != type.getRank() - 1)
+      return rewriter.notifyMatchFailure(op, "not a concat of two along the last dim");
+    auto rope = op.getInputs()[0].getDefiningOp<RopeOp>();
+    auto head = rope ? rope.getInput().getDefiningOp<tensor::ExtractSliceOp>() : nullptr;
+    if (!rope || !head || rope.getInterleaved())
+      return rewriter.notifyMatchFailure(op, "first part is not rope of a slice");
+    Value x = head.getSource();
+    int64_t rotary = rope.getType().getShape().back();
+    int64_t dim = type.getShape().back();
+    if (x.getType() != type || ShapedType::isDynamic(rotary) || ShapedType::isDynamic(dim) ||
+        !isLastDimSlice(head, x, 0, rotary) ||
+        !isLastDimSlice(op.getInputs()[1], x, rotary, dim - rotary))
+      return rewriter.notifyMatchFailure(op, "not x[..., :R] and x[..., R:]");
+    rewriter.replaceOpWithNewOp<RopeOp>(op, type, x, rope.getCos(), rope.getSin(), UnitAttr());
+    return success();
   }
 };
 
@@ -459,5 +505,5 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
 } // namespace
 
 void mlir::llm::raise::populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseRope, RaiseAttention>(patterns.getContext());
+  patterns.add<RaiseRope, FoldPartialRope, RaiseAttention>(patterns.getContext());
 }

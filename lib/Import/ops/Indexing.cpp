@@ -539,28 +539,59 @@ LogicalResult importOneHot(NodeContext &ctx) {
 }
 
 LogicalResult importTrilu(NodeContext &ctx) {
-  const HostTensor *x = ctx.constant(0);
-  if (!x)
-    return runtimeNotSupported(ctx);
-  if (x->rank() < 2)
+  if (failed(ctx.requireInput(0, "input")))
+    return failure();
+  if (ctx.type(0).getRank() < 2)
     return ctx.emitError("input must have rank >= 2");
-  int64_t k = 0;
-  if (ctx.hasInput(1)) {
-    auto kc = ctx.requireConstant(1, "k");
-    if (failed(kc))
-      return failure();
-    k = (*kc)->getInt(0);
-  }
   bool upper = ctx.intAttr("upper", 1) != 0;
-  int64_t rows = x->shape()[x->rank() - 2], cols = x->shape().back();
-  HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
-  for (int64_t i = 0, n = x->numel(); i < n; ++i) {
-    int64_t c = i % cols, r = (i / cols) % rows;
-    bool keep = upper ? c - r >= k : c - r <= k;
-    if (keep)
-      copyValue(*x, i, out, i);
+  const HostTensor *x = ctx.constant(0);
+  const HostTensor *kc = ctx.hasInput(1) ? ctx.constant(1) : nullptr;
+  if (x && (kc || !ctx.hasInput(1))) {
+    int64_t k = kc ? kc->getInt(0) : 0;
+    int64_t rows = x->shape()[x->rank() - 2], cols = x->shape().back();
+    HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
+    for (int64_t i = 0, n = x->numel(); i < n; ++i) {
+      int64_t c = i % cols, r = (i / cols) % rows;
+      bool keep = upper ? c - r >= k : c - r <= k;
+      if (keep)
+        copyValue(*x, i, out, i);
+    }
+    ctx.setOutput(0, std::move(out));
+    return success();
   }
-  ctx.setOutput(0, std::move(out));
+  // Run time: keep x[.., r, c] where c - r >= k (upper) or <= k (lower).
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  OpFoldResult k = b.getIndexAttr(0);
+  if (ctx.hasInput(1)) {
+    auto ints = requireInts(ctx, 1, "k");
+    if (failed(ints))
+      return failure();
+    k = ints->elements[0];
+  }
+  Value x0 = ctx.value(0);
+  auto type = cast<RankedTensorType>(x0.getType());
+  int64_t rank = type.getRank();
+  Value kv = getValueOrCreateConstantIndexOp(b, loc, k);
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value init = emptyTensor(b, loc, type, mixedSizes(b, loc, x0));
+  Type element = type.getElementType();
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{x0}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value r = linalg::IndexOp::create(nb, nl, rank - 2);
+        Value c = linalg::IndexOp::create(nb, nl, rank - 1);
+        Value diff = arith::SubIOp::create(nb, nl, c, r);
+        Value keep = arith::CmpIOp::create(
+            nb, nl, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diff, kv);
+        Value zero = isa<FloatType>(element)
+                         ? Value(arith::ConstantOp::create(nb, nl, nb.getFloatAttr(element, 0)))
+                         : Value(arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(element, 0)));
+        linalg::YieldOp::create(nb, nl, arith::SelectOp::create(nb, nl, keep, args[0], zero)
+                                            .getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0));
   return success();
 }
 
