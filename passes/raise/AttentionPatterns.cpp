@@ -111,23 +111,61 @@ bool tableFits(Value table, RankedTensorType x) {
   return true;
 }
 
-/// The smallest value along `v`'s broadcast/unit-reshape chain that still
-/// broadcasts to `x` as a rotary table (keeping e.g. the unit head dim of a
-/// [B, 1, S, D] table of per-row positions).
+/// The smallest value along `v`'s chain of broadcasts and unit-dim reshapes
+/// that denotes the same table under llm.rope's right-aligned broadcasting:
+/// every dim of the candidate is tracked to the dim of `v` it fills, and a
+/// candidate counts only if its non-unit dims sit where right alignment puts
+/// them (a [B, S, D] table must not align its batch with the heads).
 Value stripToTable(Value v, RankedTensorType x) {
-  Value best = tableFits(v, x) ? v : Value();
+  int64_t fullRank = cast<RankedTensorType>(v.getType()).getRank();
+  SmallVector<int64_t> pos;
+  for (int64_t i = 0; i < fullRank; ++i)
+    pos.push_back(i);
+  auto valid = [&](Value c, ArrayRef<int64_t> p) {
+    auto t = cast<RankedTensorType>(c.getType());
+    if (!tableFits(c, x))
+      return false;
+    for (int64_t i = 0; i < t.getRank(); ++i)
+      if (t.getDimSize(i) != 1 && p[i] != i + (fullRank - t.getRank()))
+        return false;
+    return true;
+  };
+  Value best = valid(v, pos) ? v : Value();
   while (true) {
-    Value next;
-    if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>())
-      next = e.getSrc();
-    else if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>())
-      next = c.getSrc();
-    else if (auto b = v.getDefiningOp<linalg::BroadcastOp>())
-      next = b.getInput();
-    if (!next)
+    SmallVector<int64_t> next;
+    Value src;
+    if (auto b = v.getDefiningOp<linalg::BroadcastOp>()) {
+      src = b.getInput();
+      for (int64_t i = 0; i < static_cast<int64_t>(pos.size()); ++i)
+        if (!llvm::is_contained(b.getDimensions(), i))
+          next.push_back(pos[i]);
+    } else if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>()) {
+      src = c.getSrc();
+      auto srcType = c.getSrcType();
+      for (auto [g, group] : llvm::enumerate(c.getReassociationIndices())) {
+        bool placed = false;
+        for (int64_t s : group) {
+          bool unit = srcType.getDimSize(s) == 1;
+          next.push_back(!unit && !placed ? pos[g] : -1);
+          placed |= !unit;
+        }
+      }
+    } else if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>()) {
+      src = e.getSrc();
+      auto type = e.getResultType();
+      for (const ReassociationIndices &group : e.getReassociationIndices()) {
+        int64_t p = -1;
+        for (int64_t d : group)
+          if (type.getDimSize(d) != 1)
+            p = pos[d];
+        next.push_back(p);
+      }
+    }
+    if (!src)
       return best;
-    v = next;
-    if (tableFits(v, x))
+    v = src;
+    pos = next;
+    if (valid(v, pos))
       best = v;
   }
 }

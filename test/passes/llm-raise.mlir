@@ -331,3 +331,44 @@ func.func @not_moe(%x: tensor<4x8xf32>, %wr: tensor<2x8xf32>,
   %out = arith.mulf %wb, %sum : tensor<4x8xf32>
   return %out : tensor<4x8xf32>
 }
+
+// -----
+
+// Per-row rotary tables [B, S, D] are unsqueezed to [B, 1, S, D]: the table
+// kept must be the 4-D one, even though B == Hkv here makes the 3-D one
+// broadcast too (it would align the batch with the heads).
+// CHECK-LABEL: func.func @rope_per_row_tables
+// CHECK-DAG: %[[CE:.*]] = tensor.expand_shape %arg1
+// CHECK-DAG: %[[SE:.*]] = tensor.expand_shape %arg2
+// CHECK: llm.rope %arg0, %[[CE]], %[[SE]] : (tensor<2x2x3x4xf32>, tensor<2x1x3x4xf32>, tensor<2x1x3x4xf32>) -> tensor<2x2x3x4xf32>
+func.func @rope_per_row_tables(%x: tensor<2x2x3x4xf32>, %cos: tensor<2x3x4xf32>, %sin: tensor<2x3x4xf32>) -> tensor<2x2x3x4xf32> {
+  %e = tensor.empty() : tensor<2x2x3x4xf32>
+  %ce = tensor.expand_shape %cos [[0], [1, 2], [3]] output_shape [2, 1, 3, 4] : tensor<2x3x4xf32> into tensor<2x1x3x4xf32>
+  %cc = tensor.collapse_shape %ce [[0], [1, 2], [3]] : tensor<2x1x3x4xf32> into tensor<2x3x4xf32>
+  %cb = linalg.broadcast ins(%cc : tensor<2x3x4xf32>) outs(%e : tensor<2x2x3x4xf32>) dimensions = [1]
+  %se = tensor.expand_shape %sin [[0], [1, 2], [3]] output_shape [2, 1, 3, 4] : tensor<2x3x4xf32> into tensor<2x1x3x4xf32>
+  %sc = tensor.collapse_shape %se [[0], [1, 2], [3]] : tensor<2x1x3x4xf32> into tensor<2x3x4xf32>
+  %sb = linalg.broadcast ins(%sc : tensor<2x3x4xf32>) outs(%e : tensor<2x2x3x4xf32>) dimensions = [1]
+  %xc = arith.mulf %x, %cb : tensor<2x2x3x4xf32>
+  %lo = tensor.extract_slice %x[0, 0, 0, 0] [2, 2, 3, 2] [1, 1, 1, 1] : tensor<2x2x3x4xf32> to tensor<2x2x3x2xf32>
+  %hi = tensor.extract_slice %x[0, 0, 0, 2] [2, 2, 3, 2] [1, 1, 1, 1] : tensor<2x2x3x4xf32> to tensor<2x2x3x2xf32>
+  %nh = arith.negf %hi : tensor<2x2x3x2xf32>
+  %rot = tensor.concat dim(3) %nh, %lo : (tensor<2x2x3x2xf32>, tensor<2x2x3x2xf32>) -> tensor<2x2x3x4xf32>
+  %rs = arith.mulf %rot, %sb : tensor<2x2x3x4xf32>
+  %y = arith.addf %xc, %rs : tensor<2x2x3x4xf32>
+  return %y : tensor<2x2x3x4xf32>
+}
+
+// -----
+
+// Partial rotary: rope over the first 2 of 4 features, the rest passed on.
+// CHECK-LABEL: func.func @partial_rope
+// CHECK: %[[R:.*]] = llm.rope %arg0, %arg1, %arg2 : (tensor<1x2x3x4xf32>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<1x2x3x4xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @partial_rope(%x: tensor<1x2x3x4xf32>, %cos: tensor<3x2xf32>, %sin: tensor<3x2xf32>) -> tensor<1x2x3x4xf32> {
+  %rot = tensor.extract_slice %x[0, 0, 0, 0] [1, 2, 3, 2] [1, 1, 1, 1] : tensor<1x2x3x4xf32> to tensor<1x2x3x2xf32>
+  %pass = tensor.extract_slice %x[0, 0, 0, 2] [1, 2, 3, 2] [1, 1, 1, 1] : tensor<1x2x3x4xf32> to tensor<1x2x3x2xf32>
+  %r = llm.rope %rot, %cos, %sin : (tensor<1x2x3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<1x2x3x2xf32>
+  %y = tensor.concat dim(3) %r, %pass : (tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>) -> tensor<1x2x3x4xf32>
+  return %y : tensor<1x2x3x4xf32>
+}
