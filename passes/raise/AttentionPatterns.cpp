@@ -111,65 +111,6 @@ bool tableFits(Value table, RankedTensorType x) {
   return true;
 }
 
-/// The smallest value along `v`'s chain of broadcasts and unit-dim reshapes
-/// that denotes the same table under llm.rope's right-aligned broadcasting:
-/// every dim of the candidate is tracked to the dim of `v` it fills, and a
-/// candidate counts only if its non-unit dims sit where right alignment puts
-/// them (a [B, S, D] table must not align its batch with the heads).
-Value stripToTable(Value v, RankedTensorType x) {
-  int64_t fullRank = cast<RankedTensorType>(v.getType()).getRank();
-  SmallVector<int64_t> pos;
-  for (int64_t i = 0; i < fullRank; ++i)
-    pos.push_back(i);
-  auto valid = [&](Value c, ArrayRef<int64_t> p) {
-    auto t = cast<RankedTensorType>(c.getType());
-    if (!tableFits(c, x))
-      return false;
-    for (int64_t i = 0; i < t.getRank(); ++i)
-      if (t.getDimSize(i) != 1 && p[i] != i + (fullRank - t.getRank()))
-        return false;
-    return true;
-  };
-  Value best = valid(v, pos) ? v : Value();
-  while (true) {
-    SmallVector<int64_t> next;
-    Value src;
-    if (auto b = v.getDefiningOp<linalg::BroadcastOp>()) {
-      src = b.getInput();
-      for (int64_t i = 0; i < static_cast<int64_t>(pos.size()); ++i)
-        if (!llvm::is_contained(b.getDimensions(), i))
-          next.push_back(pos[i]);
-    } else if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>()) {
-      src = c.getSrc();
-      auto srcType = c.getSrcType();
-      for (auto [g, group] : llvm::enumerate(c.getReassociationIndices())) {
-        bool placed = false;
-        for (int64_t s : group) {
-          bool unit = srcType.getDimSize(s) == 1;
-          next.push_back(!unit && !placed ? pos[g] : -1);
-          placed |= !unit;
-        }
-      }
-    } else if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>()) {
-      src = e.getSrc();
-      auto type = e.getResultType();
-      for (const ReassociationIndices &group : e.getReassociationIndices()) {
-        int64_t p = -1;
-        for (int64_t d : group)
-          if (type.getDimSize(d) != 1)
-            p = pos[d];
-        next.push_back(p);
-      }
-    }
-    if (!src)
-      return best;
-    v = src;
-    pos = next;
-    if (valid(v, pos))
-      best = v;
-  }
-}
-
 /// x * cos + rotate_half(x) * sin -> llm.rope x, cos, sin.
 struct RaiseRope : OpRewritePattern<arith::AddFOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -185,12 +126,13 @@ struct RaiseRope : OpRewritePattern<arith::AddFOp> {
         if (!x)
           continue;
         auto xType = cast<RankedTensorType>(x.getType());
-        Value sin = stripToTable(sinMul->getOperand(1 - j), xType);
+        Value sin = stripToAligned(sinMul->getOperand(1 - j));
         for (int k = 0; k < 2; ++k) {
           if (cosMul->getOperand(k) != x)
             continue;
-          Value cos = stripToTable(cosMul->getOperand(1 - k), xType);
-          if (!cos || !sin || cos.getType() != sin.getType() || xType != op.getType())
+          Value cos = stripToAligned(cosMul->getOperand(1 - k));
+          if (cos.getType() != sin.getType() || !tableFits(cos, xType) ||
+              xType != op.getType())
             continue;
           rewriter.replaceOpWithNewOp<RopeOp>(op, xType, x, cos, sin, UnitAttr());
           return success();
@@ -405,7 +347,7 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
         if (add->getOperand(i).getDefiningOp<MatmulOp>() ||
             add->getOperand(i).getDefiningOp<arith::DivFOp>() ||
             add->getOperand(i).getDefiningOp<arith::MulFOp>()) {
-          maskValue = stripBroadcast(add->getOperand(1 - i));
+          maskValue = stripToAligned(add->getOperand(1 - i));
           scores = add->getOperand(i);
         }
     }

@@ -98,7 +98,7 @@ struct FoldBiasIntoLinear : OpRewritePattern<arith::AddFOp> {
     if (!matchCommutative<arith::AddFOp>(op.getResult(), isBiasFree, linearValue, other))
       return rewriter.notifyMatchFailure(op, "no bias-free linear operand");
     auto linear = linearValue.getDefiningOp<LinearOp>();
-    Value bias = stripBroadcast(other);
+    Value bias = stripToAligned(other);
     auto biasType = dyn_cast<RankedTensorType>(bias.getType());
     int64_t n = linear.getWeight().getType().getDimSize(0);
     if (!biasType || biasType.getRank() != 1 || biasType.getDimSize(0) != n ||

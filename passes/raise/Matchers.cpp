@@ -111,3 +111,56 @@ Value mlir::llm::raise::matchInverseSqrt(Value v) {
   auto sqrt = stripUnitReshapes(div.getRhs()).getDefiningOp<math::SqrtOp>();
   return sqrt ? sqrt.getOperand() : Value();
 }
+
+Value mlir::llm::raise::stripToAligned(Value v) {
+  int64_t fullRank = cast<RankedTensorType>(v.getType()).getRank();
+  // pos[i]: the dim of the original value that dim i of the current one fills.
+  SmallVector<int64_t> pos;
+  for (int64_t i = 0; i < fullRank; ++i)
+    pos.push_back(i);
+  auto aligned = [&](Value c, ArrayRef<int64_t> p) {
+    auto t = cast<RankedTensorType>(c.getType());
+    for (int64_t i = 0; i < t.getRank(); ++i)
+      if (t.getDimSize(i) != 1 && p[i] != i + (fullRank - t.getRank()))
+        return false;
+    return true;
+  };
+  Value best = v;
+  while (true) {
+    SmallVector<int64_t> next;
+    Value src;
+    if (auto b = v.getDefiningOp<linalg::BroadcastOp>()) {
+      src = b.getInput();
+      for (int64_t i = 0; i < static_cast<int64_t>(pos.size()); ++i)
+        if (!llvm::is_contained(b.getDimensions(), i))
+          next.push_back(pos[i]);
+    } else if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>()) {
+      src = c.getSrc();
+      auto srcType = c.getSrcType();
+      for (auto [g, group] : llvm::enumerate(c.getReassociationIndices())) {
+        bool placed = false;
+        for (int64_t s : group) {
+          bool unit = srcType.getDimSize(s) == 1;
+          next.push_back(!unit && !placed ? pos[g] : -1);
+          placed |= !unit;
+        }
+      }
+    } else if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>()) {
+      src = e.getSrc();
+      auto type = e.getResultType();
+      for (const ReassociationIndices &group : e.getReassociationIndices()) {
+        int64_t p = -1;
+        for (int64_t d : group)
+          if (type.getDimSize(d) != 1)
+            p = pos[d];
+        next.push_back(p);
+      }
+    }
+    if (!src)
+      return best;
+    v = src;
+    pos = next;
+    if (aligned(v, pos))
+      best = v;
+  }
+}

@@ -22,6 +22,13 @@ Value stripUnitReshapes(Value v);
 /// The value before broadcasts (linalg.broadcast) and unit-dim reshapes.
 Value stripBroadcast(Value v);
 
+/// The smallest value along `v`'s chain of broadcasts and unit-dim
+/// reshapes that denotes the same data under NumPy's right-aligned
+/// broadcasting: every dim is tracked to the dim of `v` it fills, and a
+/// candidate counts only if its non-unit dims sit where right alignment
+/// puts them (a [B, S, D] table must not align its batch with the heads).
+Value stripToAligned(Value v);
+
 /// Non-unit dimensions of a shaped value, in order.
 SmallVector<int64_t> nonUnitShape(Value v);
 

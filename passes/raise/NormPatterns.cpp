@@ -47,7 +47,7 @@ Value matchMeanSquarePlusEps(Value t, double &eps) {
 
 /// True if `v` broadcasts a per-feature [dim] vector; sets it.
 bool matchFeatureVector(Value v, int64_t dim, Type element, Value &vector) {
-  Value s = stripBroadcast(v);
+  Value s = stripToAligned(v);
   auto type = dyn_cast<RankedTensorType>(s.getType());
   if (!type || type.getRank() != 1 || type.getDimSize(0) != dim ||
       type.getElementType() != element)
