@@ -71,7 +71,12 @@ Value GraphImporter::materialize(OpBuilder &b, Location loc,
       bits.push_back(t.getInt(i) != 0);
     return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, bits));
   }
-  if (t.numel() <= opts.inlineElementLimit || t.isSplat()) {
+  // Weights (initializers) go to blobs above a few elements; constants the
+  // import computed (masks, index tables, rotary slices) stay readable up
+  // to a larger size, so that passes see them even when blobs are elided.
+  int64_t limit = initializerNames.contains(name) ? opts.inlineElementLimit
+                                                  : opts.computedInlineElementLimit;
+  if (t.numel() <= limit || t.isSplat()) {
     if (t.isSplat() && t.numel() > 0) {
       TypedAttr scalar =
           isFloat(t.dtype())
@@ -381,7 +386,6 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   b.setInsertionPointToEnd(module->getBody());
 
   // Initializers: host constants (and, in old IR versions, also inputs).
-  llvm::StringSet<> initializerNames;
   for (onnx::TensorProto &init : *graph.mutable_initializer()) {
     Location loc = NameLoc::get(StringAttr::get(ctx, init.name()), fileLoc);
     auto tensor = loadTensor(init, loc);

@@ -9,6 +9,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <memory>
@@ -59,6 +60,7 @@ private:
   const OnnxImportOptions &opts;
   llvm::StringMap<int> opsets; // domain -> version
   llvm::StringMap<ImportedValue> values;
+  llvm::StringSet<> initializerNames;
   llvm::DenseMap<std::pair<mlir::Value, int64_t>, mlir::Value> dimValues;
   llvm::StringMap<std::shared_ptr<llvm::MemoryBuffer>> externalFiles;
 };

@@ -29,8 +29,11 @@ struct OnnxImportOptions {
   llvm::StringMap<int64_t> dimValues;
   /// Name of the function to create.
   std::string functionName = "main";
-  /// Constants with more elements than this become dense_resource blobs.
+  /// Weights (initializers) with more elements than this become
+  /// dense_resource blobs.
   int64_t inlineElementLimit = 16;
+  /// The same for constants computed during import (masks, index tables).
+  int64_t computedInlineElementLimit = 4096;
   /// Results of host evaluation larger than this stay IR ops.
   int64_t hostEvaluationLimit = int64_t(1) << 24;
 };

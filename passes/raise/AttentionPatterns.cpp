@@ -276,6 +276,39 @@ bool isCausalCondition(Value cond) {
   return true;
 }
 
+/// Classifies a constant additive mask [.., S, T]: causal (bottom-right
+/// aligned), optionally with a sliding window W (key j visible from query i
+/// iff i + T - S - W < j <= i + T - S). Hidden entries must be <= -1e9.
+struct CausalShape {
+  std::optional<int64_t> window;
+};
+std::optional<CausalShape> classifyCausalMask(RankedTensorType type, ArrayRef<APFloat> values) {
+  if (type.getRank() < 2)
+    return std::nullopt;
+  int64_t rows = type.getDimSize(type.getRank() - 2), cols = type.getDimSize(type.getRank() - 1);
+  int64_t blocks = type.getNumElements() / std::max<int64_t>(rows * cols, 1);
+  // The window from the last row's first visible key.
+  int64_t lo = 0;
+  while (lo < cols && !values[(rows - 1) * cols + lo].isZero())
+    ++lo;
+  int64_t window = cols - lo;
+  // Every [rows, cols] block (a mask expanded over the batch) has the shape.
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int64_t i = 0; i < rows; ++i) {
+      int64_t hi = i + cols - rows;
+      for (int64_t j = 0; j < cols; ++j) {
+        const APFloat &v = values[(b * rows + i) * cols + j];
+        bool in = j <= hi && j > hi - window;
+        if (in ? !v.isZero() : v.convertToDouble() > -1.0e9)
+          return std::nullopt;
+      }
+    }
+  CausalShape shape;
+  if (lo > 0)
+    shape.window = window;
+  return shape;
+}
+
 /// The additive mask for `select(cond, scores, fill)`: causal when cond is
 /// the bottom-right-aligned lower triangle, else a constant 0 / fill mask.
 struct MaskInfo {
@@ -434,6 +467,25 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
         return rewriter.notifyMatchFailure(op, "mask condition is neither causal nor constant");
       }
     }
+    // HF-style masks: select(padding, fill, causal constant) splits into the
+    // causal flag (and sliding window) plus a padding-only additive mask.
+    std::optional<int64_t> window;
+    arith::SelectOp paddingSelect;
+    if (maskValue && !condition)
+      if (auto sel = maskValue.getDefiningOp<arith::SelectOp>()) {
+        std::optional<double> f = getSplat(sel.getTrueValue());
+        Value causalValue = stripBroadcast(sel.getFalseValue());
+        SmallVector<APFloat> causalMask;
+        auto m = cast<RankedTensorType>(causalValue.getType());
+        if (f && *f <= -1.0e9 && cast<RankedTensorType>(sel.getType()).hasStaticShape() &&
+            getConstantFloats(causalValue, causalMask))
+          if (auto shape = classifyCausalMask(m, causalMask)) {
+            if (m.getDimSize(m.getRank() - 2) == seq && m.getDimSize(m.getRank() - 1) == total) {
+              paddingSelect = sel;
+              window = shape->window;
+            }
+          }
+      }
     if (maskValue) {
       // An additive mask must broadcast to [B, Hq, Sq, T].
       auto m = cast<RankedTensorType>(maskValue.getType());
@@ -462,9 +514,17 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
       causal = info->causal;
       maskValue = info->additive;
     }
+    if (paddingSelect) {
+      causal = true;
+      auto type = cast<RankedTensorType>(paddingSelect.getType());
+      Value zeros = arith::ConstantOp::create(
+          rewriter, loc, DenseElementsAttr::get(type, rewriter.getFloatAttr(type.getElementType(), 0.0)));
+      maskValue = arith::SelectOp::create(rewriter, loc, paddingSelect.getCondition(),
+                                          paddingSelect.getTrueValue(), zeros);
+    }
     auto attention = AttentionOp::create(rewriter, loc, q, k, v, maskValue, pastKey,
                                          pastValue, numHeads, numKvHeads, causal,
-                                         scale, std::nullopt);
+                                         scale, window);
     // Later users of the concatenated cache read the present tensors.
     auto after = [&](OpOperand &use) {
       return use.getOwner()->getBlock() == attention->getBlock() &&

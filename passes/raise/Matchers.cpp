@@ -8,7 +8,10 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
+
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::llm::raise;
@@ -163,4 +166,31 @@ Value mlir::llm::raise::stripToAligned(Value v) {
     if (aligned(v, pos))
       best = v;
   }
+}
+
+bool mlir::llm::raise::getConstantFloats(Value v, SmallVectorImpl<APFloat> &values) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return false;
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  auto element = type ? dyn_cast<FloatType>(type.getElementType()) : FloatType();
+  if (!element)
+    return false;
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
+    llvm::append_range(values, dense.getValues<APFloat>());
+    return true;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob = resource ? resource.getRawHandle().getBlob() : nullptr;
+  unsigned bits = element.getWidth();
+  if (!blob || bits % 8 != 0 ||
+      blob->getData().size() != static_cast<size_t>(type.getNumElements()) * bits / 8)
+    return false;
+  ArrayRef<char> data = blob->getData();
+  for (int64_t i = 0, n = type.getNumElements(); i < n; ++i) {
+    uint64_t raw = 0;
+    std::memcpy(&raw, data.data() + i * bits / 8, bits / 8);
+    values.push_back(APFloat(element.getFloatSemantics(), APInt(bits, raw)));
+  }
+  return true;
 }

@@ -38,6 +38,10 @@ std::optional<double> getSplat(Value v);
 /// True if `v` is a splat constant close to `expected`.
 bool isSplat(Value v, double expected, double tolerance = 1e-6);
 
+/// The elements of a floating-point constant held inline or in a loaded
+/// dense_resource blob, row-major. False when not available.
+bool getConstantFloats(Value v, SmallVectorImpl<APFloat> &values);
+
 /// True if `v` (through broadcasts) is produced by arith.constant.
 bool isConstant(Value v);
 

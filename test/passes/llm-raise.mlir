@@ -372,3 +372,19 @@ func.func @partial_rope(%x: tensor<1x2x3x4xf32>, %cos: tensor<3x2xf32>, %sin: te
   %y = tensor.concat dim(3) %r, %pass : (tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>) -> tensor<1x2x3x4xf32>
   return %y : tensor<1x2x3x4xf32>
 }
+
+// -----
+
+// A per-row vector added to a square linear output is not a bias (it
+// broadcasts along the features, not along the rows).
+// CHECK-LABEL: func.func @row_vector_is_not_bias
+// CHECK: %[[L:.*]] = llm.linear %arg0, %{{.*}} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+// CHECK: arith.addf %[[L]]
+func.func @row_vector_is_not_bias(%x: tensor<4x4xf32>, %r: tensor<4xf32>) -> tensor<4x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x4xf32>
+  %y = llm.matmul %x, %w : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %e = tensor.empty() : tensor<4x4xf32>
+  %rb = linalg.broadcast ins(%r : tensor<4xf32>) outs(%e : tensor<4x4xf32>) dimensions = [1]
+  %z = arith.addf %y, %rb : tensor<4x4xf32>
+  return %z : tensor<4x4xf32>
+}
