@@ -716,6 +716,66 @@ LogicalResult importSplit(NodeContext &ctx) {
   return success();
 }
 
+/// Tile: out[..., r*d, ...] repeats the input r times along each dim. On
+/// run-time tensors: insert a unit dim before every dim, broadcast it to
+/// the repeat count, and collapse each (repeat, dim) pair.
+LogicalResult importTile(NodeContext &ctx) {
+  auto repeats = ctx.requireConstant(1, "repeats");
+  if (failed(ctx.requireInput(0, "input")) || failed(repeats))
+    return failure();
+  RankedTensorType type = ctx.type(0);
+  SmallVector<int64_t> reps = (*repeats)->toInts();
+  int64_t rank = type.getRank();
+  if (static_cast<int64_t>(reps.size()) != rank)
+    return ctx.emitError("repeats has " + Twine(reps.size()) + " entries for rank " + Twine(rank));
+  if (llvm::any_of(reps, [](int64_t r) { return r < 0; }))
+    return ctx.emitError("repeats must be non-negative");
+  SmallVector<int64_t> outShape;
+  for (int64_t d = 0; d < rank; ++d)
+    outShape.push_back(ShapedType::isDynamic(type.getDimSize(d)) ? ShapedType::kDynamic
+                                                                 : type.getDimSize(d) * reps[d]);
+  if (const HostTensor *c = ctx.constant(0)) {
+    if (!ShapedType::isDynamicShape(outShape) && ctx.mayEvaluate(numel(outShape))) {
+      HostTensor out = HostTensor::zeros(c->dtype(), outShape);
+      SmallVector<int64_t> inStrides = stridesOf(c->shape());
+      for (int64_t o = 0, n = out.numel(); o < n; ++o) {
+        int64_t rem = o, in = 0;
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          int64_t coord = rem % outShape[d];
+          rem /= outShape[d];
+          in += (coord % c->shape()[d]) * inStrides[d];
+        }
+        isFloat(c->dtype()) ? out.setDouble(o, c->getDouble(in)) : out.setInt(o, c->getInt(in));
+      }
+      ctx.setOutput(0, std::move(out));
+      return success();
+    }
+  }
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  Value v = ctx.value(0);
+  SmallVector<OpFoldResult> sizes = mixedSizes(b, loc, v);
+  SmallVector<int64_t> expandedShape, broadcastShape;
+  SmallVector<OpFoldResult> expandedSizes, broadcastSizes, outSizes;
+  SmallVector<ReassociationIndices> pairs;
+  for (int64_t d = 0; d < rank; ++d) {
+    expandedShape.append({1, type.getDimSize(d)});
+    expandedSizes.append({b.getIndexAttr(1), sizes[d]});
+    broadcastShape.append({reps[d], type.getDimSize(d)});
+    broadcastSizes.append({b.getIndexAttr(reps[d]), sizes[d]});
+    outSizes.push_back(foldIntOp(b, loc, IntOp::Mul, sizes[d], b.getIndexAttr(reps[d])));
+    pairs.push_back({2 * d, 2 * d + 1});
+  }
+  Value expanded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(expandedShape, type.getElementType()), v, pairs,
+      expandedSizes);
+  Value tiled = broadcastTo(b, loc, expanded, broadcastShape, broadcastSizes);
+  ctx.setOutput(0, tensor::CollapseShapeOp::create(
+                       b, loc, RankedTensorType::get(outShape, type.getElementType()), tiled,
+                       pairs));
+  return success();
+}
+
 LogicalResult importTranspose(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "data")))
     return failure();
@@ -761,4 +821,5 @@ void llmc::onnx_import::registerShapeOps(OpRegistry &r) {
   r.add("Slice", 13, importSlice);
   r.add("Split", 13, importSplit);
   r.add("Transpose", 13, importTranspose);
+  r.add("Tile", 13, importTile);
 }

@@ -127,3 +127,14 @@ ge = helper.make_graph(
     [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 2])],
     [numpy_helper.from_array(np.array([[0, 2], [1, 0]], dtype=np.int64), "gi")])
 save(helper.make_model(ge, opset_imports=[helper.make_opsetid("", 17)]), "runtime-gather-elements.onnx")
+
+# Tile of a run-time tensor and of a constant (evaluated at import).
+tile = helper.make_graph(
+    [helper.make_node("Tile", ["x", "reps"], ["y"], name="/tile"),
+     helper.make_node("Tile", ["c", "reps"], ["z"], name="/tile_const")],
+    "tile", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+     helper.make_tensor_value_info("z", TensorProto.INT64, None)],
+    [numpy_helper.from_array(np.array([2, 1], dtype=np.int64), "reps"),
+     numpy_helper.from_array(np.array([[1, 2]], dtype=np.int64), "c")])
+save(helper.make_model(tile, opset_imports=[helper.make_opsetid("", 17)]), "tile.onnx")
