@@ -1,4 +1,5 @@
-//===- Canonicalize.cpp - llm-canonicalize ---------------------------------===//
+//===- Canonicalize.cpp - llm-canonicalize
+//---------------------------------===//
 
 #include "passes/Passes.h"
 
@@ -53,8 +54,8 @@ struct LLMCanonicalizePass
     // Not converging is not an error: the IR is still valid, just not
     // maximally simplified; say so and carry on.
     bool changed = false;
-    if (failed(applyPatternsGreedily(getOperation(), patterns, config,
-                                     &changed)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), patterns, config, &changed)))
       getOperation()->emitWarning()
           << "llm-canonicalize did not converge in " << maxIterations.getValue()
           << " iterations";

@@ -1,4 +1,5 @@
-//===- Raise.cpp - llm-raise ------------------------------------------------===//
+//===- Raise.cpp - llm-raise
+//------------------------------------------------===//
 
 #include "passes/Passes.h"
 #include "passes/raise/RaisePatterns.h"

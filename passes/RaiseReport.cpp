@@ -1,4 +1,5 @@
-//===- RaiseReport.cpp - llm-raise-report ------------------------------------===//
+//===- RaiseReport.cpp - llm-raise-report
+//------------------------------------===//
 
 #include "passes/Passes.h"
 
@@ -33,13 +34,15 @@ Kind classify(Operation *op) {
   if (op->getNumResults() == 1 && !isa<arith::ConstantOp>(op)) {
     Type t = op->getResult(0).getType();
     Type element = getElementTypeOrSelf(t);
-    if (element.isIndex() || (isa<IntegerType>(element) && !element.isInteger(1) &&
-                              op->getDialect() && isa<arith::ArithDialect>(op->getDialect())))
+    if (element.isIndex() ||
+        (isa<IntegerType>(element) && !element.isInteger(1) &&
+         op->getDialect() && isa<arith::ArithDialect>(op->getDialect())))
       return Kind::ShapeComputation;
   }
-  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::ExtractSliceOp,
-          tensor::InsertSliceOp, tensor::ConcatOp, tensor::EmptyOp, linalg::TransposeOp,
-          linalg::BroadcastOp, arith::ConstantOp>(op))
+  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+          tensor::ExtractSliceOp, tensor::InsertSliceOp, tensor::ConcatOp,
+          tensor::EmptyOp, linalg::TransposeOp, linalg::BroadcastOp,
+          arith::ConstantOp>(op))
     return Kind::Layout;
   if (op->hasTrait<OpTrait::IsTerminator>() || isa<FunctionOpInterface>(op))
     return Kind::Structure;
@@ -75,10 +78,11 @@ struct LLMRaiseReportPass : llm::impl::LLMRaiseReportBase<LLMRaiseReportPass> {
     std::unique_ptr<llvm::raw_fd_ostream> fileStream;
     llvm::raw_ostream *os = &llvm::errs();
     if (file != "-") {
-      fileStream = std::make_unique<llvm::raw_fd_ostream>(file, ec, llvm::sys::fs::OF_Text);
+      fileStream = std::make_unique<llvm::raw_fd_ostream>(
+          file, ec, llvm::sys::fs::OF_Text);
       if (ec) {
-        getOperation()->emitError() << "llm-raise-report: cannot write '" << file
-                                    << "': " << ec.message();
+        getOperation()->emitError() << "llm-raise-report: cannot write '"
+                                    << file << "': " << ec.message();
         return signalPassFailure();
       }
       os = fileStream.get();
@@ -91,11 +95,20 @@ struct LLMRaiseReportPass : llm::impl::LLMRaiseReportBase<LLMRaiseReportPass> {
           return;
         StringRef name = op->getName().getStringRef();
         switch (classify(op)) {
-        case Kind::Recognised: recognised[name]++; break;
-        case Kind::Compute: compute[name]++; break;
-        case Kind::Layout: layout[name]++; break;
-        case Kind::ShapeComputation: shape[name]++; break;
-        case Kind::Structure: break;
+        case Kind::Recognised:
+          recognised[name]++;
+          break;
+        case Kind::Compute:
+          compute[name]++;
+          break;
+        case Kind::Layout:
+          layout[name]++;
+          break;
+        case Kind::ShapeComputation:
+          shape[name]++;
+          break;
+        case Kind::Structure:
+          break;
         }
         // SwiGLU: silu(gate) * up feeding the down projection.
         if (auto mul = dyn_cast<arith::MulFOp>(op))

@@ -95,8 +95,9 @@ struct ConstantCausalMaskToFlag : OpRewritePattern<AttentionOp> {
     // The mask must be the full [seq, total] block (no broadcast rows/cols).
     RankedTensorType queryType = op.getQuery().getType();
     RankedTensorType resultKeys =
-        op.getPresentKey() ? cast<RankedTensorType>(op.getPresentKey().getType())
-                           : op.getKey().getType();
+        op.getPresentKey()
+            ? cast<RankedTensorType>(op.getPresentKey().getType())
+            : op.getKey().getType();
     if (rows != queryType.getDimSize(2) || cols != resultKeys.getDimSize(2))
       return rewriter.notifyMatchFailure(op, "mask is broadcast along seq");
     int64_t offset = cols - rows;
@@ -142,8 +143,8 @@ OpFoldResult SoftmaxOp::fold(FoldAdaptor) {
   RankedTensorType type = getType();
   if (!type.hasStaticShape() || type.getDimSize(getNormalizedAxis()) != 1)
     return {};
-  return DenseElementsAttr::get(
-      type, FloatAttr::get(type.getElementType(), 1.0));
+  return DenseElementsAttr::get(type,
+                                FloatAttr::get(type.getElementType(), 1.0));
 }
 
 OpFoldResult TransferOp::fold(FoldAdaptor) {

@@ -30,9 +30,9 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
   if (attr.getName() == kDeviceAttrName) {
     if (!isa<DeviceAttr>(attr.getValue()))
-      return op->emitError() << "'" << kDeviceAttrName
-                             << "' must be a #llm.device attribute, got "
-                             << attr.getValue();
+      return op->emitError()
+             << "'" << kDeviceAttrName
+             << "' must be a #llm.device attribute, got " << attr.getValue();
     return success();
   }
   return op->emitError() << "unknown llm dialect attribute '"
@@ -44,9 +44,9 @@ static LogicalResult verifyValueAttribute(Operation *op, NamedAttribute attr,
                                           const std::string &where) {
   if (attr.getName() == LLMDialect::kNameAttrName) {
     if (!isa<StringAttr>(attr.getValue()))
-      return op->emitError() << "'" << LLMDialect::kNameAttrName << "' on "
-                             << where << " must be a string, got "
-                             << attr.getValue();
+      return op->emitError()
+             << "'" << LLMDialect::kNameAttrName << "' on " << where
+             << " must be a string, got " << attr.getValue();
     return success();
   }
   return op->emitError() << "unknown llm dialect attribute '"
@@ -56,8 +56,7 @@ static LogicalResult verifyValueAttribute(Operation *op, NamedAttribute attr,
 LogicalResult LLMDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                    unsigned argIndex,
                                                    NamedAttribute attr) {
-  return verifyValueAttribute(op, attr,
-                              "argument " + std::to_string(argIndex));
+  return verifyValueAttribute(op, attr, "argument " + std::to_string(argIndex));
 }
 
 LogicalResult LLMDialect::verifyRegionResultAttribute(Operation *op, unsigned,

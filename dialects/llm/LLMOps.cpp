@@ -77,8 +77,8 @@ LogicalResult checkDim(ErrorFn emitError, StringRef what, int64_t a,
                        StringRef whatOther, int64_t b) {
   if (dimsCompatible(a, b))
     return success();
-  return fail(emitError, what, " (", a, ") does not match ", whatOther, " (",
-              b, ")");
+  return fail(emitError, what, " (", a, ") does not match ", whatOther, " (", b,
+              ")");
 }
 
 LogicalResult checkElementType(ErrorFn emitError, StringRef name,
@@ -215,12 +215,12 @@ FailureOr<RankedTensorType> inferNorm(ErrorFn emitError, Value input,
   return inputType;
 }
 
-FailureOr<RankedTensorType> inferRope(ErrorFn emitError, Value input,
-                                      Value cos, Value sin) {
+FailureOr<RankedTensorType> inferRope(ErrorFn emitError, Value input, Value cos,
+                                      Value sin) {
   RankedTensorType inputType = tensorOf(input), cosType = tensorOf(cos);
   if (cosType != tensorOf(sin))
-    return fail(emitError, "cos and sin must have the same type, got ",
-                cosType, " and ", sin.getType());
+    return fail(emitError, "cos and sin must have the same type, got ", cosType,
+                " and ", sin.getType());
   if (inputType.getRank() < 1 || cosType.getRank() < 1)
     return fail(emitError, "input and cos/sin must have rank >= 1");
   if (failed(checkElementType(emitError, "cos/sin", cosType,
@@ -247,10 +247,10 @@ struct AttentionTypes {
   RankedTensorType presentKey, presentValue; // null without a past
 };
 
-FailureOr<AttentionTypes>
-inferAttention(ErrorFn emitError, Value query, Value key, Value value,
-               Value mask, Value pastKey, Value pastValue, int64_t numHeads,
-               int64_t numKvHeads) {
+FailureOr<AttentionTypes> inferAttention(ErrorFn emitError, Value query,
+                                         Value key, Value value, Value mask,
+                                         Value pastKey, Value pastValue,
+                                         int64_t numHeads, int64_t numKvHeads) {
   constexpr StringLiteral layout = "[batch, heads, seq, head_dim]";
   RankedTensorType q = tensorOf(query), k = tensorOf(key), v = tensorOf(value);
   Type elementType = q.getElementType();
@@ -269,20 +269,20 @@ inferAttention(ErrorFn emitError, Value query, Value key, Value value,
                       numHeads)) ||
       failed(checkDim(emitError, "key heads", k.getDimSize(1), "num_kv_heads",
                       numKvHeads)) ||
-      failed(checkDim(emitError, "value heads", v.getDimSize(1),
-                      "num_kv_heads", numKvHeads)) ||
+      failed(checkDim(emitError, "value heads", v.getDimSize(1), "num_kv_heads",
+                      numKvHeads)) ||
       failed(checkDim(emitError, "key batch", k.getDimSize(0), "query batch",
                       q.getDimSize(0))) ||
-      failed(checkDim(emitError, "value batch", v.getDimSize(0),
-                      "query batch", q.getDimSize(0))) ||
+      failed(checkDim(emitError, "value batch", v.getDimSize(0), "query batch",
+                      q.getDimSize(0))) ||
       failed(checkDim(emitError, "key head_dim", k.getDimSize(3),
                       "query head_dim", q.getDimSize(3))) ||
       failed(checkDim(emitError, "value seq", v.getDimSize(2), "key seq",
                       k.getDimSize(2))))
     return failure();
 
-  int64_t batch = mergeDims(mergeDims(q.getDimSize(0), k.getDimSize(0)),
-                            v.getDimSize(0));
+  int64_t batch =
+      mergeDims(mergeDims(q.getDimSize(0), k.getDimSize(0)), v.getDimSize(0));
   int64_t seq = q.getDimSize(2);
   int64_t newKv = mergeDims(k.getDimSize(2), v.getDimSize(2));
   int64_t headDim = mergeDims(q.getDimSize(3), k.getDimSize(3));
@@ -315,8 +315,8 @@ inferAttention(ErrorFn emitError, Value query, Value key, Value value,
       return failure();
     int64_t past = mergeDims(pk.getDimSize(2), pv.getDimSize(2));
     total = addDims(past, newKv);
-    types.presentKey = RankedTensorType::get(
-        {batch, numKvHeads, total, headDim}, elementType);
+    types.presentKey =
+        RankedTensorType::get({batch, numKvHeads, total, headDim}, elementType);
     types.presentValue = RankedTensorType::get(
         {batch, numKvHeads, total, valueDim}, elementType);
   }
@@ -343,19 +343,17 @@ FailureOr<RankedTensorType> inferMoe(ErrorFn emitError, Value input,
     return fail(emitError, "router_logits must have the input's rank (",
                 x.getRank(), ") with experts last, got ", logits);
   for (int64_t i = 0; i + 1 < x.getRank(); ++i)
-    if (failed(checkDim(emitError,
-                        "router_logits dimension " + std::to_string(i),
-                        logits.getDimSize(i),
-                        "input dimension " + std::to_string(i),
-                        x.getDimSize(i))))
+    if (failed(
+            checkDim(emitError, "router_logits dimension " + std::to_string(i),
+                     logits.getDimSize(i),
+                     "input dimension " + std::to_string(i), x.getDimSize(i))))
       return failure();
   if (failed(checkRank(emitError, "up weight", upType, 3,
                        "[experts, ffn, dim]")) ||
       failed(checkRank(emitError, "down weight", downType, 3,
                        "[experts, dim, ffn]")) ||
       failed(checkElementType(emitError, "up weight", upType, elementType)) ||
-      failed(checkElementType(emitError, "down weight", downType,
-                              elementType)))
+      failed(checkElementType(emitError, "down weight", downType, elementType)))
     return failure();
   if (gate && tensorOf(gate) != upType)
     return fail(emitError, "gate weight type ", gate.getType(),
@@ -367,8 +365,8 @@ FailureOr<RankedTensorType> inferMoe(ErrorFn emitError, Value input,
                       experts)) ||
       failed(checkDim(emitError, "down weight experts", downType.getDimSize(0),
                       "up weight experts", experts)) ||
-      failed(checkDim(emitError, "up weight in_features",
-                      upType.getDimSize(2), "input feature dimension", dim)) ||
+      failed(checkDim(emitError, "up weight in_features", upType.getDimSize(2),
+                      "input feature dimension", dim)) ||
       failed(checkDim(emitError, "down weight out_features",
                       downType.getDimSize(1), "input feature dimension",
                       dim)) ||
@@ -378,8 +376,8 @@ FailureOr<RankedTensorType> inferMoe(ErrorFn emitError, Value input,
     return failure();
   experts = mergeDims(experts, logits.getShape().back());
   if (!ShapedType::isDynamic(experts) && topK > experts)
-    return fail(emitError, "top_k (", topK,
-                ") exceeds the number of experts (", experts, ")");
+    return fail(emitError, "top_k (", topK, ") exceeds the number of experts (",
+                experts, ")");
   return x;
 }
 
@@ -397,8 +395,8 @@ Type orFallback(FailureOr<RankedTensorType> inferred, Value fallback) {
 
 void EmbeddingOp::build(OpBuilder &b, OperationState &state, Value table,
                         Value ids) {
-  build(b, state, orFallback(inferEmbedding(nullptr, table, ids), table),
-        table, ids);
+  build(b, state, orFallback(inferEmbedding(nullptr, table, ids), table), table,
+        ids);
 }
 
 LogicalResult EmbeddingOp::verify() {
@@ -433,7 +431,8 @@ void MatmulOp::build(OpBuilder &b, OperationState &state, Value lhs,
 }
 
 LogicalResult MatmulOp::verify() {
-  auto inferred = inferMatmul([&] { return emitOpError(); }, getLhs(), getRhs());
+  auto inferred =
+      inferMatmul([&] { return emitOpError(); }, getLhs(), getRhs());
   if (failed(inferred))
     return failure();
   return checkResult(*this, "result", getType(), *inferred);
@@ -540,8 +539,8 @@ LogicalResult AttentionOp::verify() {
                               getPastValue(), getNumHeads(), getNumKvHeads());
   if (failed(types))
     return failure();
-  if (failed(checkResult(*this, "result", getResult().getType(),
-                         types->result)))
+  if (failed(
+          checkResult(*this, "result", getResult().getType(), types->result)))
     return failure();
   size_t expectedPresent = types->presentKey ? 2 : 0;
   if (getPresent().size() != expectedPresent)
@@ -587,13 +586,15 @@ static FailureOr<RankedTensorType> inferTopK(ErrorFn emitError, Value input,
     return fail(emitError, "input must have rank >= 1, got ", type);
   int64_t last = type.getShape().back();
   if (!ShapedType::isDynamic(last) && k > last)
-    return fail(emitError, "k (", k, ") exceeds the last dimension (", last, ")");
+    return fail(emitError, "k (", k, ") exceeds the last dimension (", last,
+                ")");
   SmallVector<int64_t> shape(type.getShape());
   shape.back() = k;
   return RankedTensorType::get(shape, type.getElementType());
 }
 
-void TopKOp::build(OpBuilder &b, OperationState &state, Value input, int64_t k) {
+void TopKOp::build(OpBuilder &b, OperationState &state, Value input,
+                   int64_t k) {
   Type values = orFallback(inferTopK(nullptr, input, k), input);
   auto shape = cast<RankedTensorType>(values).getShape();
   build(b, state, values, RankedTensorType::get(shape, b.getI64Type()), input,
@@ -615,9 +616,9 @@ LogicalResult TopKOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult MoeOp::verify() {
-  auto inferred = inferMoe([&] { return emitOpError(); }, getInput(),
-                           getRouterLogits(), getGateWeight(), getUpWeight(),
-                           getDownWeight(), getTopK());
+  auto inferred =
+      inferMoe([&] { return emitOpError(); }, getInput(), getRouterLogits(),
+               getGateWeight(), getUpWeight(), getDownWeight(), getTopK());
   if (failed(inferred))
     return failure();
   return checkResult(*this, "result", getType(), *inferred);

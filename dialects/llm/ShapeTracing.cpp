@@ -1,4 +1,5 @@
-//===- ShapeTracing.cpp - sizes of values in terms of earlier values -------===//
+//===- ShapeTracing.cpp - sizes of values in terms of earlier values
+//-------===//
 
 #include "dialects/llm/ShapeTracing.h"
 #include "dialects/llm/LLMOps.h"
@@ -25,7 +26,8 @@ struct Tracer {
     rootDim = d;
     auto type = cast<RankedTensorType>(v.getType());
     if (!type.isDynamicDim(d))
-      return IntegerAttr::get(IndexType::get(v.getContext()), type.getDimSize(d));
+      return IntegerAttr::get(IndexType::get(v.getContext()),
+                              type.getDimSize(d));
     Operation *op = v.getDefiningOp();
     if (!op)
       return {};
@@ -56,11 +58,13 @@ struct Tracer {
           return {};
         }
       }
-      return dynamicDim >= 0 ? trace(collapse.getSrc(), dynamicDim) : OpFoldResult();
+      return dynamicDim >= 0 ? trace(collapse.getSrc(), dynamicDim)
+                             : OpFoldResult();
     }
     if (auto concat = dyn_cast<tensor::ConcatOp>(op))
-      return static_cast<int64_t>(concat.getDim()) == d ? OpFoldResult()
-                                                        : trace(concat.getInputs()[0], d);
+      return static_cast<int64_t>(concat.getDim()) == d
+                 ? OpFoldResult()
+                 : trace(concat.getInputs()[0], d);
     if (auto select = dyn_cast<arith::SelectOp>(op))
       return trace(select.getTrueValue(), d);
     // Elementwise arith/math ops on tensors keep their operands' shape.
@@ -69,7 +73,8 @@ struct Tracer {
         cast<RankedTensorType>(op->getOperand(0).getType()).getRank() == rank)
       return trace(op->getOperand(0), d);
     // llm ops.
-    if (isa<RMSNormOp, LayerNormOp, RopeOp, SiluOp, GeluOp, SoftmaxOp, MoeOp, TransferOp>(op))
+    if (isa<RMSNormOp, LayerNormOp, RopeOp, SiluOp, GeluOp, SoftmaxOp, MoeOp,
+            TransferOp>(op))
       return trace(op->getOperand(0), d);
     if (auto linear = dyn_cast<LinearOp>(op))
       return d < rank - 1 ? trace(linear.getInput(), d) : OpFoldResult();
@@ -79,7 +84,8 @@ struct Tracer {
       if (d == rank - 1)
         return trace(matmul.getRhs(), matmul.getRhs().getType().getRank() - 1);
       int64_t ld = d - (rank - matmul.getLhs().getType().getRank());
-      if (ld >= 0 && !(d < rank - 2 && matmul.getLhs().getType().getDimSize(ld) == 1))
+      if (ld >= 0 &&
+          !(d < rank - 2 && matmul.getLhs().getType().getDimSize(ld) == 1))
         return trace(matmul.getLhs(), ld);
       return {};
     }
@@ -87,14 +93,16 @@ struct Tracer {
       return d < rank - 1 ? trace(topk.getInput(), d) : OpFoldResult();
     if (auto attention = dyn_cast<AttentionOp>(op))
       if (resultNumber == 0)
-        return d == 3 ? trace(attention.getValue(), 3) : trace(attention.getQuery(), d);
+        return d == 3 ? trace(attention.getValue(), 3)
+                      : trace(attention.getQuery(), d);
     return {};
   }
 };
 
 } // namespace
 
-OpFoldResult mlir::llm::traceDimSize(Value v, int64_t d, Value *root, int64_t *rootDim) {
+OpFoldResult mlir::llm::traceDimSize(Value v, int64_t d, Value *root,
+                                     int64_t *rootDim) {
   Tracer tracer;
   OpFoldResult size = tracer.trace(v, d);
   if (root) {

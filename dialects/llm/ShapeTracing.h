@@ -1,4 +1,5 @@
-//===- ShapeTracing.h - sizes of values in terms of earlier values -*- C++ -*-===//
+//===- ShapeTracing.h - sizes of values in terms of earlier values -*- C++
+//-*-===//
 
 #ifndef LLMC_DIALECTS_LLM_SHAPETRACING_H
 #define LLMC_DIALECTS_LLM_SHAPETRACING_H

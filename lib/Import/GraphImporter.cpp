@@ -1,15 +1,15 @@
 //===- GraphImporter.cpp - walks one ONNX graph into a function -----------===//
 
 #include "lib/Import/GraphImporter.h"
-#include "lib/Import/IRHelpers.h"
 #include "dialects/llm/ShapeTracing.h"
+#include "lib/Import/IRHelpers.h"
 
 #include "dialects/llm/LLMDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
@@ -69,13 +69,15 @@ Value GraphImporter::materialize(OpBuilder &b, Location loc,
     SmallVector<bool> bits;
     for (int64_t i = 0, n = t.numel(); i < n; ++i)
       bits.push_back(t.getInt(i) != 0);
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, bits));
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, bits));
   }
   // Weights (initializers) go to blobs above a few elements; constants the
   // import computed (masks, index tables, rotary slices) stay readable up
   // to a larger size, so that passes see them even when blobs are elided.
-  int64_t limit = initializerNames.contains(name) ? opts.inlineElementLimit
-                                                  : opts.computedInlineElementLimit;
+  int64_t limit = initializerNames.contains(name)
+                      ? opts.inlineElementLimit
+                      : opts.computedInlineElementLimit;
   if (t.numel() <= limit || t.isSplat()) {
     if (t.isSplat() && t.numel() > 0) {
       TypedAttr scalar =
@@ -98,8 +100,7 @@ Value GraphImporter::materialize(OpBuilder &b, Location loc,
     owner = copy;
   }
   AsmResourceBlob blob(
-      data, align,
-      [owner](void *, size_t, size_t) mutable { owner.reset(); },
+      data, align, [owner](void *, size_t, size_t) mutable { owner.reset(); },
       /*dataIsMutable=*/false);
   std::string key = resourceKey(name.empty() ? "const" : name);
   return arith::ConstantOp::create(
@@ -150,7 +151,8 @@ template <typename T>
 static HostTensor fromRepeated(DType dtype, ArrayRef<int64_t> shape,
                                const T &field) {
   HostTensor t = HostTensor::zeros(dtype, shape);
-  for (int64_t i = 0, n = std::min<int64_t>(t.numel(), field.size()); i < n; ++i) {
+  for (int64_t i = 0, n = std::min<int64_t>(t.numel(), field.size()); i < n;
+       ++i) {
     if (isFloat(dtype) && dtype != DType::F16 && dtype != DType::BF16)
       t.setDouble(i, static_cast<double>(field.Get(i)));
     else
@@ -172,8 +174,8 @@ FailureOr<HostTensor> GraphImporter::loadTensor(onnx::TensorProto &tensor,
   int64_t numel = 1;
   for (int64_t d : shape) {
     if (d < 0)
-      return emitError(loc) << "tensor '" << tensor.name()
-                            << "' has a negative dimension";
+      return emitError(loc)
+             << "tensor '" << tensor.name() << "' has a negative dimension";
     numel *= d;
   }
   int64_t bytes = numel * dtypeSize(*dtype);
@@ -181,15 +183,16 @@ FailureOr<HostTensor> GraphImporter::loadTensor(onnx::TensorProto &tensor,
     return loadExternal(tensor, loc);
   if (tensor.has_raw_data()) {
     if (static_cast<int64_t>(tensor.raw_data().size()) != bytes)
-      return emitError(loc) << "tensor '" << tensor.name() << "' has "
-                            << tensor.raw_data().size()
-                            << " bytes of raw data, expected " << bytes
-                            << " for " << dtypeName(*dtype) << " ["
-                            << numel << " elements]";
+      return emitError(loc)
+             << "tensor '" << tensor.name() << "' has "
+             << tensor.raw_data().size() << " bytes of raw data, expected "
+             << bytes << " for " << dtypeName(*dtype) << " [" << numel
+             << " elements]";
     // Take the bytes out of the protobuf instead of copying them.
     auto storage = std::make_shared<std::string>();
     storage->swap(*tensor.mutable_raw_data());
-    return HostTensor(*dtype, shape, ArrayRef<char>(storage->data(), storage->size()),
+    return HostTensor(*dtype, shape,
+                      ArrayRef<char>(storage->data(), storage->size()),
                       storage);
   }
   int64_t count = 0;
@@ -240,7 +243,8 @@ FailureOr<HostTensor> GraphImporter::loadExternal(onnx::TensorProto &tensor,
     else if (entry.key() == "offset" || entry.key() == "length") {
       int64_t v;
       if (StringRef(entry.value()).getAsInteger(10, v) || v < 0)
-        return emitError(loc) << "tensor '" << tensor.name() << "' has an invalid external data "
+        return emitError(loc) << "tensor '" << tensor.name()
+                              << "' has an invalid external data "
                               << entry.key() << " '" << entry.value() << "'";
       (entry.key() == "offset" ? offset : length) = v;
     }
@@ -252,9 +256,10 @@ FailureOr<HostTensor> GraphImporter::loadExternal(onnx::TensorProto &tensor,
       llvm::is_contained(llvm::make_range(llvm::sys::path::begin(location),
                                           llvm::sys::path::end(location)),
                          ".."))
-    return emitError(loc) << "tensor '" << tensor.name()
-                          << "': external data location '" << location
-                          << "' must be a relative path inside the model's directory";
+    return emitError(loc)
+           << "tensor '" << tensor.name() << "': external data location '"
+           << location
+           << "' must be a relative path inside the model's directory";
   SmallString<256> path(baseDir);
   llvm::sys::path::append(path, location);
   std::shared_ptr<llvm::MemoryBuffer> &file = externalFiles[path];
@@ -274,13 +279,15 @@ FailureOr<HostTensor> GraphImporter::loadExternal(onnx::TensorProto &tensor,
     numel *= d;
   int64_t bytes = numel * dtypeSize(*dtype);
   if (length >= 0 && length != bytes)
-    return emitError(loc) << "tensor '" << tensor.name() << "': external data length " << length
+    return emitError(loc) << "tensor '" << tensor.name()
+                          << "': external data length " << length
                           << " does not match its " << bytes << " bytes";
   int64_t size = file->getBufferSize();
   if (offset > size || bytes > size - offset)
-    return emitError(loc) << "tensor '" << tensor.name() << "': external data [" << offset
-                          << ", " << offset + bytes << ") lies outside '" << location
-                          << "' (" << size << " bytes)";
+    return emitError(loc) << "tensor '" << tensor.name() << "': external data ["
+                          << offset << ", " << offset + bytes
+                          << ") lies outside '" << location << "' (" << size
+                          << " bytes)";
   return HostTensor(*dtype, shape,
                     ArrayRef<char>(file->getBufferStart() + offset, bytes),
                     file);
@@ -297,7 +304,8 @@ LogicalResult GraphImporter::checkOpsets(Location loc) {
   }
   auto it = opsets.find("");
   if (it == opsets.end())
-    return emitError(loc) << "the model imports no opset of the default ONNX domain";
+    return emitError(loc)
+           << "the model imports no opset of the default ONNX domain";
   if (it->second < kMinOpset || it->second > kMaxOpset)
     return emitError(loc) << "ONNX opset " << it->second
                           << " (domain ai.onnx) is outside the supported range "
@@ -314,7 +322,8 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info, Location loc) {
   std::optional<DType> dtype = dtypeFromOnnx(tt.elem_type());
   if (!dtype)
     return emitError(loc) << "graph input '" << info.name()
-                          << "' has unsupported element type " << tt.elem_type();
+                          << "' has unsupported element type "
+                          << tt.elem_type();
   SmallVector<int64_t> shape;
   for (const auto &dim : tt.shape().dim()) {
     if (dim.has_dim_value())
@@ -328,12 +337,14 @@ GraphImporter::inputType(const onnx::ValueInfoProto &info, Location loc) {
   if (given != opts.inputShapes.end()) {
     ArrayRef<int64_t> spec = given->second;
     if (spec.size() != shape.size())
-      return emitError(loc) << "--input-shape for '" << info.name() << "' has rank "
-                            << spec.size() << " but the input has rank " << shape.size();
+      return emitError(loc)
+             << "--input-shape for '" << info.name() << "' has rank "
+             << spec.size() << " but the input has rank " << shape.size();
     for (size_t i = 0; i < spec.size(); ++i) {
       if (!ShapedType::isDynamic(shape[i]) && shape[i] != spec[i])
-        return emitError(loc) << "--input-shape for '" << info.name() << "' sets dimension " << i
-                              << " to " << spec[i] << " but the model fixes it to " << shape[i];
+        return emitError(loc) << "--input-shape for '" << info.name()
+                              << "' sets dimension " << i << " to " << spec[i]
+                              << " but the model fixes it to " << shape[i];
       shape[i] = spec[i];
     }
   }
@@ -392,7 +403,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     if (failed(tensor))
       return nullptr;
     initializerNames.insert(init.name());
-    define(init.name(), ImportedValue{Value(), std::move(*tensor), std::nullopt});
+    define(init.name(),
+           ImportedValue{Value(), std::move(*tensor), std::nullopt});
   }
 
   SmallVector<Type> argTypes;
@@ -410,14 +422,16 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   for (const auto &[name, shape] : opts.inputShapes)
     if (!llvm::is_contained(argNames, name.str()) && shape.size() != 1)
       return emitError(fileLoc) << "--input-shape names '" << name.str()
-                                << "', which is not a graph input", nullptr;
+                                << "', which is not a graph input",
+             nullptr;
 
   auto func = func::FuncOp::create(b, fileLoc, opts.functionName,
                                    b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, llm::LLMDialect::kNameAttrName, b.getStringAttr(name));
-    define(name, ImportedValue{entry->getArgument(i), std::nullopt, std::nullopt});
+    define(name,
+           ImportedValue{entry->getArgument(i), std::nullopt, std::nullopt});
   }
 
   b.setInsertionPointToEnd(entry);
@@ -431,7 +445,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     ImportedValue *v = lookup(output.name());
     if (!v)
       return emitError(fileLoc) << "graph output '" << output.name()
-                                << "' is not produced by any node", nullptr;
+                                << "' is not produced by any node",
+             nullptr;
     Location loc = NameLoc::get(StringAttr::get(ctx, output.name()), fileLoc);
     results.push_back(valueOf(*v, b, loc, output.name()));
     resultTypes.push_back(results.back().getType());

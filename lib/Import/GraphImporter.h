@@ -22,8 +22,7 @@ constexpr int kMaxOpset = 17;
 
 class GraphImporter {
 public:
-  GraphImporter(mlir::MLIRContext *ctx,
-                std::shared_ptr<onnx::ModelProto> model,
+  GraphImporter(mlir::MLIRContext *ctx, std::shared_ptr<onnx::ModelProto> model,
                 llvm::StringRef baseDir, llvm::StringRef displayName,
                 const OnnxImportOptions &options);
 

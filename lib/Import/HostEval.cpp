@@ -146,7 +146,8 @@ HostTensor llmc::onnx_import::castHost(const HostTensor &t, DType to) {
     if (isFloat(to))
       out.setDouble(i, t.getDouble(i));
     else if (to == DType::Bool)
-      out.setInt(i, isFloat(t.dtype()) ? t.getDouble(i) != 0.0 : t.getInt(i) != 0);
+      out.setInt(i,
+                 isFloat(t.dtype()) ? t.getDouble(i) != 0.0 : t.getInt(i) != 0);
     else
       out.setInt(i, isFloat(t.dtype()) ? static_cast<int64_t>(t.getDouble(i))
                                        : t.getInt(i));

@@ -11,11 +11,9 @@ namespace llmc::onnx_import {
 
 /// Visits every element of the broadcast of `inputs` (shape `outShape`),
 /// giving the flat output index and the flat index into each input.
-void forEachBroadcast(llvm::ArrayRef<const HostTensor *> inputs,
-                      llvm::ArrayRef<int64_t> outShape,
-                      llvm::function_ref<void(int64_t out,
-                                              llvm::ArrayRef<int64_t> in)>
-                          fn);
+void forEachBroadcast(
+    llvm::ArrayRef<const HostTensor *> inputs, llvm::ArrayRef<int64_t> outShape,
+    llvm::function_ref<void(int64_t out, llvm::ArrayRef<int64_t> in)> fn);
 
 /// Elements of `t` gathered along `axis` at `indices` (ONNX Gather).
 HostTensor gatherHost(const HostTensor &t, int64_t axis,

@@ -45,7 +45,10 @@ SmallVector<OpFoldResult> llmc::onnx_import::mixedSizes(OpBuilder &b,
     Value root;
     int64_t rootDim;
     OpFoldResult s = llm::traceDimSize(v, d, &root, &rootDim);
-    sizes.push_back(s ? s : OpFoldResult(tensor::DimOp::create(b, loc, root, rootDim).getResult()));
+    sizes.push_back(
+        s ? s
+          : OpFoldResult(
+                tensor::DimOp::create(b, loc, root, rootDim).getResult()));
   }
   return sizes;
 }
@@ -64,9 +67,10 @@ Value llmc::onnx_import::splat(OpBuilder &b, Location loc,
                                RankedTensorType type, double value,
                                ArrayRef<OpFoldResult> sizes) {
   Type element = type.getElementType();
-  TypedAttr scalar = isa<FloatType>(element)
-                         ? TypedAttr(b.getFloatAttr(element, value))
-                         : TypedAttr(b.getIntegerAttr(element, static_cast<int64_t>(value)));
+  TypedAttr scalar =
+      isa<FloatType>(element)
+          ? TypedAttr(b.getFloatAttr(element, value))
+          : TypedAttr(b.getIntegerAttr(element, static_cast<int64_t>(value)));
   if (type.hasStaticShape())
     return arith::ConstantOp::create(b, loc,
                                      DenseElementsAttr::get(type, scalar));
@@ -110,7 +114,8 @@ Value llmc::onnx_import::broadcastTo(OpBuilder &b, Location loc, Value v,
   }
   SmallVector<int64_t> addedDims;
   for (int64_t i = 0, k = 0; i < static_cast<int64_t>(shape.size()); ++i) {
-    if (k < static_cast<int64_t>(keptDims.size()) && keptDims[k] + offset == i) {
+    if (k < static_cast<int64_t>(keptDims.size()) &&
+        keptDims[k] + offset == i) {
       ++k;
       continue;
     }
@@ -146,7 +151,8 @@ llmc::onnx_import::broadcastInputs(NodeContext &ctx, ArrayRef<int> indices) {
     OpFoldResult size;
     for (int i : indices) {
       RankedTensorType t = ctx.type(i);
-      int64_t pos = static_cast<int64_t>(d) - (static_cast<int64_t>(shape.size()) - t.getRank());
+      int64_t pos = static_cast<int64_t>(d) -
+                    (static_cast<int64_t>(shape.size()) - t.getRank());
       if (pos >= 0 && t.getDimSize(pos) != 1) {
         size = ctx.dimSize(ctx.value(i), pos);
         break;
@@ -158,11 +164,13 @@ llmc::onnx_import::broadcastInputs(NodeContext &ctx, ArrayRef<int> indices) {
   for (int i : indices) {
     const HostTensor *c = ctx.constant(i);
     RankedTensorType t = ctx.type(i);
-    if (c && c->numel() > 0 && c->isSplat() && t.getShape() != ArrayRef(shape)) {
-      out.push_back(splat(b, loc, RankedTensorType::get(shape, t.getElementType()),
-                          isFloat(c->dtype()) ? c->getDouble(0)
-                                              : static_cast<double>(c->getInt(0)),
-                          sizes));
+    if (c && c->numel() > 0 && c->isSplat() &&
+        t.getShape() != ArrayRef(shape)) {
+      out.push_back(
+          splat(b, loc, RankedTensorType::get(shape, t.getElementType()),
+                isFloat(c->dtype()) ? c->getDouble(0)
+                                    : static_cast<double>(c->getInt(0)),
+                sizes));
       continue;
     }
     out.push_back(broadcastTo(b, loc, ctx.value(i), shape, sizes));
@@ -177,10 +185,12 @@ Value llmc::onnx_import::reshapeTo(OpBuilder &b, Location loc, Value v,
     return v;
   auto resultType = RankedTensorType::get(shape, type.getElementType());
   if (resultType.getRank() < type.getRank()) {
-    if (auto reassoc = getReassociationIndicesForCollapse(type.getShape(), shape))
+    if (auto reassoc =
+            getReassociationIndicesForCollapse(type.getShape(), shape))
       return tensor::CollapseShapeOp::create(b, loc, resultType, v, *reassoc);
   } else if (resultType.getRank() > type.getRank()) {
-    if (auto reassoc = getReassociationIndicesForCollapse(shape, type.getShape()))
+    if (auto reassoc =
+            getReassociationIndicesForCollapse(shape, type.getShape()))
       return tensor::ExpandShapeOp::create(b, loc, resultType, v, *reassoc);
   }
   // General case: through a 1-D tensor.
@@ -239,7 +249,8 @@ Value llmc::onnx_import::convertElements(OpBuilder &b, Location loc, Value v,
   bool fromUnsigned = from.isUnsignedInteger();
   auto toInt = dyn_cast<IntegerType>(to);
   // Compute on signless integers; re-tag an unsigned result at the end.
-  Type target = toInt && !toInt.isSignless() ? b.getIntegerType(toInt.getWidth()) : to;
+  Type target =
+      toInt && !toInt.isSignless() ? b.getIntegerType(toInt.getWidth()) : to;
   v = toSignless(b, loc, v);
   type = cast<RankedTensorType>(v.getType());
   from = type.getElementType();
@@ -255,7 +266,8 @@ Value llmc::onnx_import::convertElements(OpBuilder &b, Location loc, Value v,
   } else if (fromFloat) {
     if (target.isInteger(1)) {
       Value zero = splat(b, loc, type, 0.0, mixedSizes(b, loc, v));
-      result = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+      result =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
     } else if (toInt && toInt.isUnsigned()) {
       result = arith::FPToUIOp::create(b, loc, resultType, v);
     } else {
@@ -266,7 +278,8 @@ Value llmc::onnx_import::convertElements(OpBuilder &b, Location loc, Value v,
                  ? Value(arith::UIToFPOp::create(b, loc, resultType, v))
                  : Value(arith::SIToFPOp::create(b, loc, resultType, v));
   } else {
-    unsigned fw = from.getIntOrFloatBitWidth(), tw = target.getIntOrFloatBitWidth();
+    unsigned fw = from.getIntOrFloatBitWidth(),
+             tw = target.getIntOrFloatBitWidth();
     if (tw == 1) {
       Value zero = splat(b, loc, type, 0.0, mixedSizes(b, loc, v));
       result = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);

@@ -17,9 +17,8 @@ broadcastShape(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
 
 /// Sizes of `v` as OpFoldResults (constants for static dims, traced sizes
 /// where llm::traceDimSize finds them, tensor.dim otherwise).
-llvm::SmallVector<mlir::OpFoldResult> mixedSizes(mlir::OpBuilder &b,
-                                                 mlir::Location loc,
-                                                 mlir::Value v);
+llvm::SmallVector<mlir::OpFoldResult>
+mixedSizes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
 
 /// tensor.empty of `type` with the dynamic sizes taken from `sizes`.
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,

@@ -38,7 +38,8 @@ Value NodeContext::value(int i) {
 }
 
 bool SymbolicInts::allConstant() const {
-  return llvm::all_of(elements, [](OpFoldResult e) { return isa<Attribute>(e); });
+  return llvm::all_of(elements,
+                      [](OpFoldResult e) { return isa<Attribute>(e); });
 }
 
 RankedTensorType NodeContext::type(int i) {
@@ -67,8 +68,8 @@ std::optional<SymbolicInts> NodeContext::ints(int i) {
     return std::nullopt;
   if (v->symbolic)
     return v->symbolic;
-  if (!v->constant || isFloat(v->constant->dtype()) || v->constant->rank() > 1 ||
-      v->constant->numel() > 64)
+  if (!v->constant || isFloat(v->constant->dtype()) ||
+      v->constant->rank() > 1 || v->constant->numel() > 64)
     return std::nullopt;
   SymbolicInts out;
   out.dtype = v->constant->dtype();
@@ -121,7 +122,8 @@ FailureOr<HostTensor> NodeContext::tensorAttr(const onnx::AttributeProto &a) {
 
 void NodeContext::setOutput(int i, Value value) {
   if (i < nodeProto.output_size() && !nodeProto.output(i).empty())
-    importer.define(nodeProto.output(i), ImportedValue{value, std::nullopt, std::nullopt});
+    importer.define(nodeProto.output(i),
+                    ImportedValue{value, std::nullopt, std::nullopt});
 }
 
 void NodeContext::setOutput(int i, HostTensor constant) {
@@ -138,13 +140,13 @@ void NodeContext::setOutput(int i, SymbolicInts ints) {
     return setOutput(i, std::move(t));
   }
   if (i < nodeProto.output_size() && !nodeProto.output(i).empty())
-    importer.define(nodeProto.output(i), ImportedValue{Value(), std::nullopt, std::move(ints)});
+    importer.define(nodeProto.output(i),
+                    ImportedValue{Value(), std::nullopt, std::move(ints)});
 }
 
 LogicalResult NodeContext::emitError(const Twine &message) {
-  return mlir::emitError(location)
-         << nodeProto.op_type() << " node '" << nodeProto.name()
-         << "': " << message;
+  return mlir::emitError(location) << nodeProto.op_type() << " node '"
+                                   << nodeProto.name() << "': " << message;
 }
 
 LogicalResult NodeContext::requireInput(int i, StringRef what) {

@@ -36,7 +36,8 @@ struct SymbolicInts {
   bool allConstant() const;
   llvm::SmallVector<int64_t> staticShape() const {
     return scalar ? llvm::SmallVector<int64_t>{}
-                  : llvm::SmallVector<int64_t>{static_cast<int64_t>(elements.size())};
+                  : llvm::SmallVector<int64_t>{
+                        static_cast<int64_t>(elements.size())};
   }
 };
 
@@ -84,8 +85,10 @@ public:
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
   int64_t intAttr(llvm::StringRef name, int64_t defaultValue) const;
   float floatAttr(llvm::StringRef name, float defaultValue) const;
-  std::string stringAttr(llvm::StringRef name, llvm::StringRef defaultValue) const;
-  std::optional<llvm::SmallVector<int64_t>> intsAttr(llvm::StringRef name) const;
+  std::string stringAttr(llvm::StringRef name,
+                         llvm::StringRef defaultValue) const;
+  std::optional<llvm::SmallVector<int64_t>>
+  intsAttr(llvm::StringRef name) const;
   /// A tensor-valued attribute (e.g. Constant's `value`) as a host tensor.
   mlir::FailureOr<HostTensor> tensorAttr(const onnx::AttributeProto &attr);
 
@@ -102,7 +105,7 @@ public:
   mlir::LogicalResult requireInput(int i, llvm::StringRef what);
   /// Host constant of input `i` or an error saying that `what` must be one.
   mlir::FailureOr<const HostTensor *> requireConstant(int i,
-                                                       llvm::StringRef what);
+                                                      llvm::StringRef what);
   /// An in-range axis for rank `rank`, normalising negative values.
   mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
   /// Whether host evaluation of a result with `numel` elements is allowed.

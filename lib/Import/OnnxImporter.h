@@ -41,13 +41,14 @@ struct OnnxImportOptions {
 /// Parses "name=1x8" into `options.inputShapes`; "name=8" with a name that
 /// is not an input is a dim_param value. Returns an error message on
 /// malformed text.
-std::string parseInputShapeSpec(llvm::StringRef spec, OnnxImportOptions &options);
+std::string parseInputShapeSpec(llvm::StringRef spec,
+                                OnnxImportOptions &options);
 
 /// Imports the ONNX model at `path`. Errors are reported through the
 /// context's diagnostic engine (located at the ONNX node) and yield null.
-mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(mlir::MLIRContext *ctx,
-                                                 llvm::StringRef path,
-                                                 const OnnxImportOptions &options);
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxFile(mlir::MLIRContext *ctx, llvm::StringRef path,
+               const OnnxImportOptions &options);
 
 /// The same for a model held in memory; external data files are looked up
 /// relative to `baseDir`.

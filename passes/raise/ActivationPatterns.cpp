@@ -1,4 +1,5 @@
-//===- ActivationPatterns.cpp - raising SiLU and GELU ----------------------===//
+//===- ActivationPatterns.cpp - raising SiLU and GELU
+//----------------------===//
 
 #include "passes/raise/Matchers.h"
 #include "passes/raise/RaisePatterns.h"
@@ -23,8 +24,8 @@ Value matchSigmoid(Value v) {
   if (!div || !isSplat(div.getLhs(), 1.0))
     return {};
   Value one, e;
-  if (!matchCommutative<arith::AddFOp>(div.getRhs(),
-                                       [](Value a) { return isSplat(a, 1.0); }, one, e))
+  if (!matchCommutative<arith::AddFOp>(
+          div.getRhs(), [](Value a) { return isSplat(a, 1.0); }, one, e))
     return {};
   auto exp = e.getDefiningOp<math::ExpOp>();
   auto neg = exp ? exp.getOperand().getDefiningOp<arith::NegFOp>() : nullptr;
@@ -38,7 +39,8 @@ struct RaiseSiLU : OpRewritePattern<arith::MulFOp> {
                                 PatternRewriter &rewriter) const override {
     for (int i = 0; i < 2; ++i) {
       Value x = op->getOperand(i);
-      if (matchSigmoid(op->getOperand(1 - i)) == x && x.getType() == op.getType()) {
+      if (matchSigmoid(op->getOperand(1 - i)) == x &&
+          x.getType() == op.getType()) {
         rewriter.replaceOpWithNewOp<SiluOp>(op, x);
         return success();
       }
@@ -63,7 +65,8 @@ Value matchScaled(Value v, double c) {
   if (auto div = v.getDefiningOp<arith::DivFOp>())
     return isSplat(div.getRhs(), 1.0 / c, 1e-5) ? div.getLhs() : Value();
   Value k, x;
-  if (matchCommutative<arith::MulFOp>(v, [&](Value a) { return isSplat(a, c, 1e-5); }, k, x))
+  if (matchCommutative<arith::MulFOp>(
+          v, [&](Value a) { return isSplat(a, c, 1e-5); }, k, x))
     return x;
   return {};
 }
@@ -71,7 +74,8 @@ Value matchScaled(Value v, double c) {
 /// `1 + f(y)` with f = erf or tanh; returns y.
 template <typename FnOp> Value matchOnePlus(Value v) {
   Value one, e;
-  if (!matchCommutative<arith::AddFOp>(v, [](Value a) { return isSplat(a, 1.0); }, one, e))
+  if (!matchCommutative<arith::AddFOp>(
+          v, [](Value a) { return isSplat(a, 1.0); }, one, e))
     return {};
   auto fn = e.getDefiningOp<FnOp>();
   return fn ? fn.getOperand() : Value();
@@ -107,16 +111,19 @@ struct RaiseGELU : OpRewritePattern<arith::MulFOp> {
         continue;
       for (Value gate : factors) {
         for (Value x : factors) {
-          if (x == half || x == gate || gate == half || x.getType() != op.getType())
+          if (x == half || x == gate || gate == half ||
+              x.getType() != op.getType())
             continue;
-          if (Value y = matchOnePlus<math::ErfOp>(gate); y && matchScaled(y, M_SQRT1_2) == x) {
+          if (Value y = matchOnePlus<math::ErfOp>(gate);
+              y && matchScaled(y, M_SQRT1_2) == x) {
             rewriter.replaceOpWithNewOp<GeluOp>(op, x, GeluApproximation::none);
             return success();
           }
           if (Value y = matchOnePlus<math::TanhOp>(gate)) {
             Value inner = matchScaled(y, std::sqrt(2.0 / M_PI));
             if (inner && matchCubicTerm(inner) == x) {
-              rewriter.replaceOpWithNewOp<GeluOp>(op, x, GeluApproximation::tanh);
+              rewriter.replaceOpWithNewOp<GeluOp>(op, x,
+                                                  GeluApproximation::tanh);
               return success();
             }
           }

@@ -1,4 +1,5 @@
-//===- AttentionPatterns.cpp - raising RoPE and attention -------------------===//
+//===- AttentionPatterns.cpp - raising RoPE and attention
+//-------------------===//
 
 #include "passes/raise/Matchers.h"
 #include "passes/raise/RaisePatterns.h"
@@ -30,9 +31,11 @@ bool sameSize(OpFoldResult size, OpFoldResult traced, Value x, int64_t d) {
     return c == getConstantIntValue(traced);
   if (traced && size == traced)
     return true;
-  auto dim = dyn_cast_if_present<Value>(size) ? cast<Value>(size).getDefiningOp<tensor::DimOp>()
-                                              : tensor::DimOp();
-  return dim && dim.getSource() == x && getConstantIntValue(dim.getIndex()) == d;
+  auto dim = dyn_cast_if_present<Value>(size)
+                 ? cast<Value>(size).getDefiningOp<tensor::DimOp>()
+                 : tensor::DimOp();
+  return dim && dim.getSource() == x &&
+         getConstantIntValue(dim.getIndex()) == d;
 }
 
 /// Sizes that are equal by construction: the same value or constant, or
@@ -40,10 +43,12 @@ bool sameSize(OpFoldResult size, OpFoldResult traced, Value x, int64_t d) {
 bool equivalentSizes(OpFoldResult a, OpFoldResult b, int depth = 0) {
   if (a == b)
     return true;
-  std::optional<int64_t> ca = getConstantIntValue(a), cb = getConstantIntValue(b);
+  std::optional<int64_t> ca = getConstantIntValue(a),
+                         cb = getConstantIntValue(b);
   if (ca || cb)
     return ca == cb;
-  Operation *x = cast<Value>(a).getDefiningOp(), *y = cast<Value>(b).getDefiningOp();
+  Operation *x = cast<Value>(a).getDefiningOp(),
+            *y = cast<Value>(b).getDefiningOp();
   if (!x || !y || depth > 4 || x->getName() != y->getName() ||
       x->getAttrDictionary() != y->getAttrDictionary() ||
       x->getNumOperands() != y->getNumOperands() || x->getNumResults() != 1)
@@ -62,7 +67,8 @@ bool isLastDimSlice(Value v, Value x, int64_t offset, int64_t size) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t last = type.getRank() - 1;
   for (int64_t d = 0; d <= last; ++d) {
-    std::optional<int64_t> off = getConstantIntValue(slice.getMixedOffsets()[d]);
+    std::optional<int64_t> off =
+        getConstantIntValue(slice.getMixedOffsets()[d]);
     OpFoldResult sz = slice.getMixedSizes()[d];
     if (d == last) {
       if (off != offset || getConstantIntValue(sz) != size)
@@ -104,7 +110,8 @@ bool tableFits(Value table, RankedTensorType x) {
       t.getShape().back() != x.getShape().back())
     return false;
   for (int64_t i = 1; i <= t.getRank(); ++i) {
-    int64_t a = t.getDimSize(t.getRank() - i), b = x.getDimSize(x.getRank() - i);
+    int64_t a = t.getDimSize(t.getRank() - i),
+            b = x.getDimSize(x.getRank() - i);
     if (a != 1 && a != b)
       return false;
   }
@@ -134,7 +141,8 @@ struct RaiseRope : OpRewritePattern<arith::AddFOp> {
           if (cos.getType() != sin.getType() || !tableFits(cos, xType) ||
               xType != op.getType())
             continue;
-          rewriter.replaceOpWithNewOp<RopeOp>(op, xType, x, cos, sin, UnitAttr());
+          rewriter.replaceOpWithNewOp<RopeOp>(op, xType, x, cos, sin,
+                                              UnitAttr());
           return success();
         }
       }
@@ -152,19 +160,23 @@ struct FoldPartialRope : OpRewritePattern<tensor::ConcatOp> {
     auto type = cast<RankedTensorType>(op.getType());
     if (op.getInputs().size() != 2 ||
         static_cast<int64_t>(op.getDim()) != type.getRank() - 1)
-      return rewriter.notifyMatchFailure(op, "not a concat of two along the last dim");
+      return rewriter.notifyMatchFailure(
+          op, "not a concat of two along the last dim");
     auto rope = op.getInputs()[0].getDefiningOp<RopeOp>();
-    auto head = rope ? rope.getInput().getDefiningOp<tensor::ExtractSliceOp>() : nullptr;
+    auto head = rope ? rope.getInput().getDefiningOp<tensor::ExtractSliceOp>()
+                     : nullptr;
     if (!rope || !head || rope.getInterleaved())
-      return rewriter.notifyMatchFailure(op, "first part is not rope of a slice");
+      return rewriter.notifyMatchFailure(op,
+                                         "first part is not rope of a slice");
     Value x = head.getSource();
     int64_t rotary = rope.getType().getShape().back();
     int64_t dim = type.getShape().back();
-    if (x.getType() != type || ShapedType::isDynamic(rotary) || ShapedType::isDynamic(dim) ||
-        !isLastDimSlice(head, x, 0, rotary) ||
+    if (x.getType() != type || ShapedType::isDynamic(rotary) ||
+        ShapedType::isDynamic(dim) || !isLastDimSlice(head, x, 0, rotary) ||
         !isLastDimSlice(op.getInputs()[1], x, rotary, dim - rotary))
       return rewriter.notifyMatchFailure(op, "not x[..., :R] and x[..., R:]");
-    rewriter.replaceOpWithNewOp<RopeOp>(op, type, x, rope.getCos(), rope.getSin(), UnitAttr());
+    rewriter.replaceOpWithNewOp<RopeOp>(op, type, x, rope.getCos(),
+                                        rope.getSin(), UnitAttr());
     return success();
   }
 };
@@ -183,7 +195,8 @@ Value matchRepeatKV(Value v, int64_t &n) {
     return v;
   auto reassoc = collapse.getReassociationIndices();
   auto broadcast = collapse.getSrc().getDefiningOp<linalg::BroadcastOp>();
-  if (!broadcast || reassoc.size() != 4 || reassoc[1] != ReassociationIndices{1, 2} ||
+  if (!broadcast || reassoc.size() != 4 ||
+      reassoc[1] != ReassociationIndices{1, 2} ||
       broadcast.getDimensions() != ArrayRef<int64_t>{2})
     return v;
   Value k = stripUnitReshapes(broadcast.getInput());
@@ -220,7 +233,8 @@ bool isPositionRange(Value v, bool &startsAtZero) {
 /// The 1-D value broadcast into `v` and the dim of `v` it varies along.
 Value broadcastSource(Value v, int64_t &alongDim) {
   auto b = stripUnitReshapes(v).getDefiningOp<linalg::BroadcastOp>();
-  auto type = b ? cast<RankedTensorType>(b.getInit().getType()) : RankedTensorType();
+  auto type =
+      b ? cast<RankedTensorType>(b.getInit().getType()) : RankedTensorType();
   if (!b || type.getRank() != 2 || b.getDimensions().size() != 1)
     return {};
   alongDim = 1 - b.getDimensions()[0];
@@ -240,7 +254,8 @@ bool isCausalCondition(Value cond) {
     else if (cmp.getPredicate() != arith::CmpIPredicate::sle)
       return false;
     int64_t keyDim, queryDim;
-    Value keys = broadcastSource(lhs, keyDim), queries = broadcastSource(rhs, queryDim);
+    Value keys = broadcastSource(lhs, keyDim),
+          queries = broadcastSource(rhs, queryDim);
     bool keysFromZero, queriesFromZero;
     return keys && queries && keyDim == 1 && queryDim == 0 &&
            isPositionRange(keys, keysFromZero) && keysFromZero &&
@@ -253,13 +268,16 @@ bool isCausalCondition(Value cond) {
   auto sizes = slice.getMixedSizes();
   Value source = cond;
   while (auto s = source.getDefiningOp<tensor::ExtractSliceOp>()) {
-    if (!s.hasUnitStride() || s.getSourceType().getRank() != s.getType().getRank() ||
-        llvm::any_of(s.getMixedOffsets(), [](OpFoldResult o) { return !isZeroInteger(o); }))
+    if (!s.hasUnitStride() ||
+        s.getSourceType().getRank() != s.getType().getRank() ||
+        llvm::any_of(s.getMixedOffsets(),
+                     [](OpFoldResult o) { return !isZeroInteger(o); }))
       return false;
     source = s.getSource();
   }
   DenseElementsAttr buffer;
-  if (!matchPattern(source, m_Constant(&buffer)) || !buffer.getElementType().isInteger(1))
+  if (!matchPattern(source, m_Constant(&buffer)) ||
+      !buffer.getElementType().isInteger(1))
     return false;
   auto type = cast<RankedTensorType>(buffer.getType());
   int64_t rank = type.getRank();
@@ -282,10 +300,12 @@ bool isCausalCondition(Value cond) {
 struct CausalShape {
   std::optional<int64_t> window;
 };
-std::optional<CausalShape> classifyCausalMask(RankedTensorType type, ArrayRef<APFloat> values) {
+std::optional<CausalShape> classifyCausalMask(RankedTensorType type,
+                                              ArrayRef<APFloat> values) {
   if (type.getRank() < 2)
     return std::nullopt;
-  int64_t rows = type.getDimSize(type.getRank() - 2), cols = type.getDimSize(type.getRank() - 1);
+  int64_t rows = type.getDimSize(type.getRank() - 2),
+          cols = type.getDimSize(type.getRank() - 1);
   int64_t blocks = type.getNumElements() / std::max<int64_t>(rows * cols, 1);
   // The window from the last row's first visible key.
   int64_t lo = 0;
@@ -321,13 +341,15 @@ FailureOr<MaskInfo> maskFromCondition(PatternRewriter &rewriter, Location loc,
                                       int64_t total, Type element) {
   DenseElementsAttr attr;
   Value c = stripBroadcast(cond);
-  if (!matchPattern(c, m_Constant(&attr)) || !attr.getElementType().isInteger(1))
+  if (!matchPattern(c, m_Constant(&attr)) ||
+      !attr.getElementType().isInteger(1))
     return failure();
   auto type = cast<RankedTensorType>(attr.getType());
   MaskInfo info;
   if (type.getRank() >= 2 && type.getDimSize(type.getRank() - 2) == seq &&
       type.getDimSize(type.getRank() - 1) == total &&
-      llvm::all_of(type.getShape().drop_back(2), [](int64_t d) { return d == 1; })) {
+      llvm::all_of(type.getShape().drop_back(2),
+                   [](int64_t d) { return d == 1; })) {
     auto values = attr.getValues<bool>();
     bool causal = true;
     for (int64_t i = 0; i < seq && causal; ++i)
@@ -358,9 +380,11 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
   LogicalResult matchAndRewrite(MatmulOp op,
                                 PatternRewriter &rewriter) const override {
     auto softmax = op.getLhs().getDefiningOp<SoftmaxOp>();
-    if (!softmax || softmax.getNormalizedAxis() != softmax.getType().getRank() - 1 ||
+    if (!softmax ||
+        softmax.getNormalizedAxis() != softmax.getType().getRank() - 1 ||
         softmax.getType().getRank() != 4)
-      return rewriter.notifyMatchFailure(op, "lhs is not a softmax of 4-D scores");
+      return rewriter.notifyMatchFailure(op,
+                                         "lhs is not a softmax of 4-D scores");
     Value scores = softmax.getInput();
     Location loc = op.getLoc();
     Type element = softmax.getType().getElementType();
@@ -430,22 +454,25 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
     auto vType = cast<RankedTensorType>(v.getType());
     if (qType.getRank() != 4 || kType.getRank() != 4 || vType.getRank() != 4 ||
         nk != nv || kType.getDimSize(1) != vType.getDimSize(1))
-      return rewriter.notifyMatchFailure(op, "Q, K, V are not [B, H, S, D] with matching heads");
+      return rewriter.notifyMatchFailure(
+          op, "Q, K, V are not [B, H, S, D] with matching heads");
     int64_t numHeads = qType.getDimSize(1), numKvHeads = kType.getDimSize(1);
     if (ShapedType::isDynamic(numHeads) || ShapedType::isDynamic(numKvHeads) ||
         numKvHeads * nk != numHeads)
-      return rewriter.notifyMatchFailure(op, "head counts do not match the repetition");
-    SmallVector<int64_t> expected = {qType.getDimSize(0), numHeads, qType.getDimSize(2),
-                                     vType.getDimSize(3)};
+      return rewriter.notifyMatchFailure(
+          op, "head counts do not match the repetition");
+    SmallVector<int64_t> expected = {qType.getDimSize(0), numHeads,
+                                     qType.getDimSize(2), vType.getDimSize(3)};
     if (failed(verifyCompatibleShape(expected, op.getType().getShape())))
-      return rewriter.notifyMatchFailure(op, "result shape is not [B, Hq, S, Dv]");
+      return rewriter.notifyMatchFailure(op,
+                                         "result shape is not [B, Hq, S, Dv]");
 
     // KV cache: keys and values that are past ++ new along the sequence.
     Value pastKey, pastValue, concatK, concatV;
     auto ck = k ? k.getDefiningOp<tensor::ConcatOp>() : nullptr;
     auto cv = v.getDefiningOp<tensor::ConcatOp>();
-    if (ck && cv && ck.getDim() == 2 && cv.getDim() == 2 && ck.getInputs().size() == 2 &&
-        cv.getInputs().size() == 2) {
+    if (ck && cv && ck.getDim() == 2 && cv.getDim() == 2 &&
+        ck.getInputs().size() == 2 && cv.getInputs().size() == 2) {
       concatK = k;
       concatV = v;
       pastKey = ck.getInputs()[0];
@@ -462,9 +489,11 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
       if (isCausalCondition(condition)) {
         causal = true;
         condition = Value();
-      } else if (!matchPattern(stripBroadcast(condition), m_Constant(&constantCondition)) ||
+      } else if (!matchPattern(stripBroadcast(condition),
+                               m_Constant(&constantCondition)) ||
                  ShapedType::isDynamic(seq) || ShapedType::isDynamic(total)) {
-        return rewriter.notifyMatchFailure(op, "mask condition is neither causal nor constant");
+        return rewriter.notifyMatchFailure(
+            op, "mask condition is neither causal nor constant");
       }
     }
     // HF-style masks: select(padding, fill, causal constant) splits into the
@@ -477,10 +506,12 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
         Value causalValue = stripBroadcast(sel.getFalseValue());
         SmallVector<APFloat> causalMask;
         auto m = cast<RankedTensorType>(causalValue.getType());
-        if (f && *f <= -1.0e9 && cast<RankedTensorType>(sel.getType()).hasStaticShape() &&
+        if (f && *f <= -1.0e9 &&
+            cast<RankedTensorType>(sel.getType()).hasStaticShape() &&
             getConstantFloats(causalValue, causalMask))
           if (auto shape = classifyCausalMask(m, causalMask)) {
-            if (m.getDimSize(m.getRank() - 2) == seq && m.getDimSize(m.getRank() - 1) == total) {
+            if (m.getDimSize(m.getRank() - 2) == seq &&
+                m.getDimSize(m.getRank() - 1) == total) {
               paddingSelect = sel;
               window = shape->window;
             }
@@ -491,11 +522,13 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
       auto m = cast<RankedTensorType>(maskValue.getType());
       auto target = cast<RankedTensorType>(scores.getType()).getShape();
       if (m.getRank() > 4 || !isa<FloatType>(m.getElementType()))
-        return rewriter.notifyMatchFailure(op, "mask is not a float tensor of rank <= 4");
+        return rewriter.notifyMatchFailure(
+            op, "mask is not a float tensor of rank <= 4");
       for (int64_t i = 1; i <= m.getRank(); ++i) {
         int64_t a = m.getDimSize(m.getRank() - i), b = target[4 - i];
         if (a != 1 && a != b)
-          return rewriter.notifyMatchFailure(op, "mask does not broadcast to the scores");
+          return rewriter.notifyMatchFailure(
+              op, "mask does not broadcast to the scores");
       }
     }
 
@@ -505,12 +538,14 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
       auto inSizes = tensor::getMixedSizes(rewriter, loc, kt.getInput());
       for (int64_t p : kPerm)
         sizes.push_back(inSizes[p]);
-      Value init = tensor::EmptyOp::create(rewriter, loc, sizes, kType.getElementType());
+      Value init =
+          tensor::EmptyOp::create(rewriter, loc, sizes, kType.getElementType());
       k = linalg::TransposeOp::create(rewriter, loc, kt.getInput(), init, kPerm)
               .getResult()[0];
     }
     if (condition) {
-      auto info = maskFromCondition(rewriter, loc, condition, fill, seq, total, element);
+      auto info = maskFromCondition(rewriter, loc, condition, fill, seq, total,
+                                    element);
       causal = info->causal;
       maskValue = info->additive;
     }
@@ -518,13 +553,16 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
       causal = true;
       auto type = cast<RankedTensorType>(paddingSelect.getType());
       Value zeros = arith::ConstantOp::create(
-          rewriter, loc, DenseElementsAttr::get(type, rewriter.getFloatAttr(type.getElementType(), 0.0)));
-      maskValue = arith::SelectOp::create(rewriter, loc, paddingSelect.getCondition(),
-                                          paddingSelect.getTrueValue(), zeros);
+          rewriter, loc,
+          DenseElementsAttr::get(
+              type, rewriter.getFloatAttr(type.getElementType(), 0.0)));
+      maskValue =
+          arith::SelectOp::create(rewriter, loc, paddingSelect.getCondition(),
+                                  paddingSelect.getTrueValue(), zeros);
     }
-    auto attention = AttentionOp::create(rewriter, loc, q, k, v, maskValue, pastKey,
-                                         pastValue, numHeads, numKvHeads, causal,
-                                         scale, window);
+    auto attention = AttentionOp::create(rewriter, loc, q, k, v, maskValue,
+                                         pastKey, pastValue, numHeads,
+                                         numKvHeads, causal, scale, window);
     // Later users of the concatenated cache read the present tensors.
     auto after = [&](OpOperand &use) {
       return use.getOwner()->getBlock() == attention->getBlock() &&
@@ -545,5 +583,6 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
 } // namespace
 
 void mlir::llm::raise::populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseRope, FoldPartialRope, RaiseAttention>(patterns.getContext());
+  patterns.add<RaiseRope, FoldPartialRope, RaiseAttention>(
+      patterns.getContext());
 }

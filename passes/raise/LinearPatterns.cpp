@@ -1,4 +1,5 @@
-//===- LinearPatterns.cpp - raising linear layers ---------------------------===//
+//===- LinearPatterns.cpp - raising linear layers
+//---------------------------===//
 
 #include "passes/raise/Matchers.h"
 #include "passes/raise/RaisePatterns.h"
@@ -38,7 +39,8 @@ Value transposeConstant(PatternRewriter &rewriter, Location loc,
   auto attr = dyn_cast<ElementsAttr>(constant.getValue());
   auto type = cast<RankedTensorType>(constant.getType());
   unsigned bits = type.getElementTypeBitWidth();
-  std::optional<ArrayRef<char>> bytes = attr ? constantBytes(attr) : std::nullopt;
+  std::optional<ArrayRef<char>> bytes =
+      attr ? constantBytes(attr) : std::nullopt;
   if (!bytes || bits % 8 != 0)
     return {};
   size_t size = bits / 8;
@@ -50,7 +52,8 @@ Value transposeConstant(PatternRewriter &rewriter, Location loc,
   char *dst = blob.getMutableData().data();
   for (int64_t i = 0; i < k; ++i)
     for (int64_t j = 0; j < n; ++j)
-      std::memcpy(dst + (j * k + i) * size, bytes->data() + (i * n + j) * size, size);
+      std::memcpy(dst + (j * k + i) * size, bytes->data() + (i * n + j) * size,
+                  size);
   std::string name = "weight_t";
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
     name = (resource.getRawHandle().getKey() + "_t").str();
@@ -73,7 +76,8 @@ struct MatmulByConstantToLinear : OpRewritePattern<MatmulOp> {
       // Without the bytes, keep the transpose in the IR.
       auto type = op.getRhs().getType();
       Value init = tensor::EmptyOp::create(
-          rewriter, loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+          rewriter, loc,
+          ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
           type.getElementType());
       weight = linalg::TransposeOp::create(rewriter, loc, op.getRhs(), init,
                                            ArrayRef<int64_t>{1, 0})
@@ -95,7 +99,8 @@ struct FoldBiasIntoLinear : OpRewritePattern<arith::AddFOp> {
       auto linear = v.getDefiningOp<LinearOp>();
       return linear && !linear.getBias() && linear->hasOneUse();
     };
-    if (!matchCommutative<arith::AddFOp>(op.getResult(), isBiasFree, linearValue, other))
+    if (!matchCommutative<arith::AddFOp>(op.getResult(), isBiasFree,
+                                         linearValue, other))
       return rewriter.notifyMatchFailure(op, "no bias-free linear operand");
     auto linear = linearValue.getDefiningOp<LinearOp>();
     Value bias = stripToAligned(other);
@@ -115,5 +120,6 @@ struct FoldBiasIntoLinear : OpRewritePattern<arith::AddFOp> {
 } // namespace
 
 void mlir::llm::raise::populateLinearPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatmulByConstantToLinear, FoldBiasIntoLinear>(patterns.getContext());
+  patterns.add<MatmulByConstantToLinear, FoldBiasIntoLinear>(
+      patterns.getContext());
 }

@@ -76,7 +76,8 @@ std::optional<double> mlir::llm::raise::getSplat(Value v) {
 
 bool mlir::llm::raise::isSplat(Value v, double expected, double tolerance) {
   std::optional<double> s = getSplat(v);
-  return s && std::fabs(*s - expected) <= tolerance * std::max(1.0, std::fabs(expected));
+  return s && std::fabs(*s - expected) <=
+                  tolerance * std::max(1.0, std::fabs(expected));
 }
 
 bool mlir::llm::raise::isConstant(Value v) {
@@ -168,12 +169,14 @@ Value mlir::llm::raise::stripToAligned(Value v) {
   }
 }
 
-bool mlir::llm::raise::getConstantFloats(Value v, SmallVectorImpl<APFloat> &values) {
+bool mlir::llm::raise::getConstantFloats(Value v,
+                                         SmallVectorImpl<APFloat> &values) {
   Attribute attr;
   if (!matchPattern(v, m_Constant(&attr)))
     return false;
   auto type = dyn_cast<RankedTensorType>(v.getType());
-  auto element = type ? dyn_cast<FloatType>(type.getElementType()) : FloatType();
+  auto element =
+      type ? dyn_cast<FloatType>(type.getElementType()) : FloatType();
   if (!element)
     return false;
   if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
@@ -181,10 +184,12 @@ bool mlir::llm::raise::getConstantFloats(Value v, SmallVectorImpl<APFloat> &valu
     return true;
   }
   auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
-  AsmResourceBlob *blob = resource ? resource.getRawHandle().getBlob() : nullptr;
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
   unsigned bits = element.getWidth();
   if (!blob || bits % 8 != 0 ||
-      blob->getData().size() != static_cast<size_t>(type.getNumElements()) * bits / 8)
+      blob->getData().size() !=
+          static_cast<size_t>(type.getNumElements()) * bits / 8)
     return false;
   ArrayRef<char> data = blob->getData();
   for (int64_t i = 0, n = type.getNumElements(); i < n; ++i) {

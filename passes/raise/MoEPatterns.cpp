@@ -1,4 +1,5 @@
-//===- MoEPatterns.cpp - raising mixture-of-experts layers -------------------===//
+//===- MoEPatterns.cpp - raising mixture-of-experts layers
+//-------------------===//
 //
 // Exported MoE layers are loops unrolled over the experts, with routing
 // spelled as TopK + scatter/one-hot/nonzero plumbing that differs between
@@ -50,9 +51,8 @@ bool fedFrom(Value v, Value x) {
   if (llvm::is_contained(generic->getOperands(), x))
     return true;
   bool reads = false;
-  generic.getRegion().walk([&](tensor::ExtractOp extract) {
-    reads |= extract.getTensor() == x;
-  });
+  generic.getRegion().walk(
+      [&](tensor::ExtractOp extract) { reads |= extract.getTensor() == x; });
   return reads;
 }
 
@@ -78,8 +78,10 @@ bool isRenormalised(Value values) {
     auto div = dyn_cast<arith::DivFOp>(user);
     if (!div || div.getLhs() != values)
       continue;
-    auto reduce = stripBroadcast(div.getRhs()).getDefiningOp<linalg::ReduceOp>();
-    if (reduce && reduce.getInputs()[0] == values && isSplat(reduce.getInits()[0], 0.0))
+    auto reduce =
+        stripBroadcast(div.getRhs()).getDefiningOp<linalg::ReduceOp>();
+    if (reduce && reduce.getInputs()[0] == values &&
+        isSplat(reduce.getInits()[0], 0.0))
       return true;
   }
   return false;
@@ -103,10 +105,13 @@ struct RaiseMoE : OpRewritePattern<TopKOp> {
   LogicalResult matchAndRewrite(TopKOp topk,
                                 PatternRewriter &rewriter) const override {
     auto softmax = topk.getInput().getDefiningOp<SoftmaxOp>();
-    auto router = softmax ? softmax.getInput().getDefiningOp<LinearOp>() : nullptr;
-    if (!router || softmax.getNormalizedAxis() != softmax.getType().getRank() - 1 ||
+    auto router =
+        softmax ? softmax.getInput().getDefiningOp<LinearOp>() : nullptr;
+    if (!router ||
+        softmax.getNormalizedAxis() != softmax.getType().getRank() - 1 ||
         router.getType().getRank() != 2)
-      return rewriter.notifyMatchFailure(topk, "not topk(softmax(router linear))");
+      return rewriter.notifyMatchFailure(topk,
+                                         "not topk(softmax(router linear))");
     Value x = router.getInput();
     auto xType = cast<RankedTensorType>(x.getType());
     int64_t numExperts = router.getType().getDimSize(1);
@@ -118,7 +123,8 @@ struct RaiseMoE : OpRewritePattern<TopKOp> {
     SmallVector<Expert> experts;
     llvm::DenseMap<Operation *, llvm::BitVector> deps;
     Operation *combine = nullptr;
-    for (Operation &op : llvm::make_range(std::next(topk->getIterator()), block->end())) {
+    for (Operation &op :
+         llvm::make_range(std::next(topk->getIterator()), block->end())) {
       llvm::BitVector mask;
       for (Value operand : op.getOperands())
         if (Operation *def = operand.getDefiningOp()) {
@@ -132,7 +138,8 @@ struct RaiseMoE : OpRewritePattern<TopKOp> {
       // Values inside regions (linalg bodies) count for their parent.
       op.walk([&](Operation *inner) {
         for (Value operand : inner->getOperands())
-          if (Operation *def = operand.getDefiningOp(); def && deps.count(def)) {
+          if (Operation *def = operand.getDefiningOp();
+              def && deps.count(def)) {
             if (mask.size() < deps[def].size())
               mask.resize(deps[def].size());
             mask |= deps[def];
@@ -142,20 +149,23 @@ struct RaiseMoE : OpRewritePattern<TopKOp> {
         if (std::optional<Expert> e = matchExpert(linear, x)) {
           mask.resize(numExperts);
           if (static_cast<int64_t>(experts.size()) == numExperts)
-            return rewriter.notifyMatchFailure(topk, "more expert FFNs than experts");
+            return rewriter.notifyMatchFailure(topk,
+                                               "more expert FFNs than experts");
           mask.set(experts.size());
           experts.push_back(*e);
         }
       if (mask.any())
         deps[&op] = mask;
-      if (static_cast<int64_t>(experts.size()) == numExperts && mask.size() == numExperts &&
-          mask.all() && op.getNumResults() == 1 && op.getResult(0).getType() == xType) {
+      if (static_cast<int64_t>(experts.size()) == numExperts &&
+          mask.size() == numExperts && mask.all() && op.getNumResults() == 1 &&
+          op.getResult(0).getType() == xType) {
         combine = &op;
         break;
       }
     }
     if (static_cast<int64_t>(experts.size()) != numExperts || !combine)
-      return rewriter.notifyMatchFailure(topk, "no combination of all experts found");
+      return rewriter.notifyMatchFailure(topk,
+                                         "no combination of all experts found");
 
     // The combination must also use the routing decision: an op reading the
     // top-k indices lies between the topk and the combined value.
@@ -171,10 +181,13 @@ struct RaiseMoE : OpRewritePattern<TopKOp> {
       for (OpOperand &use : topk.getIndices().getUses())
         usesRouting |= use.getOwner() == def || def->isAncestor(use.getOwner());
       // Operands, including values read inside regions (linalg bodies).
-      def->walk([&](Operation *inner) { llvm::append_range(worklist, inner->getOperands()); });
+      def->walk([&](Operation *inner) {
+        llvm::append_range(worklist, inner->getOperands());
+      });
     }
     if (!usesRouting)
-      return rewriter.notifyMatchFailure(topk, "combination does not use the chosen experts");
+      return rewriter.notifyMatchFailure(
+          topk, "combination does not use the chosen experts");
 
     SmallVector<Value> gates, ups, downs;
     for (Expert &e : experts) {
@@ -182,19 +195,20 @@ struct RaiseMoE : OpRewritePattern<TopKOp> {
       ups.push_back(e.up.getWeight());
       downs.push_back(e.down.getWeight());
     }
-    for (ArrayRef<Value> ws : {ArrayRef<Value>(gates), ArrayRef<Value>(ups), ArrayRef<Value>(downs)})
-      if (llvm::any_of(ws, [&](Value w) { return w.getType() != ws[0].getType(); }))
+    for (ArrayRef<Value> ws :
+         {ArrayRef<Value>(gates), ArrayRef<Value>(ups), ArrayRef<Value>(downs)})
+      if (llvm::any_of(ws,
+                       [&](Value w) { return w.getType() != ws[0].getType(); }))
         return rewriter.notifyMatchFailure(topk, "experts differ in shape");
 
     rewriter.setInsertionPoint(combine);
     Location loc = combine->getLoc();
-    auto moe = MoeOp::create(rewriter, loc, xType, x, router.getResult(),
-                             stack(rewriter, loc, gates), stack(rewriter, loc, ups),
-                             stack(rewriter, loc, downs),
-                             rewriter.getI64IntegerAttr(topk.getK()),
-                             isRenormalised(topk.getValues()) ? rewriter.getUnitAttr()
-                                                              : UnitAttr(),
-                             ActivationAttr::get(rewriter.getContext(), Activation::silu));
+    auto moe = MoeOp::create(
+        rewriter, loc, xType, x, router.getResult(),
+        stack(rewriter, loc, gates), stack(rewriter, loc, ups),
+        stack(rewriter, loc, downs), rewriter.getI64IntegerAttr(topk.getK()),
+        isRenormalised(topk.getValues()) ? rewriter.getUnitAttr() : UnitAttr(),
+        ActivationAttr::get(rewriter.getContext(), Activation::silu));
     rewriter.replaceOp(combine, moe.getResult());
     return success();
   }

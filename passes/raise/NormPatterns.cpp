@@ -1,4 +1,5 @@
-//===- NormPatterns.cpp - raising RMSNorm and LayerNorm ---------------------===//
+//===- NormPatterns.cpp - raising RMSNorm and LayerNorm
+//---------------------===//
 //
 // RMSNorm as exported: x * (1 / sqrt(mean(x^2) + eps)) [* weight].
 // LayerNorm decomposed (opsets < 17): d = x - mean(x);
@@ -35,8 +36,11 @@ Value matchSquare(Value p) {
 /// t == mean(square(x)) + eps; returns x and sets eps.
 Value matchMeanSquarePlusEps(Value t, double &eps) {
   Value meanValue, epsValue;
-  auto isMean = [](Value v) { return static_cast<bool>(matchMeanOverLastDim(v)); };
-  if (!matchCommutative<arith::AddFOp>(stripUnitReshapes(t), isMean, meanValue, epsValue))
+  auto isMean = [](Value v) {
+    return static_cast<bool>(matchMeanOverLastDim(v));
+  };
+  if (!matchCommutative<arith::AddFOp>(stripUnitReshapes(t), isMean, meanValue,
+                                       epsValue))
     return {};
   std::optional<double> e = getSplat(epsValue);
   if (!e)
@@ -89,7 +93,8 @@ struct RaiseLayerNormCore : OpRewritePattern<arith::DivFOp> {
     if (!sqrt || matchMeanSquarePlusEps(sqrt.getOperand(), eps) != d)
       return rewriter.notifyMatchFailure(op, "not d / sqrt(var(d) + eps)");
     auto sub = d.getDefiningOp<arith::SubFOp>();
-    if (!sub || matchMeanOverLastDim(stripBroadcast(sub.getRhs())) != sub.getLhs())
+    if (!sub ||
+        matchMeanOverLastDim(stripBroadcast(sub.getRhs())) != sub.getLhs())
       return rewriter.notifyMatchFailure(op, "d is not x - mean(x)");
     rewriter.replaceOpWithNewOp<LayerNormOp>(op, op.getType(), sub.getLhs(),
                                              Value(), Value(),
@@ -111,7 +116,8 @@ struct FoldNormWeight : OpRewritePattern<arith::MulFOp> {
       auto type = cast<RankedTensorType>(normValue.getType());
       Value weight;
       if (type != op.getType() ||
-          !matchFeatureVector(other, type.getShape().back(), type.getElementType(), weight))
+          !matchFeatureVector(other, type.getShape().back(),
+                              type.getElementType(), weight))
         continue;
       if (auto rms = dyn_cast<RMSNormOp>(norm); rms && !rms.getWeight()) {
         rewriter.replaceOpWithNewOp<RMSNormOp>(op, type, rms.getInput(), weight,
@@ -119,14 +125,16 @@ struct FoldNormWeight : OpRewritePattern<arith::MulFOp> {
         rewriter.eraseOp(rms);
         return success();
       }
-      if (auto ln = dyn_cast<LayerNormOp>(norm); ln && !ln.getWeight() && !ln.getBias()) {
-        rewriter.replaceOpWithNewOp<LayerNormOp>(op, type, ln.getInput(), weight,
-                                                 Value(), ln.getEpsilonAttr());
+      if (auto ln = dyn_cast<LayerNormOp>(norm);
+          ln && !ln.getWeight() && !ln.getBias()) {
+        rewriter.replaceOpWithNewOp<LayerNormOp>(
+            op, type, ln.getInput(), weight, Value(), ln.getEpsilonAttr());
         rewriter.eraseOp(ln);
         return success();
       }
     }
-    return rewriter.notifyMatchFailure(op, "not a weightless norm times a vector");
+    return rewriter.notifyMatchFailure(op,
+                                       "not a weightless norm times a vector");
   }
 };
 
@@ -137,14 +145,17 @@ struct FoldLayerNormBias : OpRewritePattern<arith::AddFOp> {
                                 PatternRewriter &rewriter) const override {
     for (int i = 0; i < 2; ++i) {
       auto ln = op->getOperand(i).getDefiningOp<LayerNormOp>();
-      if (!ln || ln.getBias() || !ln->hasOneUse() || ln.getType() != op.getType())
+      if (!ln || ln.getBias() || !ln->hasOneUse() ||
+          ln.getType() != op.getType())
         continue;
       Value bias;
-      if (!matchFeatureVector(op->getOperand(1 - i), ln.getType().getShape().back(),
+      if (!matchFeatureVector(op->getOperand(1 - i),
+                              ln.getType().getShape().back(),
                               ln.getType().getElementType(), bias))
         continue;
       rewriter.replaceOpWithNewOp<LayerNormOp>(op, ln.getType(), ln.getInput(),
-                                               ln.getWeight(), bias, ln.getEpsilonAttr());
+                                               ln.getWeight(), bias,
+                                               ln.getEpsilonAttr());
       rewriter.eraseOp(ln);
       return success();
     }
@@ -155,6 +166,6 @@ struct FoldLayerNormBias : OpRewritePattern<arith::AddFOp> {
 } // namespace
 
 void mlir::llm::raise::populateNormPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseRMSNormCore, RaiseLayerNormCore, FoldNormWeight, FoldLayerNormBias>(
-      patterns.getContext());
+  patterns.add<RaiseRMSNormCore, RaiseLayerNormCore, FoldNormWeight,
+               FoldLayerNormBias>(patterns.getContext());
 }

@@ -1,4 +1,5 @@
-/*===- llmc-capi-test.c - drive llmc through its C API ---------------------===*\
+/*===- llmc-capi-test.c - drive llmc through its C API
+---------------------===*\
 |* Loads the llm dialect through mlirGetDialectHandle__llm__, parses and      *|
 |* verifies modules, runs llm-canonicalize through the pass manager, and      *|
 |* checks that invalid IR is rejected. Output is checked by FileCheck.        *|
@@ -33,15 +34,18 @@ static const char *kValidModule =
     "               %z: tensor<16xf32>) -> tensor<2x16xf32> {\n"
     "  %zero = arith.constant dense<0.0> : tensor<16xf32>\n"
     "  %y = llm.linear %x, %w, %zero\n"
-    "      : (tensor<2x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<2x16xf32>\n"
+    "      : (tensor<2x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> "
+    "tensor<2x16xf32>\n"
     "  %a = llm.silu %y : tensor<2x16xf32>\n"
     "  return %a : tensor<2x16xf32>\n"
     "}\n";
 
 /* Feature dimension 9 does not match the weight's 8. */
 static const char *kInvalidModule =
-    "func.func @bad(%x: tensor<2x9xf32>, %w: tensor<16x8xf32>) -> tensor<2x16xf32> {\n"
-    "  %y = llm.linear %x, %w : (tensor<2x9xf32>, tensor<16x8xf32>) -> tensor<2x16xf32>\n"
+    "func.func @bad(%x: tensor<2x9xf32>, %w: tensor<16x8xf32>) -> "
+    "tensor<2x16xf32> {\n"
+    "  %y = llm.linear %x, %w : (tensor<2x9xf32>, tensor<16x8xf32>) -> "
+    "tensor<2x16xf32>\n"
     "  return %y : tensor<2x16xf32>\n"
     "}\n";
 
@@ -77,8 +81,7 @@ int main(void) {
   MlirOpPassManager opm = mlirPassManagerGetAsOpPassManager(pm);
   MlirLogicalResult parsed = mlirParsePassPipeline(
       opm, mlirStringRefCreateFromCString("builtin.module(llm-canonicalize)"),
-      printToStdout,
-      NULL);
+      printToStdout, NULL);
   if (mlirLogicalResultIsFailure(parsed)) {
     fprintf(stderr, "\nllm-canonicalize is not registered\n");
     return 1;
@@ -88,14 +91,15 @@ int main(void) {
   // CHECK: llm-canonicalize ran: 1
   mlirOperationPrint(moduleOp, printToStdout, NULL);
   // The zero bias is gone:
-  // CHECK: llm.linear %arg0, %arg1 : (tensor<2x8xf32>, tensor<16x8xf32>) -> tensor<2x16xf32>
-  // CHECK: llm.silu
+  // CHECK: llm.linear %arg0, %arg1 : (tensor<2x8xf32>, tensor<16x8xf32>) ->
+  // tensor<2x16xf32> CHECK: llm.silu
   mlirPassManagerDestroy(pm);
   mlirModuleDestroy(module);
 
-  MlirModule bad =
-      mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(kInvalidModule));
-  // CHECK: diagnostic: 'llm.linear' op input feature dimension (9) does not match weight in_features (8)
+  MlirModule bad = mlirModuleCreateParse(
+      ctx, mlirStringRefCreateFromCString(kInvalidModule));
+  // CHECK: diagnostic: 'llm.linear' op input feature dimension (9) does not
+  // match weight in_features (8)
   printf("invalid module rejected: %d\n", (int)mlirModuleIsNull(bad));
   // CHECK: invalid module rejected: 1
   if (!mlirModuleIsNull(bad))

@@ -25,13 +25,15 @@ std::vector<double> values(const HostTensor &t) {
 }
 
 TEST(HostTensor, ConvertsEveryElementType) {
-  for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I64,
-                      DType::I32, DType::I16, DType::I8, DType::U8}) {
+  for (DType dtype :
+       {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I64, DType::I32,
+        DType::I16, DType::I8, DType::U8}) {
     HostTensor t = HostTensor::zeros(dtype, {3});
     t.setDouble(0, 1.0);
     t.setDouble(1, 2.0);
     t.setDouble(2, 100.0);
-    EXPECT_EQ(values(t), (std::vector<double>{1.0, 2.0, 100.0})) << dtypeName(dtype);
+    EXPECT_EQ(values(t), (std::vector<double>{1.0, 2.0, 100.0}))
+        << dtypeName(dtype);
   }
   HostTensor b = HostTensor::zeros(DType::Bool, {2});
   b.setInt(1, 7);
@@ -42,10 +44,11 @@ TEST(HostTensor, ConvertsEveryElementType) {
 TEST(HostEval, BroadcastVisitsLikeNestedLoops) {
   HostTensor a = iota(DType::F32, {2, 1, 3}), b = iota(DType::F32, {4, 1});
   std::vector<std::pair<int64_t, int64_t>> seen;
-  forEachBroadcast({&a, &b}, {2, 4, 3}, [&](int64_t o, llvm::ArrayRef<int64_t> in) {
-    seen.push_back({in[0], in[1]});
-    EXPECT_EQ(o, static_cast<int64_t>(seen.size()) - 1);
-  });
+  forEachBroadcast({&a, &b}, {2, 4, 3},
+                   [&](int64_t o, llvm::ArrayRef<int64_t> in) {
+                     seen.push_back({in[0], in[1]});
+                     EXPECT_EQ(o, static_cast<int64_t>(seen.size()) - 1);
+                   });
   std::vector<std::pair<int64_t, int64_t>> expected;
   for (int64_t i = 0; i < 2; ++i)
     for (int64_t j = 0; j < 4; ++j)
@@ -79,7 +82,8 @@ TEST(HostEval, TransposeMatchesIndexArithmetic) {
   for (int64_t a = 0; a < 4; ++a)
     for (int64_t b = 0; b < 2; ++b)
       for (int64_t c = 0; c < 3; ++c)
-        EXPECT_EQ(t.getDouble((a * 2 + b) * 3 + c), data.getDouble((b * 3 + c) * 4 + a));
+        EXPECT_EQ(t.getDouble((a * 2 + b) * 3 + c),
+                  data.getDouble((b * 3 + c) * 4 + a));
 }
 
 TEST(HostEval, ConcatAlongInnerAxis) {

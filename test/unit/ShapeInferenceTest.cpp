@@ -66,9 +66,9 @@ TEST_F(ShapeInferenceTest, MatmulBroadcastsBatchDims) {
 }
 
 TEST_F(ShapeInferenceTest, Embedding) {
-  auto op = llm::EmbeddingOp::create(
-      builder, builder.getUnknownLoc(), arg({256, 64}),
-      arg({kDyn, kDyn}, builder.getI64Type()));
+  auto op =
+      llm::EmbeddingOp::create(builder, builder.getUnknownLoc(), arg({256, 64}),
+                               arg({kDyn, kDyn}, builder.getI64Type()));
   EXPECT_EQ(op.getType(), type({kDyn, kDyn, 64}));
 }
 
@@ -103,8 +103,8 @@ TEST_F(ShapeInferenceTest, InvalidOperandsBuildAnOpTheVerifierRejects) {
     message = diag.str();
     return success();
   });
-  auto op = llm::LinearOp::create(builder, builder.getUnknownLoc(),
-                                  arg({2, 9}), arg({16, 8}));
+  auto op = llm::LinearOp::create(builder, builder.getUnknownLoc(), arg({2, 9}),
+                                  arg({16, 8}));
   EXPECT_TRUE(failed(verify(op)));
   EXPECT_EQ(message, "'llm.linear' op input feature dimension (9) does not "
                      "match weight in_features (8)");

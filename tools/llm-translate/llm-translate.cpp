@@ -1,4 +1,5 @@
-//===- llm-translate.cpp - llmc's translations -----------------------------===//
+//===- llm-translate.cpp - llmc's translations
+//-----------------------------===//
 //
 // mlir-translate with llmc's ONNX importer:
 //   llm-translate --import-onnx model.onnx [--input-shape input_ids=1x8]
@@ -15,8 +16,8 @@
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <string>
 #include <vector>
@@ -32,7 +33,8 @@ static llvm::cl::list<std::string> inputShapes(
 static void registerImportOnnx() {
   TranslateToMLIRRegistration reg(
       "import-onnx", "import an ONNX model into the llm dialect",
-      [](llvm::SourceMgr &sourceMgr, MLIRContext *ctx) -> OwningOpRef<Operation *> {
+      [](llvm::SourceMgr &sourceMgr,
+         MLIRContext *ctx) -> OwningOpRef<Operation *> {
         llmc::OnnxImportOptions options;
         for (const std::string &spec : inputShapes) {
           std::string error = llmc::parseInputShapeSpec(spec, options);

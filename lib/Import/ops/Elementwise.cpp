@@ -1,4 +1,5 @@
-//===- Elementwise.cpp - ONNX elementwise ops ------------------------------===//
+//===- Elementwise.cpp - ONNX elementwise ops
+//------------------------------===//
 //
 // Arithmetic, comparisons, activations, Cast, Clip and Where. On host
 // constants they are evaluated; otherwise they become arith/math ops on
@@ -14,8 +15,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
@@ -59,26 +60,40 @@ bool canEvaluate(NodeContext &ctx, ArrayRef<int> indices,
 
 double applyFloat(Binary op, double a, double b) {
   switch (op) {
-  case Binary::Add: return a + b;
-  case Binary::Sub: return a - b;
-  case Binary::Mul: return a * b;
-  case Binary::Div: return a / b;
-  case Binary::Pow: return std::pow(a, b);
-  case Binary::Max: return std::fmax(a, b);
-  case Binary::Min: return std::fmin(a, b);
+  case Binary::Add:
+    return a + b;
+  case Binary::Sub:
+    return a - b;
+  case Binary::Mul:
+    return a * b;
+  case Binary::Div:
+    return a / b;
+  case Binary::Pow:
+    return std::pow(a, b);
+  case Binary::Max:
+    return std::fmax(a, b);
+  case Binary::Min:
+    return std::fmin(a, b);
   }
   return 0;
 }
 
 int64_t applyInt(Binary op, int64_t a, int64_t b) {
   switch (op) {
-  case Binary::Add: return a + b;
-  case Binary::Sub: return a - b;
-  case Binary::Mul: return a * b;
-  case Binary::Div: return b == 0 ? 0 : a / b;
-  case Binary::Pow: return static_cast<int64_t>(std::pow(a, b));
-  case Binary::Max: return std::max(a, b);
-  case Binary::Min: return std::min(a, b);
+  case Binary::Add:
+    return a + b;
+  case Binary::Sub:
+    return a - b;
+  case Binary::Mul:
+    return a * b;
+  case Binary::Div:
+    return b == 0 ? 0 : a / b;
+  case Binary::Pow:
+    return static_cast<int64_t>(std::pow(a, b));
+  case Binary::Max:
+    return std::max(a, b);
+  case Binary::Min:
+    return std::min(a, b);
   }
   return 0;
 }
@@ -87,19 +102,25 @@ Value buildBinary(OpBuilder &b, Location loc, Binary op, Value x, Value y) {
   bool fp = isa<FloatType>(getElementTypeOrSelf(x.getType()));
   switch (op) {
   case Binary::Add:
-    return fp ? Value(arith::AddFOp::create(b, loc, x, y)) : Value(arith::AddIOp::create(b, loc, x, y));
+    return fp ? Value(arith::AddFOp::create(b, loc, x, y))
+              : Value(arith::AddIOp::create(b, loc, x, y));
   case Binary::Sub:
-    return fp ? Value(arith::SubFOp::create(b, loc, x, y)) : Value(arith::SubIOp::create(b, loc, x, y));
+    return fp ? Value(arith::SubFOp::create(b, loc, x, y))
+              : Value(arith::SubIOp::create(b, loc, x, y));
   case Binary::Mul:
-    return fp ? Value(arith::MulFOp::create(b, loc, x, y)) : Value(arith::MulIOp::create(b, loc, x, y));
+    return fp ? Value(arith::MulFOp::create(b, loc, x, y))
+              : Value(arith::MulIOp::create(b, loc, x, y));
   case Binary::Div:
-    return fp ? Value(arith::DivFOp::create(b, loc, x, y)) : Value(arith::DivSIOp::create(b, loc, x, y));
+    return fp ? Value(arith::DivFOp::create(b, loc, x, y))
+              : Value(arith::DivSIOp::create(b, loc, x, y));
   case Binary::Pow:
     return math::PowFOp::create(b, loc, x, y);
   case Binary::Max:
-    return fp ? Value(arith::MaximumFOp::create(b, loc, x, y)) : Value(arith::MaxSIOp::create(b, loc, x, y));
+    return fp ? Value(arith::MaximumFOp::create(b, loc, x, y))
+              : Value(arith::MaxSIOp::create(b, loc, x, y));
   case Binary::Min:
-    return fp ? Value(arith::MinimumFOp::create(b, loc, x, y)) : Value(arith::MinSIOp::create(b, loc, x, y));
+    return fp ? Value(arith::MinimumFOp::create(b, loc, x, y))
+              : Value(arith::MinSIOp::create(b, loc, x, y));
   }
   return {};
 }
@@ -126,11 +147,13 @@ LogicalResult importBinary(NodeContext &ctx, Binary op) {
   // Arithmetic on sizes (rank <= 1 integers from Shape) stays symbolic.
   if (isa<IntegerType>(element) && indices.size() == 2 && op != Binary::Pow &&
       shape->size() <= 1 && !canEvaluate(ctx, indices, *shape)) {
-    std::optional<SymbolicInts> l = ctx.ints(indices[0]), r = ctx.ints(indices[1]);
-    IntOp intOp[] = {IntOp::Add, IntOp::Sub, IntOp::Mul, IntOp::Div, IntOp::Add,
-                     IntOp::Max, IntOp::Min};
+    std::optional<SymbolicInts> l = ctx.ints(indices[0]),
+                                r = ctx.ints(indices[1]);
+    IntOp intOp[] = {IntOp::Add, IntOp::Sub, IntOp::Mul, IntOp::Div,
+                     IntOp::Add, IntOp::Max, IntOp::Min};
     if (l && r)
-      if (auto out = combineInts(ctx.builder(), ctx.loc(), intOp[static_cast<int>(op)], *l, *r)) {
+      if (auto out = combineInts(ctx.builder(), ctx.loc(),
+                                 intOp[static_cast<int>(op)], *l, *r)) {
         ctx.setOutput(0, std::move(*out));
         return success();
       }
@@ -165,7 +188,8 @@ LogicalResult importBinary(NodeContext &ctx, Binary op) {
     return failure();
   Value acc = (*operands)[0];
   for (size_t k = 1; k < operands->size(); ++k) {
-    Value rhs = convertElements(ctx.builder(), ctx.loc(), (*operands)[k], element);
+    Value rhs =
+        convertElements(ctx.builder(), ctx.loc(), (*operands)[k], element);
     acc = buildBinary(ctx.builder(), ctx.loc(), op, acc, rhs);
   }
   ctx.setOutput(0, acc);
@@ -183,17 +207,20 @@ LogicalResult importCompare(NodeContext &ctx, Compare op) {
   bool fp = isa<FloatType>(ctx.type(0).getElementType());
   // Sizes compared with constants: decidable when the constant is negative
   // (Equal(shape, -1), which exports use to spell Expand/Reshape targets).
-  if (!fp && op == Compare::Equal && shape->size() <= 1 && !canEvaluate(ctx, {0, 1}, *shape)) {
+  if (!fp && op == Compare::Equal && shape->size() <= 1 &&
+      !canEvaluate(ctx, {0, 1}, *shape)) {
     std::optional<SymbolicInts> l = ctx.ints(0), r = ctx.ints(1);
-    if (l && r && (l->elements.size() == r->elements.size() || l->elements.size() == 1 ||
-                   r->elements.size() == 1)) {
+    if (l && r &&
+        (l->elements.size() == r->elements.size() || l->elements.size() == 1 ||
+         r->elements.size() == 1)) {
       size_t n = std::max(l->elements.size(), r->elements.size());
       HostTensor out = HostTensor::zeros(DType::Bool, *shape);
       bool decided = true;
       for (size_t i = 0; i < n && decided; ++i) {
         OpFoldResult a = l->elements[l->elements.size() == 1 ? 0 : i];
         OpFoldResult c = r->elements[r->elements.size() == 1 ? 0 : i];
-        std::optional<int64_t> ac = getConstantIntValue(a), cc = getConstantIntValue(c);
+        std::optional<int64_t> ac = getConstantIntValue(a),
+                               cc = getConstantIntValue(c);
         if (ac && cc)
           out.setInt(i, *ac == *cc);
         else if (a == c)
@@ -213,15 +240,27 @@ LogicalResult importCompare(NodeContext &ctx, Compare op) {
     const HostTensor *a = ctx.constant(0), *b = ctx.constant(1);
     HostTensor out = HostTensor::zeros(DType::Bool, *shape);
     forEachBroadcast({a, b}, *shape, [&](int64_t o, ArrayRef<int64_t> in) {
-      double x = fp ? a->getDouble(in[0]) : static_cast<double>(a->getInt(in[0]));
-      double y = fp ? b->getDouble(in[1]) : static_cast<double>(b->getInt(in[1]));
+      double x =
+          fp ? a->getDouble(in[0]) : static_cast<double>(a->getInt(in[0]));
+      double y =
+          fp ? b->getDouble(in[1]) : static_cast<double>(b->getInt(in[1]));
       bool r = false;
       switch (op) {
-      case Compare::Equal: r = x == y; break;
-      case Compare::Less: r = x < y; break;
-      case Compare::Greater: r = x > y; break;
-      case Compare::LessOrEqual: r = x <= y; break;
-      case Compare::GreaterOrEqual: r = x >= y; break;
+      case Compare::Equal:
+        r = x == y;
+        break;
+      case Compare::Less:
+        r = x < y;
+        break;
+      case Compare::Greater:
+        r = x > y;
+        break;
+      case Compare::LessOrEqual:
+        r = x <= y;
+        break;
+      case Compare::GreaterOrEqual:
+        r = x >= y;
+        break;
       }
       out.setInt(o, r);
     });
@@ -235,35 +274,62 @@ LogicalResult importCompare(NodeContext &ctx, Compare op) {
   Value x = (*operands)[0], y = (*operands)[1];
   Value result;
   if (fp) {
-    arith::CmpFPredicate pred[] = {arith::CmpFPredicate::OEQ, arith::CmpFPredicate::OLT,
-                                   arith::CmpFPredicate::OGT, arith::CmpFPredicate::OLE,
-                                   arith::CmpFPredicate::OGE};
-    result = arith::CmpFOp::create(b, ctx.loc(), pred[static_cast<int>(op)], x, y);
+    arith::CmpFPredicate pred[] = {
+        arith::CmpFPredicate::OEQ, arith::CmpFPredicate::OLT,
+        arith::CmpFPredicate::OGT, arith::CmpFPredicate::OLE,
+        arith::CmpFPredicate::OGE};
+    result =
+        arith::CmpFOp::create(b, ctx.loc(), pred[static_cast<int>(op)], x, y);
   } else {
-    arith::CmpIPredicate pred[] = {arith::CmpIPredicate::eq, arith::CmpIPredicate::slt,
-                                   arith::CmpIPredicate::sgt, arith::CmpIPredicate::sle,
-                                   arith::CmpIPredicate::sge};
-    result = arith::CmpIOp::create(b, ctx.loc(), pred[static_cast<int>(op)], x, y);
+    arith::CmpIPredicate pred[] = {
+        arith::CmpIPredicate::eq, arith::CmpIPredicate::slt,
+        arith::CmpIPredicate::sgt, arith::CmpIPredicate::sle,
+        arith::CmpIPredicate::sge};
+    result =
+        arith::CmpIOp::create(b, ctx.loc(), pred[static_cast<int>(op)], x, y);
   }
   ctx.setOutput(0, result);
   return success();
 }
 
-enum class Unary { Sqrt, Reciprocal, Neg, Exp, Erf, Tanh, Sigmoid, Relu, Abs, Log, Not };
+enum class Unary {
+  Sqrt,
+  Reciprocal,
+  Neg,
+  Exp,
+  Erf,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Abs,
+  Log,
+  Not
+};
 
 double evalUnary(Unary op, double x) {
   switch (op) {
-  case Unary::Sqrt: return std::sqrt(x);
-  case Unary::Reciprocal: return 1.0 / x;
-  case Unary::Neg: return -x;
-  case Unary::Exp: return std::exp(x);
-  case Unary::Erf: return std::erf(x);
-  case Unary::Tanh: return std::tanh(x);
-  case Unary::Sigmoid: return 1.0 / (1.0 + std::exp(-x));
-  case Unary::Relu: return x > 0 ? x : 0;
-  case Unary::Abs: return std::fabs(x);
-  case Unary::Log: return std::log(x);
-  case Unary::Not: return x == 0;
+  case Unary::Sqrt:
+    return std::sqrt(x);
+  case Unary::Reciprocal:
+    return 1.0 / x;
+  case Unary::Neg:
+    return -x;
+  case Unary::Exp:
+    return std::exp(x);
+  case Unary::Erf:
+    return std::erf(x);
+  case Unary::Tanh:
+    return std::tanh(x);
+  case Unary::Sigmoid:
+    return 1.0 / (1.0 + std::exp(-x));
+  case Unary::Relu:
+    return x > 0 ? x : 0;
+  case Unary::Abs:
+    return std::fabs(x);
+  case Unary::Log:
+    return std::log(x);
+  case Unary::Not:
+    return x == 0;
   }
   return 0;
 }
@@ -273,10 +339,12 @@ LogicalResult importUnary(NodeContext &ctx, Unary op) {
     return failure();
   RankedTensorType type = ctx.type(0);
   bool fp = isa<FloatType>(type.getElementType());
-  bool intOk = op == Unary::Neg || op == Unary::Abs || op == Unary::Relu || op == Unary::Not;
+  bool intOk = op == Unary::Neg || op == Unary::Abs || op == Unary::Relu ||
+               op == Unary::Not;
   if (!fp && !intOk)
-    return ctx.emitError("expects a floating-point input, got " +
-                         std::string(dtypeName(*dtypeFromMlir(type.getElementType()))));
+    return ctx.emitError(
+        "expects a floating-point input, got " +
+        std::string(dtypeName(*dtypeFromMlir(type.getElementType()))));
   if (canEvaluate(ctx, {0}, type.getShape())) {
     const HostTensor *x = ctx.constant(0);
     HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
@@ -284,7 +352,8 @@ LogicalResult importUnary(NodeContext &ctx, Unary op) {
       if (fp)
         out.setDouble(i, evalUnary(op, x->getDouble(i)));
       else
-        out.setInt(i, static_cast<int64_t>(evalUnary(op, static_cast<double>(x->getInt(i)))));
+        out.setInt(i, static_cast<int64_t>(
+                          evalUnary(op, static_cast<double>(x->getInt(i)))));
     }
     ctx.setOutput(0, std::move(out));
     return success();
@@ -296,15 +365,25 @@ LogicalResult importUnary(NodeContext &ctx, Unary op) {
   auto constant = [&](double v) { return splat(b, loc, type, v, sizes); };
   Value r;
   switch (op) {
-  case Unary::Sqrt: r = math::SqrtOp::create(b, loc, x); break;
-  case Unary::Reciprocal: r = arith::DivFOp::create(b, loc, constant(1.0), x); break;
+  case Unary::Sqrt:
+    r = math::SqrtOp::create(b, loc, x);
+    break;
+  case Unary::Reciprocal:
+    r = arith::DivFOp::create(b, loc, constant(1.0), x);
+    break;
   case Unary::Neg:
     r = fp ? Value(arith::NegFOp::create(b, loc, x))
            : Value(arith::SubIOp::create(b, loc, constant(0), x));
     break;
-  case Unary::Exp: r = math::ExpOp::create(b, loc, x); break;
-  case Unary::Erf: r = math::ErfOp::create(b, loc, x); break;
-  case Unary::Tanh: r = math::TanhOp::create(b, loc, x); break;
+  case Unary::Exp:
+    r = math::ExpOp::create(b, loc, x);
+    break;
+  case Unary::Erf:
+    r = math::ErfOp::create(b, loc, x);
+    break;
+  case Unary::Tanh:
+    r = math::TanhOp::create(b, loc, x);
+    break;
   case Unary::Sigmoid: {
     // 1 / (1 + exp(-x)); llm-raise recognises x * sigmoid(x) as SiLU.
     Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
@@ -317,10 +396,15 @@ LogicalResult importUnary(NodeContext &ctx, Unary op) {
            : Value(arith::MaxSIOp::create(b, loc, x, constant(0)));
     break;
   case Unary::Abs:
-    r = fp ? Value(math::AbsFOp::create(b, loc, x)) : Value(math::AbsIOp::create(b, loc, x));
+    r = fp ? Value(math::AbsFOp::create(b, loc, x))
+           : Value(math::AbsIOp::create(b, loc, x));
     break;
-  case Unary::Log: r = math::LogOp::create(b, loc, x); break;
-  case Unary::Not: r = arith::XOrIOp::create(b, loc, x, constant(1)); break;
+  case Unary::Log:
+    r = math::LogOp::create(b, loc, x);
+    break;
+  case Unary::Not:
+    r = arith::XOrIOp::create(b, loc, x, constant(1));
+    break;
   }
   ctx.setOutput(0, r);
   return success();
@@ -337,7 +421,8 @@ LogicalResult importCast(NodeContext &ctx) {
     ctx.setOutput(0, castHost(*c, *to));
     return success();
   }
-  if (std::optional<SymbolicInts> ints = ctx.ints(0); ints && !isFloat(*to) && *to != DType::Bool) {
+  if (std::optional<SymbolicInts> ints = ctx.ints(0);
+      ints && !isFloat(*to) && *to != DType::Bool) {
     ints->dtype = *to;
     ctx.setOutput(0, std::move(*ints));
     return success();
@@ -368,8 +453,10 @@ LogicalResult importClip(NodeContext &ctx) {
     HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
     for (int64_t i = 0, n = x->numel(); i < n; ++i) {
       double v = fp ? x->getDouble(i) : static_cast<double>(x->getInt(i));
-      if (*lo) v = std::max(v, **lo);
-      if (*hi) v = std::min(v, **hi);
+      if (*lo)
+        v = std::max(v, **lo);
+      if (*hi)
+        v = std::min(v, **hi);
       out.setDouble(i, v);
     }
     ctx.setOutput(0, std::move(out));
@@ -416,13 +503,15 @@ LogicalResult importWhere(NodeContext &ctx) {
         return s.elements[s.elements.size() == 1 ? 0 : i];
       };
       for (int64_t i = 0; i < n; ++i)
-        out.elements.push_back(c->getInt(c->numel() == 1 ? 0 : i) ? pick(*x, i) : pick(*y, i));
+        out.elements.push_back(
+            c->getInt(c->numel() == 1 ? 0 : i) ? pick(*x, i) : pick(*y, i));
       ctx.setOutput(0, std::move(out));
       return success();
     }
   }
   if (canEvaluate(ctx, {0, 1, 2}, *shape)) {
-    const HostTensor *c = ctx.constant(0), *x = ctx.constant(1), *y = ctx.constant(2);
+    const HostTensor *c = ctx.constant(0), *x = ctx.constant(1),
+                     *y = ctx.constant(2);
     HostTensor out = HostTensor::zeros(x->dtype(), *shape);
     bool fp = isFloat(x->dtype());
     forEachBroadcast({c, x, y}, *shape, [&](int64_t o, ArrayRef<int64_t> in) {
@@ -439,17 +528,24 @@ LogicalResult importWhere(NodeContext &ctx) {
   auto operands = broadcastInputs(ctx, {0, 1, 2});
   if (failed(operands))
     return failure();
-  ctx.setOutput(0, arith::SelectOp::create(ctx.builder(), ctx.loc(), (*operands)[0],
-                                           (*operands)[1], (*operands)[2]));
+  ctx.setOutput(0, arith::SelectOp::create(ctx.builder(), ctx.loc(),
+                                           (*operands)[0], (*operands)[1],
+                                           (*operands)[2]));
   return success();
 }
 
 } // namespace
 
 void llmc::onnx_import::registerElementwiseOps(OpRegistry &r) {
-  auto binary = [](Binary op) { return [op](NodeContext &c) { return importBinary(c, op); }; };
-  auto compare = [](Compare op) { return [op](NodeContext &c) { return importCompare(c, op); }; };
-  auto unary = [](Unary op) { return [op](NodeContext &c) { return importUnary(c, op); }; };
+  auto binary = [](Binary op) {
+    return [op](NodeContext &c) { return importBinary(c, op); };
+  };
+  auto compare = [](Compare op) {
+    return [op](NodeContext &c) { return importCompare(c, op); };
+  };
+  auto unary = [](Unary op) {
+    return [op](NodeContext &c) { return importUnary(c, op); };
+  };
   r.add("Add", 13, binary(Binary::Add));
   r.add("Sub", 13, binary(Binary::Sub));
   r.add("Mul", 13, binary(Binary::Mul));

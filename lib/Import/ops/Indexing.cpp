@@ -1,4 +1,5 @@
-//===- Indexing.cpp - ONNX gathers, scatters, TopK and friends -------------===//
+//===- Indexing.cpp - ONNX gathers, scatters, TopK and friends
+//-------------===//
 //
 // Gather becomes llm.embedding (constant table, axis 0) or a linalg.generic
 // that extracts; the other ops here are evaluated when their inputs are
@@ -18,7 +19,6 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
 
@@ -62,7 +62,8 @@ LogicalResult requireIndexInRange(NodeContext &ctx, int64_t &idx, int64_t dim) {
   if (idx < 0)
     idx += dim;
   if (idx < 0 || idx >= dim)
-    return ctx.emitError("index " + Twine(idx) + " is out of range for a dimension of size " +
+    return ctx.emitError("index " + Twine(idx) +
+                         " is out of range for a dimension of size " +
                          Twine(dim));
   return success();
 }
@@ -72,7 +73,8 @@ LogicalResult requireIndexInRange(NodeContext &ctx, int64_t &idx, int64_t dim) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult importGather(NodeContext &ctx) {
-  if (failed(ctx.requireInput(0, "data")) || failed(ctx.requireInput(1, "indices")))
+  if (failed(ctx.requireInput(0, "data")) ||
+      failed(ctx.requireInput(1, "indices")))
     return failure();
   RankedTensorType dataType = ctx.type(0), idxType = ctx.type(1);
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), dataType.getRank());
@@ -82,7 +84,8 @@ LogicalResult importGather(NodeContext &ctx) {
     return ctx.emitError("indices must be integers");
   const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1);
   // Picking sizes out of a Shape result keeps them symbolic.
-  if (!data && idx && idx->rank() <= 1 && *axis == 0 && dataType.getRank() == 1) {
+  if (!data && idx && idx->rank() <= 1 && *axis == 0 &&
+      dataType.getRank() == 1) {
     if (std::optional<SymbolicInts> ints = ctx.ints(0)) {
       SymbolicInts out;
       out.dtype = ints->dtype;
@@ -111,7 +114,9 @@ LogicalResult importGather(NodeContext &ctx) {
   Location loc = ctx.loc();
   // A token embedding: constant [vocab, dim] table looked up along axis 0.
   if (data && *axis == 0 && data->rank() == 2 && isFloat(data->dtype())) {
-    ctx.setOutput(0, llm::EmbeddingOp::create(b, loc, ctx.value(0), ctx.value(1)).getResult());
+    ctx.setOutput(0,
+                  llm::EmbeddingOp::create(b, loc, ctx.value(0), ctx.value(1))
+                      .getResult());
     return success();
   }
   // General gather: out[o.., i.., n..] = data[o.., idx[i..], n..].
@@ -134,15 +139,18 @@ LogicalResult importGather(NodeContext &ctx) {
   SmallVector<AffineMap> maps = {
       AffineMap::get(outRank, 0, idxExprs, b.getContext()),
       b.getMultiDimIdentityMap(outRank)};
-  SmallVector<utils::IteratorType> iters(outRank, utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> iters(outRank,
+                                         utils::IteratorType::parallel);
   Value axisSize = getValueOrCreateConstantIndexOp(b, loc, dSizes[*axis]);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{outType}, ValueRange{idxValue}, ValueRange{init}, maps,
       iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+        Value i =
+            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
         // Negative indices count from the end.
         Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-        Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
+        Value neg =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
         Value wrapped = arith::AddIOp::create(nb, nl, i, axisSize);
         i = arith::SelectOp::create(nb, nl, neg, wrapped, i);
         SmallVector<Value> coords;
@@ -183,10 +191,14 @@ LogicalResult importGatherElements(NodeContext &ctx) {
 }
 
 double combine(StringRef reduction, double a, double b) {
-  if (reduction == "add") return a + b;
-  if (reduction == "mul") return a * b;
-  if (reduction == "max") return std::max(a, b);
-  if (reduction == "min") return std::min(a, b);
+  if (reduction == "add")
+    return a + b;
+  if (reduction == "mul")
+    return a * b;
+  if (reduction == "max")
+    return std::max(a, b);
+  if (reduction == "min")
+    return std::min(a, b);
   return b;
 }
 
@@ -194,24 +206,30 @@ double combine(StringRef reduction, double a, double b) {
 /// dims (parallel) and the indices' extent along `axis` (reduction) that
 /// writes (or adds) every update whose index hits the position. Needs the
 /// indices to span the data in every other dim.
-LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis, StringRef reduction) {
+LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
+                                StringRef reduction) {
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
-  RankedTensorType dataType = ctx.type(0), idxType = ctx.type(1), updType = ctx.type(2);
+  RankedTensorType dataType = ctx.type(0), idxType = ctx.type(1),
+                   updType = ctx.type(2);
   int64_t rank = dataType.getRank();
   if (idxType.getShape() != updType.getShape() || idxType.getRank() != rank)
-    return ctx.emitError("indices and updates must have the data's rank and one shape");
+    return ctx.emitError(
+        "indices and updates must have the data's rank and one shape");
   for (int64_t d = 0; d < rank; ++d)
     if (d != axis && idxType.getDimSize(d) != dataType.getDimSize(d))
-      return ctx.emitError("on run-time tensors the indices must span the data in "
-                           "every dim but the axis");
+      return ctx.emitError(
+          "on run-time tensors the indices must span the data in "
+          "every dim but the axis");
   if (reduction != "none" && reduction != "add")
-    return ctx.emitError("reduction '" + reduction + "' is not supported on run-time tensors");
+    return ctx.emitError("reduction '" + reduction +
+                         "' is not supported on run-time tensors");
   // Loop dims: the data's, then r over the indices' axis.
   MLIRContext *mctx = ctx.context();
   SmallVector<AffineExpr> idxExprs, outExprs;
   for (int64_t d = 0; d < rank; ++d) {
-    idxExprs.push_back(d == axis ? getAffineDimExpr(rank, mctx) : getAffineDimExpr(d, mctx));
+    idxExprs.push_back(d == axis ? getAffineDimExpr(rank, mctx)
+                                 : getAffineDimExpr(d, mctx));
     outExprs.push_back(getAffineDimExpr(d, mctx));
   }
   SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, idxExprs, mctx),
@@ -219,37 +237,47 @@ LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis, StringRef reduct
                                  AffineMap::get(rank + 1, 0, outExprs, mctx)};
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   iters.push_back(utils::IteratorType::reduction);
-  Value dim = getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(ctx.value(0), axis));
+  Value dim =
+      getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(ctx.value(0), axis));
   bool add = reduction == "add";
   bool fp = isa<FloatType>(dataType.getElementType());
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{dataType}, ValueRange{ctx.value(1), ctx.value(2)},
       ValueRange{ctx.value(0)}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+        Value i =
+            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
         Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-        Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
-        i = arith::SelectOp::create(nb, nl, neg, arith::AddIOp::create(nb, nl, i, dim), i);
+        Value neg =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
+        i = arith::SelectOp::create(nb, nl, neg,
+                                    arith::AddIOp::create(nb, nl, i, dim), i);
         Value here = linalg::IndexOp::create(nb, nl, axis);
-        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here);
+        Value hit =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here);
         Value updated = args[1];
         if (add)
           updated = fp ? Value(arith::AddFOp::create(nb, nl, args[2], args[1]))
                        : Value(arith::AddIOp::create(nb, nl, args[2], args[1]));
-        linalg::YieldOp::create(nb, nl, arith::SelectOp::create(nb, nl, hit, updated, args[2])
-                                           .getResult());
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, hit, updated, args[2]).getResult());
       });
   ctx.setOutput(0, generic.getResult(0));
   return success();
 }
 
 LogicalResult importScatterElements(NodeContext &ctx) {
-  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1), *upd = ctx.constant(2);
+  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1),
+                   *upd = ctx.constant(2);
   if (!data || !idx || !upd) {
     for (int i = 0; i < 3; ++i)
-      if (failed(ctx.requireInput(i, i == 0 ? "data" : i == 1 ? "indices" : "updates")))
+      if (failed(ctx.requireInput(i, i == 0   ? "data"
+                                     : i == 1 ? "indices"
+                                              : "updates")))
         return failure();
-    auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), ctx.type(0).getRank());
+    auto axis =
+        ctx.normalizeAxis(ctx.intAttr("axis", 0), ctx.type(0).getRank());
     if (failed(axis))
       return failure();
     return scatterElementsIR(ctx, *axis, ctx.stringAttr("reduction", "none"));
@@ -275,7 +303,8 @@ LogicalResult importScatterElements(NodeContext &ctx) {
 }
 
 LogicalResult importScatterND(NodeContext &ctx) {
-  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1), *upd = ctx.constant(2);
+  const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1),
+                   *upd = ctx.constant(2);
   if (!data || !idx || !upd)
     return runtimeNotSupported(ctx);
   std::string reduction = ctx.stringAttr("reduction", "none");
@@ -319,9 +348,11 @@ LogicalResult importTopK(NodeContext &ctx) {
       return failure();
     if (*axis != type.getRank() - 1 || !ctx.intAttr("largest", 1) ||
         !isa<FloatType>(type.getElementType()))
-      return ctx.emitError("on run-time inputs only the largest values of a float tensor "
-                           "along the last axis are supported");
-    auto topk = llm::TopKOp::create(ctx.builder(), ctx.loc(), ctx.value(0), (*kc)->getInt(0));
+      return ctx.emitError(
+          "on run-time inputs only the largest values of a float tensor "
+          "along the last axis are supported");
+    auto topk = llm::TopKOp::create(ctx.builder(), ctx.loc(), ctx.value(0),
+                                    (*kc)->getInt(0));
     if (failed(verify(topk)))
       return failure();
     ctx.setOutput(0, topk.getValues());
@@ -333,7 +364,8 @@ LogicalResult importTopK(NodeContext &ctx) {
     return failure();
   int64_t k = (*kc)->getInt(0), dim = x->shape()[*axis];
   if (k < 0 || k > dim)
-    return ctx.emitError("K = " + Twine(k) + " is out of range for a dimension of " + Twine(dim));
+    return ctx.emitError("K = " + Twine(k) +
+                         " is out of range for a dimension of " + Twine(dim));
   bool largest = ctx.intAttr("largest", 1) != 0;
   SmallVector<int64_t> outShape(x->shape());
   outShape[*axis] = k;
@@ -385,10 +417,12 @@ LogicalResult nonZeroIR(NodeContext &ctx) {
   Type element = type.getElementType();
   auto isNonZero = [&](OpBuilder &nb, Location nl, Value v) -> Value {
     if (isa<FloatType>(element))
-      return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE, v,
-                                   arith::ConstantOp::create(nb, nl, nb.getFloatAttr(element, 0)));
-    return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, v,
-                                 arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(element, 0)));
+      return arith::CmpFOp::create(
+          nb, nl, arith::CmpFPredicate::UNE, v,
+          arith::ConstantOp::create(nb, nl, nb.getFloatAttr(element, 0)));
+    return arith::CmpIOp::create(
+        nb, nl, arith::CmpIPredicate::ne, v,
+        arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(element, 0)));
   };
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
@@ -404,37 +438,50 @@ LogicalResult nonZeroIR(NodeContext &ctx) {
   auto flatType = RankedTensorType::get(
       {type.hasStaticShape() ? type.getNumElements() : ShapedType::kDynamic},
       type.getElementType());
-  Value flat = rank == 1 ? x
-                         : Value(tensor::CollapseShapeOp::create(
-                               b, loc, flatType, x, SmallVector<ReassociationIndices>{all}));
+  Value flat =
+      rank == 1
+          ? x
+          : Value(tensor::CollapseShapeOp::create(
+                b, loc, flatType, x, SmallVector<ReassociationIndices>{all}));
   // Pass 1: the count.
-  auto count = scf::ForOp::create(b, loc, zero, end, one, ValueRange{zero},
+  auto count = scf::ForOp::create(
+      b, loc, zero, end, one, ValueRange{zero},
       [&](OpBuilder &nb, Location nl, Value i, ValueRange acc) {
         Value v = tensor::ExtractOp::create(nb, nl, flat, ValueRange{i});
-        Value inc = arith::SelectOp::create(nb, nl, isNonZero(nb, nl, v), one, zero);
-        scf::YieldOp::create(nb, nl, ValueRange{arith::AddIOp::create(nb, nl, acc[0], inc).getResult()});
+        Value inc =
+            arith::SelectOp::create(nb, nl, isNonZero(nb, nl, v), one, zero);
+        scf::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::AddIOp::create(nb, nl, acc[0], inc).getResult()});
       });
   Value n = count.getResult(0);
-  auto outType = RankedTensorType::get({rank, ShapedType::kDynamic}, b.getI64Type());
+  auto outType =
+      RankedTensorType::get({rank, ShapedType::kDynamic}, b.getI64Type());
   Value init = tensor::EmptyOp::create(b, loc, outType, ValueRange{n});
   // Pass 2: the coordinates of each non-zero, in row-major order.
-  auto fill = scf::ForOp::create(b, loc, zero, end, one, ValueRange{init, zero},
+  auto fill = scf::ForOp::create(
+      b, loc, zero, end, one, ValueRange{init, zero},
       [&](OpBuilder &nb, Location nl, Value i, ValueRange acc) {
         Value v = tensor::ExtractOp::create(nb, nl, flat, ValueRange{i});
-        auto branch = scf::IfOp::create(nb, nl, isNonZero(nb, nl, v),
+        auto branch = scf::IfOp::create(
+            nb, nl, isNonZero(nb, nl, v),
             [&](OpBuilder &tb, Location tl) {
               Value out = acc[0];
               for (int64_t d = 0; d < rank; ++d) {
                 Value c = arith::DivUIOp::create(tb, tl, i, strides[d]);
                 c = arith::RemUIOp::create(tb, tl, c, dims[d]);
-                Value c64 = arith::IndexCastOp::create(tb, tl, tb.getI64Type(), c);
+                Value c64 =
+                    arith::IndexCastOp::create(tb, tl, tb.getI64Type(), c);
                 Value row = arith::ConstantIndexOp::create(tb, tl, d);
-                out = tensor::InsertOp::create(tb, tl, c64, out, ValueRange{row, acc[1]});
+                out = tensor::InsertOp::create(tb, tl, c64, out,
+                                               ValueRange{row, acc[1]});
               }
               Value next = arith::AddIOp::create(tb, tl, acc[1], one);
               scf::YieldOp::create(tb, tl, ValueRange{out, next});
             },
-            [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, acc); });
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, acc);
+            });
         scf::YieldOp::create(nb, nl, branch.getResults());
       });
   ctx.setOutput(0, fill.getResult(0));
@@ -490,30 +537,39 @@ LogicalResult importOneHot(NodeContext &ctx) {
     for (int64_t k = 0; k < rank; ++k)
       if (k != *axis)
         inExprs.push_back(b.getAffineDimExpr(k));
-    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, inExprs, b.getContext()),
-                                   b.getMultiDimIdentityMap(rank)};
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank, 0, inExprs, b.getContext()),
+        b.getMultiDimIdentityMap(rank)};
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     bool fp = isFloat((*values)->dtype());
     auto scalar = [&](OpBuilder &nb, Location nl, int64_t i) -> Value {
       return fp ? Value(arith::ConstantOp::create(
-                      nb, nl, nb.getFloatAttr(element, (*values)->getDouble(i))))
+                      nb, nl,
+                      nb.getFloatAttr(element, (*values)->getDouble(i))))
                 : Value(arith::ConstantOp::create(
-                      nb, nl, nb.getIntegerAttr(element, (*values)->getInt(i))));
+                      nb, nl,
+                      nb.getIntegerAttr(element, (*values)->getInt(i))));
     };
     auto generic = linalg::GenericOp::create(
         b, loc, TypeRange{outType}, ValueRange{v},
         ValueRange{emptyTensor(b, loc, outType, sizes)}, maps, iters,
         [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+          Value i =
+              arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
           Value depthValue = arith::ConstantIndexOp::create(nb, nl, d);
           Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-          Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
-          i = arith::SelectOp::create(nb, nl, neg, arith::AddIOp::create(nb, nl, i, depthValue), i);
+          Value neg =
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
+          i = arith::SelectOp::create(
+              nb, nl, neg, arith::AddIOp::create(nb, nl, i, depthValue), i);
           Value c = linalg::IndexOp::create(nb, nl, *axis);
-          Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, c);
-          linalg::YieldOp::create(nb, nl, arith::SelectOp::create(nb, nl, hit, scalar(nb, nl, 1),
-                                                                  scalar(nb, nl, 0))
-                                              .getResult());
+          Value hit =
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, c);
+          linalg::YieldOp::create(nb, nl,
+                                  arith::SelectOp::create(nb, nl, hit,
+                                                          scalar(nb, nl, 1),
+                                                          scalar(nb, nl, 0))
+                                      .getResult());
         });
     ctx.setOutput(0, generic.getResult(0));
     return success();
@@ -583,13 +639,18 @@ LogicalResult importTrilu(NodeContext &ctx) {
         Value r = linalg::IndexOp::create(nb, nl, rank - 2);
         Value c = linalg::IndexOp::create(nb, nl, rank - 1);
         Value diff = arith::SubIOp::create(nb, nl, c, r);
-        Value keep = arith::CmpIOp::create(
-            nb, nl, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diff, kv);
+        Value keep = arith::CmpIOp::create(nb, nl,
+                                           upper ? arith::CmpIPredicate::sge
+                                                 : arith::CmpIPredicate::sle,
+                                           diff, kv);
         Value zero = isa<FloatType>(element)
-                         ? Value(arith::ConstantOp::create(nb, nl, nb.getFloatAttr(element, 0)))
-                         : Value(arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(element, 0)));
-        linalg::YieldOp::create(nb, nl, arith::SelectOp::create(nb, nl, keep, args[0], zero)
-                                            .getResult());
+                         ? Value(arith::ConstantOp::create(
+                               nb, nl, nb.getFloatAttr(element, 0)))
+                         : Value(arith::ConstantOp::create(
+                               nb, nl, nb.getIntegerAttr(element, 0)));
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, keep, args[0], zero).getResult());
       });
   ctx.setOutput(0, generic.getResult(0));
   return success();
@@ -605,7 +666,8 @@ LogicalResult importCumSum(NodeContext &ctx) {
   auto axis = ctx.normalizeAxis((*axisC)->getInt(0), x->rank());
   if (failed(axis))
     return failure();
-  bool exclusive = ctx.intAttr("exclusive", 0), reverse = ctx.intAttr("reverse", 0);
+  bool exclusive = ctx.intAttr("exclusive", 0),
+       reverse = ctx.intAttr("reverse", 0);
   HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
   int64_t dim = x->shape()[*axis];
   int64_t stride = stridesOf(x->shape())[*axis];
@@ -647,7 +709,8 @@ LogicalResult importArgMax(NodeContext &ctx) {
     int64_t base = flatten(unflatten(s, lineShape), x->shape());
     int64_t best = 0;
     for (int64_t j = 1; j < dim; ++j) {
-      double v = x->getDouble(base + j * stride), bv = x->getDouble(base + best * stride);
+      double v = x->getDouble(base + j * stride),
+             bv = x->getDouble(base + best * stride);
       if (v > bv || (last && v == bv))
         best = j;
     }

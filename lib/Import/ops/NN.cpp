@@ -60,7 +60,8 @@ LogicalResult importGemm(NodeContext &ctx) {
     return ctx.emitError("A and B must be matrices");
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
-  float alpha = ctx.floatAttr("alpha", 1.0f), beta = ctx.floatAttr("beta", 1.0f);
+  float alpha = ctx.floatAttr("alpha", 1.0f),
+        beta = ctx.floatAttr("beta", 1.0f);
   Value a = ctx.value(0), w = ctx.value(1);
   if (ctx.intAttr("transA", 0))
     a = transpose(b, loc, a, {1, 0});
@@ -72,15 +73,18 @@ LogicalResult importGemm(NodeContext &ctx) {
   if (ctx.hasInput(2) && beta != 0.0f) {
     RankedTensorType ct = ctx.type(2);
     int64_t n = wt.getDimSize(0);
-    bool vectorBias = ct.getRank() == 1 || (ct.getRank() == 2 && ct.getDimSize(0) == 1);
+    bool vectorBias =
+        ct.getRank() == 1 || (ct.getRank() == 2 && ct.getDimSize(0) == 1);
     if (vectorBias && ct.getShape().back() == n) {
       bias = reshapeTo(b, loc, ctx.value(2), {n});
       if (beta != 1.0f)
-        bias = arith::MulFOp::create(b, loc, bias,
-                                     splat(b, loc, cast<RankedTensorType>(bias.getType()), beta));
+        bias = arith::MulFOp::create(
+            b, loc, bias,
+            splat(b, loc, cast<RankedTensorType>(bias.getType()), beta));
     }
   }
-  auto linear = llm::LinearOp::create(b, loc, a, w, alpha == 1.0f ? bias : Value());
+  auto linear =
+      llm::LinearOp::create(b, loc, a, w, alpha == 1.0f ? bias : Value());
   if (failed(verify(linear)))
     return failure();
   Value result = linear;
@@ -88,9 +92,9 @@ LogicalResult importGemm(NodeContext &ctx) {
   if (alpha != 1.0f) {
     result = arith::MulFOp::create(b, loc, result, splat(b, loc, type, alpha));
     if (bias)
-      result = arith::AddFOp::create(
-          b, loc, result,
-          broadcastTo(b, loc, bias, type.getShape(), mixedSizes(b, loc, result)));
+      result = arith::AddFOp::create(b, loc, result,
+                                     broadcastTo(b, loc, bias, type.getShape(),
+                                                 mixedSizes(b, loc, result)));
   }
   if (ctx.hasInput(2) && beta != 0.0f && !bias) {
     // A full [M, N] (or broadcast) C: beta * C added after the product.
@@ -108,20 +112,22 @@ LogicalResult importGemm(NodeContext &ctx) {
 }
 
 LogicalResult importSoftmax(NodeContext &ctx) {
-  if (failed(ctx.requireInput(0, "input")) || failed(checkFloat(ctx, 0, "input")))
+  if (failed(ctx.requireInput(0, "input")) ||
+      failed(checkFloat(ctx, 0, "input")))
     return failure();
   int64_t rank = ctx.type(0).getRank();
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), rank);
   if (failed(axis))
     return failure();
-  auto op = llm::SoftmaxOp::create(ctx.builder(), ctx.loc(), ctx.value(0), *axis);
+  auto op =
+      llm::SoftmaxOp::create(ctx.builder(), ctx.loc(), ctx.value(0), *axis);
   ctx.setOutput(0, op.getResult());
   return success();
 }
 
 LogicalResult importLayerNorm(NodeContext &ctx) {
-  if (failed(ctx.requireInput(0, "X")) || failed(ctx.requireInput(1, "Scale")) ||
-      failed(checkFloat(ctx, 0, "X")))
+  if (failed(ctx.requireInput(0, "X")) ||
+      failed(ctx.requireInput(1, "Scale")) || failed(checkFloat(ctx, 0, "X")))
     return failure();
   for (int i = 1; i < ctx.numOutputs(); ++i)
     if (!ctx.node().output(i).empty())
@@ -140,11 +146,13 @@ LogicalResult importLayerNorm(NodeContext &ctx) {
   int64_t inner = 1;
   for (int64_t d : shape.drop_front(*axis))
     inner = ShapedType::isDynamic(d) || ShapedType::isDynamic(inner)
-                ? ShapedType::kDynamic : inner * d;
+                ? ShapedType::kDynamic
+                : inner * d;
   bool flatten = *axis != xt.getRank() - 1;
   if (flatten) {
     if (!xt.hasStaticShape())
-      return ctx.emitError("normalising several dynamic dims needs static shapes");
+      return ctx.emitError(
+          "normalising several dynamic dims needs static shapes");
     SmallVector<int64_t> flat(shape.take_front(*axis));
     flat.push_back(inner);
     x = reshapeTo(b, loc, x, flat);
@@ -153,8 +161,8 @@ LogicalResult importLayerNorm(NodeContext &ctx) {
     auto t = cast<RankedTensorType>(v.getType());
     return t.getRank() == 1 ? v : reshapeTo(b, loc, v, {inner});
   };
-  auto norm = llm::LayerNormOp::create(b, loc, x, asVector(scale),
-                                       bias ? asVector(bias) : Value(), epsilon);
+  auto norm = llm::LayerNormOp::create(
+      b, loc, x, asVector(scale), bias ? asVector(bias) : Value(), epsilon);
   if (failed(verify(norm)))
     return failure();
   Value result = norm;

@@ -26,11 +26,16 @@ namespace {
 /// Saturation bounds of a quantized element type.
 std::pair<double, double> quantRange(DType dtype) {
   switch (dtype) {
-  case DType::U8: return {0, 255};
-  case DType::I8: return {-128, 127};
-  case DType::I16: return {-32768, 32767};
-  case DType::I32: return {-2147483648.0, 2147483647.0};
-  default: return {-INFINITY, INFINITY};
+  case DType::U8:
+    return {0, 255};
+  case DType::I8:
+    return {-128, 127};
+  case DType::I16:
+    return {-32768, 32767};
+  case DType::I32:
+    return {-2147483648.0, 2147483647.0};
+  default:
+    return {-INFINITY, INFINITY};
   }
 }
 
@@ -39,17 +44,20 @@ FailureOr<Value> paramFor(NodeContext &ctx, int input, RankedTensorType type,
                           int64_t axis, Type element) {
   OpBuilder &b = ctx.builder();
   auto sizes = mixedSizes(b, ctx.loc(), ctx.value(0));
-  if (const HostTensor *c = ctx.constant(input); c && c->numel() > 0 && c->isSplat())
+  if (const HostTensor *c = ctx.constant(input);
+      c && c->numel() > 0 && c->isSplat())
     return splat(b, ctx.loc(), type.clone(element),
-                 isFloat(c->dtype()) ? c->getDouble(0) : static_cast<double>(c->getInt(0)),
+                 isFloat(c->dtype()) ? c->getDouble(0)
+                                     : static_cast<double>(c->getInt(0)),
                  sizes);
   Value p = convertElements(b, ctx.loc(), ctx.value(input), element);
   auto pt = cast<RankedTensorType>(p.getType());
   SmallVector<int64_t> shape(type.getRank(), 1);
   if (pt.getRank() == 1 && pt.getDimSize(0) != 1) {
     if (pt.getDimSize(0) != type.getDimSize(axis))
-      return ctx.emitError("per-axis parameter of size " + Twine(pt.getDimSize(0)) +
-                           " does not match axis " + Twine(axis) + " of size " +
+      return ctx.emitError("per-axis parameter of size " +
+                           Twine(pt.getDimSize(0)) + " does not match axis " +
+                           Twine(axis) + " of size " +
                            Twine(type.getDimSize(axis)));
     shape[axis] = pt.getDimSize(0);
   } else if (pt.getNumElements() != 1) {
@@ -60,7 +68,8 @@ FailureOr<Value> paramFor(NodeContext &ctx, int input, RankedTensorType type,
 }
 
 /// Host (de)quantization: index of the per-axis parameter for element i.
-int64_t paramIndex(const HostTensor &p, ArrayRef<int64_t> shape, int64_t axis, int64_t i) {
+int64_t paramIndex(const HostTensor &p, ArrayRef<int64_t> shape, int64_t axis,
+                   int64_t i) {
   if (p.numel() == 1)
     return 0;
   int64_t stride = stridesOf(shape)[axis];
@@ -68,10 +77,12 @@ int64_t paramIndex(const HostTensor &p, ArrayRef<int64_t> shape, int64_t axis, i
 }
 
 LogicalResult importDequantizeLinear(NodeContext &ctx) {
-  if (failed(ctx.requireInput(0, "x")) || failed(ctx.requireInput(1, "x_scale")))
+  if (failed(ctx.requireInput(0, "x")) ||
+      failed(ctx.requireInput(1, "x_scale")))
     return failure();
   RankedTensorType xt = ctx.type(0);
-  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 1), std::max<int64_t>(xt.getRank(), 1));
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 1),
+                                std::max<int64_t>(xt.getRank(), 1));
   if (failed(axis))
     return failure();
   const HostTensor *x = ctx.constant(0), *scale = ctx.constant(1);
@@ -81,7 +92,8 @@ LogicalResult importDequantizeLinear(NodeContext &ctx) {
     for (int64_t i = 0, n = x->numel(); i < n; ++i) {
       int64_t a = paramIndex(*scale, x->shape(), *axis, i);
       double z = zp ? static_cast<double>(zp->getInt(a)) : 0.0;
-      out.setDouble(i, (static_cast<double>(x->getInt(i)) - z) * scale->getDouble(a));
+      out.setDouble(i, (static_cast<double>(x->getInt(i)) - z) *
+                           scale->getDouble(a));
     }
     ctx.setOutput(0, std::move(out));
     return success();
@@ -104,10 +116,12 @@ LogicalResult importDequantizeLinear(NodeContext &ctx) {
 }
 
 LogicalResult importQuantizeLinear(NodeContext &ctx) {
-  if (failed(ctx.requireInput(0, "x")) || failed(ctx.requireInput(1, "y_scale")))
+  if (failed(ctx.requireInput(0, "x")) ||
+      failed(ctx.requireInput(1, "y_scale")))
     return failure();
   RankedTensorType xt = ctx.type(0);
-  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 1), std::max<int64_t>(xt.getRank(), 1));
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 1),
+                                std::max<int64_t>(xt.getRank(), 1));
   if (failed(axis))
     return failure();
   DType outType = DType::U8;
@@ -134,7 +148,8 @@ LogicalResult importQuantizeLinear(NodeContext &ctx) {
   auto s = paramFor(ctx, 1, xt, *axis, xt.getElementType());
   if (failed(s))
     return failure();
-  Value q = math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, xv, *s));
+  Value q =
+      math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, xv, *s));
   if (ctx.hasInput(2)) {
     auto z = paramFor(ctx, 2, xt, *axis, xt.getElementType());
     if (failed(z))
@@ -144,27 +159,32 @@ LogicalResult importQuantizeLinear(NodeContext &ctx) {
   auto sizes = mixedSizes(b, loc, xv);
   q = arith::MaximumFOp::create(b, loc, q, splat(b, loc, xt, lo, sizes));
   q = arith::MinimumFOp::create(b, loc, q, splat(b, loc, xt, hi, sizes));
-  ctx.setOutput(0, convertElements(b, loc, q, toMlirType(outType, ctx.context())));
+  ctx.setOutput(0,
+                convertElements(b, loc, q, toMlirType(outType, ctx.context())));
   return success();
 }
 
 /// i32 (a - a_zp) @ (b - b_zp); a is [..., M, K], b is [K, N] or [batch, K, N].
-FailureOr<Value> integerMatmul(NodeContext &ctx, int a, int bIdx, int aZp, int bZp) {
+FailureOr<Value> integerMatmul(NodeContext &ctx, int a, int bIdx, int aZp,
+                               int bZp) {
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
   RankedTensorType at = ctx.type(a), bt = ctx.type(bIdx);
   if (at.getRank() < 2 || bt.getRank() < 2 || bt.getRank() > 3 ||
       (bt.getRank() == 3 && at.getRank() != 3))
-    return ctx.emitError("supports A [..., M, K] with B [K, N], or batched 3-D A and B");
+    return ctx.emitError(
+        "supports A [..., M, K] with B [K, N], or batched 3-D A and B");
   if (!at.hasStaticShape() || !bt.hasStaticShape())
     return ctx.emitError("needs static shapes (use --input-shape)");
   Type i32 = b.getI32Type();
-  auto shifted = [&](int input, int zpInput, int64_t zpAxis) -> FailureOr<Value> {
+  auto shifted = [&](int input, int zpInput,
+                     int64_t zpAxis) -> FailureOr<Value> {
     Value v = convertElements(b, loc, ctx.value(input), i32);
     if (!ctx.hasInput(zpInput))
       return v;
     auto vt = cast<RankedTensorType>(v.getType());
-    if (const HostTensor *c = ctx.constant(zpInput); c && c->numel() > 0 && c->isSplat()) {
+    if (const HostTensor *c = ctx.constant(zpInput);
+        c && c->numel() > 0 && c->isSplat()) {
       if (c->getInt(0) == 0)
         return v;
       return Value(arith::SubIOp::create(
@@ -175,7 +195,8 @@ FailureOr<Value> integerMatmul(NodeContext &ctx, int a, int bIdx, int aZp, int b
     SmallVector<int64_t> shape(vt.getRank(), 1);
     if (zt.getNumElements() != 1) {
       if (zt.getRank() != 1 || zt.getDimSize(0) != vt.getDimSize(zpAxis))
-        return ctx.emitError("zero point must be a scalar or match the quantized axis");
+        return ctx.emitError(
+            "zero point must be a scalar or match the quantized axis");
       shape[zpAxis] = zt.getDimSize(0);
     }
     z = broadcastTo(b, loc, reshapeTo(b, loc, z, shape), vt.getShape(),
@@ -192,16 +213,20 @@ FailureOr<Value> integerMatmul(NodeContext &ctx, int a, int bIdx, int aZp, int b
     return ctx.emitError("inner dimensions differ: " + Twine(k) + " and " +
                          Twine(bt.getDimSize(bt.getRank() - 2)));
   if (bt.getRank() == 3) {
-    auto outType = RankedTensorType::get({at.getDimSize(0), at.getDimSize(1), n}, i32);
+    auto outType =
+        RankedTensorType::get({at.getDimSize(0), at.getDimSize(1), n}, i32);
     Value init = splat(b, loc, outType, 0.0);
-    return linalg::BatchMatmulOp::create(b, loc, ValueRange{*av, *bv}, ValueRange{init})
+    return linalg::BatchMatmulOp::create(b, loc, ValueRange{*av, *bv},
+                                         ValueRange{init})
         .getResult(0);
   }
   int64_t rows = at.getNumElements() / k;
   Value a2 = reshapeTo(b, loc, *av, {rows, k});
   auto outType = RankedTensorType::get({rows, n}, i32);
   Value init = splat(b, loc, outType, 0.0);
-  Value c = linalg::MatmulOp::create(b, loc, ValueRange{a2, *bv}, ValueRange{init}).getResult(0);
+  Value c =
+      linalg::MatmulOp::create(b, loc, ValueRange{a2, *bv}, ValueRange{init})
+          .getResult(0);
   SmallVector<int64_t> shape(at.getShape().drop_back());
   shape.push_back(n);
   return reshapeTo(b, loc, c, shape);
@@ -241,7 +266,8 @@ LogicalResult importQLinearMatMul(NodeContext &ctx) {
   const HostTensor &bScale = **bs;
   HostTensor mult = HostTensor::zeros(DType::F32, {bScale.numel()});
   for (int64_t i = 0; i < bScale.numel(); ++i)
-    mult.setDouble(i, (*as)->getDouble(0) * bScale.getDouble(i) / (*ys)->getDouble(0));
+    mult.setDouble(i, (*as)->getDouble(0) * bScale.getDouble(i) /
+                          (*ys)->getDouble(0));
   Value m = ctx.materialize(mult);
   SmallVector<int64_t> shape(ft.getRank(), 1);
   if (mult.numel() != 1) {
@@ -249,17 +275,21 @@ LogicalResult importQLinearMatMul(NodeContext &ctx) {
       return ctx.emitError("b_scale must be a scalar or per output column");
     shape.back() = mult.numel();
   }
-  m = broadcastTo(b, loc, reshapeTo(b, loc, m, shape), ft.getShape(), mixedSizes(b, loc, v));
+  m = broadcastTo(b, loc, reshapeTo(b, loc, m, shape), ft.getShape(),
+                  mixedSizes(b, loc, v));
   v = math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, v, m));
-  DType outType = dtypeFromMlir(ctx.type(7).getElementType()).value_or(DType::U8);
+  DType outType =
+      dtypeFromMlir(ctx.type(7).getElementType()).value_or(DType::U8);
   auto zpf = convertElements(b, loc, ctx.value(7), f32);
-  zpf = broadcastTo(b, loc, reshapeTo(b, loc, zpf, SmallVector<int64_t>(ft.getRank(), 1)),
-                    ft.getShape(), mixedSizes(b, loc, v));
+  zpf = broadcastTo(
+      b, loc, reshapeTo(b, loc, zpf, SmallVector<int64_t>(ft.getRank(), 1)),
+      ft.getShape(), mixedSizes(b, loc, v));
   v = arith::AddFOp::create(b, loc, v, zpf);
   auto [lo, hi] = quantRange(outType);
   v = arith::MaximumFOp::create(b, loc, v, splat(b, loc, ft, lo));
   v = arith::MinimumFOp::create(b, loc, v, splat(b, loc, ft, hi));
-  ctx.setOutput(0, convertElements(b, loc, v, toMlirType(outType, ctx.context())));
+  ctx.setOutput(0,
+                convertElements(b, loc, v, toMlirType(outType, ctx.context())));
   return success();
 }
 

@@ -1,4 +1,5 @@
-//===- Reduction.cpp - ONNX ReduceMean, ReduceSum, ReduceMax ---------------===//
+//===- Reduction.cpp - ONNX ReduceMean, ReduceSum, ReduceMax
+//---------------===//
 
 #include "lib/Import/IRHelpers.h"
 #include "lib/Import/NodeContext.h"
@@ -55,20 +56,25 @@ LogicalResult importReduce(NodeContext &ctx, Reduce kind, bool axesAsInput) {
   int64_t count = 1;
   for (int64_t i = 0; i < rank; ++i) {
     if (reduced[i]) {
-      count = ShapedType::isDynamic(type.getDimSize(i)) || ShapedType::isDynamic(count)
-                  ? ShapedType::kDynamic : count * type.getDimSize(i);
+      count = ShapedType::isDynamic(type.getDimSize(i)) ||
+                      ShapedType::isDynamic(count)
+                  ? ShapedType::kDynamic
+                  : count * type.getDimSize(i);
       keptDimsShape.push_back(1);
     } else {
       kept.push_back(type.getDimSize(i));
       keptDimsShape.push_back(type.getDimSize(i));
     }
   }
-  ArrayRef<int64_t> outShape = keepDims ? ArrayRef<int64_t>(keptDimsShape) : ArrayRef<int64_t>(kept);
+  ArrayRef<int64_t> outShape =
+      keepDims ? ArrayRef<int64_t>(keptDimsShape) : ArrayRef<int64_t>(kept);
 
   if (const HostTensor *c = ctx.constant(0)) {
     HostTensor out = HostTensor::zeros(c->dtype(), outShape);
     int64_t n = out.numel();
-    std::vector<double> acc(n, kind == Reduce::Max ? -std::numeric_limits<double>::infinity() : 0.0);
+    std::vector<double> acc(n, kind == Reduce::Max
+                                   ? -std::numeric_limits<double>::infinity()
+                                   : 0.0);
     SmallVector<int64_t> outStrides = stridesOf(keptDimsShape);
     SmallVector<int64_t> coord(rank, 0);
     for (int64_t i = 0, total = c->numel(); i < total; ++i) {
@@ -103,10 +109,11 @@ LogicalResult importReduce(NodeContext &ctx, Reduce kind, bool axesAsInput) {
   }
   Type element = type.getElementType();
   auto reducedType = RankedTensorType::get(kept, element);
-  double initValue = kind == Reduce::Max
-                         ? (fp ? -std::numeric_limits<double>::infinity()
-                               : static_cast<double>(std::numeric_limits<int64_t>::min()))
-                         : 0.0;
+  double initValue =
+      kind == Reduce::Max
+          ? (fp ? -std::numeric_limits<double>::infinity()
+                : static_cast<double>(std::numeric_limits<int64_t>::min()))
+          : 0.0;
   Value init = splat(b, loc, reducedType, initValue, keptSizes);
   auto reduce = linalg::ReduceOp::create(
       b, loc, ValueRange{x}, ValueRange{init}, dims,
@@ -127,17 +134,19 @@ LogicalResult importReduce(NodeContext &ctx, Reduce kind, bool axesAsInput) {
     if (ShapedType::isDynamic(count)) {
       Value n = arith::ConstantIndexOp::create(b, loc, 1);
       for (int64_t d : dims)
-        n = arith::MulIOp::create(b, loc, n,
-                                  getValueOrCreateConstantIndexOp(b, loc, inSizes[d]));
+        n = arith::MulIOp::create(
+            b, loc, n, getValueOrCreateConstantIndexOp(b, loc, inSizes[d]));
       Value nf = arith::UIToFPOp::create(
-          b, loc, element, arith::IndexCastUIOp::create(b, loc, b.getI64Type(), n));
-      Value fill = linalg::FillOp::create(b, loc, nf,
-                                          emptyTensor(b, loc, reducedType, keptSizes))
+          b, loc, element,
+          arith::IndexCastUIOp::create(b, loc, b.getI64Type(), n));
+      Value fill = linalg::FillOp::create(
+                       b, loc, nf, emptyTensor(b, loc, reducedType, keptSizes))
                        .getResult(0);
       result = arith::DivFOp::create(b, loc, result, fill);
     } else {
       result = arith::DivFOp::create(
-          b, loc, result, splat(b, loc, reducedType, static_cast<double>(count), keptSizes));
+          b, loc, result,
+          splat(b, loc, reducedType, static_cast<double>(count), keptSizes));
     }
   }
   if (keepDims && kept.size() != keptDimsShape.size()) {
@@ -160,7 +169,8 @@ LogicalResult importReduce(NodeContext &ctx, Reduce kind, bool axesAsInput) {
       reassoc.clear();
     SmallVector<OpFoldResult> outSizes;
     for (int64_t i = 0, j = 0; i < rank; ++i)
-      outSizes.push_back(reduced[i] ? OpFoldResult(b.getIndexAttr(1)) : keptSizes[j++]);
+      outSizes.push_back(reduced[i] ? OpFoldResult(b.getIndexAttr(1))
+                                    : keptSizes[j++]);
     result = tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get(keptDimsShape, element), result, reassoc,
         outSizes);
@@ -172,7 +182,10 @@ LogicalResult importReduce(NodeContext &ctx, Reduce kind, bool axesAsInput) {
 } // namespace
 
 void llmc::onnx_import::registerReductionOps(OpRegistry &r) {
-  r.add("ReduceSum", 13, [](NodeContext &c) { return importReduce(c, Reduce::Sum, true); });
-  r.add("ReduceMean", 13, [](NodeContext &c) { return importReduce(c, Reduce::Mean, false); });
-  r.add("ReduceMax", 13, [](NodeContext &c) { return importReduce(c, Reduce::Max, false); });
+  r.add("ReduceSum", 13,
+        [](NodeContext &c) { return importReduce(c, Reduce::Sum, true); });
+  r.add("ReduceMean", 13,
+        [](NodeContext &c) { return importReduce(c, Reduce::Mean, false); });
+  r.add("ReduceMax", 13,
+        [](NodeContext &c) { return importReduce(c, Reduce::Max, false); });
 }

@@ -1,4 +1,5 @@
-//===- Shape.cpp - ONNX shape and data-movement ops ------------------------===//
+//===- Shape.cpp - ONNX shape and data-movement ops
+//------------------------===//
 //
 // Constant, Identity, Shape, Reshape, (Un)Squeeze, Flatten, Expand,
 // ConstantOfShape, Range, Concat, Slice, Split and Transpose. With static
@@ -54,7 +55,8 @@ Value reshapeValue(NodeContext &ctx, Value v, ArrayRef<int64_t> shape,
     return v;
   if (resultType.getRank() > type.getRank()) {
     if (auto reassoc = getReassociationIndicesForReshape(type, resultType))
-      return tensor::ExpandShapeOp::create(b, loc, resultType, v, *reassoc, sizes);
+      return tensor::ExpandShapeOp::create(b, loc, resultType, v, *reassoc,
+                                           sizes);
   } else if (resultType.getRank() < type.getRank()) {
     if (auto reassoc = getReassociationIndicesForReshape(type, resultType))
       return tensor::CollapseShapeOp::create(b, loc, resultType, v, *reassoc);
@@ -69,7 +71,8 @@ Value reshapeValue(NodeContext &ctx, Value v, ArrayRef<int64_t> shape,
 /// A symbolic size tensor reshaped (rank 0 <-> rank 1 of one element).
 LogicalResult reshapeSymbolic(NodeContext &ctx, SymbolicInts ints,
                               ArrayRef<int64_t> shape) {
-  if (shape.size() > 1 || numel(shape) != static_cast<int64_t>(ints.elements.size()))
+  if (shape.size() > 1 ||
+      numel(shape) != static_cast<int64_t>(ints.elements.size()))
     return ctx.emitError("reshaping sizes to rank " + Twine(shape.size()) +
                          " is not supported");
   ints.scalar = shape.empty();
@@ -168,8 +171,9 @@ LogicalResult importReshape(NodeContext &ctx) {
         return ctx.emitError("shape copies dimension " + Twine(i) +
                              " that the input does not have");
       shape.push_back(type.getDimSize(i));
-      sizes.push_back(runtime ? ctx.dimSize(ctx.value(0), i)
-                              : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
+      sizes.push_back(runtime
+                          ? ctx.dimSize(ctx.value(0), i)
+                          : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
     } else if (c && *c == -1) {
       if (inferred >= 0)
         return ctx.emitError("shape has more than one -1");
@@ -187,15 +191,18 @@ LogicalResult importReshape(NodeContext &ctx) {
     // Element count over the product of the other target sizes.
     OpFoldResult total = b.getIndexAttr(1), known = b.getIndexAttr(1);
     for (int64_t d = 0; d < type.getRank(); ++d)
-      total = foldIntOp(b, loc, IntOp::Mul, total,
-                        runtime ? ctx.dimSize(ctx.value(0), d)
-                                : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+      total =
+          foldIntOp(b, loc, IntOp::Mul, total,
+                    runtime ? ctx.dimSize(ctx.value(0), d)
+                            : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
     for (size_t i = 0; i < sizes.size(); ++i)
       if (static_cast<int64_t>(i) != inferred)
         known = foldIntOp(b, loc, IntOp::Mul, known, sizes[i]);
-    std::optional<int64_t> t = getConstantIntValue(total), k = getConstantIntValue(known);
+    std::optional<int64_t> t = getConstantIntValue(total),
+                           k = getConstantIntValue(known);
     if (t && k && (*k == 0 || *t % *k != 0))
-      return ctx.emitError("cannot reshape " + Twine(*t) + " elements into the requested shape");
+      return ctx.emitError("cannot reshape " + Twine(*t) +
+                           " elements into the requested shape");
     sizes[inferred] = foldIntOp(b, loc, IntOp::Div, total, known);
     if (std::optional<int64_t> v = getConstantIntValue(sizes[inferred]))
       shape[inferred] = *v;
@@ -296,7 +303,8 @@ LogicalResult importSqueeze(NodeContext &ctx) {
     auto axis = ctx.normalizeAxis(a, type.getRank());
     if (failed(axis))
       return failure();
-    if (type.getDimSize(*axis) != 1 && !ShapedType::isDynamic(type.getDimSize(*axis)))
+    if (type.getDimSize(*axis) != 1 &&
+        !ShapedType::isDynamic(type.getDimSize(*axis)))
       return ctx.emitError("cannot squeeze axis " + Twine(a) + " of size " +
                            Twine(type.getDimSize(*axis)));
     drop[*axis] = true;
@@ -333,13 +341,15 @@ LogicalResult importFlatten(NodeContext &ctx) {
   OpFoldResult outer = b.getIndexAttr(1), inner = b.getIndexAttr(1);
   bool runtime = !ctx.constant(0) && !isSymbolic(ctx, 0);
   for (int64_t d = 0; d < type.getRank(); ++d) {
-    OpFoldResult size = runtime ? ctx.dimSize(ctx.value(0), d)
-                                : OpFoldResult(b.getIndexAttr(type.getDimSize(d)));
+    OpFoldResult size = runtime
+                            ? ctx.dimSize(ctx.value(0), d)
+                            : OpFoldResult(b.getIndexAttr(type.getDimSize(d)));
     OpFoldResult &acc = d < axis ? outer : inner;
     acc = foldIntOp(b, loc, IntOp::Mul, acc, size);
   }
-  SmallVector<int64_t> shape = {getConstantIntValue(outer).value_or(ShapedType::kDynamic),
-                                getConstantIntValue(inner).value_or(ShapedType::kDynamic)};
+  SmallVector<int64_t> shape = {
+      getConstantIntValue(outer).value_or(ShapedType::kDynamic),
+      getConstantIntValue(inner).value_or(ShapedType::kDynamic)};
   return reshapeLike(ctx, shape, {outer, inner});
 }
 
@@ -359,7 +369,8 @@ LogicalResult importExpand(NodeContext &ctx) {
       HostTensor out = HostTensor::zeros(c->dtype(), *shape);
       bool fp = isFloat(c->dtype());
       forEachBroadcast({c}, *shape, [&](int64_t o, ArrayRef<int64_t> in) {
-        fp ? out.setDouble(o, c->getDouble(in[0])) : out.setInt(o, c->getInt(in[0]));
+        fp ? out.setDouble(o, c->getDouble(in[0]))
+           : out.setInt(o, c->getInt(in[0]));
       });
       ctx.setOutput(0, std::move(out));
       return success();
@@ -416,10 +427,12 @@ LogicalResult importRange(NodeContext &ctx) {
     const HostTensor *start = ctx.constant(0), *limit = ctx.constant(1),
                      *delta = ctx.constant(2);
     DType dtype = start->dtype();
-    double s = start->getDouble(0), l = limit->getDouble(0), d = delta->getDouble(0);
+    double s = start->getDouble(0), l = limit->getDouble(0),
+           d = delta->getDouble(0);
     if (d == 0)
       return ctx.emitError("delta is zero");
-    int64_t n = std::max<int64_t>(static_cast<int64_t>(std::ceil((l - s) / d)), 0);
+    int64_t n =
+        std::max<int64_t>(static_cast<int64_t>(std::ceil((l - s) / d)), 0);
     if (!ctx.mayEvaluate(n))
       return ctx.emitError("range of " + Twine(n) + " elements is too large");
     HostTensor out = HostTensor::zeros(dtype, {n});
@@ -428,7 +441,8 @@ LogicalResult importRange(NodeContext &ctx) {
     ctx.setOutput(0, std::move(out));
     return success();
   }
-  // A range over run-time sizes: start + i * delta for i < ceil((limit - start) / delta).
+  // A range over run-time sizes: start + i * delta for i < ceil((limit - start)
+  // / delta).
   auto start = requireInts(ctx, 0, "start");
   auto limit = requireInts(ctx, 1, "limit");
   auto delta = ctx.requireConstant(2, "delta");
@@ -439,27 +453,31 @@ LogicalResult importRange(NodeContext &ctx) {
     return ctx.emitError("a run-time range needs a positive constant delta");
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
-  OpFoldResult count = foldIntOp(b, loc, IntOp::Sub, limit->elements[0], start->elements[0]);
+  OpFoldResult count =
+      foldIntOp(b, loc, IntOp::Sub, limit->elements[0], start->elements[0]);
   if (step != 1)
-    count = foldIntOp(b, loc, IntOp::Div,
-                      foldIntOp(b, loc, IntOp::Add, count, b.getIndexAttr(step - 1)),
-                      b.getIndexAttr(step));
+    count = foldIntOp(
+        b, loc, IntOp::Div,
+        foldIntOp(b, loc, IntOp::Add, count, b.getIndexAttr(step - 1)),
+        b.getIndexAttr(step));
   count = foldIntOp(b, loc, IntOp::Max, count, b.getIndexAttr(0));
   Type element = toMlirType(start->dtype, ctx.context());
-  auto type = RankedTensorType::get({getConstantIntValue(count).value_or(ShapedType::kDynamic)},
-                                    element);
+  auto type = RankedTensorType::get(
+      {getConstantIntValue(count).value_or(ShapedType::kDynamic)}, element);
   SmallVector<Value> dynamic;
   if (type.isDynamicDim(0))
     dynamic.push_back(getValueOrCreateConstantIndexOp(b, loc, count));
   Value first = getValueOrCreateConstantIndexOp(b, loc, start->elements[0]);
-  auto gen = tensor::GenerateOp::create(b, loc, type, dynamic,
-                                        [&](OpBuilder &nb, Location nl, ValueRange idx) {
-    Value i = idx[0];
-    if (step != 1)
-      i = arith::MulIOp::create(nb, nl, i, arith::ConstantIndexOp::create(nb, nl, step));
-    Value v = arith::AddIOp::create(nb, nl, first, i);
-    tensor::YieldOp::create(nb, nl, arith::IndexCastOp::create(nb, nl, element, v).getResult());
-  });
+  auto gen = tensor::GenerateOp::create(
+      b, loc, type, dynamic, [&](OpBuilder &nb, Location nl, ValueRange idx) {
+        Value i = idx[0];
+        if (step != 1)
+          i = arith::MulIOp::create(
+              nb, nl, i, arith::ConstantIndexOp::create(nb, nl, step));
+        Value v = arith::AddIOp::create(nb, nl, first, i);
+        tensor::YieldOp::create(
+            nb, nl, arith::IndexCastOp::create(nb, nl, element, v).getResult());
+      });
   ctx.setOutput(0, gen.getResult());
   return success();
 }
@@ -478,7 +496,8 @@ LogicalResult importConcat(NodeContext &ctx) {
   SmallVector<const HostTensor *> constants;
   for (int i : inputs) {
     RankedTensorType t = ctx.type(i);
-    if (t.getRank() != first.getRank() || t.getElementType() != first.getElementType())
+    if (t.getRank() != first.getRank() ||
+        t.getElementType() != first.getElementType())
       return ctx.emitError("inputs differ in rank or element type");
     for (int64_t d = 0; d < t.getRank(); ++d)
       if (d != *axis && t.getDimSize(d) != first.getDimSize(d) &&
@@ -511,7 +530,8 @@ LogicalResult importConcat(NodeContext &ctx) {
     ctx.setOutput(0, values[0]);
     return success();
   }
-  ctx.setOutput(0, tensor::ConcatOp::create(ctx.builder(), ctx.loc(), *axis, values));
+  ctx.setOutput(
+      0, tensor::ConcatOp::create(ctx.builder(), ctx.loc(), *axis, values));
   return success();
 }
 
@@ -522,7 +542,8 @@ struct SliceSpec {
   SmallVector<int64_t> steps;
 };
 
-FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type, Value data) {
+FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type,
+                               Value data) {
   auto starts = requireInts(ctx, 1, "starts");
   auto ends = requireInts(ctx, 2, "ends");
   if (failed(starts) || failed(ends))
@@ -555,7 +576,9 @@ FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type, Value da
   spec.steps.assign(rank, 1);
   for (int64_t d = 0; d < rank; ++d) {
     spec.starts.push_back(b.getIndexAttr(0));
-    spec.sizes.push_back(data ? ctx.dimSize(data, d) : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
+    spec.sizes.push_back(
+        data ? ctx.dimSize(data, d)
+             : OpFoldResult(b.getIndexAttr(type.getDimSize(d))));
   }
   for (size_t k = 0; k < n; ++k) {
     auto axis = ctx.normalizeAxis(axes[k], rank);
@@ -570,16 +593,21 @@ FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type, Value da
     std::optional<int64_t> eC = getConstantIntValue(ends->elements[k]);
     if (step < 0) {
       if (!dimC || !sC || !eC)
-        return ctx.emitError("a negative step needs constant bounds and a static dimension");
-      int64_t start = std::clamp<int64_t>(*sC < 0 ? *sC + *dimC : *sC, 0, *dimC - 1);
-      int64_t end = std::clamp<int64_t>(*eC < 0 ? *eC + *dimC : *eC, -1, *dimC - 1);
+        return ctx.emitError(
+            "a negative step needs constant bounds and a static dimension");
+      int64_t start =
+          std::clamp<int64_t>(*sC < 0 ? *sC + *dimC : *sC, 0, *dimC - 1);
+      int64_t end =
+          std::clamp<int64_t>(*eC < 0 ? *eC + *dimC : *eC, -1, *dimC - 1);
       spec.starts[*axis] = b.getIndexAttr(start);
-      spec.sizes[*axis] = b.getIndexAttr(start > end ? (start - end - step - 1) / -step : 0);
+      spec.sizes[*axis] =
+          b.getIndexAttr(start > end ? (start - end - step - 1) / -step : 0);
       spec.steps[*axis] = step;
       continue;
     }
     // Negative constants count from the end; everything clamps to [0, dim].
-    auto normalize = [&](OpFoldResult v, std::optional<int64_t> c) -> OpFoldResult {
+    auto normalize = [&](OpFoldResult v,
+                         std::optional<int64_t> c) -> OpFoldResult {
       if (c && *c >= std::numeric_limits<int32_t>::max())
         return dim;
       if (c && *c < 0)
@@ -592,9 +620,10 @@ FailureOr<SliceSpec> sliceSpec(NodeContext &ctx, RankedTensorType type, Value da
     OpFoldResult end = normalize(ends->elements[k], eC);
     OpFoldResult size = foldIntOp(b, loc, IntOp::Sub, end, start);
     if (step != 1)
-      size = foldIntOp(b, loc, IntOp::Div,
-                       foldIntOp(b, loc, IntOp::Add, size, b.getIndexAttr(step - 1)),
-                       b.getIndexAttr(step));
+      size = foldIntOp(
+          b, loc, IntOp::Div,
+          foldIntOp(b, loc, IntOp::Add, size, b.getIndexAttr(step - 1)),
+          b.getIndexAttr(step));
     // Clamped bounds give end >= start except for a start past the end.
     if (!isZeroInteger(start))
       size = foldIntOp(b, loc, IntOp::Max, size, b.getIndexAttr(0));
@@ -614,7 +643,8 @@ LogicalResult importSlice(NodeContext &ctx) {
   auto spec = sliceSpec(ctx, type, c || symbolic ? Value() : ctx.value(0));
   if (failed(spec))
     return failure();
-  auto constants = [](ArrayRef<OpFoldResult> v) -> std::optional<SmallVector<int64_t>> {
+  auto constants =
+      [](ArrayRef<OpFoldResult> v) -> std::optional<SmallVector<int64_t>> {
     SmallVector<int64_t> out;
     for (OpFoldResult e : v) {
       std::optional<int64_t> x = getConstantIntValue(e);
@@ -640,17 +670,20 @@ LogicalResult importSlice(NodeContext &ctx) {
     return success();
   }
   if (llvm::any_of(spec->steps, [](int64_t s) { return s < 0; }))
-    return ctx.emitError("negative steps on a run-time tensor are not supported");
+    return ctx.emitError(
+        "negative steps on a run-time tensor are not supported");
   OpBuilder &b = ctx.builder();
   SmallVector<OpFoldResult> strides;
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < type.getRank(); ++d) {
     strides.push_back(b.getIndexAttr(spec->steps[d]));
-    shape.push_back(getConstantIntValue(spec->sizes[d]).value_or(ShapedType::kDynamic));
+    shape.push_back(
+        getConstantIntValue(spec->sizes[d]).value_or(ShapedType::kDynamic));
   }
   auto resultType = RankedTensorType::get(shape, type.getElementType());
-  ctx.setOutput(0, tensor::ExtractSliceOp::create(b, ctx.loc(), resultType, ctx.value(0),
-                                                  spec->starts, spec->sizes, strides));
+  ctx.setOutput(0, tensor::ExtractSliceOp::create(b, ctx.loc(), resultType,
+                                                  ctx.value(0), spec->starts,
+                                                  spec->sizes, strides));
   return success();
 }
 
@@ -704,12 +737,13 @@ LogicalResult importSplit(NodeContext &ctx) {
       SmallVector<OpFoldResult> offs, szs, strides;
       for (int64_t d = 0; d < type.getRank(); ++d) {
         offs.push_back(b.getIndexAttr(starts[d]));
-        szs.push_back(d == *axis ? OpFoldResult(b.getIndexAttr(p)) : inSizes[d]);
+        szs.push_back(d == *axis ? OpFoldResult(b.getIndexAttr(p))
+                                 : inSizes[d]);
         strides.push_back(b.getIndexAttr(1));
       }
       auto resultType = RankedTensorType::get(sizes, type.getElementType());
-      ctx.setOutput(i, tensor::ExtractSliceOp::create(b, ctx.loc(), resultType, v,
-                                                      offs, szs, strides));
+      ctx.setOutput(i, tensor::ExtractSliceOp::create(b, ctx.loc(), resultType,
+                                                      v, offs, szs, strides));
     }
     offset += p;
   }
@@ -727,15 +761,18 @@ LogicalResult importTile(NodeContext &ctx) {
   SmallVector<int64_t> reps = (*repeats)->toInts();
   int64_t rank = type.getRank();
   if (static_cast<int64_t>(reps.size()) != rank)
-    return ctx.emitError("repeats has " + Twine(reps.size()) + " entries for rank " + Twine(rank));
+    return ctx.emitError("repeats has " + Twine(reps.size()) +
+                         " entries for rank " + Twine(rank));
   if (llvm::any_of(reps, [](int64_t r) { return r < 0; }))
     return ctx.emitError("repeats must be non-negative");
   SmallVector<int64_t> outShape;
   for (int64_t d = 0; d < rank; ++d)
-    outShape.push_back(ShapedType::isDynamic(type.getDimSize(d)) ? ShapedType::kDynamic
-                                                                 : type.getDimSize(d) * reps[d]);
+    outShape.push_back(ShapedType::isDynamic(type.getDimSize(d))
+                           ? ShapedType::kDynamic
+                           : type.getDimSize(d) * reps[d]);
   if (const HostTensor *c = ctx.constant(0)) {
-    if (!ShapedType::isDynamicShape(outShape) && ctx.mayEvaluate(numel(outShape))) {
+    if (!ShapedType::isDynamicShape(outShape) &&
+        ctx.mayEvaluate(numel(outShape))) {
       HostTensor out = HostTensor::zeros(c->dtype(), outShape);
       SmallVector<int64_t> inStrides = stridesOf(c->shape());
       for (int64_t o = 0, n = out.numel(); o < n; ++o) {
@@ -745,7 +782,8 @@ LogicalResult importTile(NodeContext &ctx) {
           rem /= outShape[d];
           in += (coord % c->shape()[d]) * inStrides[d];
         }
-        isFloat(c->dtype()) ? out.setDouble(o, c->getDouble(in)) : out.setInt(o, c->getInt(in));
+        isFloat(c->dtype()) ? out.setDouble(o, c->getDouble(in))
+                            : out.setInt(o, c->getInt(in));
       }
       ctx.setOutput(0, std::move(out));
       return success();
@@ -763,16 +801,18 @@ LogicalResult importTile(NodeContext &ctx) {
     expandedSizes.append({b.getIndexAttr(1), sizes[d]});
     broadcastShape.append({reps[d], type.getDimSize(d)});
     broadcastSizes.append({b.getIndexAttr(reps[d]), sizes[d]});
-    outSizes.push_back(foldIntOp(b, loc, IntOp::Mul, sizes[d], b.getIndexAttr(reps[d])));
+    outSizes.push_back(
+        foldIntOp(b, loc, IntOp::Mul, sizes[d], b.getIndexAttr(reps[d])));
     pairs.push_back({2 * d, 2 * d + 1});
   }
   Value expanded = tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get(expandedShape, type.getElementType()), v, pairs,
-      expandedSizes);
+      b, loc, RankedTensorType::get(expandedShape, type.getElementType()), v,
+      pairs, expandedSizes);
   Value tiled = broadcastTo(b, loc, expanded, broadcastShape, broadcastSizes);
   ctx.setOutput(0, tensor::CollapseShapeOp::create(
-                       b, loc, RankedTensorType::get(outShape, type.getElementType()), tiled,
-                       pairs));
+                       b, loc,
+                       RankedTensorType::get(outShape, type.getElementType()),
+                       tiled, pairs));
   return success();
 }
 
@@ -790,7 +830,8 @@ LogicalResult importTranspose(NodeContext &ctx) {
   llvm::sort(sorted);
   for (int64_t i = 0; i < static_cast<int64_t>(sorted.size()); ++i)
     if (static_cast<int64_t>(sorted.size()) != rank || sorted[i] != i)
-      return ctx.emitError("perm is not a permutation of the " + Twine(rank) + " axes");
+      return ctx.emitError("perm is not a permutation of the " + Twine(rank) +
+                           " axes");
   if (const HostTensor *c = ctx.constant(0)) {
     if (ctx.mayEvaluate(c->numel())) {
       ctx.setOutput(0, transposeHost(*c, perm));
