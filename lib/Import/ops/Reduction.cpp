@@ -35,9 +35,10 @@ LogicalResult importReduce(NodeContext &ctx, Reduce kind, bool axesAsInput) {
   }
   if (axes.empty()) {
     if (ctx.intAttr("noop_with_empty_axes", 0)) {
-      ctx.setOutput(0, ctx.constant(0) ? Value() : ctx.value(0));
       if (const HostTensor *c = ctx.constant(0))
         ctx.setOutput(0, *c);
+      else
+        ctx.setOutput(0, ctx.value(0));
       return success();
     }
     for (int64_t i = 0; i < rank; ++i)

@@ -309,7 +309,6 @@ LogicalResult importSqueeze(NodeContext &ctx) {
                            Twine(type.getDimSize(*axis)));
     drop[*axis] = true;
   }
-  OpBuilder &b = ctx.builder();
   SmallVector<OpFoldResult> inSizes;
   if (!ctx.constant(0) && !isSymbolic(ctx, 0))
     for (int64_t d = 0; d < type.getRank(); ++d)
@@ -828,10 +827,12 @@ LogicalResult importTranspose(NodeContext &ctx) {
       perm.push_back(i);
   SmallVector<int64_t> sorted(perm);
   llvm::sort(sorted);
-  for (int64_t i = 0; i < static_cast<int64_t>(sorted.size()); ++i)
-    if (static_cast<int64_t>(sorted.size()) != rank || sorted[i] != i)
-      return ctx.emitError("perm is not a permutation of the " + Twine(rank) +
-                           " axes");
+  bool isPermutation = static_cast<int64_t>(sorted.size()) == rank;
+  for (int64_t i = 0; isPermutation && i < rank; ++i)
+    isPermutation = sorted[i] == i;
+  if (!isPermutation)
+    return ctx.emitError("perm is not a permutation of the " + Twine(rank) +
+                         " axes");
   if (const HostTensor *c = ctx.constant(0)) {
     if (ctx.mayEvaluate(c->numel())) {
       ctx.setOutput(0, transposeHost(*c, perm));

@@ -138,3 +138,19 @@ tile = helper.make_graph(
     [numpy_helper.from_array(np.array([2, 1], dtype=np.int64), "reps"),
      numpy_helper.from_array(np.array([[1, 2]], dtype=np.int64), "c")])
 save(helper.make_model(tile, opset_imports=[helper.make_opsetid("", 17)]), "tile.onnx")
+
+# A Transpose whose perm does not cover the axes.
+bad_perm = helper.make_graph(
+    [helper.make_node("Transpose", ["x"], ["y"], name="/transpose", perm=[0])],
+    "bad_perm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+save(helper.make_model(bad_perm, opset_imports=[helper.make_opsetid("", 17)]), "bad-perm.onnx")
+
+# ReduceSum with no axes and noop_with_empty_axes passes its input through.
+noop = helper.make_graph(
+    [helper.make_node("ReduceSum", ["x"], ["y"], name="/reduce", noop_with_empty_axes=1),
+     helper.make_node("ReduceSum", ["x"], ["z"], name="/reduce_all", keepdims=0)],
+    "noop", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+     helper.make_tensor_value_info("z", TensorProto.FLOAT, None)])
+save(helper.make_model(noop, opset_imports=[helper.make_opsetid("", 17)]), "reduce-noop.onnx")
