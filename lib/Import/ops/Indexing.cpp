@@ -53,6 +53,17 @@ void copyValue(const HostTensor &from, int64_t i, HostTensor &to, int64_t j) {
     to.setInt(j, from.getInt(i));
 }
 
+/// An integer index read inside a linalg body as `index`, with negative
+/// values counted from the end of a dimension of size `size` (ONNX).
+Value wrapIndex(OpBuilder &b, Location loc, Value index, Value size) {
+  Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
+  return arith::SelectOp::create(b, loc, negative,
+                                 arith::AddIOp::create(b, loc, i, size), i);
+}
+
 LogicalResult runtimeNotSupported(NodeContext &ctx) {
   return ctx.emitError("is only supported when its inputs are constants; here "
                        "they are computed at run time");
@@ -145,14 +156,7 @@ LogicalResult importGather(NodeContext &ctx) {
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{outType}, ValueRange{idxValue}, ValueRange{init}, maps,
       iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value i =
-            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
-        // Negative indices count from the end.
-        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-        Value neg =
-            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
-        Value wrapped = arith::AddIOp::create(nb, nl, i, axisSize);
-        i = arith::SelectOp::create(nb, nl, neg, wrapped, i);
+        Value i = wrapIndex(nb, nl, args[0], axisSize);
         SmallVector<Value> coords;
         for (int64_t d = 0; d < *axis; ++d)
           coords.push_back(linalg::IndexOp::create(nb, nl, d));
@@ -245,13 +249,7 @@ LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
       b, loc, TypeRange{dataType}, ValueRange{ctx.value(1), ctx.value(2)},
       ValueRange{ctx.value(0)}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value i =
-            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
-        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-        Value neg =
-            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
-        i = arith::SelectOp::create(nb, nl, neg,
-                                    arith::AddIOp::create(nb, nl, i, dim), i);
+        Value i = wrapIndex(nb, nl, args[0], dim);
         Value here = linalg::IndexOp::create(nb, nl, axis);
         Value hit =
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here);
@@ -554,14 +552,8 @@ LogicalResult importOneHot(NodeContext &ctx) {
         b, loc, TypeRange{outType}, ValueRange{v},
         ValueRange{emptyTensor(b, loc, outType, sizes)}, maps, iters,
         [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value i =
-              arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
-          Value depthValue = arith::ConstantIndexOp::create(nb, nl, d);
-          Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-          Value neg =
-              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, i, zero);
-          i = arith::SelectOp::create(
-              nb, nl, neg, arith::AddIOp::create(nb, nl, i, depthValue), i);
+          Value i = wrapIndex(nb, nl, args[0],
+                              arith::ConstantIndexOp::create(nb, nl, d));
           Value c = linalg::IndexOp::create(nb, nl, *axis);
           Value hit =
               arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, c);

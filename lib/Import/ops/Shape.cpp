@@ -85,6 +85,15 @@ bool isSymbolic(NodeContext &ctx, int i) {
   return !ctx.constant(i) && ctx.ints(i).has_value();
 }
 
+/// The sizes of input `i` when it is a run-time tensor (empty otherwise).
+SmallVector<OpFoldResult> runtimeSizes(NodeContext &ctx, int i) {
+  SmallVector<OpFoldResult> sizes;
+  if (!ctx.constant(i) && !isSymbolic(ctx, i))
+    for (int64_t d = 0, r = ctx.type(i).getRank(); d < r; ++d)
+      sizes.push_back(ctx.dimSize(ctx.value(i), d));
+  return sizes;
+}
+
 LogicalResult importConstant(NodeContext &ctx) {
   for (const auto &a : ctx.node().attribute()) {
     StringRef name = a.name();
@@ -267,10 +276,7 @@ LogicalResult importUnsqueeze(NodeContext &ctx) {
     isNew[*axis] = true;
   }
   OpBuilder &b = ctx.builder();
-  SmallVector<OpFoldResult> inSizes;
-  if (!ctx.constant(0) && !isSymbolic(ctx, 0))
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      inSizes.push_back(ctx.dimSize(ctx.value(0), d));
+  SmallVector<OpFoldResult> inSizes = runtimeSizes(ctx, 0);
   SmallVector<int64_t> shape;
   SmallVector<OpFoldResult> sizes;
   for (int64_t i = 0, j = 0; i < outRank; ++i) {
@@ -309,10 +315,7 @@ LogicalResult importSqueeze(NodeContext &ctx) {
                            Twine(type.getDimSize(*axis)));
     drop[*axis] = true;
   }
-  SmallVector<OpFoldResult> inSizes;
-  if (!ctx.constant(0) && !isSymbolic(ctx, 0))
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      inSizes.push_back(ctx.dimSize(ctx.value(0), d));
+  SmallVector<OpFoldResult> inSizes = runtimeSizes(ctx, 0);
   SmallVector<int64_t> shape;
   SmallVector<OpFoldResult> sizes;
   for (int64_t i = 0; i < type.getRank(); ++i) {
