@@ -16,7 +16,7 @@ config.substitutions.append(("%llmc_src", config.llmc_src_root))
 config.substitutions.append(("%llmc_obj", config.llmc_obj_root))
 config.substitutions.append(("%models", os.path.join(config.llmc_src_root, "examples", "models")))
 
-llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP", "ASAN_OPTIONS"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]

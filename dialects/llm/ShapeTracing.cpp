@@ -48,7 +48,9 @@ struct Tracer {
     if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
       // A group of one dynamic dim and unit dims keeps that dim's size.
       int64_t dynamicDim = -1;
-      for (int64_t s : collapse.getReassociationIndices()[d]) {
+      // (getReassociationIndices returns a temporary: keep the group.)
+      ReassociationIndices group = collapse.getReassociationIndices()[d];
+      for (int64_t s : group) {
         int64_t size = collapse.getSrcType().getDimSize(s);
         if (ShapedType::isDynamic(size)) {
           if (dynamicDim >= 0)

@@ -16,6 +16,10 @@ LLMC_PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libonnx-dev libprotobuf-dev
 )
+# Sanitizer builds need clang's runtime libraries.
+case "${LLMC_CMAKE_ARGS:-}" in
+  *LLMC_ENABLE_ASAN=ON*) LLMC_PACKAGES+=(libclang-rt-22-dev) ;;
+esac
 
 llmc_log() { printf '==> %s\n' "$*" >&2; }
 
