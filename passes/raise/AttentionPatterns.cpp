@@ -224,7 +224,8 @@ bool isPositionRange(Value v, bool &startsAtZero) {
   }
   auto add = x.getDefiningOp<arith::AddIOp>();
   if (add && (add.getLhs() == index || add.getRhs() == index)) {
-    startsAtZero = false;
+    Value start = add.getLhs() == index ? add.getRhs() : add.getLhs();
+    startsAtZero = isConstantIntValue(start, 0);
     return true;
   }
   return false;
@@ -327,6 +328,50 @@ std::optional<CausalShape> classifyCausalMask(RankedTensorType type,
   if (lo > 0)
     shape.window = window;
   return shape;
+}
+
+/// HF's make_causal_mask computed at run time: concat(zeros[S, P],
+/// where(j < i + 1, 0, min)) along the keys, broadcast over the batch.
+/// Key j of the [S, P + S] mask is visible iff j <= i + P: causal.
+bool isRuntimeCausalAdditive(Value c) {
+  c = stripBroadcast(c);
+  Value block = c;
+  if (auto concat = c.getDefiningOp<tensor::ConcatOp>()) {
+    auto type = cast<RankedTensorType>(c.getType());
+    if (static_cast<int64_t>(concat.getDim()) != type.getRank() - 1 ||
+        concat.getInputs().size() != 2 || !isSplat(concat.getInputs()[0], 0.0))
+      return false;
+    block = concat.getInputs()[1];
+  }
+  auto sel = stripUnitReshapes(block).getDefiningOp<arith::SelectOp>();
+  std::optional<double> hidden =
+      sel ? getSplat(sel.getFalseValue()) : std::nullopt;
+  if (!sel || !isSplat(sel.getTrueValue(), 0.0) || !hidden || *hidden > -1.0e9)
+    return false;
+  auto cmp =
+      stripUnitReshapes(sel.getCondition()).getDefiningOp<arith::CmpIOp>();
+  if (!cmp)
+    return false;
+  int64_t keyDim, queryDim;
+  Value keys = broadcastSource(cmp.getLhs(), keyDim);
+  Value queries = broadcastSource(cmp.getRhs(), queryDim);
+  bool keysFromZero, queriesFromZero;
+  if (!keys || !queries || keyDim != 1 || queryDim != 0 ||
+      !isPositionRange(keys, keysFromZero) || !keysFromZero)
+    return false;
+  if (cmp.getPredicate() == arith::CmpIPredicate::sle)
+    return isPositionRange(queries, queriesFromZero) && queriesFromZero;
+  if (cmp.getPredicate() != arith::CmpIPredicate::slt)
+    return false;
+  // j < i + 1
+  auto add = stripUnitReshapes(queries).getDefiningOp<arith::AddIOp>();
+  if (!add)
+    return false;
+  for (int k = 0; k < 2; ++k)
+    if (isSplat(add->getOperand(1 - k), 1.0) &&
+        isPositionRange(add->getOperand(k), queriesFromZero) && queriesFromZero)
+      return true;
+  return false;
 }
 
 /// The additive mask for `select(cond, scores, fill)`: causal when cond is
@@ -506,16 +551,19 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
         Value causalValue = stripBroadcast(sel.getFalseValue());
         SmallVector<APFloat> causalMask;
         auto m = cast<RankedTensorType>(causalValue.getType());
-        if (f && *f <= -1.0e9 &&
-            cast<RankedTensorType>(sel.getType()).hasStaticShape() &&
-            getConstantFloats(causalValue, causalMask))
-          if (auto shape = classifyCausalMask(m, causalMask)) {
-            if (m.getDimSize(m.getRank() - 2) == seq &&
+        if (f && *f <= -1.0e9) {
+          if (getConstantFloats(causalValue, causalMask)) {
+            std::optional<CausalShape> shape =
+                classifyCausalMask(m, causalMask);
+            if (shape && m.getDimSize(m.getRank() - 2) == seq &&
                 m.getDimSize(m.getRank() - 1) == total) {
               paddingSelect = sel;
               window = shape->window;
             }
+          } else if (isRuntimeCausalAdditive(sel.getFalseValue())) {
+            paddingSelect = sel;
           }
+        }
       }
     if (maskValue) {
       // An additive mask must broadcast to [B, Hq, Sq, T].
@@ -552,10 +600,20 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
     if (paddingSelect) {
       causal = true;
       auto type = cast<RankedTensorType>(paddingSelect.getType());
-      Value zeros = arith::ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(
-              type, rewriter.getFloatAttr(type.getElementType(), 0.0)));
+      TypedAttr zero = rewriter.getFloatAttr(type.getElementType(), 0.0);
+      Value zeros;
+      if (type.hasStaticShape()) {
+        zeros = arith::ConstantOp::create(rewriter, loc,
+                                          DenseElementsAttr::get(type, zero));
+      } else {
+        Value init = tensor::EmptyOp::create(
+            rewriter, loc,
+            tensor::getMixedSizes(rewriter, loc, paddingSelect.getResult()),
+            type.getElementType());
+        Value scalar = arith::ConstantOp::create(rewriter, loc, zero);
+        zeros =
+            linalg::FillOp::create(rewriter, loc, scalar, init).getResult(0);
+      }
       maskValue =
           arith::SelectOp::create(rewriter, loc, paddingSelect.getCondition(),
                                   paddingSelect.getTrueValue(), zeros);

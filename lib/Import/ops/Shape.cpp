@@ -476,7 +476,9 @@ LogicalResult importRange(NodeContext &ctx) {
         if (step != 1)
           i = arith::MulIOp::create(
               nb, nl, i, arith::ConstantIndexOp::create(nb, nl, step));
-        Value v = arith::AddIOp::create(nb, nl, first, i);
+        Value v = isConstantIntValue(start->elements[0], 0)
+                      ? i
+                      : Value(arith::AddIOp::create(nb, nl, first, i));
         tensor::YieldOp::create(
             nb, nl, arith::IndexCastOp::create(nb, nl, element, v).getResult());
       });
