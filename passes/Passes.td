@@ -8,11 +8,12 @@ include "mlir/Pass/PassBase.td"
 def LLMCanonicalize : Pass<"llm-canonicalize"> {
   let summary = "Graph-level simplification of llm IR";
   let description = [{
-    Runs the folders and canonicalization patterns of the `llm` dialect
-    together with those of the upstream ops that carry graph-level tensor
-    plumbing in imported models (`linalg.transpose`, `tensor` reshapes and
-    casts, `arith` constants), and nothing else: unlike `-canonicalize` it
-    leaves other dialects' ops (and the kernels lowered from them) alone.
+    Runs the canonicalization patterns of the `llm` dialect together with
+    those of the upstream ops that carry graph-level tensor plumbing in
+    imported models (`linalg.transpose`, `tensor` reshapes and casts,
+    `arith` constants), plus folding: unlike `-canonicalize` it does not
+    apply other dialects' rewrite patterns (which would, for example,
+    restructure linalg kernels lowered from the graph).
 
     What it does, among others: a transpose with the identity permutation
     disappears, two transposes compose, `llm.matmul` by a transposed 2-D

@@ -174,10 +174,49 @@ LogicalResult importGather(NodeContext &ctx) {
 // Host-evaluated ops
 //===----------------------------------------------------------------------===//
 
+/// GatherElements on run-time tensors: out[p] = data[p with p[axis] =
+/// indices[p]], a linalg.generic over the indices' shape that extracts.
+LogicalResult gatherElementsIR(NodeContext &ctx, int64_t axis) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  Value data = ctx.value(0), indices = ctx.value(1);
+  RankedTensorType dataType = ctx.type(0), idxType = ctx.type(1);
+  int64_t rank = dataType.getRank();
+  if (idxType.getRank() != rank)
+    return ctx.emitError("indices must have the data's rank");
+  auto outType = idxType.clone(dataType.getElementType());
+  Value init = emptyTensor(b, loc, outType, mixedSizes(b, loc, indices));
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value axisSize =
+      getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(data, axis));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{indices}, ValueRange{init}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> coords;
+        for (int64_t d = 0; d < rank; ++d)
+          coords.push_back(d == axis ? wrapIndex(nb, nl, args[0], axisSize)
+                                     : linalg::IndexOp::create(nb, nl, d));
+        linalg::YieldOp::create(
+            nb, nl,
+            tensor::ExtractOp::create(nb, nl, data, coords).getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0));
+  return success();
+}
+
 LogicalResult importGatherElements(NodeContext &ctx) {
   const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1);
-  if (!data || !idx)
-    return runtimeNotSupported(ctx);
+  if (!data || !idx) {
+    if (failed(ctx.requireInput(0, "data")) ||
+        failed(ctx.requireInput(1, "indices")))
+      return failure();
+    auto axis =
+        ctx.normalizeAxis(ctx.intAttr("axis", 0), ctx.type(0).getRank());
+    if (failed(axis))
+      return failure();
+    return gatherElementsIR(ctx, *axis);
+  }
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), data->rank());
   if (failed(axis))
     return failure();

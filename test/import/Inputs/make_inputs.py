@@ -154,3 +154,11 @@ noop = helper.make_graph(
     [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
      helper.make_tensor_value_info("z", TensorProto.FLOAT, None)])
 save(helper.make_model(noop, opset_imports=[helper.make_opsetid("", 17)]), "reduce-noop.onnx")
+
+# CumSum is evaluated only on constants; here it gets a run-time tensor.
+cs = helper.make_graph(
+    [helper.make_node("CumSum", ["x", "axis"], ["y"], name="/cumsum")],
+    "cumsum", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+    [numpy_helper.from_array(np.array(1, dtype=np.int64), "axis")])
+save(helper.make_model(cs, opset_imports=[helper.make_opsetid("", 17)]), "runtime-cumsum.onnx")
