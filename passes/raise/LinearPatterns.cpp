@@ -117,9 +117,57 @@ struct FoldBiasIntoLinear : OpRewritePattern<arith::AddFOp> {
   }
 };
 
+/// tensor.concat of (reshaped) constants whose bytes are in memory -> one
+/// constant: the expert weights llm.moe stacks become one blob.
+struct FoldConcatOfConstants : OpRewritePattern<tensor::ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    unsigned bits = type.getElementTypeBitWidth();
+    if (op.getDim() != 0 || !type.hasStaticShape() || bits % 8 != 0)
+      return rewriter.notifyMatchFailure(op, "not a static concat along dim 0");
+    // Along the leading dim, the result's bytes are the inputs' in order.
+    SmallVector<ArrayRef<char>> parts;
+    std::string name;
+    for (Value input : op.getInputs()) {
+      Value source = input;
+      while (auto reshape = source.getDefiningOp<tensor::ExpandShapeOp>())
+        source = reshape.getSrc();
+      auto constant = source.getDefiningOp<arith::ConstantOp>();
+      auto attr = constant ? dyn_cast<ElementsAttr>(constant.getValue())
+                           : ElementsAttr();
+      std::optional<ArrayRef<char>> bytes =
+          attr ? constantBytes(attr) : std::nullopt;
+      if (!bytes)
+        return rewriter.notifyMatchFailure(op, "an input is not in memory");
+      if (name.empty())
+        if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+          name = (resource.getRawHandle().getKey() + "_stacked").str();
+      parts.push_back(*bytes);
+    }
+    size_t total = 0;
+    for (ArrayRef<char> p : parts)
+      total += p.size();
+    if (total != static_cast<size_t>(type.getNumElements()) * bits / 8)
+      return rewriter.notifyMatchFailure(op, "sizes do not add up");
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocate(total, bits / 8);
+    char *dst = blob.getMutableData().data();
+    for (ArrayRef<char> p : parts) {
+      std::memcpy(dst, p.data(), p.size());
+      dst += p.size();
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+        op, DenseResourceElementsAttr::get(
+                type, name.empty() ? "stacked" : name, std::move(blob)));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::llm::raise::populateLinearPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatmulByConstantToLinear, FoldBiasIntoLinear>(
-      patterns.getContext());
+  patterns
+      .add<MatmulByConstantToLinear, FoldBiasIntoLinear, FoldConcatOfConstants>(
+          patterns.getContext());
 }

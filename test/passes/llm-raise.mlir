@@ -388,3 +388,19 @@ func.func @row_vector_is_not_bias(%x: tensor<4x4xf32>, %r: tensor<4xf32>) -> ten
   %z = arith.addf %y, %rb : tensor<4x4xf32>
   return %z : tensor<4x4xf32>
 }
+
+// -----
+
+// Stacked constants (the experts' weights of llm.moe) become one blob.
+// CHECK-LABEL: func.func @stacked_constants
+// CHECK: %[[S:.*]] = arith.constant dense_resource<stacked> : tensor<2x2x2xf32>
+// CHECK: return %[[S]]
+// CHECK: stacked: "0x040000000000803F0000004000004040000080400000A0400000C0400000E04000000041"
+func.func @stacked_constants() -> tensor<2x2x2xf32> {
+  %a = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %b = arith.constant dense<[[5.0, 6.0], [7.0, 8.0]]> : tensor<2x2xf32>
+  %ea = tensor.expand_shape %a [[0, 1], [2]] output_shape [1, 2, 2] : tensor<2x2xf32> into tensor<1x2x2xf32>
+  %eb = tensor.expand_shape %b [[0, 1], [2]] output_shape [1, 2, 2] : tensor<2x2xf32> into tensor<1x2x2xf32>
+  %c = tensor.concat dim(0) %ea, %eb : (tensor<1x2x2xf32>, tensor<1x2x2xf32>) -> tensor<2x2x2xf32>
+  return %c : tensor<2x2x2xf32>
+}
