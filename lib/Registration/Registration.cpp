@@ -4,6 +4,7 @@
 
 #include "dialects/llm/LLMDialect.h"
 #include "passes/Passes.h"
+#include "targets/cpu/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -11,4 +12,7 @@ void llmc::registerDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::llm::LLMDialect>();
 }
 
-void llmc::registerPasses() { mlir::llm::registerLLMPasses(); }
+void llmc::registerPasses() {
+  mlir::llm::registerLLMPasses();
+  mlir::llm::cpu::registerLLMCpuPasses();
+}

@@ -1,0 +1,848 @@
+//===- LowerToLinalg.cpp - llm ops to linalg on tensors
+//---------------------===//
+//
+// Straightforward, semantics-first lowerings: each llm op becomes
+// linalg.generic contractions, reductions and elementwise maps. Broadcast
+// operands use right-aligned indexing maps (size-1 dims read index 0).
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::llm::cpu {
+#define GEN_PASS_DEF_LLMLOWERTOLINALG
+#include "targets/cpu/Passes.h.inc"
+} // namespace mlir::llm::cpu
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+using IT = utils::IteratorType;
+
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
+                ArrayRef<OpFoldResult> sizes) {
+  SmallVector<Value> dynamic;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamic.push_back(getValueOrCreateConstantIndexOp(b, loc, sizes[d]));
+  return tensor::EmptyOp::create(b, loc, type, dynamic);
+}
+
+Value filled(OpBuilder &b, Location loc, RankedTensorType type,
+             ArrayRef<OpFoldResult> sizes, double value) {
+  Value init = emptyLike(b, loc, type, sizes);
+  Value scalar = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(type.getElementType(), value));
+  return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
+}
+
+/// Right-aligned NumPy broadcast of `operand` into `loopRank` loops whose
+/// leading `offset` loops precede the broadcast dims (`alignRank` dims).
+AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operand,
+                       int64_t loopRank, int64_t alignRank,
+                       ArrayRef<int64_t> target) {
+  SmallVector<AffineExpr> exprs;
+  int64_t shift = alignRank - operand.getRank();
+  for (int64_t i = 0; i < operand.getRank(); ++i) {
+    int64_t loop = i + shift;
+    bool broadcast = operand.getDimSize(i) == 1 && target[loop] != 1;
+    exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
+                              : getAffineDimExpr(loop, ctx));
+  }
+  return AffineMap::get(loopRank, 0, exprs, ctx);
+}
+
+Value toF32(OpBuilder &b, Location loc, Value v) {
+  return v.getType().isF32() || v.getType().getIntOrFloatBitWidth() > 32
+             ? v
+             : Value(arith::ExtFOp::create(b, loc, b.getF32Type(), v));
+}
+
+Value fromF32(OpBuilder &b, Location loc, Value v, Type t) {
+  return v.getType() == t ? v : Value(arith::TruncFOp::create(b, loc, t, v));
+}
+
+Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+
+/// An elementwise map over `type` of the inputs (same shape).
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType type,
+                  ValueRange inputs, ArrayRef<OpFoldResult> sizes,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  int64_t rank = type.getRank();
+  SmallVector<AffineMap> maps(inputs.size() + 1,
+                              b.getMultiDimIdentityMap(rank));
+  SmallVector<IT> iters(rank, IT::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, inputs,
+             ValueRange{emptyLike(b, loc, type, sizes)}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, fn(nb, nl, args));
+             })
+      .getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Activations, softmax, transfer
+//===----------------------------------------------------------------------===//
+
+struct LowerSilu : OpRewritePattern<SiluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SiluOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getType();
+    rewriter.replaceOp(
+        op, elementwise(rewriter, loc, type, op.getInput(),
+                        tensor::getMixedSizes(rewriter, loc, op.getInput()),
+                        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                          Value x = a[0];
+                          Type t = x.getType();
+                          Value e = math::ExpOp::create(
+                              b, l, arith::NegFOp::create(b, l, x));
+                          Value d = arith::AddFOp::create(
+                              b, l, floatConst(b, l, t, 1.0), e);
+                          return arith::DivFOp::create(b, l, x, d);
+                        }));
+    return success();
+  }
+};
+
+struct LowerGelu : OpRewritePattern<GeluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GeluOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    bool tanhForm = op.getApproximate() == GeluApproximation::tanh;
+    rewriter.replaceOp(
+        op, elementwise(
+                rewriter, loc, op.getType(), op.getInput(),
+                tensor::getMixedSizes(rewriter, loc, op.getInput()),
+                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                  Value x = a[0];
+                  Type t = x.getType();
+                  Value inner;
+                  if (tanhForm) {
+                    Value x3 = arith::MulFOp::create(
+                        b, l, x, arith::MulFOp::create(b, l, x, x));
+                    Value poly = arith::AddFOp::create(
+                        b, l, x,
+                        arith::MulFOp::create(
+                            b, l, floatConst(b, l, t, 0.044715), x3));
+                    inner = math::TanhOp::create(
+                        b, l,
+                        arith::MulFOp::create(
+                            b, l, floatConst(b, l, t, std::sqrt(2.0 / M_PI)),
+                            poly));
+                  } else {
+                    inner = math::ErfOp::create(
+                        b, l,
+                        arith::MulFOp::create(b, l, x,
+                                              floatConst(b, l, t, M_SQRT1_2)));
+                  }
+                  Value onePlus = arith::AddFOp::create(
+                      b, l, floatConst(b, l, t, 1.0), inner);
+                  Value half =
+                      arith::MulFOp::create(b, l, floatConst(b, l, t, 0.5), x);
+                  return arith::MulFOp::create(b, l, half, onePlus);
+                }));
+    return success();
+  }
+};
+
+struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value init = emptyLike(rewriter, loc, op.getType(),
+                           tensor::getMixedSizes(rewriter, loc, op.getInput()));
+    auto softmax =
+        linalg::SoftmaxOp::create(rewriter, loc, op.getType(), op.getInput(),
+                                  init, op.getNormalizedAxis());
+    FailureOr<SmallVector<Value>> parts = softmax.decomposeOperation(rewriter);
+    if (failed(parts))
+      return rewriter.notifyMatchFailure(op, "softmax did not decompose");
+    rewriter.eraseOp(softmax);
+    rewriter.replaceOp(op, (*parts)[0]);
+    return success();
+  }
+};
+
+struct LowerTransfer : OpRewritePattern<TransferOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransferOp op,
+                                PatternRewriter &rewriter) const override {
+    // On the host every device shares the CPU's memory.
+    rewriter.replaceOp(op, op.getInput());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Norms
+//===----------------------------------------------------------------------===//
+
+/// Per-row sum over the last dim of f(x) in f32: [..., D] -> [...].
+Value rowSum(OpBuilder &b, Location loc, Value x,
+             function_ref<Value(OpBuilder &, Location, Value, ValueRange)> f,
+             ValueRange extra = {}) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  auto sizes = tensor::getMixedSizes(b, loc, x);
+  auto rowType =
+      RankedTensorType::get(type.getShape().drop_back(), b.getF32Type());
+  Value init = filled(b, loc, rowType, ArrayRef(sizes).drop_back(), 0.0);
+  SmallVector<AffineMap> maps(1 + extra.size(), b.getMultiDimIdentityMap(rank));
+  for (size_t i = 0; i < extra.size(); ++i)
+    maps[1 + i] = b.getMultiDimIdentityMap(rank).dropResult(rank - 1);
+  maps.push_back(b.getMultiDimIdentityMap(rank).dropResult(rank - 1));
+  SmallVector<IT> iters(rank, IT::parallel);
+  iters.back() = IT::reduction;
+  SmallVector<Value> inputs = {x};
+  llvm::append_range(inputs, extra);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{rowType}, inputs, ValueRange{init}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v = f(nb, nl, toF32(nb, nl, args[0]),
+                           args.drop_front().drop_back());
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AddFOp::create(nb, nl, v, args.back()).getResult());
+             })
+      .getResult(0);
+}
+
+/// out = (x - mean) * inv * weight + bias, with per-row mean and inv.
+Value normalize(OpBuilder &b, Location loc, Value x, Value mean, Value inv,
+                Value weight, Value bias) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  auto sizes = tensor::getMixedSizes(b, loc, x);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap row = id.dropResult(rank - 1);
+  AffineMap feature =
+      AffineMap::get(rank, 0, b.getAffineDimExpr(rank - 1), b.getContext());
+  SmallVector<Value> inputs = {x, inv};
+  SmallVector<AffineMap> maps = {id, row};
+  if (mean) {
+    inputs.push_back(mean);
+    maps.push_back(row);
+  }
+  if (weight) {
+    inputs.push_back(weight);
+    maps.push_back(feature);
+  }
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(feature);
+  }
+  maps.push_back(id);
+  SmallVector<IT> iters(rank, IT::parallel);
+  Type element = type.getElementType();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, inputs,
+             ValueRange{emptyLike(b, loc, type, sizes)}, maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               int next = 2;
+               Value v = toF32(nb, nl, args[0]);
+               if (mean)
+                 v = arith::SubFOp::create(nb, nl, v, args[next++]);
+               v = arith::MulFOp::create(nb, nl, v, args[1]);
+               if (weight)
+                 v = arith::MulFOp::create(nb, nl, v,
+                                           toF32(nb, nl, args[next++]));
+               if (bias)
+                 v = arith::AddFOp::create(nb, nl, v,
+                                           toF32(nb, nl, args[next++]));
+               linalg::YieldOp::create(nb, nl, fromF32(nb, nl, v, element));
+             })
+      .getResult(0);
+}
+
+/// 1 / sqrt(sum / D + eps) per row.
+Value inverseRoot(OpBuilder &b, Location loc, Value sum, int64_t dim,
+                  float eps) {
+  auto type = cast<RankedTensorType>(sum.getType());
+  return elementwise(b, loc, type, sum, tensor::getMixedSizes(b, loc, sum),
+                     [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                       Type f32 = nb.getF32Type();
+                       Value mean = arith::DivFOp::create(
+                           nb, nl, a[0], floatConst(nb, nl, f32, dim));
+                       Value t = arith::AddFOp::create(
+                           nb, nl, mean, floatConst(nb, nl, f32, eps));
+                       return math::RsqrtOp::create(nb, nl, t);
+                     });
+}
+
+struct LowerRMSNorm : OpRewritePattern<RMSNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RMSNormOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t dim = op.getType().getShape().back();
+    if (ShapedType::isDynamic(dim))
+      return rewriter.notifyMatchFailure(op, "dynamic feature dim");
+    Location loc = op.getLoc();
+    Value sum = rowSum(rewriter, loc, op.getInput(),
+                       [](OpBuilder &b, Location l, Value x, ValueRange) {
+                         return Value(arith::MulFOp::create(b, l, x, x));
+                       });
+    Value inv =
+        inverseRoot(rewriter, loc, sum, dim, op.getEpsilon().convertToFloat());
+    rewriter.replaceOp(op, normalize(rewriter, loc, op.getInput(), Value(), inv,
+                                     op.getWeight(), Value()));
+    return success();
+  }
+};
+
+struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerNormOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t dim = op.getType().getShape().back();
+    if (ShapedType::isDynamic(dim))
+      return rewriter.notifyMatchFailure(op, "dynamic feature dim");
+    Location loc = op.getLoc();
+    Value sum =
+        rowSum(rewriter, loc, op.getInput(),
+               [](OpBuilder &, Location, Value x, ValueRange) { return x; });
+    auto rowType = cast<RankedTensorType>(sum.getType());
+    Value mean = elementwise(
+        rewriter, loc, rowType, sum, tensor::getMixedSizes(rewriter, loc, sum),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::DivFOp::create(b, l, a[0],
+                                       floatConst(b, l, b.getF32Type(), dim));
+        });
+    Value sq = rowSum(
+        rewriter, loc, op.getInput(),
+        [](OpBuilder &b, Location l, Value x, ValueRange m) {
+          Value d = arith::SubFOp::create(b, l, x, m[0]);
+          return Value(arith::MulFOp::create(b, l, d, d));
+        },
+        mean);
+    Value inv =
+        inverseRoot(rewriter, loc, sq, dim, op.getEpsilon().convertToFloat());
+    rewriter.replaceOp(op, normalize(rewriter, loc, op.getInput(), mean, inv,
+                                     op.getWeight(), op.getBias()));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+struct LowerLinear : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = op.getInput();
+    auto xType = op.getInput().getType();
+    int64_t rank = xType.getRank();
+    auto inSizes = tensor::getMixedSizes(rewriter, loc, x);
+    // [..., K] -> [M, K].
+    if (rank != 2) {
+      SmallVector<ReassociationIndices> reassoc(2);
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        reassoc[0].push_back(d);
+      reassoc[1].push_back(rank - 1);
+      if (rank == 1) {
+        x = tensor::ExpandShapeOp::create(
+            rewriter, loc,
+            RankedTensorType::get({1, xType.getDimSize(0)},
+                                  xType.getElementType()),
+            x, SmallVector<ReassociationIndices>{{0, 1}},
+            ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1), inSizes[0]});
+      } else {
+        x = tensor::CollapseShapeOp::create(rewriter, loc, x, reassoc);
+      }
+    }
+    auto x2 = cast<RankedTensorType>(x.getType());
+    auto wType = op.getWeight().getType();
+    auto outType = RankedTensorType::get(
+        {x2.getDimSize(0), wType.getDimSize(0)}, op.getType().getElementType());
+    SmallVector<OpFoldResult> outSizes = {
+        tensor::getMixedSize(rewriter, loc, x, 0),
+        tensor::getMixedSize(rewriter, loc, op.getWeight(), 0)};
+    // The bias initialises the accumulator.
+    Value init;
+    if (Value bias = op.getBias()) {
+      AffineMap m = AffineMap::get(2, 0, rewriter.getAffineDimExpr(1), ctx);
+      init = linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{outType}, ValueRange{bias},
+                 ValueRange{emptyLike(rewriter, loc, outType, outSizes)},
+                 ArrayRef<AffineMap>{m, rewriter.getMultiDimIdentityMap(2)},
+                 ArrayRef<IT>{IT::parallel, IT::parallel},
+                 [](OpBuilder &b, Location l, ValueRange a) {
+                   linalg::YieldOp::create(b, l, a[0]);
+                 })
+                 .getResult(0);
+    } else {
+      init = filled(rewriter, loc, outType, outSizes, 0.0);
+    }
+    AffineExpr m, n, k;
+    bindDims(ctx, m, n, k);
+    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
+                                   AffineMap::get(3, 0, {n, k}, ctx),
+                                   AffineMap::get(3, 0, {m, n}, ctx)};
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{outType},
+                  ValueRange{x, op.getWeight()}, ValueRange{init}, maps,
+                  ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction},
+                  [](OpBuilder &b, Location l, ValueRange a) {
+                    Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+                    linalg::YieldOp::create(
+                        b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
+                  })
+                  .getResult(0);
+    if (rank != 2) {
+      SmallVector<OpFoldResult> sizes(inSizes.begin(), inSizes.end() - 1);
+      sizes.push_back(outSizes[1]);
+      SmallVector<ReassociationIndices> reassoc(2);
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        reassoc[0].push_back(d);
+      reassoc[1].push_back(rank - 1);
+      if (rank == 1)
+        y = tensor::CollapseShapeOp::create(
+            rewriter, loc, op.getType(), y,
+            SmallVector<ReassociationIndices>{{0, 1}});
+      else
+        y = tensor::ExpandShapeOp::create(rewriter, loc, op.getType(), y,
+                                          reassoc, sizes);
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct LowerMatmul : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    RankedTensorType out = op.getType();
+    int64_t rank = out.getRank(), loops = rank + 1;
+    auto operandMap = [&](RankedTensorType t, bool lhs) {
+      SmallVector<AffineExpr> exprs;
+      int64_t batch = t.getRank() - 2, shift = (rank - 2) - batch;
+      for (int64_t i = 0; i < batch; ++i)
+        exprs.push_back(t.getDimSize(i) == 1 && out.getDimSize(i + shift) != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : getAffineDimExpr(i + shift, ctx));
+      AffineExpr m = getAffineDimExpr(rank - 2, ctx),
+                 n = getAffineDimExpr(rank - 1, ctx),
+                 k = getAffineDimExpr(rank, ctx);
+      exprs.push_back(lhs ? m : k);
+      exprs.push_back(lhs ? k : n);
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    SmallVector<AffineMap> maps = {
+        operandMap(op.getLhs().getType(), true),
+        operandMap(op.getRhs().getType(), false),
+        rewriter.getMultiDimIdentityMap(loops).dropResult(rank)};
+    SmallVector<IT> iters(rank, IT::parallel);
+    iters.push_back(IT::reduction);
+    // Result sizes: the broadcast of the batch dims, then M and N.
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!out.isDynamicDim(d)) {
+        sizes.push_back(rewriter.getIndexAttr(out.getDimSize(d)));
+        continue;
+      }
+      Value source = d == rank - 1 ? op.getRhs() : op.getLhs();
+      auto t = cast<RankedTensorType>(source.getType());
+      int64_t sd = d == rank - 1 ? t.getRank() - 1 : d - (rank - t.getRank());
+      if (sd < 0 || (d < rank - 2 && t.getDimSize(sd) == 1)) {
+        source = op.getRhs();
+        t = op.getRhs().getType();
+        sd = d - (rank - t.getRank());
+      }
+      sizes.push_back(tensor::getMixedSize(rewriter, loc, source, sd));
+    }
+    Value init = filled(rewriter, loc, out, sizes, 0.0);
+    rewriter.replaceOp(
+        op,
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{out}, ValueRange{op.getLhs(), op.getRhs()},
+            ValueRange{init}, maps, iters,
+            [](OpBuilder &b, Location l, ValueRange a) {
+              Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
+            })
+            .getResult(0));
+    return success();
+  }
+};
+
+struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType out = op.getType();
+    int64_t rank = out.getRank();
+    auto sizes = tensor::getMixedSizes(rewriter, loc, op.getIds());
+    sizes.push_back(tensor::getMixedSize(rewriter, loc, op.getTable(), 1));
+    Value vocab = tensor::DimOp::create(rewriter, loc, op.getTable(), 0);
+    Value table = op.getTable();
+    SmallVector<AffineMap> maps = {
+        rewriter.getMultiDimIdentityMap(rank).dropResult(rank - 1),
+        rewriter.getMultiDimIdentityMap(rank)};
+    SmallVector<IT> iters(rank, IT::parallel);
+    rewriter.replaceOp(
+        op, linalg::GenericOp::create(
+                rewriter, loc, TypeRange{out}, ValueRange{op.getIds()},
+                ValueRange{emptyLike(rewriter, loc, out, sizes)}, maps, iters,
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  // Out-of-range ids are clamped (undefined behaviour in
+                  // the op's semantics; never an out-of-bounds read).
+                  Value id =
+                      arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
+                  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+                  Value last = arith::SubIOp::create(
+                      b, l, vocab, arith::ConstantIndexOp::create(b, l, 1));
+                  id = arith::MinSIOp::create(
+                      b, l, arith::MaxSIOp::create(b, l, id, zero), last);
+                  Value d = linalg::IndexOp::create(b, l, rank - 1);
+                  linalg::YieldOp::create(
+                      b, l,
+                      tensor::ExtractOp::create(b, l, table, ValueRange{id, d})
+                          .getResult());
+                })
+                .getResult(0));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Rotary embedding and attention
+//===----------------------------------------------------------------------===//
+
+/// Coordinates into a table that broadcasts (right-aligned) against loops
+/// of rank `rank`, with its last coordinate `last`.
+SmallVector<Value> tableCoords(OpBuilder &b, Location loc, Value table,
+                               int64_t rank, Value last) {
+  auto t = cast<RankedTensorType>(table.getType());
+  SmallVector<Value> coords;
+  int64_t shift = rank - t.getRank();
+  for (int64_t i = 0; i + 1 < t.getRank(); ++i)
+    coords.push_back(t.getDimSize(i) == 1
+                         ? Value(arith::ConstantIndexOp::create(b, loc, 0))
+                         : Value(linalg::IndexOp::create(b, loc, i + shift)));
+  coords.push_back(last);
+  return coords;
+}
+
+struct LowerRope : OpRewritePattern<RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RopeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    Value x = op.getInput(), cos = op.getCos(), sin = op.getSin();
+    Value rotary = tensor::DimOp::create(rewriter, loc, cos,
+                                         op.getCos().getType().getRank() - 1);
+    bool interleaved = op.getInterleaved();
+    SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+    SmallVector<IT> iters(rank, IT::parallel);
+    rewriter.replaceOp(
+        op, linalg::GenericOp::create(
+                rewriter, loc, TypeRange{type}, ValueRange{x},
+                ValueRange{emptyLike(rewriter, loc, type,
+                                     tensor::getMixedSizes(rewriter, loc, x))},
+                maps, iters,
+                [&](OpBuilder &b, Location l, ValueRange a) {
+                  Value d = linalg::IndexOp::create(b, l, rank - 1);
+                  Value one = arith::ConstantIndexOp::create(b, l, 1);
+                  Value two = arith::ConstantIndexOp::create(b, l, 2);
+                  Value inRotary = arith::CmpIOp::create(
+                      b, l, arith::CmpIPredicate::ult, d, rotary);
+                  // Partner feature and the sign of its contribution.
+                  Value first, pair;
+                  if (interleaved) {
+                    Value odd = arith::RemUIOp::create(b, l, d, two);
+                    first = arith::CmpIOp::create(
+                        b, l, arith::CmpIPredicate::eq, odd,
+                        arith::ConstantIndexOp::create(b, l, 0));
+                    pair = arith::SelectOp::create(
+                        b, l, first, arith::AddIOp::create(b, l, d, one),
+                        arith::SubIOp::create(b, l, d, one));
+                  } else {
+                    Value half = arith::DivUIOp::create(b, l, rotary, two);
+                    first = arith::CmpIOp::create(
+                        b, l, arith::CmpIPredicate::ult, d, half);
+                    pair = arith::SelectOp::create(
+                        b, l, first, arith::AddIOp::create(b, l, d, half),
+                        arith::SubIOp::create(b, l, d, half));
+                  }
+                  // Outside the rotary part, read a valid table entry and
+                  // pass x through.
+                  Value lastValid = arith::SubIOp::create(b, l, rotary, one);
+                  Value td = arith::MinUIOp::create(b, l, d, lastValid);
+                  pair = arith::MinUIOp::create(b, l, pair, lastValid);
+                  SmallVector<Value> xc;
+                  for (int64_t i = 0; i + 1 < rank; ++i)
+                    xc.push_back(linalg::IndexOp::create(b, l, i));
+                  xc.push_back(pair);
+                  Value xp = tensor::ExtractOp::create(b, l, x, xc);
+                  Value c = tensor::ExtractOp::create(
+                      b, l, cos, tableCoords(b, l, cos, rank, td));
+                  Value s = tensor::ExtractOp::create(
+                      b, l, sin, tableCoords(b, l, sin, rank, td));
+                  Value signed_ = arith::SelectOp::create(
+                      b, l, first, arith::NegFOp::create(b, l, xp), xp);
+                  Value rotated = arith::AddFOp::create(
+                      b, l, arith::MulFOp::create(b, l, a[0], c),
+                      arith::MulFOp::create(b, l, signed_, s));
+                  linalg::YieldOp::create(
+                      b, l,
+                      arith::SelectOp::create(b, l, inRotary, rotated, a[0])
+                          .getResult());
+                })
+                .getResult(0));
+    return success();
+  }
+};
+
+struct LowerAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    FailureOr<float> scale = op.getEffectiveScale();
+    if (failed(scale))
+      return rewriter.notifyMatchFailure(op, "unknown scale");
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    if (op.getPastKey()) {
+      k = tensor::ConcatOp::create(rewriter, loc, 2,
+                                   ValueRange{op.getPastKey(), k});
+      v = tensor::ConcatOp::create(rewriter, loc, 2,
+                                   ValueRange{op.getPastValue(), v});
+    }
+    int64_t group = op.getNumHeads() / op.getNumKvHeads();
+    Type f32 = rewriter.getF32Type();
+    OpFoldResult batch = tensor::getMixedSize(rewriter, loc, q, 0);
+    OpFoldResult heads = rewriter.getIndexAttr(op.getNumHeads());
+    OpFoldResult seq = tensor::getMixedSize(rewriter, loc, q, 2);
+    OpFoldResult total = tensor::getMixedSize(rewriter, loc, k, 2);
+    OpFoldResult valueDim = tensor::getMixedSize(rewriter, loc, v, 3);
+    auto sType = RankedTensorType::get(
+        {op.getQuery().getType().getDimSize(0),
+         static_cast<int64_t>(op.getNumHeads()),
+         op.getQuery().getType().getDimSize(2),
+         cast<RankedTensorType>(k.getType()).getDimSize(2)},
+        f32);
+    SmallVector<OpFoldResult> sSizes = {batch, heads, seq, total};
+
+    // scores[b, h, i, j] = Σ_d q[b, h, i, d] · k[b, h / group, j, d]
+    AffineExpr b_, h, i, j, d;
+    bindDims(ctx, b_, h, i, j, d);
+    AffineExpr kvHead = h.floorDiv(group);
+    Value scores =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{sType}, ValueRange{q, k},
+            ValueRange{filled(rewriter, loc, sType, sSizes, 0.0)},
+            ArrayRef<AffineMap>{AffineMap::get(5, 0, {b_, h, i, d}, ctx),
+                                AffineMap::get(5, 0, {b_, kvHead, j, d}, ctx),
+                                AffineMap::get(5, 0, {b_, h, i, j}, ctx)},
+            ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel, IT::parallel,
+                         IT::reduction},
+            [](OpBuilder &b, Location l, ValueRange a) {
+              Value p = arith::MulFOp::create(b, l, toF32(b, l, a[0]),
+                                              toF32(b, l, a[1]));
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
+            })
+            .getResult(0);
+
+    // Scale, mask, causal and window: hidden keys become -inf.
+    Value offset = arith::SubIOp::create(
+        rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, total),
+        getValueOrCreateConstantIndexOp(rewriter, loc, seq));
+    SmallVector<Value> inputs = {scores};
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(4)};
+    if (Value mask = op.getMask()) {
+      inputs.push_back(mask);
+      maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(mask.getType()),
+                                  4, 4, sType.getShape()));
+    }
+    maps.push_back(rewriter.getMultiDimIdentityMap(4));
+    bool causal = op.getCausal();
+    std::optional<int64_t> window = op.getSlidingWindow();
+    bool hasMask = static_cast<bool>(op.getMask());
+    float scaleValue = *scale;
+    Value masked =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{sType}, inputs,
+            ValueRange{emptyLike(rewriter, loc, sType, sSizes)}, maps,
+            SmallVector<IT>(4, IT::parallel),
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value s = arith::MulFOp::create(
+                  b, l, a[0], floatConst(b, l, f32, scaleValue));
+              if (hasMask)
+                s = arith::AddFOp::create(b, l, s, toF32(b, l, a[1]));
+              if (causal) {
+                Value row = linalg::IndexOp::create(b, l, 2);
+                Value col = linalg::IndexOp::create(b, l, 3);
+                Value last = arith::AddIOp::create(b, l, row, offset);
+                Value hidden = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::sgt, col, last);
+                if (window) {
+                  Value first = arith::SubIOp::create(
+                      b, l, last,
+                      arith::ConstantIndexOp::create(b, l, *window));
+                  hidden = arith::OrIOp::create(
+                      b, l, hidden,
+                      arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle,
+                                            col, first));
+                }
+                s = arith::SelectOp::create(
+                    b, l, hidden,
+                    floatConst(b, l, f32,
+                               -std::numeric_limits<double>::infinity()),
+                    s);
+              }
+              linalg::YieldOp::create(b, l, s);
+            })
+            .getResult(0);
+
+    // Softmax over j with the maximum subtracted; all-hidden rows give 0.
+    auto rowType = RankedTensorType::get(sType.getShape().drop_back(), f32);
+    SmallVector<OpFoldResult> rowSizes(sSizes.begin(), sSizes.end() - 1);
+    AffineMap id4 = rewriter.getMultiDimIdentityMap(4);
+    AffineMap row4 = id4.dropResult(3);
+    SmallVector<IT> reduceLast = {IT::parallel, IT::parallel, IT::parallel,
+                                  IT::reduction};
+    Value maxInit = filled(rewriter, loc, rowType, rowSizes,
+                           -std::numeric_limits<double>::infinity());
+    Value rowMax =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowType}, ValueRange{masked},
+            ValueRange{maxInit}, ArrayRef<AffineMap>{id4, row4}, reduceLast,
+            [](OpBuilder &b, Location l, ValueRange a) {
+              linalg::YieldOp::create(
+                  b, l,
+                  arith::MaximumFOp::create(b, l, a[0], a[1]).getResult());
+            })
+            .getResult(0);
+    auto expShifted = [&](OpBuilder &b, Location l, Value s, Value m) -> Value {
+      Value empty = arith::CmpFOp::create(
+          b, l, arith::CmpFPredicate::OEQ, m,
+          floatConst(b, l, f32, -std::numeric_limits<double>::infinity()));
+      Value e = math::ExpOp::create(b, l, arith::SubFOp::create(b, l, s, m));
+      return arith::SelectOp::create(b, l, empty, floatConst(b, l, f32, 0.0),
+                                     e);
+    };
+    Value rowSumValue =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowType}, ValueRange{masked, rowMax},
+            ValueRange{filled(rewriter, loc, rowType, rowSizes, 0.0)},
+            ArrayRef<AffineMap>{id4, row4, row4}, reduceLast,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              linalg::YieldOp::create(
+                  b, l,
+                  arith::AddFOp::create(b, l, expShifted(b, l, a[0], a[1]),
+                                        a[2])
+                      .getResult());
+            })
+            .getResult(0);
+    Value probs =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{sType},
+            ValueRange{masked, rowMax, rowSumValue},
+            ValueRange{emptyLike(rewriter, loc, sType, sSizes)},
+            ArrayRef<AffineMap>{id4, row4, row4, id4},
+            SmallVector<IT>(4, IT::parallel),
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value e = expShifted(b, l, a[0], a[1]);
+              Value zero = floatConst(b, l, f32, 0.0);
+              Value nonEmpty = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OGT, a[2], zero);
+              Value p = arith::SelectOp::create(
+                  b, l, nonEmpty, arith::DivFOp::create(b, l, e, a[2]), zero);
+              linalg::YieldOp::create(b, l, p);
+            })
+            .getResult(0);
+
+    // out[b, h, i, e] = Σ_j p[b, h, i, j] · v[b, h / group, j, e]
+    RankedTensorType outType = op.getResult().getType();
+    auto accType = outType.clone(f32);
+    SmallVector<OpFoldResult> outSizes = {batch, heads, seq, valueDim};
+    AffineExpr e;
+    bindDims(ctx, b_, h, i, e, j);
+    kvHead = h.floorDiv(group);
+    Value acc =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{accType}, ValueRange{probs, v},
+            ValueRange{filled(rewriter, loc, accType, outSizes, 0.0)},
+            ArrayRef<AffineMap>{AffineMap::get(5, 0, {b_, h, i, j}, ctx),
+                                AffineMap::get(5, 0, {b_, kvHead, j, e}, ctx),
+                                AffineMap::get(5, 0, {b_, h, i, e}, ctx)},
+            ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel, IT::parallel,
+                         IT::reduction},
+            [](OpBuilder &b, Location l, ValueRange a) {
+              Value p = arith::MulFOp::create(b, l, a[0], toF32(b, l, a[1]));
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
+            })
+            .getResult(0);
+    Value result = acc;
+    if (outType.getElementType() != f32)
+      result =
+          elementwise(rewriter, loc, outType, acc, outSizes,
+                      [&](OpBuilder &b, Location l, ValueRange a) {
+                        return fromF32(b, l, a[0], outType.getElementType());
+                      });
+    if (result.getType() != outType)
+      result = tensor::CastOp::create(rewriter, loc, outType, result);
+    SmallVector<Value> results = {result};
+    if (op.getPastKey()) {
+      results.push_back(k);
+      results.push_back(v);
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct LLMLowerToLinalgPass
+    : llm::cpu::impl::LLMLowerToLinalgBase<LLMLowerToLinalgPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerSilu, LowerGelu, LowerSoftmax, LowerTransfer,
+                 LowerRMSNorm, LowerLayerNorm, LowerLinear, LowerMatmul,
+                 LowerEmbedding, LowerRope, LowerAttention>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      getOperation()->emitWarning() << "llm-lower-to-linalg did not converge";
+    // Whatever is left has no CPU lowering.
+    WalkResult result = getOperation()->walk([](Operation *op) {
+      if (op->getDialect() && isa<LLMDialect>(op->getDialect())) {
+        op->emitError() << "'" << op->getName() << "' has no CPU lowering yet";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

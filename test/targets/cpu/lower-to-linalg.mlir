@@ -1,0 +1,58 @@
+// RUN: llm-opt %s --llm-lower-to-linalg --split-input-file | FileCheck %s
+
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>, %[[W:.*]]: tensor<5x4xf32>, %[[B:.*]]: tensor<5xf32>)
+// CHECK: %[[X2:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x3x4xf32> into tensor<6x4xf32>
+// The bias initialises the accumulator.
+// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%[[B]] : tensor<5xf32>) outs(%{{.*}} : tensor<6x5xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X2]], %[[W]] : tensor<6x4xf32>, tensor<5x4xf32>) outs(%[[INIT]] : tensor<6x5xf32>)
+// CHECK: tensor.expand_shape %[[Y]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
+// CHECK-NOT: llm.
+func.func @linear(%x: tensor<2x3x4xf32>, %w: tensor<5x4xf32>, %b: tensor<5xf32>) -> tensor<2x3x5xf32> {
+  %y = llm.linear %x, %w, %b : (tensor<2x3x4xf32>, tensor<5x4xf32>, tensor<5xf32>) -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}
+
+// -----
+
+// Grouped-query heads read their KV head through floordiv; causal masking
+// compares linalg.index positions with the offset T - S.
+// CHECK-DAG: #[[KV:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 2, d3, d4)>
+// CHECK-LABEL: func.func @attention_gqa_causal
+// CHECK: tensor.concat dim(2)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[KV]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+// CHECK: linalg.index 2
+// CHECK: linalg.index 3
+// CHECK: arith.cmpi sgt
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK-NOT: llm.attention
+func.func @attention_gqa_causal(%q: tensor<1x4x2x8xf32>, %k: tensor<1x2x2x8xf32>, %v: tensor<1x2x2x8xf32>,
+                                %pk: tensor<1x2x3x8xf32>, %pv: tensor<1x2x3x8xf32>)
+    -> (tensor<1x4x2x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) {
+  %o, %p:2 = llm.attention %q, %k, %v past(%pk, %pv) {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x4x2x8xf32>, tensor<1x2x2x8xf32>, tensor<1x2x2x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>)
+      -> (tensor<1x4x2x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>)
+  return %o, %p#0, %p#1 : tensor<1x4x2x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rms_norm
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: math.rsqrt
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+func.func @rms_norm(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> tensor<2x8xf32> {
+  %y = llm.rms_norm %x, %w {epsilon = 1.0e-6 : f32} : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transfer
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @transfer(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = llm.transfer %x : tensor<4xf32> from #llm.device<"cpu"> to #llm.device<"npu">
+  return %y : tensor<4xf32>
+}
