@@ -823,19 +823,326 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Top-k and mixture of experts
+//===----------------------------------------------------------------------===//
+
+/// Top-k along the last axis by k rounds of arg-max over the entries not
+/// chosen yet (ties to the lower index): O(k·n), fine for routing (k <= 8).
+std::pair<Value, Value> lowerTopK(OpBuilder &b, Location loc, Value input,
+                                  int64_t k) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  Type element = type.getElementType();
+  auto sizes = tensor::getMixedSizes(b, loc, input);
+  auto rowType = RankedTensorType::get(type.getShape().drop_back(), element);
+  auto rowIdxType =
+      RankedTensorType::get(type.getShape().drop_back(), b.getI64Type());
+  SmallVector<OpFoldResult> rowSizes(sizes.begin(), sizes.end() - 1);
+  SmallVector<int64_t> outShape(type.getShape());
+  outShape.back() = k;
+  SmallVector<OpFoldResult> outSizes = rowSizes;
+  outSizes.push_back(b.getIndexAttr(k));
+  Value values = emptyLike(b, loc, type.clone(outShape), outSizes);
+  Value indices = emptyLike(
+      b, loc, RankedTensorType::get(outShape, b.getI64Type()), outSizes);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap row = id.dropResult(rank - 1);
+  SmallVector<IT> iters(rank, IT::parallel);
+  iters.back() = IT::reduction;
+  Value current = input;
+  double lowest = -std::numeric_limits<double>::infinity();
+  for (int64_t r = 0; r < k; ++r) {
+    Value maxInit = filled(b, loc, rowType, rowSizes, lowest);
+    Value idxInit = emptyLike(b, loc, rowIdxType, rowSizes);
+    Value minusOne = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(-1));
+    idxInit = linalg::FillOp::create(b, loc, minusOne, idxInit).getResult(0);
+    auto argmax = linalg::GenericOp::create(
+        b, loc, TypeRange{rowType, rowIdxType}, ValueRange{current},
+        ValueRange{maxInit, idxInit}, ArrayRef<AffineMap>{id, row, row}, iters,
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value j = arith::IndexCastOp::create(
+              nb, nl, nb.getI64Type(),
+              linalg::IndexOp::create(nb, nl, rank - 1));
+          // Strictly greater, or the first candidate: ties keep the lower j.
+          Value greater = arith::CmpFOp::create(
+              nb, nl, arith::CmpFPredicate::OGT, a[0], a[1]);
+          Value none = arith::CmpIOp::create(
+              nb, nl, arith::CmpIPredicate::slt, a[2],
+              arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(0)));
+          Value take = arith::OrIOp::create(nb, nl, greater, none);
+          linalg::YieldOp::create(
+              nb, nl,
+              ValueRange{arith::SelectOp::create(nb, nl, take, a[0], a[1]),
+                         arith::SelectOp::create(nb, nl, take, j, a[2])});
+        });
+    Value best = argmax.getResult(0), bestIdx = argmax.getResult(1);
+    // Write round r into the outputs.
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+    offsets.back() = b.getIndexAttr(r);
+    SmallVector<OpFoldResult> sliceSizes = rowSizes;
+    sliceSizes.push_back(b.getIndexAttr(1));
+    SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+    auto expandRow = [&](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(t.getShape());
+      shape.push_back(1);
+      SmallVector<ReassociationIndices> reassoc;
+      for (int64_t d = 0; d < t.getRank(); ++d)
+        reassoc.push_back({d});
+      if (reassoc.empty())
+        reassoc.push_back({});
+      reassoc.back().push_back(t.getRank());
+      return tensor::ExpandShapeOp::create(b, loc, t.clone(shape), v, reassoc,
+                                           sliceSizes)
+          .getResult();
+    };
+    values = tensor::InsertSliceOp::create(b, loc, expandRow(best), values,
+                                           offsets, sliceSizes, strides);
+    indices = tensor::InsertSliceOp::create(b, loc, expandRow(bestIdx), indices,
+                                            offsets, sliceSizes, strides);
+    // Hide the chosen entry for the next round.
+    if (r + 1 < k)
+      current = linalg::GenericOp::create(
+                    b, loc, TypeRange{type}, ValueRange{current, bestIdx},
+                    ValueRange{emptyLike(b, loc, type, sizes)},
+                    ArrayRef<AffineMap>{id, row, id},
+                    SmallVector<IT>(rank, IT::parallel),
+                    [&](OpBuilder &nb, Location nl, ValueRange a) {
+                      Value j = arith::IndexCastOp::create(
+                          nb, nl, nb.getI64Type(),
+                          linalg::IndexOp::create(nb, nl, rank - 1));
+                      Value chosen = arith::CmpIOp::create(
+                          nb, nl, arith::CmpIPredicate::eq, j, a[1]);
+                      linalg::YieldOp::create(
+                          nb, nl,
+                          arith::SelectOp::create(
+                              nb, nl, chosen,
+                              floatConst(nb, nl, element, lowest), a[0])
+                              .getResult());
+                    })
+                    .getResult(0);
+  }
+  return {values, indices};
+}
+
+struct LowerTopK : OpRewritePattern<TopKOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TopKOp op,
+                                PatternRewriter &rewriter) const override {
+    auto [values, indices] =
+        lowerTopK(rewriter, op.getLoc(), op.getInput(), op.getK());
+    rewriter.replaceOp(op, ValueRange{values, indices});
+    return success();
+  }
+};
+
+/// llm.moe computed densely: every expert on every token, weighted by the
+/// routing weights (zero for the experts a token does not choose). Same
+/// numbers as the sparse form; issue 9's lowering runs only chosen experts.
+struct LowerMoe : OpRewritePattern<MoeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MoeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto xType = op.getInput().getType();
+    if (xType.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "expects [tokens, dim] input");
+    Type f32 = rewriter.getF32Type();
+    int64_t experts = op.getNumExperts();
+    Value x = op.getInput();
+    OpFoldResult tokens = tensor::getMixedSize(rewriter, loc, x, 0);
+    // Routing: softmax, top-k, optional renormalisation, dense gates [T, E].
+    auto logitsType = op.getRouterLogits().getType();
+    Value probsInit =
+        emptyLike(rewriter, loc, logitsType,
+                  tensor::getMixedSizes(rewriter, loc, op.getRouterLogits()));
+    auto softmax = linalg::SoftmaxOp::create(
+        rewriter, loc, logitsType, op.getRouterLogits(), probsInit, 1);
+    FailureOr<SmallVector<Value>> probs = softmax.decomposeOperation(rewriter);
+    if (failed(probs))
+      return rewriter.notifyMatchFailure(op, "softmax did not decompose");
+    rewriter.eraseOp(softmax);
+    int64_t k = op.getTopK();
+    auto [weights, chosen] = lowerTopK(rewriter, loc, (*probs)[0], k);
+    bool normalize = op.getNormalizeTopK();
+    auto gatesType = RankedTensorType::get({xType.getDimSize(0), experts}, f32);
+    SmallVector<OpFoldResult> gateSizes = {tokens,
+                                           rewriter.getIndexAttr(experts)};
+    AffineExpr t, e, r;
+    bindDims(ctx, t, e, r);
+    // Sum of the chosen weights per token (for renormalisation).
+    auto tokType = RankedTensorType::get({xType.getDimSize(0)}, f32);
+    Value sum = linalg::GenericOp::create(
+                    rewriter, loc, TypeRange{tokType}, ValueRange{weights},
+                    ValueRange{filled(rewriter, loc, tokType, {tokens}, 0.0)},
+                    ArrayRef<AffineMap>{AffineMap::get(2, 0, {t, e}, ctx),
+                                        AffineMap::get(2, 0, {t}, ctx)},
+                    ArrayRef<IT>{IT::parallel, IT::reduction},
+                    [](OpBuilder &b, Location l, ValueRange a) {
+                      linalg::YieldOp::create(
+                          b, l,
+                          arith::AddFOp::create(b, l, toF32(b, l, a[0]), a[1])
+                              .getResult());
+                    })
+                    .getResult(0);
+    Value gates =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{gatesType},
+            ValueRange{chosen, weights, sum},
+            ValueRange{filled(rewriter, loc, gatesType, gateSizes, 0.0)},
+            ArrayRef<AffineMap>{AffineMap::get(3, 0, {t, r}, ctx),
+                                AffineMap::get(3, 0, {t, r}, ctx),
+                                AffineMap::get(3, 0, {t}, ctx),
+                                AffineMap::get(3, 0, {t, e}, ctx)},
+            ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction},
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              Value here = arith::IndexCastOp::create(
+                  b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
+              Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                                a[0], here);
+              Value w = toF32(b, l, a[1]);
+              if (normalize)
+                w = arith::DivFOp::create(b, l, w, a[2]);
+              Value add = arith::AddFOp::create(b, l, a[3], w);
+              linalg::YieldOp::create(
+                  b, l,
+                  arith::SelectOp::create(b, l, hit, add, a[3]).getResult());
+            })
+            .getResult(0);
+    // Experts: h[e, t, f] = act(x·Wg[e]ᵀ) * (x·Wu[e]ᵀ), y[e, t, d] = h·Wd[e]ᵀ.
+    auto upType = op.getUpWeight().getType();
+    int64_t ffn = upType.getDimSize(1), dim = xType.getDimSize(1);
+    auto hType =
+        RankedTensorType::get({experts, xType.getDimSize(0), ffn}, f32);
+    SmallVector<OpFoldResult> hSizes = {rewriter.getIndexAttr(experts), tokens,
+                                        rewriter.getIndexAttr(ffn)};
+    AffineExpr ee, tt, ff, dd;
+    bindDims(ctx, ee, tt, ff, dd);
+    auto project = [&](Value w) {
+      return linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{hType}, ValueRange{x, w},
+                 ValueRange{filled(rewriter, loc, hType, hSizes, 0.0)},
+                 ArrayRef<AffineMap>{AffineMap::get(4, 0, {tt, dd}, ctx),
+                                     AffineMap::get(4, 0, {ee, ff, dd}, ctx),
+                                     AffineMap::get(4, 0, {ee, tt, ff}, ctx)},
+                 ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
+                              IT::reduction},
+                 [](OpBuilder &b, Location l, ValueRange a) {
+                   Value p = arith::MulFOp::create(b, l, toF32(b, l, a[0]),
+                                                   toF32(b, l, a[1]));
+                   linalg::YieldOp::create(
+                       b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
+                 })
+          .getResult(0);
+    };
+    Activation activation = op.getActivation();
+    auto activate = [&](OpBuilder &b, Location l, Value v) -> Value {
+      switch (activation) {
+      case Activation::silu:
+        return arith::DivFOp::create(
+            b, l, v,
+            arith::AddFOp::create(
+                b, l, floatConst(b, l, f32, 1.0),
+                math::ExpOp::create(b, l, arith::NegFOp::create(b, l, v))));
+      case Activation::relu:
+        return arith::MaximumFOp::create(b, l, v, floatConst(b, l, f32, 0.0));
+      case Activation::gelu:
+      case Activation::gelu_tanh: {
+        Value inner;
+        if (activation == Activation::gelu) {
+          inner = math::ErfOp::create(
+              b, l,
+              arith::MulFOp::create(b, l, v, floatConst(b, l, f32, M_SQRT1_2)));
+        } else {
+          Value v3 =
+              arith::MulFOp::create(b, l, v, arith::MulFOp::create(b, l, v, v));
+          Value poly = arith::AddFOp::create(
+              b, l, v,
+              arith::MulFOp::create(b, l, floatConst(b, l, f32, 0.044715), v3));
+          inner = math::TanhOp::create(
+              b, l,
+              arith::MulFOp::create(
+                  b, l, floatConst(b, l, f32, std::sqrt(2.0 / M_PI)), poly));
+        }
+        return arith::MulFOp::create(
+            b, l, arith::MulFOp::create(b, l, floatConst(b, l, f32, 0.5), v),
+            arith::AddFOp::create(b, l, floatConst(b, l, f32, 1.0), inner));
+      }
+      }
+      return v;
+    };
+    Value up = project(op.getUpWeight());
+    Value hidden;
+    if (Value gateWeight = op.getGateWeight()) {
+      Value gate = project(gateWeight);
+      hidden = elementwise(
+          rewriter, loc, hType, ValueRange{gate, up}, hSizes,
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return arith::MulFOp::create(b, l, activate(b, l, a[0]), a[1]);
+          });
+    } else {
+      hidden = elementwise(rewriter, loc, hType, ValueRange{up}, hSizes,
+                           [&](OpBuilder &b, Location l, ValueRange a) {
+                             return activate(b, l, a[0]);
+                           });
+    }
+    // out[t, d] = Σ_e gates[t, e] · Σ_f hidden[e, t, f] · Wd[e, d, f]
+    auto outType = RankedTensorType::get({xType.getDimSize(0), dim}, f32);
+    AffineExpr t2, d2, e2, f2;
+    bindDims(ctx, t2, d2, e2, f2);
+    Value out =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{outType},
+            ValueRange{hidden, op.getDownWeight(), gates},
+            ValueRange{filled(rewriter, loc, outType,
+                              {tokens, rewriter.getIndexAttr(dim)}, 0.0)},
+            ArrayRef<AffineMap>{AffineMap::get(4, 0, {e2, t2, f2}, ctx),
+                                AffineMap::get(4, 0, {e2, d2, f2}, ctx),
+                                AffineMap::get(4, 0, {t2, e2}, ctx),
+                                AffineMap::get(4, 0, {t2, d2}, ctx)},
+            ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction,
+                         IT::reduction},
+            [](OpBuilder &b, Location l, ValueRange a) {
+              Value p = arith::MulFOp::create(
+                  b, l, arith::MulFOp::create(b, l, a[0], toF32(b, l, a[1])),
+                  a[2]);
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, p, a[3]).getResult());
+            })
+            .getResult(0);
+    Value result = out;
+    if (xType.getElementType() != f32)
+      result = elementwise(rewriter, loc, xType, out,
+                           {tokens, rewriter.getIndexAttr(dim)},
+                           [&](OpBuilder &b, Location l, ValueRange a) {
+                             return fromF32(b, l, a[0], xType.getElementType());
+                           });
+    if (result.getType() != op.getType())
+      result = tensor::CastOp::create(rewriter, loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct LLMLowerToLinalgPass
     : llm::cpu::impl::LLMLowerToLinalgBase<LLMLowerToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerSilu, LowerGelu, LowerSoftmax, LowerTransfer,
-                 LowerRMSNorm, LowerLayerNorm, LowerLinear, LowerMatmul,
-                 LowerEmbedding, LowerRope, LowerAttention>(&getContext());
+    patterns
+        .add<LowerSilu, LowerGelu, LowerSoftmax, LowerTransfer, LowerRMSNorm,
+             LowerLayerNorm, LowerLinear, LowerMatmul, LowerEmbedding,
+             LowerRope, LowerAttention, LowerTopK, LowerMoe>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       getOperation()->emitWarning() << "llm-lower-to-linalg did not converge";
-    // Whatever is left has no CPU lowering.
+    // Whatever is left is a case no pattern covers.
     WalkResult result = getOperation()->walk([](Operation *op) {
       if (op->getDialect() && isa<LLMDialect>(op->getDialect())) {
-        op->emitError() << "'" << op->getName() << "' has no CPU lowering yet";
+        op->emitError() << "'" << op->getName()
+                        << "' could not be lowered for the CPU (a case the "
+                           "lowering does not cover, such as a dynamic "
+                           "feature dimension of a norm)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();

@@ -16,8 +16,10 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     window masking from `linalg.index`, and the KV-cache pair as
     concatenations. The result is straightforward loops (no tiling or
     vectorisation yet) that bufferize and run through upstream's LLVM
-    lowering. `llm.topk` and `llm.moe` have no lowering yet: the pass fails
-    naming them.
+    lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs every
+    expert on every token weighted by the routing (same numbers as
+    dispatching; a sparse lowering is future work). An op without a
+    lowering makes the pass fail, naming it.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",

@@ -136,6 +136,7 @@ CHECK-NEXT: [{{{{.*}}}}, 1]
 """
 
 for model, sets in (("llama_tiny/opset17", [0, 1]), ("gpt2_tiny/opset17", [0, 1]),
+                    ("llama_moe_sparse/opset17", [0, 1]), ("llama_moe_dense/opset17", [0, 1]),
                     ("llama_tiny_kv/opset17", [0, 1]), ("hf/hf_llama", [0, 1]),
                     ("hf/hf_mistral", [0, 1]), ("hf/hf_phi", [0, 1])):
     for s in sets:

@@ -1,7 +1,7 @@
 // RUN: llm-opt %s --llm-lower-to-linalg -verify-diagnostics -split-input-file
 
-func.func @topk(%p: tensor<4x8xf32>) -> tensor<4x2xf32> {
-  // expected-error @+1 {{'llm.topk' has no CPU lowering yet}}
-  %w, %i = llm.topk %p {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi64>
-  return %w : tensor<4x2xf32>
+func.func @rms_norm_dynamic_features(%x: tensor<2x?xf32>) -> tensor<2x?xf32> {
+  // expected-error @+1 {{'llm.rms_norm' could not be lowered for the CPU}}
+  %y = llm.rms_norm %x {epsilon = 1.0e-6 : f32} : (tensor<2x?xf32>) -> tensor<2x?xf32>
+  return %y : tensor<2x?xf32>
 }

@@ -56,3 +56,29 @@ func.func @transfer(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = llm.transfer %x : tensor<4xf32> from #llm.device<"cpu"> to #llm.device<"npu">
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// Top-2 by two rounds of arg-max; the first winner is hidden for round two.
+// CHECK-LABEL: func.func @topk
+// CHECK-COUNT-2: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<4x8xf32>) outs(%{{.*}}, %{{.*}} : tensor<4xf32>, tensor<4xi64>)
+// CHECK: tensor.insert_slice
+// CHECK-NOT: llm.topk
+func.func @topk(%p: tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x2xi64>) {
+  %w, %i = llm.topk %p {k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi64>
+  return %w, %i : tensor<4x2xf32>, tensor<4x2xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @moe
+// CHECK-NOT: llm.moe
+// Experts projections over [experts, tokens, ffn] and the gated combine.
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x16xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<4x8xf32>)
+func.func @moe(%x: tensor<4x8xf32>, %l: tensor<4x2xf32>, %g: tensor<2x16x8xf32>, %u: tensor<2x16x8xf32>,
+               %d: tensor<2x8x16xf32>) -> tensor<4x8xf32> {
+  %y = llm.moe %x, %l gate(%g) up(%u) down(%d) {top_k = 1 : i64}
+      : (tensor<4x8xf32>, tensor<4x2xf32>, tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x8x16xf32>) -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
