@@ -37,6 +37,8 @@ struct RaiseSiLU : OpRewritePattern<arith::MulFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::MulFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     for (int i = 0; i < 2; ++i) {
       Value x = op->getOperand(i);
       if (matchSigmoid(op->getOperand(1 - i)) == x &&
@@ -102,6 +104,8 @@ struct RaiseGELU : OpRewritePattern<arith::MulFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::MulFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     SmallVector<Value> factors;
     collectFactors(op.getResult(), factors);
     if (factors.size() != 3)

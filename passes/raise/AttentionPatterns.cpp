@@ -123,6 +123,8 @@ struct RaiseRope : OpRewritePattern<arith::AddFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::AddFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     for (int i = 0; i < 2; ++i) {
       auto cosMul = op->getOperand(i).getDefiningOp<arith::MulFOp>();
       auto sinMul = op->getOperand(1 - i).getDefiningOp<arith::MulFOp>();

@@ -94,6 +94,8 @@ struct FoldBiasIntoLinear : OpRewritePattern<arith::AddFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::AddFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     Value linearValue, other;
     auto isBiasFree = [](Value v) {
       auto linear = v.getDefiningOp<LinearOp>();

@@ -65,6 +65,8 @@ struct RaiseRMSNormCore : OpRewritePattern<arith::MulFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::MulFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     for (int i = 0; i < 2; ++i) {
       Value x = op->getOperand(i), scale = op->getOperand(1 - i);
       double eps = 0;
@@ -87,6 +89,8 @@ struct RaiseLayerNormCore : OpRewritePattern<arith::DivFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::DivFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     Value d = op.getLhs();
     auto sqrt = stripBroadcast(op.getRhs()).getDefiningOp<math::SqrtOp>();
     double eps = 0;
@@ -108,6 +112,8 @@ struct FoldNormWeight : OpRewritePattern<arith::MulFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::MulFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     for (int i = 0; i < 2; ++i) {
       Value normValue = op->getOperand(i), other = op->getOperand(1 - i);
       Operation *norm = normValue.getDefiningOp();
@@ -143,6 +149,8 @@ struct FoldLayerNormBias : OpRewritePattern<arith::AddFOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(arith::AddFOp op,
                                 PatternRewriter &rewriter) const override {
+    if (!isa<RankedTensorType>(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a tensor op");
     for (int i = 0; i < 2; ++i) {
       auto ln = op->getOperand(i).getDefiningOp<LayerNormOp>();
       if (!ln || ln.getBias() || !ln->hasOneUse() ||

@@ -404,3 +404,26 @@ func.func @stacked_constants() -> tensor<2x2x2xf32> {
   %c = tensor.concat dim(0) %ea, %eb : (tensor<1x2x2xf32>, tensor<1x2x2xf32>) -> tensor<2x2x2xf32>
   return %c : tensor<2x2x2xf32>
 }
+
+// -----
+
+// Scalar arithmetic inside a linalg body is not a tensor-level structure:
+// the patterns leave it alone (this used to crash).
+// CHECK-LABEL: func.func @scalar_bodies
+// CHECK: linalg.generic
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+func.func @scalar_bodies(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %e = tensor.empty() : tensor<4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%x : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    %ex = math.exp %n : f32
+    %one = arith.constant 1.0 : f32
+    %d = arith.addf %one, %ex : f32
+    %s = arith.divf %one, %d : f32
+    %m = arith.mulf %a, %s : f32
+    linalg.yield %m : f32
+  } -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
