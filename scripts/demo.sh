@@ -33,7 +33,7 @@ trap 'rm -f "$out" "$jit"' EXIT
   "$opt" -convert-elementwise-to-linalg \
     '-one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map' \
     -convert-linalg-to-loops -expand-strided-metadata -lower-affine -convert-scf-to-cf \
-    -convert-math-to-llvm -convert-math-to-libm -finalize-memref-to-llvm -convert-to-llvm \
+    -convert-math-to-funcs -convert-math-to-llvm -convert-math-to-libm -finalize-memref-to-llvm -convert-to-llvm \
     -reconcile-unrealized-casts -o "$jit"
 result=$("$LLVM_PREFIX/bin/mlir-runner" "$jit" -e entry -entry-point-result=void -O2 \
   -shared-libs="$LLVM_PREFIX/lib/libmlir_c_runner_utils.so,$LLVM_PREFIX/lib/libmlir_runner_utils.so" | tail -1)

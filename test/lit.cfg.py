@@ -20,7 +20,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP", "A
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["llm-opt", "llm-translate", "llmc-capi-test"], tool_dirs)
+llvm_config.add_tool_substitutions(["llm-opt", "llm-translate", "llmc-capi-test", "llmc-conformance"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # The JIT path of the end-to-end tests: upstream passes from llm-linalg
@@ -29,7 +29,7 @@ config.substitutions.append(("%llmc_jit_lowering", " ".join([
     "-convert-elementwise-to-linalg",
     "'-one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map'",
     "-convert-linalg-to-loops", "-expand-strided-metadata", "-lower-affine",
-    "-convert-scf-to-cf", "-convert-math-to-llvm", "-convert-math-to-libm",
+    "-convert-scf-to-cf", "-convert-math-to-funcs", "-convert-math-to-llvm", "-convert-math-to-libm",
     "-finalize-memref-to-llvm", "-convert-to-llvm", "-reconcile-unrealized-casts"])))
 runner_libs = ",".join(os.path.join(config.llvm_tools_dir, "..", "lib", lib) for lib in
                        ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so"))

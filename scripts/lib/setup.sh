@@ -14,7 +14,7 @@ LLMC_PACKAGES=(
   cmake ninja-build ccache
   clang-22 lld-22
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev libonnx-dev libprotobuf-dev
+  libgtest-dev libonnx-dev libprotobuf-dev libonnx-testdata
 )
 # Sanitizer builds need clang's runtime libraries.
 case "${LLMC_CMAKE_ARGS:-}" in

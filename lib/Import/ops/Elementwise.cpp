@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -99,30 +100,53 @@ int64_t applyInt(Binary op, int64_t a, int64_t b) {
 }
 
 Value buildBinary(OpBuilder &b, Location loc, Binary op, Value x, Value y) {
-  bool fp = isa<FloatType>(getElementTypeOrSelf(x.getType()));
+  Type element = getElementTypeOrSelf(x.getType());
+  bool fp = isa<FloatType>(element);
+  bool isUnsigned = element.isUnsignedInteger();
+  if (!fp) {
+    // Integer arithmetic runs on signless types; unsigned picks the
+    // unsigned division, minimum and maximum.
+    x = toSignless(b, loc, x);
+    y = toSignless(b, loc, y);
+  }
+  Value r;
   switch (op) {
   case Binary::Add:
-    return fp ? Value(arith::AddFOp::create(b, loc, x, y))
-              : Value(arith::AddIOp::create(b, loc, x, y));
+    r = fp ? Value(arith::AddFOp::create(b, loc, x, y))
+           : Value(arith::AddIOp::create(b, loc, x, y));
+    break;
   case Binary::Sub:
-    return fp ? Value(arith::SubFOp::create(b, loc, x, y))
-              : Value(arith::SubIOp::create(b, loc, x, y));
+    r = fp ? Value(arith::SubFOp::create(b, loc, x, y))
+           : Value(arith::SubIOp::create(b, loc, x, y));
+    break;
   case Binary::Mul:
-    return fp ? Value(arith::MulFOp::create(b, loc, x, y))
-              : Value(arith::MulIOp::create(b, loc, x, y));
+    r = fp ? Value(arith::MulFOp::create(b, loc, x, y))
+           : Value(arith::MulIOp::create(b, loc, x, y));
+    break;
   case Binary::Div:
-    return fp ? Value(arith::DivFOp::create(b, loc, x, y))
-              : Value(arith::DivSIOp::create(b, loc, x, y));
+    r = fp           ? Value(arith::DivFOp::create(b, loc, x, y))
+        : isUnsigned ? Value(arith::DivUIOp::create(b, loc, x, y))
+                     : Value(arith::DivSIOp::create(b, loc, x, y));
+    break;
   case Binary::Pow:
-    return math::PowFOp::create(b, loc, x, y);
+    r = fp ? Value(math::PowFOp::create(b, loc, x, y))
+           : Value(math::IPowIOp::create(b, loc, x, y));
+    break;
   case Binary::Max:
-    return fp ? Value(arith::MaximumFOp::create(b, loc, x, y))
-              : Value(arith::MaxSIOp::create(b, loc, x, y));
+    r = fp           ? Value(arith::MaximumFOp::create(b, loc, x, y))
+        : isUnsigned ? Value(arith::MaxUIOp::create(b, loc, x, y))
+                     : Value(arith::MaxSIOp::create(b, loc, x, y));
+    break;
   case Binary::Min:
-    return fp ? Value(arith::MinimumFOp::create(b, loc, x, y))
-              : Value(arith::MinSIOp::create(b, loc, x, y));
+    r = fp           ? Value(arith::MinimumFOp::create(b, loc, x, y))
+        : isUnsigned ? Value(arith::MinUIOp::create(b, loc, x, y))
+                     : Value(arith::MinSIOp::create(b, loc, x, y));
+    break;
   }
-  return {};
+  if (isUnsigned)
+    r = tensor::BitcastOp::create(
+        b, loc, cast<RankedTensorType>(r.getType()).clone(element), r);
+  return r;
 }
 
 /// Add, Sub, Mul, Div, Pow (two inputs) and Max, Min (one or more).
@@ -134,12 +158,10 @@ LogicalResult importBinary(NodeContext &ctx, Binary op) {
   if (indices.empty())
     return ctx.emitError("expects at least one input");
   Type element = ctx.type(indices[0]).getElementType();
+  // Pow's exponent may have any numeric type; the other ops need one type.
   for (int i : indices)
-    if (ctx.type(i).getElementType() != element &&
-        !(op == Binary::Pow && isa<FloatType>(ctx.type(i).getElementType())))
+    if (ctx.type(i).getElementType() != element && op != Binary::Pow)
       return ctx.emitError("input element types differ");
-  if (op == Binary::Pow && !isa<FloatType>(element))
-    return ctx.emitError("integer Pow is not supported");
   auto shape = resultShape(ctx, indices);
   if (failed(shape))
     return failure();

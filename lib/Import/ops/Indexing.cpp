@@ -23,6 +23,7 @@
 #include "mlir/IR/Verifier.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 using namespace mlir;
@@ -723,10 +724,99 @@ LogicalResult importCumSum(NodeContext &ctx) {
   return success();
 }
 
+/// ArgMax on a run-time tensor: one reduction carrying (max, index);
+/// ties keep the first index, or the last with select_last_index.
+LogicalResult argMaxIR(NodeContext &ctx) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  Value x = ctx.value(0);
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  bool keepDims = ctx.intAttr("keepdims", 1) != 0;
+  bool last = ctx.intAttr("select_last_index", 0) != 0;
+  Type element = type.getElementType();
+  bool fp = isa<FloatType>(element);
+  if (!fp && !element.isSignlessInteger())
+    return ctx.emitError("run-time ArgMax needs a float or signed input");
+  SmallVector<int64_t> rowShape;
+  SmallVector<OpFoldResult> rowSizes, sizes = mixedSizes(b, loc, x);
+  SmallVector<AffineExpr> rowExprs;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != *axis) {
+      rowShape.push_back(type.getDimSize(d));
+      rowSizes.push_back(sizes[d]);
+      rowExprs.push_back(b.getAffineDimExpr(d));
+    }
+  auto valueType = RankedTensorType::get(rowShape, element);
+  auto indexType = RankedTensorType::get(rowShape, b.getI64Type());
+  double lowest = fp ? -std::numeric_limits<double>::infinity()
+                     : static_cast<double>(std::numeric_limits<int64_t>::min());
+  Value best = splat(b, loc, valueType, lowest, rowSizes);
+  Value index = splat(b, loc, indexType, -1.0, rowSizes);
+  AffineMap rowMap = AffineMap::get(rank, 0, rowExprs, b.getContext());
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters[*axis] = utils::IteratorType::reduction;
+  auto reduce = linalg::GenericOp::create(
+      b, loc, TypeRange{valueType, indexType}, ValueRange{x},
+      ValueRange{best, index},
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank), rowMap, rowMap},
+      iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value j = arith::IndexCastOp::create(
+            nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, *axis));
+        Value better =
+            fp ? Value(arith::CmpFOp::create(nb, nl,
+                                             last ? arith::CmpFPredicate::OGE
+                                                  : arith::CmpFPredicate::OGT,
+                                             a[0], a[1]))
+               : Value(arith::CmpIOp::create(nb, nl,
+                                             last ? arith::CmpIPredicate::sge
+                                                  : arith::CmpIPredicate::sgt,
+                                             a[0], a[1]));
+        Value none = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::slt, a[2],
+            arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(0)));
+        Value take = arith::OrIOp::create(nb, nl, better, none);
+        linalg::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, take, a[0], a[1]),
+                       arith::SelectOp::create(nb, nl, take, j, a[2])});
+      });
+  Value result = reduce.getResult(1);
+  if (keepDims) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape[*axis] = 1;
+    SmallVector<OpFoldResult> outSizes(sizes);
+    outSizes[*axis] = b.getIndexAttr(1);
+    // Row dim r lands on output dim r (< axis) or r + 1; the unit dim at
+    // `axis` joins its neighbour's group.
+    SmallVector<ReassociationIndices> reassoc;
+    for (int64_t r = 0; r + 1 < rank; ++r)
+      reassoc.push_back({r < *axis ? r : r + 1});
+    if (!reassoc.empty()) {
+      ReassociationIndices &group = reassoc[*axis == 0 ? 0 : *axis - 1];
+      group.push_back(*axis);
+      llvm::sort(group);
+    }
+    if (rank == 1)
+      reassoc.clear();
+    result = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, b.getI64Type()), result, reassoc,
+        outSizes);
+  }
+  ctx.setOutput(0, result);
+  return success();
+}
+
 LogicalResult importArgMax(NodeContext &ctx) {
   const HostTensor *x = ctx.constant(0);
-  if (!x)
-    return runtimeNotSupported(ctx);
+  if (!x) {
+    if (failed(ctx.requireInput(0, "data")))
+      return failure();
+    return argMaxIR(ctx);
+  }
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), x->rank());
   if (failed(axis))
     return failure();

@@ -6,6 +6,8 @@
 #include "dialects/llm/LLMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Verifier.h"
 
 using namespace mlir;
@@ -125,13 +127,79 @@ LogicalResult importSoftmax(NodeContext &ctx) {
   return success();
 }
 
+/// LayerNormalization that also returns Mean and InvStdDev (the training
+/// form): spelled out with reductions, keeping the reduced dims as 1.
+LogicalResult importLayerNormWithStatistics(NodeContext &ctx) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  RankedTensorType xt = ctx.type(0);
+  if (!xt.hasStaticShape() || !xt.getElementType().isF32())
+    return ctx.emitError(
+        "the Mean and InvStdDev outputs need a static f32 input");
+  int64_t rank = xt.getRank();
+  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  float epsilon = ctx.floatAttr("epsilon", 1e-5f);
+  Value x = ctx.value(0);
+  SmallVector<int64_t> dims, kept, statShape;
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (d >= *axis) {
+      dims.push_back(d);
+      count *= xt.getDimSize(d);
+      statShape.push_back(1);
+    } else {
+      kept.push_back(xt.getDimSize(d));
+      statShape.push_back(xt.getDimSize(d));
+    }
+  }
+  auto keptType = RankedTensorType::get(kept, b.getF32Type());
+  auto statType = RankedTensorType::get(statShape, b.getF32Type());
+  auto sizes = mixedSizes(b, loc, x);
+  // Mean over the normalised dims, as a [..., 1, 1] tensor.
+  auto meanOf = [&](Value v) {
+    Value init = splat(b, loc, keptType, 0.0);
+    Value sum =
+        linalg::ReduceOp::create(
+            b, loc, ValueRange{v}, ValueRange{init}, dims,
+            [](OpBuilder &nb, Location nl, ValueRange a) {
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::AddFOp::create(nb, nl, a[0], a[1]).getResult());
+            })
+            .getResult(0);
+    Value mean =
+        arith::DivFOp::create(b, loc, sum, splat(b, loc, keptType, count));
+    return reshapeTo(b, loc, mean, statShape);
+  };
+  Value mean = meanOf(x);
+  Value centered = arith::SubFOp::create(
+      b, loc, x, broadcastTo(b, loc, mean, xt.getShape(), sizes));
+  Value var = meanOf(arith::MulFOp::create(b, loc, centered, centered));
+  Value inv = math::RsqrtOp::create(
+      b, loc,
+      arith::AddFOp::create(b, loc, var, splat(b, loc, statType, epsilon)));
+  Value y = arith::MulFOp::create(
+      b, loc, centered, broadcastTo(b, loc, inv, xt.getShape(), sizes));
+  y = arith::MulFOp::create(
+      b, loc, y, broadcastTo(b, loc, ctx.value(1), xt.getShape(), sizes));
+  if (ctx.hasInput(2))
+    y = arith::AddFOp::create(
+        b, loc, y, broadcastTo(b, loc, ctx.value(2), xt.getShape(), sizes));
+  ctx.setOutput(0, y);
+  ctx.setOutput(1, mean);
+  ctx.setOutput(2, inv);
+  return success();
+}
+
 LogicalResult importLayerNorm(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "X")) ||
       failed(ctx.requireInput(1, "Scale")) || failed(checkFloat(ctx, 0, "X")))
     return failure();
   for (int i = 1; i < ctx.numOutputs(); ++i)
     if (!ctx.node().output(i).empty())
-      return ctx.emitError("the Mean and InvStdDev outputs are not supported");
+      return importLayerNormWithStatistics(ctx);
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
   RankedTensorType xt = ctx.type(0);

@@ -81,8 +81,11 @@ LogicalResult importDequantizeLinear(NodeContext &ctx) {
       failed(ctx.requireInput(1, "x_scale")))
     return failure();
   RankedTensorType xt = ctx.type(0);
-  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 1),
-                                std::max<int64_t>(xt.getRank(), 1));
+  // The axis only matters for per-axis parameters (default 1 may exceed a
+  // rank-1 input that uses a scalar scale).
+  int64_t axisAttr =
+      ctx.type(1).getNumElements() > 1 ? ctx.intAttr("axis", 1) : 0;
+  auto axis = ctx.normalizeAxis(axisAttr, std::max<int64_t>(xt.getRank(), 1));
   if (failed(axis))
     return failure();
   const HostTensor *x = ctx.constant(0), *scale = ctx.constant(1);
@@ -120,8 +123,11 @@ LogicalResult importQuantizeLinear(NodeContext &ctx) {
       failed(ctx.requireInput(1, "y_scale")))
     return failure();
   RankedTensorType xt = ctx.type(0);
-  auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 1),
-                                std::max<int64_t>(xt.getRank(), 1));
+  // The axis only matters for per-axis parameters (default 1 may exceed a
+  // rank-1 input that uses a scalar scale).
+  int64_t axisAttr =
+      ctx.type(1).getNumElements() > 1 ? ctx.intAttr("axis", 1) : 0;
+  auto axis = ctx.normalizeAxis(axisAttr, std::max<int64_t>(xt.getRank(), 1));
   if (failed(axis))
     return failure();
   DType outType = DType::U8;
