@@ -340,11 +340,85 @@ LogicalResult importScatterElements(NodeContext &ctx) {
   return success();
 }
 
+/// ScatterND on run-time tensors: a linalg.generic over the data's dims
+/// (parallel) and the update positions (reduction); an update lands where
+/// all k of its indices match the position's leading k coordinates.
+LogicalResult scatterNDIR(NodeContext &ctx, StringRef reduction) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  Value data = ctx.value(0), indices = ctx.value(1), updates = ctx.value(2);
+  auto dataType = cast<RankedTensorType>(data.getType());
+  auto idxType = cast<RankedTensorType>(indices.getType());
+  int64_t r = dataType.getRank(), q = idxType.getRank() - 1;
+  int64_t k = idxType.getShape().back();
+  if (ShapedType::isDynamic(k) || k > r)
+    return ctx.emitError(
+        "the last indices dim must be static and <= the data rank");
+  if (reduction != "none" && reduction != "add" && reduction != "mul")
+    return ctx.emitError("reduction '" + reduction +
+                         "' is not supported on run-time tensors");
+  MLIRContext *mctx = ctx.context();
+  int64_t loops = r + q;
+  SmallVector<AffineExpr> updExprs;
+  for (int64_t u = 0; u < q; ++u)
+    updExprs.push_back(getAffineDimExpr(r + u, mctx));
+  for (int64_t d = k; d < r; ++d)
+    updExprs.push_back(getAffineDimExpr(d, mctx));
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t d = 0; d < r; ++d)
+    outExprs.push_back(getAffineDimExpr(d, mctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, updExprs, mctx),
+                                 AffineMap::get(loops, 0, outExprs, mctx)};
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  iters.append(q, utils::IteratorType::reduction);
+  SmallVector<Value> dims;
+  for (int64_t d = 0; d < k; ++d)
+    dims.push_back(
+        getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(data, d)));
+  bool fp = isa<FloatType>(dataType.getElementType());
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{dataType}, ValueRange{updates}, ValueRange{data}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value hit = arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true));
+        for (int64_t j = 0; j < k; ++j) {
+          SmallVector<Value> coords;
+          for (int64_t u = 0; u < q; ++u)
+            coords.push_back(linalg::IndexOp::create(nb, nl, r + u));
+          coords.push_back(arith::ConstantIndexOp::create(nb, nl, j));
+          Value i = wrapIndex(
+              nb, nl, tensor::ExtractOp::create(nb, nl, indices, coords),
+              dims[j]);
+          Value here = linalg::IndexOp::create(nb, nl, j);
+          hit = arith::AndIOp::create(
+              nb, nl, hit,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here));
+        }
+        Value updated = a[0];
+        if (reduction == "add")
+          updated = fp ? Value(arith::AddFOp::create(nb, nl, a[1], a[0]))
+                       : Value(arith::AddIOp::create(nb, nl, a[1], a[0]));
+        else if (reduction == "mul")
+          updated = fp ? Value(arith::MulFOp::create(nb, nl, a[1], a[0]))
+                       : Value(arith::MulIOp::create(nb, nl, a[1], a[0]));
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, hit, updated, a[1]).getResult());
+      });
+  ctx.setOutput(0, generic.getResult(0));
+  return success();
+}
+
 LogicalResult importScatterND(NodeContext &ctx) {
   const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1),
                    *upd = ctx.constant(2);
-  if (!data || !idx || !upd)
-    return runtimeNotSupported(ctx);
+  if (!data || !idx || !upd) {
+    for (int i = 0; i < 3; ++i)
+      if (failed(ctx.requireInput(i, i == 0   ? "data"
+                                     : i == 1 ? "indices"
+                                              : "updates")))
+        return failure();
+    return scatterNDIR(ctx, ctx.stringAttr("reduction", "none"));
+  }
   std::string reduction = ctx.stringAttr("reduction", "none");
   int64_t k = idx->shape().back();
   if (k > data->rank())
