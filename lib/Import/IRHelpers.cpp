@@ -231,6 +231,38 @@ Value llmc::onnx_import::transpose(OpBuilder &b, Location loc, Value v,
   return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
 }
 
+Value llmc::onnx_import::buildArith(OpBuilder &b, Location loc, Binary op,
+                                    Value x, Value y, bool isUnsigned) {
+  bool fp = isa<FloatType>(getElementTypeOrSelf(x.getType()));
+  switch (op) {
+  case Binary::Add:
+    return fp ? Value(arith::AddFOp::create(b, loc, x, y))
+              : Value(arith::AddIOp::create(b, loc, x, y));
+  case Binary::Sub:
+    return fp ? Value(arith::SubFOp::create(b, loc, x, y))
+              : Value(arith::SubIOp::create(b, loc, x, y));
+  case Binary::Mul:
+    return fp ? Value(arith::MulFOp::create(b, loc, x, y))
+              : Value(arith::MulIOp::create(b, loc, x, y));
+  case Binary::Div:
+    return fp           ? Value(arith::DivFOp::create(b, loc, x, y))
+           : isUnsigned ? Value(arith::DivUIOp::create(b, loc, x, y))
+                        : Value(arith::DivSIOp::create(b, loc, x, y));
+  case Binary::Pow:
+    return fp ? Value(math::PowFOp::create(b, loc, x, y))
+              : Value(math::IPowIOp::create(b, loc, x, y));
+  case Binary::Max:
+    return fp           ? Value(arith::MaximumFOp::create(b, loc, x, y))
+           : isUnsigned ? Value(arith::MaxUIOp::create(b, loc, x, y))
+                        : Value(arith::MaxSIOp::create(b, loc, x, y));
+  case Binary::Min:
+    return fp           ? Value(arith::MinimumFOp::create(b, loc, x, y))
+           : isUnsigned ? Value(arith::MinUIOp::create(b, loc, x, y))
+                        : Value(arith::MinSIOp::create(b, loc, x, y));
+  }
+  llvm_unreachable("unknown binary op");
+}
+
 Value llmc::onnx_import::toSignless(OpBuilder &b, Location loc, Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   auto intType = dyn_cast<IntegerType>(type.getElementType());

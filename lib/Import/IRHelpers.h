@@ -49,6 +49,14 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 mlir::Value transpose(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                       llvm::ArrayRef<int64_t> perm);
 
+/// ONNX's elementwise binary arithmetic.
+enum class Binary { Add, Sub, Mul, Div, Pow, Max, Min };
+
+/// `op` on float or signless-integer operands, scalars or tensors alike;
+/// `isUnsigned` picks the unsigned division, minimum and maximum.
+mlir::Value buildArith(mlir::OpBuilder &b, mlir::Location loc, Binary op,
+                       mlir::Value x, mlir::Value y, bool isUnsigned);
+
 /// The same bits with a signless integer element type (ui8 -> i8).
 mlir::Value toSignless(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
 

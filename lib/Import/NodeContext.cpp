@@ -155,6 +155,13 @@ LogicalResult NodeContext::requireInput(int i, StringRef what) {
   return emitError("missing input " + Twine(i) + " (" + what + ")");
 }
 
+LogicalResult NodeContext::requireInputs(ArrayRef<StringRef> names) {
+  for (auto [i, name] : llvm::enumerate(names))
+    if (failed(requireInput(i, name)))
+      return failure();
+  return success();
+}
+
 FailureOr<const HostTensor *> NodeContext::requireConstant(int i,
                                                            StringRef what) {
   if (failed(requireInput(i, what)))

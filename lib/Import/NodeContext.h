@@ -103,6 +103,8 @@ public:
   mlir::LogicalResult emitError(const llvm::Twine &message);
   /// Fails unless input `i` is present.
   mlir::LogicalResult requireInput(int i, llvm::StringRef what);
+  /// Fails unless inputs 0..names.size()-1 are all present.
+  mlir::LogicalResult requireInputs(llvm::ArrayRef<llvm::StringRef> names);
   /// Host constant of input `i` or an error saying that `what` must be one.
   mlir::FailureOr<const HostTensor *> requireConstant(int i,
                                                       llvm::StringRef what);

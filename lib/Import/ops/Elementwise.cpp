@@ -26,7 +26,6 @@ using namespace llmc::onnx_import;
 
 namespace {
 
-enum class Binary { Add, Sub, Mul, Div, Pow, Max, Min };
 enum class Compare { Equal, Less, Greater, LessOrEqual, GreaterOrEqual };
 
 FailureOr<SmallVector<int64_t>> resultShape(NodeContext &ctx,
@@ -101,48 +100,10 @@ int64_t applyInt(Binary op, int64_t a, int64_t b) {
 
 Value buildBinary(OpBuilder &b, Location loc, Binary op, Value x, Value y) {
   Type element = getElementTypeOrSelf(x.getType());
-  bool fp = isa<FloatType>(element);
   bool isUnsigned = element.isUnsignedInteger();
-  if (!fp) {
-    // Integer arithmetic runs on signless types; unsigned picks the
-    // unsigned division, minimum and maximum.
-    x = toSignless(b, loc, x);
-    y = toSignless(b, loc, y);
-  }
-  Value r;
-  switch (op) {
-  case Binary::Add:
-    r = fp ? Value(arith::AddFOp::create(b, loc, x, y))
-           : Value(arith::AddIOp::create(b, loc, x, y));
-    break;
-  case Binary::Sub:
-    r = fp ? Value(arith::SubFOp::create(b, loc, x, y))
-           : Value(arith::SubIOp::create(b, loc, x, y));
-    break;
-  case Binary::Mul:
-    r = fp ? Value(arith::MulFOp::create(b, loc, x, y))
-           : Value(arith::MulIOp::create(b, loc, x, y));
-    break;
-  case Binary::Div:
-    r = fp           ? Value(arith::DivFOp::create(b, loc, x, y))
-        : isUnsigned ? Value(arith::DivUIOp::create(b, loc, x, y))
-                     : Value(arith::DivSIOp::create(b, loc, x, y));
-    break;
-  case Binary::Pow:
-    r = fp ? Value(math::PowFOp::create(b, loc, x, y))
-           : Value(math::IPowIOp::create(b, loc, x, y));
-    break;
-  case Binary::Max:
-    r = fp           ? Value(arith::MaximumFOp::create(b, loc, x, y))
-        : isUnsigned ? Value(arith::MaxUIOp::create(b, loc, x, y))
-                     : Value(arith::MaxSIOp::create(b, loc, x, y));
-    break;
-  case Binary::Min:
-    r = fp           ? Value(arith::MinimumFOp::create(b, loc, x, y))
-        : isUnsigned ? Value(arith::MinUIOp::create(b, loc, x, y))
-                     : Value(arith::MinSIOp::create(b, loc, x, y));
-    break;
-  }
+  // Integer arithmetic runs on signless types; the result is re-tagged.
+  Value r = buildArith(b, loc, op, toSignless(b, loc, x), toSignless(b, loc, y),
+                       isUnsigned);
   if (isUnsigned)
     r = tensor::BitcastOp::create(
         b, loc, cast<RankedTensorType>(r.getType()).clone(element), r);
@@ -502,9 +463,8 @@ LogicalResult importClip(NodeContext &ctx) {
 }
 
 LogicalResult importWhere(NodeContext &ctx) {
-  for (int i = 0; i < 3; ++i)
-    if (failed(ctx.requireInput(i, i == 0 ? "condition" : i == 1 ? "X" : "Y")))
-      return failure();
+  if (failed(ctx.requireInputs({"condition", "X", "Y"})))
+    return failure();
   if (!ctx.type(0).getElementType().isInteger(1))
     return ctx.emitError("condition must be bool");
   if (ctx.type(1).getElementType() != ctx.type(2).getElementType())

@@ -21,10 +21,12 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 using namespace mlir;
 using namespace llmc::onnx_import;
@@ -234,6 +236,32 @@ LogicalResult importGatherElements(NodeContext &ctx) {
   return success();
 }
 
+/// The arithmetic of a scatter reduction; none for "none" (plain writes).
+std::optional<Binary> scatterReduction(StringRef reduction) {
+  return StringSwitch<std::optional<Binary>>(reduction)
+      .Case("add", Binary::Add)
+      .Case("mul", Binary::Mul)
+      .Case("max", Binary::Max)
+      .Case("min", Binary::Min)
+      .Default(std::nullopt);
+}
+
+/// Fails unless `reduction` is one ONNX defines.
+LogicalResult checkScatterReduction(NodeContext &ctx, StringRef reduction) {
+  if (reduction == "none" || scatterReduction(reduction))
+    return success();
+  return ctx.emitError("unknown reduction '" + reduction + "'");
+}
+
+/// The value a position takes when an update hits it: the update, or the
+/// current value reduced with it.
+Value scatterUpdate(OpBuilder &b, Location loc, StringRef reduction,
+                    Value current, Value update) {
+  std::optional<Binary> op = scatterReduction(reduction);
+  return op ? buildArith(b, loc, *op, current, update, /*isUnsigned=*/false)
+            : update;
+}
+
 double combine(StringRef reduction, double a, double b) {
   if (reduction == "add")
     return a + b;
@@ -248,8 +276,8 @@ double combine(StringRef reduction, double a, double b) {
 
 /// ScatterElements on run-time tensors: a linalg.generic over the data's
 /// dims (parallel) and the indices' extent along `axis` (reduction) that
-/// writes (or adds) every update whose index hits the position. Needs the
-/// indices to span the data in every other dim.
+/// writes (or reduces into place) every update whose index hits the
+/// position. Needs the indices to span the data in every other dim.
 LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
                                 StringRef reduction) {
   OpBuilder &b = ctx.builder();
@@ -265,9 +293,6 @@ LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
       return ctx.emitError(
           "on run-time tensors the indices must span the data in "
           "every dim but the axis");
-  if (reduction != "none" && reduction != "add")
-    return ctx.emitError("reduction '" + reduction +
-                         "' is not supported on run-time tensors");
   // Loop dims: the data's, then r over the indices' axis.
   MLIRContext *mctx = ctx.context();
   SmallVector<AffineExpr> idxExprs, outExprs;
@@ -283,8 +308,6 @@ LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
   iters.push_back(utils::IteratorType::reduction);
   Value dim =
       getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(ctx.value(0), axis));
-  bool add = reduction == "add";
-  bool fp = isa<FloatType>(dataType.getElementType());
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{dataType}, ValueRange{ctx.value(1), ctx.value(2)},
       ValueRange{ctx.value(0)}, maps, iters,
@@ -293,10 +316,7 @@ LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
         Value here = linalg::IndexOp::create(nb, nl, axis);
         Value hit =
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here);
-        Value updated = args[1];
-        if (add)
-          updated = fp ? Value(arith::AddFOp::create(nb, nl, args[2], args[1]))
-                       : Value(arith::AddIOp::create(nb, nl, args[2], args[1]));
+        Value updated = scatterUpdate(nb, nl, reduction, args[2], args[1]);
         linalg::YieldOp::create(
             nb, nl,
             arith::SelectOp::create(nb, nl, hit, updated, args[2]).getResult());
@@ -306,24 +326,23 @@ LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
 }
 
 LogicalResult importScatterElements(NodeContext &ctx) {
+  std::string reduction = ctx.stringAttr("reduction", "none");
+  if (failed(checkScatterReduction(ctx, reduction)))
+    return failure();
   const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1),
                    *upd = ctx.constant(2);
   if (!data || !idx || !upd) {
-    for (int i = 0; i < 3; ++i)
-      if (failed(ctx.requireInput(i, i == 0   ? "data"
-                                     : i == 1 ? "indices"
-                                              : "updates")))
-        return failure();
+    if (failed(ctx.requireInputs({"data", "indices", "updates"})))
+      return failure();
     auto axis =
         ctx.normalizeAxis(ctx.intAttr("axis", 0), ctx.type(0).getRank());
     if (failed(axis))
       return failure();
-    return scatterElementsIR(ctx, *axis, ctx.stringAttr("reduction", "none"));
+    return scatterElementsIR(ctx, *axis, reduction);
   }
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", 0), data->rank());
   if (failed(axis))
     return failure();
-  std::string reduction = ctx.stringAttr("reduction", "none");
   HostTensor out = HostTensor::zeros(data->dtype(), data->shape());
   for (int64_t i = 0, n = data->numel(); i < n; ++i)
     copyValue(*data, i, out, i);
@@ -354,9 +373,6 @@ LogicalResult scatterNDIR(NodeContext &ctx, StringRef reduction) {
   if (ShapedType::isDynamic(k) || k > r)
     return ctx.emitError(
         "the last indices dim must be static and <= the data rank");
-  if (reduction != "none" && reduction != "add" && reduction != "mul")
-    return ctx.emitError("reduction '" + reduction +
-                         "' is not supported on run-time tensors");
   MLIRContext *mctx = ctx.context();
   int64_t loops = r + q;
   SmallVector<AffineExpr> updExprs;
@@ -375,7 +391,6 @@ LogicalResult scatterNDIR(NodeContext &ctx, StringRef reduction) {
   for (int64_t d = 0; d < k; ++d)
     dims.push_back(
         getValueOrCreateConstantIndexOp(b, loc, ctx.dimSize(data, d)));
-  bool fp = isa<FloatType>(dataType.getElementType());
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{dataType}, ValueRange{updates}, ValueRange{data}, maps,
       iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -393,13 +408,7 @@ LogicalResult scatterNDIR(NodeContext &ctx, StringRef reduction) {
               nb, nl, hit,
               arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here));
         }
-        Value updated = a[0];
-        if (reduction == "add")
-          updated = fp ? Value(arith::AddFOp::create(nb, nl, a[1], a[0]))
-                       : Value(arith::AddIOp::create(nb, nl, a[1], a[0]));
-        else if (reduction == "mul")
-          updated = fp ? Value(arith::MulFOp::create(nb, nl, a[1], a[0]))
-                       : Value(arith::MulIOp::create(nb, nl, a[1], a[0]));
+        Value updated = scatterUpdate(nb, nl, reduction, a[1], a[0]);
         linalg::YieldOp::create(
             nb, nl,
             arith::SelectOp::create(nb, nl, hit, updated, a[1]).getResult());
@@ -409,17 +418,16 @@ LogicalResult scatterNDIR(NodeContext &ctx, StringRef reduction) {
 }
 
 LogicalResult importScatterND(NodeContext &ctx) {
+  std::string reduction = ctx.stringAttr("reduction", "none");
+  if (failed(checkScatterReduction(ctx, reduction)))
+    return failure();
   const HostTensor *data = ctx.constant(0), *idx = ctx.constant(1),
                    *upd = ctx.constant(2);
   if (!data || !idx || !upd) {
-    for (int i = 0; i < 3; ++i)
-      if (failed(ctx.requireInput(i, i == 0   ? "data"
-                                     : i == 1 ? "indices"
-                                              : "updates")))
-        return failure();
-    return scatterNDIR(ctx, ctx.stringAttr("reduction", "none"));
+    if (failed(ctx.requireInputs({"data", "indices", "updates"})))
+      return failure();
+    return scatterNDIR(ctx, reduction);
   }
-  std::string reduction = ctx.stringAttr("reduction", "none");
   int64_t k = idx->shape().back();
   if (k > data->rank())
     return ctx.emitError("indices address more dims than data has");

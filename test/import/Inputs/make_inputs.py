@@ -162,3 +162,15 @@ cs = helper.make_graph(
     [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
     [numpy_helper.from_array(np.array(1, dtype=np.int64), "axis")])
 save(helper.make_model(cs, opset_imports=[helper.make_opsetid("", 17)]), "runtime-cumsum.onnx")
+
+# ScatterElements on run-time tensors: a multiplying reduction, and a
+# reduction ONNX does not define.
+for reduction, name in (("mul", "runtime-scatter-mul.onnx"), ("xor", "bad-scatter-reduction.onnx")):
+    sc = helper.make_graph(
+        [helper.make_node("ScatterElements", ["x", "si", "u"], ["y"], name="/scatter",
+                          axis=1, reduction=reduction)],
+        "scatter", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]),
+                    helper.make_tensor_value_info("u", TensorProto.FLOAT, [2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+        [numpy_helper.from_array(np.array([[0, 2], [1, 1]], dtype=np.int64), "si")])
+    save(helper.make_model(sc, opset_imports=[helper.make_opsetid("", 17)]), name)
