@@ -4,12 +4,14 @@
 
 #include "dialects/llm/LLMDialect.h"
 #include "passes/Passes.h"
+#include "targets/cpu/BitcastBufferization.h"
 #include "targets/cpu/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
 void llmc::registerDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::llm::LLMDialect>();
+  mlir::llm::cpu::registerBitcastBufferization(registry);
 }
 
 void llmc::registerPasses() {

@@ -9,7 +9,8 @@ class DialectRegistry;
 
 namespace llmc {
 
-/// Adds llmc's dialects to `registry`.
+/// Adds llmc's dialects, and the interface models its lowerings need on
+/// upstream ops, to `registry`.
 void registerDialects(mlir::DialectRegistry &registry);
 
 /// Registers llmc's passes (and, later, named pipelines) with the global
