@@ -253,13 +253,17 @@ LogicalResult checkScatterReduction(NodeContext &ctx, StringRef reduction) {
   return ctx.emitError("unknown reduction '" + reduction + "'");
 }
 
-/// The value a position takes when an update hits it: the update, or the
-/// current value reduced with it.
-Value scatterUpdate(OpBuilder &b, Location loc, StringRef reduction,
-                    Value current, Value update) {
+/// Yields what a position holds after the updates that `hit` it: the
+/// update, or the current value reduced with it; else the current value.
+void yieldScatter(OpBuilder &b, Location loc, StringRef reduction, Value hit,
+                  Value current, Value update) {
   std::optional<Binary> op = scatterReduction(reduction);
-  return op ? buildArith(b, loc, *op, current, update, /*isUnsigned=*/false)
-            : update;
+  Value updated =
+      op ? buildArith(b, loc, *op, current, update, /*isUnsigned=*/false)
+         : update;
+  linalg::YieldOp::create(
+      b, loc,
+      arith::SelectOp::create(b, loc, hit, updated, current).getResult());
 }
 
 double combine(StringRef reduction, double a, double b) {
@@ -316,10 +320,7 @@ LogicalResult scatterElementsIR(NodeContext &ctx, int64_t axis,
         Value here = linalg::IndexOp::create(nb, nl, axis);
         Value hit =
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here);
-        Value updated = scatterUpdate(nb, nl, reduction, args[2], args[1]);
-        linalg::YieldOp::create(
-            nb, nl,
-            arith::SelectOp::create(nb, nl, hit, updated, args[2]).getResult());
+        yieldScatter(nb, nl, reduction, hit, args[2], args[1]);
       });
   ctx.setOutput(0, generic.getResult(0));
   return success();
@@ -408,10 +409,7 @@ LogicalResult scatterNDIR(NodeContext &ctx, StringRef reduction) {
               nb, nl, hit,
               arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, i, here));
         }
-        Value updated = scatterUpdate(nb, nl, reduction, a[1], a[0]);
-        linalg::YieldOp::create(
-            nb, nl,
-            arith::SelectOp::create(nb, nl, hit, updated, a[1]).getResult());
+        yieldScatter(nb, nl, reduction, hit, a[1], a[0]);
       });
   ctx.setOutput(0, generic.getResult(0));
   return success();

@@ -76,16 +76,19 @@ int64_t paramIndex(const HostTensor &p, ArrayRef<int64_t> shape, int64_t axis,
   return (i / stride) % shape[axis];
 }
 
+/// The axis of per-axis scale and zero point (input 1 and 2).
+FailureOr<int64_t> quantizationAxis(NodeContext &ctx) {
+  // The axis only matters for per-axis parameters (default 1 may exceed a
+  // rank-1 input that uses a scalar scale).
+  int64_t axis = ctx.type(1).getNumElements() > 1 ? ctx.intAttr("axis", 1) : 0;
+  return ctx.normalizeAxis(axis, std::max<int64_t>(ctx.type(0).getRank(), 1));
+}
+
 LogicalResult importDequantizeLinear(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "x")) ||
       failed(ctx.requireInput(1, "x_scale")))
     return failure();
-  RankedTensorType xt = ctx.type(0);
-  // The axis only matters for per-axis parameters (default 1 may exceed a
-  // rank-1 input that uses a scalar scale).
-  int64_t axisAttr =
-      ctx.type(1).getNumElements() > 1 ? ctx.intAttr("axis", 1) : 0;
-  auto axis = ctx.normalizeAxis(axisAttr, std::max<int64_t>(xt.getRank(), 1));
+  auto axis = quantizationAxis(ctx);
   if (failed(axis))
     return failure();
   const HostTensor *x = ctx.constant(0), *scale = ctx.constant(1);
@@ -123,11 +126,7 @@ LogicalResult importQuantizeLinear(NodeContext &ctx) {
       failed(ctx.requireInput(1, "y_scale")))
     return failure();
   RankedTensorType xt = ctx.type(0);
-  // The axis only matters for per-axis parameters (default 1 may exceed a
-  // rank-1 input that uses a scalar scale).
-  int64_t axisAttr =
-      ctx.type(1).getNumElements() > 1 ? ctx.intAttr("axis", 1) : 0;
-  auto axis = ctx.normalizeAxis(axisAttr, std::max<int64_t>(xt.getRank(), 1));
+  auto axis = quantizationAxis(ctx);
   if (failed(axis))
     return failure();
   DType outType = DType::U8;
