@@ -67,11 +67,6 @@ Value wrapIndex(OpBuilder &b, Location loc, Value index, Value size) {
                                  arith::AddIOp::create(b, loc, i, size), i);
 }
 
-LogicalResult runtimeNotSupported(NodeContext &ctx) {
-  return ctx.emitError("is only supported when its inputs are constants; here "
-                       "they are computed at run time");
-}
-
 LogicalResult requireIndexInRange(NodeContext &ctx, int64_t &idx, int64_t dim) {
   if (idx < 0)
     idx += dim;
@@ -768,18 +763,68 @@ LogicalResult importTrilu(NodeContext &ctx) {
   return success();
 }
 
+/// CumSum on a run-time tensor: a linalg.generic over the input's dims
+/// (parallel) and a second index j along `axis` (reduction) that adds x at j
+/// into position i when j comes before i (or is i, unless exclusive; reverse
+/// flips the order). Quadratic in the axis length, which for the position
+/// sums of attention masks is the sequence length.
+LogicalResult cumSumIR(NodeContext &ctx, int64_t axis, bool exclusive,
+                       bool reverse) {
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.loc();
+  Type element = ctx.type(0).getElementType();
+  // Integer sums run on signless types; unsigned results are re-tagged.
+  Value x = toSignless(b, loc, ctx.value(0));
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  MLIRContext *mctx = ctx.context();
+  SmallVector<AffineExpr> inExprs, outExprs;
+  for (int64_t d = 0; d < rank; ++d) {
+    inExprs.push_back(getAffineDimExpr(d == axis ? rank : d, mctx));
+    outExprs.push_back(getAffineDimExpr(d, mctx));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, inExprs, mctx),
+                                 AffineMap::get(rank + 1, 0, outExprs, mctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  arith::CmpIPredicate counts =
+      reverse
+          ? (exclusive ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::sge)
+          : (exclusive ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sle);
+  Value zeros = splat(b, loc, type, 0.0, mixedSizes(b, loc, x));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{x}, ValueRange{zeros}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value j = linalg::IndexOp::create(nb, nl, rank);
+        Value i = linalg::IndexOp::create(nb, nl, axis);
+        Value in = arith::CmpIOp::create(nb, nl, counts, j, i);
+        Value sum = buildArith(nb, nl, Binary::Add, args[1], args[0],
+                               /*isUnsigned=*/false);
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, in, sum, args[1]).getResult());
+      });
+  Value result = generic.getResult(0);
+  if (element != type.getElementType())
+    result = tensor::BitcastOp::create(b, loc, ctx.type(0), result);
+  ctx.setOutput(0, result);
+  return success();
+}
+
 LogicalResult importCumSum(NodeContext &ctx) {
-  const HostTensor *x = ctx.constant(0);
+  if (failed(ctx.requireInput(0, "x")))
+    return failure();
   auto axisC = ctx.requireConstant(1, "axis");
   if (failed(axisC))
     return failure();
-  if (!x)
-    return runtimeNotSupported(ctx);
-  auto axis = ctx.normalizeAxis((*axisC)->getInt(0), x->rank());
+  auto axis = ctx.normalizeAxis((*axisC)->getInt(0), ctx.type(0).getRank());
   if (failed(axis))
     return failure();
   bool exclusive = ctx.intAttr("exclusive", 0),
        reverse = ctx.intAttr("reverse", 0);
+  const HostTensor *x = ctx.constant(0);
+  if (!x)
+    return cumSumIR(ctx, *axis, exclusive, reverse);
   HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
   int64_t dim = x->shape()[*axis];
   int64_t stride = stridesOf(x->shape())[*axis];

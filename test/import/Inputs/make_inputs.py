@@ -155,7 +155,7 @@ noop = helper.make_graph(
      helper.make_tensor_value_info("z", TensorProto.FLOAT, None)])
 save(helper.make_model(noop, opset_imports=[helper.make_opsetid("", 17)]), "reduce-noop.onnx")
 
-# CumSum is evaluated only on constants; here it gets a run-time tensor.
+# CumSum of a run-time tensor.
 cs = helper.make_graph(
     [helper.make_node("CumSum", ["x", "axis"], ["y"], name="/cumsum")],
     "cumsum", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
@@ -174,3 +174,42 @@ for reduction, name in (("mul", "runtime-scatter-mul.onnx"), ("xor", "bad-scatte
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
         [numpy_helper.from_array(np.array([[0, 2], [1, 1]], dtype=np.int64), "si")])
     save(helper.make_model(sc, opset_imports=[helper.make_opsetid("", 17)]), name)
+
+# CumSum on run-time tensors in all four orders, on floats and on an int64
+# attention mask (the HF position_ids = cumsum(mask) - 1 form), written as an
+# ONNX node-test folder (model + inputs + numpy's outputs) that
+# llmc-conformance runs through import, lowering and the JIT.
+def cumsum_case():
+    folder = os.path.join(HERE, "runtime-cumsum-jit")
+    data = os.path.join(folder, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    x = np.array([[1.5, -2.0, 3.25, 0.5, 4.0], [2.0, 1.0, -1.0, 0.25, -3.5]], dtype=np.float32)
+    mask = np.array([[0, 0, 1, 1, 1], [1, 1, 1, 1, 0]], dtype=np.int64)
+    nodes, outs, expected = [], [], []
+    for exclusive in (0, 1):
+        for reverse in (0, 1):
+            name = f"y_e{exclusive}_r{reverse}"
+            nodes.append(helper.make_node("CumSum", ["x", "axis"], [name], name=f"/cumsum_{name}",
+                                          exclusive=exclusive, reverse=reverse))
+            outs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [2, 5]))
+            y = np.flip(np.cumsum(np.flip(x, 1) if reverse else x, axis=1), 1) if reverse \
+                else np.cumsum(x, axis=1)
+            if exclusive:
+                y = y - x
+            expected.append(y.astype(np.float32))
+    nodes.append(helper.make_node("CumSum", ["mask", "axis"], ["positions"], name="/cumsum_mask"))
+    outs.append(helper.make_tensor_value_info("positions", TensorProto.INT64, [2, 5]))
+    expected.append(np.cumsum(mask, axis=1))
+    graph = helper.make_graph(
+        nodes, "cumsum", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5]),
+                          helper.make_tensor_value_info("mask", TensorProto.INT64, [2, 5])],
+        outs, [numpy_helper.from_array(np.array(1, dtype=np.int64), "axis")])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+         os.path.join(folder, "model.onnx"))
+    for i, t in enumerate((x, mask)):
+        onnx.save_tensor(numpy_helper.from_array(t), os.path.join(data, f"input_{i}.pb"))
+    for i, t in enumerate(expected):
+        onnx.save_tensor(numpy_helper.from_array(t), os.path.join(data, f"output_{i}.pb"))
+
+
+cumsum_case()
