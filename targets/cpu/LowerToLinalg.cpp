@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/Sequence.h"
 
 #include <cmath>
 #include <limits>
@@ -47,8 +48,8 @@ Value filled(OpBuilder &b, Location loc, RankedTensorType type,
   return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
 }
 
-/// Right-aligned NumPy broadcast of `operand` into `loopRank` loops whose
-/// leading `offset` loops precede the broadcast dims (`alignRank` dims).
+/// Right-aligned NumPy broadcast of `operand` into the first `alignRank` of
+/// `loopRank` loops, whose sizes are `target`.
 AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operand,
                        int64_t loopRank, int64_t alignRank,
                        ArrayRef<int64_t> target) {
@@ -75,6 +76,64 @@ Value fromF32(OpBuilder &b, Location loc, Value v, Type t) {
 
 Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+
+/// silu(x) = x / (1 + exp(-x)) on a scalar.
+Value siluScalar(OpBuilder &b, Location l, Value x) {
+  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
+  Value d = arith::AddFOp::create(b, l, floatConst(b, l, x.getType(), 1.0), e);
+  return arith::DivFOp::create(b, l, x, d);
+}
+
+/// gelu(x) = 0.5 x (1 + erf(x / sqrt 2)), or with the tanh approximation
+/// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), on a scalar.
+Value geluScalar(OpBuilder &b, Location l, Value x, bool tanhForm) {
+  Type t = x.getType();
+  Value inner;
+  if (tanhForm) {
+    Value x3 =
+        arith::MulFOp::create(b, l, x, arith::MulFOp::create(b, l, x, x));
+    Value poly = arith::AddFOp::create(
+        b, l, x,
+        arith::MulFOp::create(b, l, floatConst(b, l, t, 0.044715), x3));
+    inner = math::TanhOp::create(
+        b, l,
+        arith::MulFOp::create(b, l, floatConst(b, l, t, std::sqrt(2.0 / M_PI)),
+                              poly));
+  } else {
+    inner = math::ErfOp::create(
+        b, l, arith::MulFOp::create(b, l, x, floatConst(b, l, t, M_SQRT1_2)));
+  }
+  Value onePlus = arith::AddFOp::create(b, l, floatConst(b, l, t, 1.0), inner);
+  Value half = arith::MulFOp::create(b, l, floatConst(b, l, t, 0.5), x);
+  return arith::MulFOp::create(b, l, half, onePlus);
+}
+
+/// Body of a multiply-accumulate generic: yields a[2] + a[0] * a[1].
+void yieldMulAdd(OpBuilder &b, Location l, ValueRange a) {
+  Value p = arith::MulFOp::create(b, l, a[0], a[1]);
+  linalg::YieldOp::create(b, l,
+                          arith::AddFOp::create(b, l, p, a[2]).getResult());
+}
+
+/// yieldMulAdd with the two factors widened to f32 (an f32 accumulator).
+void yieldMulAddF32(OpBuilder &b, Location l, ValueRange a) {
+  yieldMulAdd(b, l, {toF32(b, l, a[0]), toF32(b, l, a[1]), a[2]});
+}
+
+/// linalg.softmax over `axis`, decomposed into generics.
+FailureOr<Value> decomposedSoftmax(PatternRewriter &rewriter, Location loc,
+                                   Value input, int64_t axis) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value init = emptyLike(rewriter, loc, type,
+                         tensor::getMixedSizes(rewriter, loc, input));
+  auto softmax =
+      linalg::SoftmaxOp::create(rewriter, loc, type, input, init, axis);
+  FailureOr<SmallVector<Value>> parts = softmax.decomposeOperation(rewriter);
+  if (failed(parts))
+    return failure();
+  rewriter.eraseOp(softmax);
+  return (*parts)[0];
 }
 
 /// An elementwise map over `type` of the inputs (same shape).
@@ -107,14 +166,8 @@ struct LowerSilu : OpRewritePattern<SiluOp> {
     rewriter.replaceOp(
         op, elementwise(rewriter, loc, type, op.getInput(),
                         tensor::getMixedSizes(rewriter, loc, op.getInput()),
-                        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                          Value x = a[0];
-                          Type t = x.getType();
-                          Value e = math::ExpOp::create(
-                              b, l, arith::NegFOp::create(b, l, x));
-                          Value d = arith::AddFOp::create(
-                              b, l, floatConst(b, l, t, 1.0), e);
-                          return arith::DivFOp::create(b, l, x, d);
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          return siluScalar(b, l, a[0]);
                         }));
     return success();
   }
@@ -127,37 +180,11 @@ struct LowerGelu : OpRewritePattern<GeluOp> {
     Location loc = op.getLoc();
     bool tanhForm = op.getApproximate() == GeluApproximation::tanh;
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, loc, op.getType(), op.getInput(),
-                tensor::getMixedSizes(rewriter, loc, op.getInput()),
-                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                  Value x = a[0];
-                  Type t = x.getType();
-                  Value inner;
-                  if (tanhForm) {
-                    Value x3 = arith::MulFOp::create(
-                        b, l, x, arith::MulFOp::create(b, l, x, x));
-                    Value poly = arith::AddFOp::create(
-                        b, l, x,
-                        arith::MulFOp::create(
-                            b, l, floatConst(b, l, t, 0.044715), x3));
-                    inner = math::TanhOp::create(
-                        b, l,
-                        arith::MulFOp::create(
-                            b, l, floatConst(b, l, t, std::sqrt(2.0 / M_PI)),
-                            poly));
-                  } else {
-                    inner = math::ErfOp::create(
-                        b, l,
-                        arith::MulFOp::create(b, l, x,
-                                              floatConst(b, l, t, M_SQRT1_2)));
-                  }
-                  Value onePlus = arith::AddFOp::create(
-                      b, l, floatConst(b, l, t, 1.0), inner);
-                  Value half =
-                      arith::MulFOp::create(b, l, floatConst(b, l, t, 0.5), x);
-                  return arith::MulFOp::create(b, l, half, onePlus);
-                }));
+        op, elementwise(rewriter, loc, op.getType(), op.getInput(),
+                        tensor::getMixedSizes(rewriter, loc, op.getInput()),
+                        [&](OpBuilder &b, Location l, ValueRange a) {
+                          return geluScalar(b, l, a[0], tanhForm);
+                        }));
     return success();
   }
 };
@@ -166,17 +193,11 @@ struct LowerSoftmax : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SoftmaxOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value init = emptyLike(rewriter, loc, op.getType(),
-                           tensor::getMixedSizes(rewriter, loc, op.getInput()));
-    auto softmax =
-        linalg::SoftmaxOp::create(rewriter, loc, op.getType(), op.getInput(),
-                                  init, op.getNormalizedAxis());
-    FailureOr<SmallVector<Value>> parts = softmax.decomposeOperation(rewriter);
-    if (failed(parts))
+    FailureOr<Value> probs = decomposedSoftmax(
+        rewriter, op.getLoc(), op.getInput(), op.getNormalizedAxis());
+    if (failed(probs))
       return rewriter.notifyMatchFailure(op, "softmax did not decompose");
-    rewriter.eraseOp(softmax);
-    rewriter.replaceOp(op, (*parts)[0]);
+    rewriter.replaceOp(op, *probs);
     return success();
   }
 };
@@ -354,18 +375,19 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     auto xType = op.getInput().getType();
     int64_t rank = xType.getRank();
     auto inSizes = tensor::getMixedSizes(rewriter, loc, x);
-    // [..., K] -> [M, K].
+    // [..., K] <-> [M, K]; a vector [K] is the single row [1, K].
+    SmallVector<ReassociationIndices> reassoc =
+        rank == 1
+            ? SmallVector<ReassociationIndices>{{0, 1}}
+            : SmallVector<ReassociationIndices>{
+                  llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)), {rank - 1}};
     if (rank != 2) {
-      SmallVector<ReassociationIndices> reassoc(2);
-      for (int64_t d = 0; d + 1 < rank; ++d)
-        reassoc[0].push_back(d);
-      reassoc[1].push_back(rank - 1);
       if (rank == 1) {
         x = tensor::ExpandShapeOp::create(
             rewriter, loc,
             RankedTensorType::get({1, xType.getDimSize(0)},
                                   xType.getElementType()),
-            x, SmallVector<ReassociationIndices>{{0, 1}},
+            x, reassoc,
             ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1), inSizes[0]});
       } else {
         x = tensor::CollapseShapeOp::create(rewriter, loc, x, reassoc);
@@ -403,23 +425,14 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
                   rewriter, loc, TypeRange{outType},
                   ValueRange{x, op.getWeight()}, ValueRange{init}, maps,
                   ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction},
-                  [](OpBuilder &b, Location l, ValueRange a) {
-                    Value p = arith::MulFOp::create(b, l, a[0], a[1]);
-                    linalg::YieldOp::create(
-                        b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
-                  })
+                  yieldMulAdd)
                   .getResult(0);
     if (rank != 2) {
       SmallVector<OpFoldResult> sizes(inSizes.begin(), inSizes.end() - 1);
       sizes.push_back(outSizes[1]);
-      SmallVector<ReassociationIndices> reassoc(2);
-      for (int64_t d = 0; d + 1 < rank; ++d)
-        reassoc[0].push_back(d);
-      reassoc[1].push_back(rank - 1);
       if (rank == 1)
-        y = tensor::CollapseShapeOp::create(
-            rewriter, loc, op.getType(), y,
-            SmallVector<ReassociationIndices>{{0, 1}});
+        y = tensor::CollapseShapeOp::create(rewriter, loc, op.getType(), y,
+                                            reassoc);
       else
         y = tensor::ExpandShapeOp::create(rewriter, loc, op.getType(), y,
                                           reassoc, sizes);
@@ -475,17 +488,11 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
       sizes.push_back(tensor::getMixedSize(rewriter, loc, source, sd));
     }
     Value init = filled(rewriter, loc, out, sizes, 0.0);
-    rewriter.replaceOp(
-        op,
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{out}, ValueRange{op.getLhs(), op.getRhs()},
-            ValueRange{init}, maps, iters,
-            [](OpBuilder &b, Location l, ValueRange a) {
-              Value p = arith::MulFOp::create(b, l, a[0], a[1]);
-              linalg::YieldOp::create(
-                  b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
-            })
-            .getResult(0));
+    rewriter.replaceOp(op, linalg::GenericOp::create(
+                               rewriter, loc, TypeRange{out},
+                               ValueRange{op.getLhs(), op.getRhs()},
+                               ValueRange{init}, maps, iters, yieldMulAdd)
+                               .getResult(0));
     return success();
   }
 };
@@ -665,12 +672,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                                 AffineMap::get(5, 0, {b_, h, i, j}, ctx)},
             ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel, IT::parallel,
                          IT::reduction},
-            [](OpBuilder &b, Location l, ValueRange a) {
-              Value p = arith::MulFOp::create(b, l, toF32(b, l, a[0]),
-                                              toF32(b, l, a[1]));
-              linalg::YieldOp::create(
-                  b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
-            })
+            yieldMulAddF32)
             .getResult(0);
 
     // Scale, mask, causal and window: hidden keys become -inf.
@@ -798,11 +800,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                                 AffineMap::get(5, 0, {b_, h, i, e}, ctx)},
             ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel, IT::parallel,
                          IT::reduction},
-            [](OpBuilder &b, Location l, ValueRange a) {
-              Value p = arith::MulFOp::create(b, l, a[0], toF32(b, l, a[1]));
-              linalg::YieldOp::create(
-                  b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
-            })
+            yieldMulAddF32)
             .getResult(0);
     Value result = acc;
     if (outType.getElementType() != f32)
@@ -954,18 +952,12 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     Value x = op.getInput();
     OpFoldResult tokens = tensor::getMixedSize(rewriter, loc, x, 0);
     // Routing: softmax, top-k, optional renormalisation, dense gates [T, E].
-    auto logitsType = op.getRouterLogits().getType();
-    Value probsInit =
-        emptyLike(rewriter, loc, logitsType,
-                  tensor::getMixedSizes(rewriter, loc, op.getRouterLogits()));
-    auto softmax = linalg::SoftmaxOp::create(
-        rewriter, loc, logitsType, op.getRouterLogits(), probsInit, 1);
-    FailureOr<SmallVector<Value>> probs = softmax.decomposeOperation(rewriter);
+    FailureOr<Value> probs =
+        decomposedSoftmax(rewriter, loc, op.getRouterLogits(), 1);
     if (failed(probs))
       return rewriter.notifyMatchFailure(op, "softmax did not decompose");
-    rewriter.eraseOp(softmax);
     int64_t k = op.getTopK();
-    auto [weights, chosen] = lowerTopK(rewriter, loc, (*probs)[0], k);
+    auto [weights, chosen] = lowerTopK(rewriter, loc, *probs, k);
     bool normalize = op.getNormalizeTopK();
     auto gatesType = RankedTensorType::get({xType.getDimSize(0), experts}, f32);
     SmallVector<OpFoldResult> gateSizes = {tokens,
@@ -1029,47 +1021,19 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
                                      AffineMap::get(4, 0, {ee, tt, ff}, ctx)},
                  ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
                               IT::reduction},
-                 [](OpBuilder &b, Location l, ValueRange a) {
-                   Value p = arith::MulFOp::create(b, l, toF32(b, l, a[0]),
-                                                   toF32(b, l, a[1]));
-                   linalg::YieldOp::create(
-                       b, l, arith::AddFOp::create(b, l, p, a[2]).getResult());
-                 })
+                 yieldMulAddF32)
           .getResult(0);
     };
     Activation activation = op.getActivation();
     auto activate = [&](OpBuilder &b, Location l, Value v) -> Value {
       switch (activation) {
       case Activation::silu:
-        return arith::DivFOp::create(
-            b, l, v,
-            arith::AddFOp::create(
-                b, l, floatConst(b, l, f32, 1.0),
-                math::ExpOp::create(b, l, arith::NegFOp::create(b, l, v))));
+        return siluScalar(b, l, v);
       case Activation::relu:
         return arith::MaximumFOp::create(b, l, v, floatConst(b, l, f32, 0.0));
       case Activation::gelu:
-      case Activation::gelu_tanh: {
-        Value inner;
-        if (activation == Activation::gelu) {
-          inner = math::ErfOp::create(
-              b, l,
-              arith::MulFOp::create(b, l, v, floatConst(b, l, f32, M_SQRT1_2)));
-        } else {
-          Value v3 =
-              arith::MulFOp::create(b, l, v, arith::MulFOp::create(b, l, v, v));
-          Value poly = arith::AddFOp::create(
-              b, l, v,
-              arith::MulFOp::create(b, l, floatConst(b, l, f32, 0.044715), v3));
-          inner = math::TanhOp::create(
-              b, l,
-              arith::MulFOp::create(
-                  b, l, floatConst(b, l, f32, std::sqrt(2.0 / M_PI)), poly));
-        }
-        return arith::MulFOp::create(
-            b, l, arith::MulFOp::create(b, l, floatConst(b, l, f32, 0.5), v),
-            arith::AddFOp::create(b, l, floatConst(b, l, f32, 1.0), inner));
-      }
+      case Activation::gelu_tanh:
+        return geluScalar(b, l, v, activation == Activation::gelu_tanh);
       }
       return v;
     };

@@ -66,8 +66,8 @@ int main(int argc, char **argv) {
       return 0;
     }
   registerImportOnnx();
-  // Weights are printed as "<elided>" placeholders by default: an imported
-  // model's IR is for reading; the artifact carries the bytes.
+  // Weight blobs over 64 bytes print without their bytes (MLIR's resource
+  // elision) unless the user sets the flag: imported IR is for reading.
   std::vector<char *> args(argv, argv + argc);
   bool explicitElision = false;
   for (int i = 1; i < argc; ++i)
