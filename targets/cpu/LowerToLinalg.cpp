@@ -753,19 +753,12 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       return arith::SelectOp::create(b, l, empty, floatConst(b, l, f32, 0.0),
                                      e);
     };
-    Value rowSumValue =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{rowType}, ValueRange{masked, rowMax},
-            ValueRange{filled(rewriter, loc, rowType, rowSizes, 0.0)},
-            ArrayRef<AffineMap>{id4, row4, row4}, reduceLast,
-            [&](OpBuilder &b, Location l, ValueRange a) {
-              linalg::YieldOp::create(
-                  b, l,
-                  arith::AddFOp::create(b, l, expShifted(b, l, a[0], a[1]),
-                                        a[2])
-                      .getResult());
-            })
-            .getResult(0);
+    Value rowSumValue = rowSum(
+        rewriter, loc, masked,
+        [&](OpBuilder &b, Location l, Value s, ValueRange m) {
+          return expShifted(b, l, s, m[0]);
+        },
+        rowMax);
     Value probs =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{sType},
@@ -965,20 +958,9 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     AffineExpr t, e, r;
     bindDims(ctx, t, e, r);
     // Sum of the chosen weights per token (for renormalisation).
-    auto tokType = RankedTensorType::get({xType.getDimSize(0)}, f32);
-    Value sum = linalg::GenericOp::create(
-                    rewriter, loc, TypeRange{tokType}, ValueRange{weights},
-                    ValueRange{filled(rewriter, loc, tokType, {tokens}, 0.0)},
-                    ArrayRef<AffineMap>{AffineMap::get(2, 0, {t, e}, ctx),
-                                        AffineMap::get(2, 0, {t}, ctx)},
-                    ArrayRef<IT>{IT::parallel, IT::reduction},
-                    [](OpBuilder &b, Location l, ValueRange a) {
-                      linalg::YieldOp::create(
-                          b, l,
-                          arith::AddFOp::create(b, l, toF32(b, l, a[0]), a[1])
-                              .getResult());
-                    })
-                    .getResult(0);
+    Value sum =
+        rowSum(rewriter, loc, weights,
+               [](OpBuilder &, Location, Value w, ValueRange) { return w; });
     Value gates =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{gatesType},
