@@ -215,7 +215,7 @@ FailureOr<HostTensor> GraphImporter::loadTensor(onnx::TensorProto &tensor,
     // Stored as raw 16-bit patterns in int32_data.
     count = tensor.int32_data_size();
     t = HostTensor::zeros(*dtype, shape);
-    auto *dst = const_cast<char *>(t.bytes().data());
+    char *dst = t.mutableData();
     for (int64_t i = 0; i < std::min<int64_t>(numel, count); ++i) {
       uint16_t bits = static_cast<uint16_t>(tensor.int32_data(i));
       std::memcpy(dst + 2 * i, &bits, 2);

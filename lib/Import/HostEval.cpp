@@ -42,11 +42,12 @@ void llmc::onnx_import::forEachBroadcast(
   }
 }
 
-static void copyElement(const HostTensor &from, int64_t i, HostTensor &to,
-                        int64_t j) {
+void llmc::onnx_import::copyElement(const HostTensor &from, int64_t i,
+                                    HostTensor &to, int64_t j) {
+  assert(from.dtype() == to.dtype() && "copying between element types");
   size_t size = dtypeSize(from.dtype());
-  std::memcpy(const_cast<char *>(to.bytes().data()) + j * size,
-              from.bytes().data() + i * size, size);
+  std::memcpy(to.mutableData() + j * size, from.bytes().data() + i * size,
+              size);
 }
 
 HostTensor llmc::onnx_import::gatherHost(const HostTensor &t, int64_t axis,
@@ -128,12 +129,10 @@ HostTensor llmc::onnx_import::concatHost(ArrayRef<const HostTensor *> parts,
   for (int64_t d = 0; d < axis; ++d)
     outer *= outShape[d];
   size_t size = dtypeSize(out.dtype());
-  char *dst = const_cast<char *>(out.bytes().data());
+  char *dst = out.mutableData();
   for (int64_t o = 0; o < outer; ++o)
     for (const HostTensor *p : parts) {
-      int64_t chunk = p->numel() / std::max<int64_t>(outer, 1);
-      if (outer == 0)
-        break;
+      int64_t chunk = p->numel() / outer;
       std::memcpy(dst, p->bytes().data() + o * chunk * size, chunk * size);
       dst += chunk * size;
     }

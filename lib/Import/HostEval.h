@@ -15,6 +15,10 @@ void forEachBroadcast(
     llvm::ArrayRef<const HostTensor *> inputs, llvm::ArrayRef<int64_t> outShape,
     llvm::function_ref<void(int64_t out, llvm::ArrayRef<int64_t> in)> fn);
 
+/// Copies element `i` of `from` to element `j` of `to` (one element type;
+/// `to` made by HostTensor::zeros).
+void copyElement(const HostTensor &from, int64_t i, HostTensor &to, int64_t j);
+
 /// Elements of `t` gathered along `axis` at `indices` (ONNX Gather).
 HostTensor gatherHost(const HostTensor &t, int64_t axis,
                       const HostTensor &indices);

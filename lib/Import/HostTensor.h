@@ -74,9 +74,10 @@ public:
   /// The same data under another shape of the same element count.
   HostTensor reshaped(llvm::ArrayRef<int64_t> shape) const;
 
-private:
+  /// The bytes to write into; only on tensors made by zeros().
   char *mutableData();
 
+private:
   DType type = DType::F32;
   llvm::SmallVector<int64_t, 4> dims;
   llvm::ArrayRef<char> data;

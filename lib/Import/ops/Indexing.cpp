@@ -49,13 +49,6 @@ int64_t flatten(ArrayRef<int64_t> coord, ArrayRef<int64_t> shape) {
   return i;
 }
 
-void copyValue(const HostTensor &from, int64_t i, HostTensor &to, int64_t j) {
-  if (isFloat(from.dtype()))
-    to.setDouble(j, from.getDouble(i));
-  else
-    to.setInt(j, from.getInt(i));
-}
-
 /// An integer index read inside a linalg body as `index`, with negative
 /// values counted from the end of a dimension of size `size` (ONNX).
 Value wrapIndex(OpBuilder &b, Location loc, Value index, Value size) {
@@ -225,7 +218,7 @@ LogicalResult importGatherElements(NodeContext &ctx) {
     if (failed(requireIndexInRange(ctx, v, data->shape()[*axis])))
       return failure();
     c[*axis] = v;
-    copyValue(*data, flatten(c, data->shape()), out, i);
+    copyElement(*data, flatten(c, data->shape()), out, i);
   }
   ctx.setOutput(0, std::move(out));
   return success();
@@ -341,7 +334,7 @@ LogicalResult importScatterElements(NodeContext &ctx) {
     return failure();
   HostTensor out = HostTensor::zeros(data->dtype(), data->shape());
   for (int64_t i = 0, n = data->numel(); i < n; ++i)
-    copyValue(*data, i, out, i);
+    copyElement(*data, i, out, i);
   for (int64_t i = 0, n = idx->numel(); i < n; ++i) {
     SmallVector<int64_t> c = unflatten(i, idx->shape());
     int64_t v = idx->getInt(i);
@@ -429,7 +422,7 @@ LogicalResult importScatterND(NodeContext &ctx) {
     slice *= data->shape()[d];
   HostTensor out = HostTensor::zeros(data->dtype(), data->shape());
   for (int64_t i = 0, n = data->numel(); i < n; ++i)
-    copyValue(*data, i, out, i);
+    copyElement(*data, i, out, i);
   int64_t updates = idx->numel() / std::max<int64_t>(k, 1);
   for (int64_t u = 0; u < updates; ++u) {
     SmallVector<int64_t> c(data->rank(), 0);
@@ -506,7 +499,7 @@ LogicalResult importTopK(NodeContext &ctx) {
     for (int64_t j = 0; j < k; ++j) {
       oc[*axis] = j;
       int64_t o = flatten(oc, outShape);
-      copyValue(*x, base + order[j] * strides[*axis], values, o);
+      copyElement(*x, base + order[j] * strides[*axis], values, o);
       indices.setInt(o, order[j]);
     }
   }
@@ -695,7 +688,7 @@ LogicalResult importOneHot(NodeContext &ctx) {
     int64_t v = idx->getInt(flatten(c, idx->shape()));
     if (v < 0)
       v += d;
-    copyValue(**values, v == cls ? 1 : 0, out, o);
+    copyElement(**values, v == cls ? 1 : 0, out, o);
   }
   ctx.setOutput(0, std::move(out));
   return success();
@@ -717,7 +710,7 @@ LogicalResult importTrilu(NodeContext &ctx) {
       int64_t c = i % cols, r = (i / cols) % rows;
       bool keep = upper ? c - r >= k : c - r <= k;
       if (keep)
-        copyValue(*x, i, out, i);
+        copyElement(*x, i, out, i);
     }
     ctx.setOutput(0, std::move(out));
     return success();
