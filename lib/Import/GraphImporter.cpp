@@ -180,7 +180,7 @@ FailureOr<HostTensor> GraphImporter::loadTensor(onnx::TensorProto &tensor,
   }
   int64_t bytes = numel * dtypeSize(*dtype);
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
-    return loadExternal(tensor, loc);
+    return loadExternal(tensor, loc, *dtype, shape, bytes);
   if (tensor.has_raw_data()) {
     if (static_cast<int64_t>(tensor.raw_data().size()) != bytes)
       return emitError(loc)
@@ -234,7 +234,9 @@ FailureOr<HostTensor> GraphImporter::loadTensor(onnx::TensorProto &tensor,
 }
 
 FailureOr<HostTensor> GraphImporter::loadExternal(onnx::TensorProto &tensor,
-                                                  Location loc) {
+                                                  Location loc, DType dtype,
+                                                  ArrayRef<int64_t> shape,
+                                                  int64_t bytes) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &entry : tensor.external_data()) {
@@ -272,12 +274,6 @@ FailureOr<HostTensor> GraphImporter::loadExternal(onnx::TensorProto &tensor,
                             << "': " << buffer.getError().message();
     file = std::move(*buffer);
   }
-  std::optional<DType> dtype = dtypeFromOnnx(tensor.data_type());
-  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
-  int64_t numel = 1;
-  for (int64_t d : shape)
-    numel *= d;
-  int64_t bytes = numel * dtypeSize(*dtype);
   if (length >= 0 && length != bytes)
     return emitError(loc) << "tensor '" << tensor.name()
                           << "': external data length " << length
@@ -288,7 +284,7 @@ FailureOr<HostTensor> GraphImporter::loadExternal(onnx::TensorProto &tensor,
                           << offset << ", " << offset + bytes
                           << ") lies outside '" << location << "' (" << size
                           << " bytes)";
-  return HostTensor(*dtype, shape,
+  return HostTensor(dtype, shape,
                     ArrayRef<char>(file->getBufferStart() + offset, bytes),
                     file);
 }

@@ -48,8 +48,12 @@ private:
   inputType(const onnx::ValueInfoProto &info, mlir::Location loc);
   mlir::LogicalResult importNode(const onnx::NodeProto &node,
                                  mlir::OpBuilder &b);
+  /// The bytes of `tensor` (whose element type, shape and byte size
+  /// loadTensor has checked) from its external data file.
   mlir::FailureOr<HostTensor> loadExternal(onnx::TensorProto &tensor,
-                                           mlir::Location loc);
+                                           mlir::Location loc, DType dtype,
+                                           llvm::ArrayRef<int64_t> shape,
+                                           int64_t bytes);
   mlir::Location nodeLoc(const onnx::NodeProto &node);
 
   mlir::MLIRContext *ctx;
