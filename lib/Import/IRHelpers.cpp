@@ -166,11 +166,9 @@ llmc::onnx_import::broadcastInputs(NodeContext &ctx, ArrayRef<int> indices) {
     RankedTensorType t = ctx.type(i);
     if (c && c->numel() > 0 && c->isSplat() &&
         t.getShape() != ArrayRef(shape)) {
-      out.push_back(
-          splat(b, loc, RankedTensorType::get(shape, t.getElementType()),
-                isFloat(c->dtype()) ? c->getDouble(0)
-                                    : static_cast<double>(c->getInt(0)),
-                sizes));
+      out.push_back(splat(b, loc,
+                          RankedTensorType::get(shape, t.getElementType()),
+                          c->getDouble(0), sizes));
       continue;
     }
     out.push_back(broadcastTo(b, loc, ctx.value(i), shape, sizes));

@@ -223,10 +223,7 @@ LogicalResult importCompare(NodeContext &ctx, Compare op) {
     const HostTensor *a = ctx.constant(0), *b = ctx.constant(1);
     HostTensor out = HostTensor::zeros(DType::Bool, *shape);
     forEachBroadcast({a, b}, *shape, [&](int64_t o, ArrayRef<int64_t> in) {
-      double x =
-          fp ? a->getDouble(in[0]) : static_cast<double>(a->getInt(in[0]));
-      double y =
-          fp ? b->getDouble(in[1]) : static_cast<double>(b->getInt(in[1]));
+      double x = a->getDouble(in[0]), y = b->getDouble(in[1]);
       bool r = false;
       switch (op) {
       case Compare::Equal:
@@ -435,7 +432,7 @@ LogicalResult importClip(NodeContext &ctx) {
   if (const HostTensor *x = ctx.constant(0)) {
     HostTensor out = HostTensor::zeros(x->dtype(), x->shape());
     for (int64_t i = 0, n = x->numel(); i < n; ++i) {
-      double v = fp ? x->getDouble(i) : static_cast<double>(x->getInt(i));
+      double v = x->getDouble(i);
       if (*lo)
         v = std::max(v, **lo);
       if (*hi)

@@ -46,10 +46,7 @@ FailureOr<Value> paramFor(NodeContext &ctx, int input, RankedTensorType type,
   auto sizes = mixedSizes(b, ctx.loc(), ctx.value(0));
   if (const HostTensor *c = ctx.constant(input);
       c && c->numel() > 0 && c->isSplat())
-    return splat(b, ctx.loc(), type.clone(element),
-                 isFloat(c->dtype()) ? c->getDouble(0)
-                                     : static_cast<double>(c->getInt(0)),
-                 sizes);
+    return splat(b, ctx.loc(), type.clone(element), c->getDouble(0), sizes);
   Value p = convertElements(b, ctx.loc(), ctx.value(input), element);
   auto pt = cast<RankedTensorType>(p.getType());
   SmallVector<int64_t> shape(type.getRank(), 1);

@@ -82,7 +82,7 @@ LogicalResult importReduce(NodeContext &ctx, Reduce kind, bool axesAsInput) {
       int64_t o = 0;
       for (int64_t d = 0; d < rank; ++d)
         o += reduced[d] ? 0 : coord[d] * outStrides[d];
-      double v = fp ? c->getDouble(i) : static_cast<double>(c->getInt(i));
+      double v = c->getDouble(i);
       acc[o] = kind == Reduce::Max ? std::max(acc[o], v) : acc[o] + v;
       for (int64_t d = rank - 1; d >= 0; --d) {
         if (++coord[d] < c->shape()[d])

@@ -414,8 +414,7 @@ LogicalResult importConstantOfShape(NodeContext &ctx) {
   }
   RankedTensorType type =
       RankedTensorType::get(shape, toMlirType(value.dtype(), ctx.context()));
-  double v = isFloat(value.dtype()) ? value.getDouble(0)
-                                    : static_cast<double>(value.getInt(0));
+  double v = value.getDouble(0);
   if (!ShapedType::isDynamicShape(shape) && ctx.mayEvaluate(numel(shape))) {
     ctx.setOutput(0, scalarTensor(value.dtype(), shape, v));
     return success();
