@@ -27,15 +27,11 @@ namespace {
 /// True if `size` is dimension `d` of `x`: the same constant, the same
 /// traced value, or tensor.dim of x itself.
 bool sameSize(OpFoldResult size, OpFoldResult traced, Value x, int64_t d) {
-  if (std::optional<int64_t> c = getConstantIntValue(size))
-    return c == getConstantIntValue(traced);
-  if (traced && size == traced)
+  if (traced && isEqualConstantIntOrValue(size, traced))
     return true;
-  auto dim = dyn_cast_if_present<Value>(size)
-                 ? cast<Value>(size).getDefiningOp<tensor::DimOp>()
-                 : tensor::DimOp();
-  return dim && dim.getSource() == x &&
-         getConstantIntValue(dim.getIndex()) == d;
+  auto v = dyn_cast_if_present<Value>(size);
+  auto dim = v ? v.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
+  return dim && dim.getSource() == x && dim.getConstantIndex() == d;
 }
 
 /// Sizes that are equal by construction: the same value or constant, or
@@ -103,19 +99,23 @@ Value matchRotateHalf(Value v) {
   return x;
 }
 
-/// cos/sin tables broadcast to x: right-aligned, each dim 1 or equal.
-bool tableFits(Value table, RankedTensorType x) {
-  auto t = cast<RankedTensorType>(table.getType());
-  if (t.getRank() > x.getRank() || t.getElementType() != x.getElementType() ||
-      t.getShape().back() != x.getShape().back())
+/// True if `from` broadcasts to `to` one way: right-aligned, each dim of
+/// `from` 1 or equal.
+bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  if (from.size() > to.size())
     return false;
-  for (int64_t i = 1; i <= t.getRank(); ++i) {
-    int64_t a = t.getDimSize(t.getRank() - i),
-            b = x.getDimSize(x.getRank() - i);
+  for (auto [a, b] : llvm::zip(llvm::reverse(from), llvm::reverse(to)))
     if (a != 1 && a != b)
       return false;
-  }
   return true;
+}
+
+/// cos/sin tables broadcast to x, with x's last dim.
+bool tableFits(Value table, RankedTensorType x) {
+  auto t = cast<RankedTensorType>(table.getType());
+  return t.getElementType() == x.getElementType() &&
+         t.getShape().back() == x.getShape().back() &&
+         broadcastsTo(t.getShape(), x.getShape());
 }
 
 /// x * cos + rotate_half(x) * sin -> llm.rope x, cos, sin.
@@ -224,13 +224,12 @@ bool isPositionRange(Value v, bool &startsAtZero) {
     startsAtZero = true;
     return true;
   }
-  auto add = x.getDefiningOp<arith::AddIOp>();
-  if (add && (add.getLhs() == index || add.getRhs() == index)) {
-    Value start = add.getLhs() == index ? add.getRhs() : add.getLhs();
-    startsAtZero = isConstantIntValue(start, 0);
-    return true;
-  }
-  return false;
+  Value idx, start;
+  if (!matchCommutative<arith::AddIOp>(
+          x, [&](Value a) { return a == index; }, idx, start))
+    return false;
+  startsAtZero = isConstantIntValue(start, 0);
+  return true;
 }
 
 /// The 1-D value broadcast into `v` and the dim of `v` it varies along.
@@ -242,6 +241,20 @@ Value broadcastSource(Value v, int64_t &alongDim) {
     return {};
   alongDim = 1 - b.getDimensions()[0];
   return b.getInput();
+}
+
+/// The query positions of `keys <cmp> queries` where `keys` are key
+/// positions 0.. along dim 1 and `queries` a position range along dim 0;
+/// null otherwise.
+Value matchKeyQueryRanges(Value keysSide, Value queriesSide) {
+  int64_t keyDim, queryDim;
+  Value keys = broadcastSource(keysSide, keyDim),
+        queries = broadcastSource(queriesSide, queryDim);
+  bool keysFromZero;
+  if (!keys || !queries || keyDim != 1 || queryDim != 0 ||
+      !isPositionRange(keys, keysFromZero) || !keysFromZero)
+    return {};
+  return queries;
 }
 
 /// A run-time condition that is causal by construction:
@@ -256,13 +269,9 @@ bool isCausalCondition(Value cond) {
       std::swap(lhs, rhs);
     else if (cmp.getPredicate() != arith::CmpIPredicate::sle)
       return false;
-    int64_t keyDim, queryDim;
-    Value keys = broadcastSource(lhs, keyDim),
-          queries = broadcastSource(rhs, queryDim);
-    bool keysFromZero, queriesFromZero;
-    return keys && queries && keyDim == 1 && queryDim == 0 &&
-           isPositionRange(keys, keysFromZero) && keysFromZero &&
-           isPositionRange(queries, queriesFromZero);
+    Value queries = matchKeyQueryRanges(lhs, rhs);
+    bool queriesFromZero;
+    return queries && isPositionRange(queries, queriesFromZero);
   }
   // Leading slices [0:a, 0:b] of the buffer, possibly one axis at a time.
   auto slice = cond.getDefiningOp<tensor::ExtractSliceOp>();
@@ -354,12 +363,9 @@ bool isRuntimeCausalAdditive(Value c) {
       stripUnitReshapes(sel.getCondition()).getDefiningOp<arith::CmpIOp>();
   if (!cmp)
     return false;
-  int64_t keyDim, queryDim;
-  Value keys = broadcastSource(cmp.getLhs(), keyDim);
-  Value queries = broadcastSource(cmp.getRhs(), queryDim);
-  bool keysFromZero, queriesFromZero;
-  if (!keys || !queries || keyDim != 1 || queryDim != 0 ||
-      !isPositionRange(keys, keysFromZero) || !keysFromZero)
+  Value queries = matchKeyQueryRanges(cmp.getLhs(), cmp.getRhs());
+  bool queriesFromZero;
+  if (!queries)
     return false;
   if (cmp.getPredicate() == arith::CmpIPredicate::sle)
     return isPositionRange(queries, queriesFromZero) && queriesFromZero;
@@ -574,12 +580,9 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
       if (m.getRank() > 4 || !isa<FloatType>(m.getElementType()))
         return rewriter.notifyMatchFailure(
             op, "mask is not a float tensor of rank <= 4");
-      for (int64_t i = 1; i <= m.getRank(); ++i) {
-        int64_t a = m.getDimSize(m.getRank() - i), b = target[4 - i];
-        if (a != 1 && a != b)
-          return rewriter.notifyMatchFailure(
-              op, "mask does not broadcast to the scores");
-      }
+      if (!broadcastsTo(m.getShape(), target))
+        return rewriter.notifyMatchFailure(
+            op, "mask does not broadcast to the scores");
     }
 
     // Everything matched: build.
