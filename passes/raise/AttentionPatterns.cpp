@@ -382,37 +382,17 @@ bool isRuntimeCausalAdditive(Value c) {
   return false;
 }
 
-/// The additive mask for `select(cond, scores, fill)`: causal when cond is
-/// the bottom-right-aligned lower triangle, else a constant 0 / fill mask.
-struct MaskInfo {
-  bool causal = false;
-  Value additive;
-};
-
-FailureOr<MaskInfo> maskFromCondition(PatternRewriter &rewriter, Location loc,
-                                      Value cond, double fill, int64_t seq,
-                                      int64_t total, Type element) {
+/// The additive mask for `select(cond, scores, fill)` with a constant cond:
+/// 0 where cond holds, else fill. (A causal one becomes the `causal` flag
+/// through the llm canonicalization patterns that run with the raising.)
+FailureOr<Value> maskFromCondition(PatternRewriter &rewriter, Location loc,
+                                   Value cond, double fill, Type element) {
   DenseElementsAttr attr;
   Value c = stripBroadcast(cond);
   if (!matchPattern(c, m_Constant(&attr)) ||
       !attr.getElementType().isInteger(1))
     return failure();
   auto type = cast<RankedTensorType>(attr.getType());
-  MaskInfo info;
-  if (type.getRank() >= 2 && type.getDimSize(type.getRank() - 2) == seq &&
-      type.getDimSize(type.getRank() - 1) == total &&
-      llvm::all_of(type.getShape().drop_back(2),
-                   [](int64_t d) { return d == 1; })) {
-    auto values = attr.getValues<bool>();
-    bool causal = true;
-    for (int64_t i = 0; i < seq && causal; ++i)
-      for (int64_t j = 0; j < total && causal; ++j)
-        causal = values[i * total + j] == (j <= i + (total - seq));
-    if (causal) {
-      info.causal = true;
-      return info;
-    }
-  }
   SmallVector<APFloat> mask;
   const llvm::fltSemantics &sem = cast<FloatType>(element).getFloatSemantics();
   for (bool keep : attr.getValues<bool>()) {
@@ -421,9 +401,8 @@ FailureOr<MaskInfo> maskFromCondition(PatternRewriter &rewriter, Location loc,
     v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
     mask.push_back(v);
   }
-  info.additive = arith::ConstantOp::create(
-      rewriter, loc, DenseElementsAttr::get(type.clone(element), mask));
-  return info;
+  return Value(arith::ConstantOp::create(
+      rewriter, loc, DenseElementsAttr::get(type.clone(element), mask)));
 }
 
 /// softmax(scale * Q·Kᵀ [+ mask | where(cond, ·, -inf)])·V, with GQA head
@@ -597,10 +576,7 @@ struct RaiseAttention : OpRewritePattern<MatmulOp> {
               .getResult()[0];
     }
     if (condition) {
-      auto info = maskFromCondition(rewriter, loc, condition, fill, seq, total,
-                                    element);
-      causal = info->causal;
-      maskValue = info->additive;
+      maskValue = *maskFromCondition(rewriter, loc, condition, fill, element);
     }
     if (paddingSelect) {
       causal = true;
