@@ -11,7 +11,8 @@ opt="$LLMC_BUILD_DIR/bin/llm-opt"
 translate="$LLMC_BUILD_DIR/bin/llm-translate"
 example="$LLMC_ROOT/examples/llama_block.mlir"
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+jit=$(mktemp)
+trap 'rm -f "$out" "$jit"' EXIT
 
 model="$LLMC_ROOT/examples/models/llama_tiny/opset17/model.onnx"
 llmc_log "llm-translate --import-onnx $(basename "$(dirname "$(dirname "$model")")") | llm-opt --llm-raise --llm-raise-report"
@@ -23,18 +24,12 @@ echo
 # The same model with static shapes, lowered to linalg and JIT-compiled:
 # the driver feeds torch's test inputs and prints the largest difference
 # from torch's logits (and 1 when it is within 1e-4).
-llmc_log "import -> raise -> llm-lower-to-linalg -> JIT, against torch's outputs"
-jit=$(mktemp)
-trap 'rm -f "$out" "$jit"' EXIT
+llmc_log "import -> raise -> llm-lower-to-linalg -> llm-cpu-to-llvm -> JIT, against torch's outputs"
 "$translate" --import-onnx "$model" --input-shape input_ids=1x8 \
   --mlir-elide-resource-strings-if-larger=4294967295 |
   "$opt" --llm-raise --llm-lower-to-linalg |
   sed "/^module {/r $LLMC_ROOT/test/e2e/Inputs/llama_tiny-set0.mlir" |
-  "$opt" -convert-elementwise-to-linalg \
-    '-one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map' \
-    -convert-linalg-to-loops -expand-strided-metadata -lower-affine -convert-scf-to-cf \
-    -convert-math-to-funcs -convert-math-to-llvm -convert-math-to-libm -finalize-memref-to-llvm -convert-to-llvm \
-    -reconcile-unrealized-casts -o "$jit"
+  "$opt" --llm-cpu-to-llvm -o "$jit"
 result=$("$LLVM_PREFIX/bin/mlir-runner" "$jit" -e entry -entry-point-result=void -O2 \
   -shared-libs="$LLVM_PREFIX/lib/libmlir_c_runner_utils.so,$LLVM_PREFIX/lib/libmlir_runner_utils.so" | tail -1)
 echo "  [max |llmc - torch| over the logits, within 1e-4]: $result"

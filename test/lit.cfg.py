@@ -23,14 +23,9 @@ tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["llm-opt", "llm-translate", "llmc-capi-test", "llmc-conformance"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-# The JIT path of the end-to-end tests: upstream passes from llm-linalg
-# to LLVM, then mlir-runner with MLIR's runtime support libraries.
-config.substitutions.append(("%llmc_jit_lowering", " ".join([
-    "-convert-elementwise-to-linalg",
-    "'-one-shot-bufferize=bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map'",
-    "-convert-linalg-to-loops", "-expand-strided-metadata", "-lower-affine",
-    "-convert-scf-to-cf", "-convert-math-to-funcs", "-convert-math-to-llvm", "-convert-math-to-libm",
-    "-finalize-memref-to-llvm", "-convert-to-llvm", "-reconcile-unrealized-casts"])))
+# The JIT path of the end-to-end tests: llm-cpu-to-llvm (upstream passes
+# from linalg to LLVM), then mlir-runner with MLIR's runtime libraries.
+config.substitutions.append(("%llmc_jit_lowering", "--llm-cpu-to-llvm"))
 runner_libs = ",".join(os.path.join(config.llvm_tools_dir, "..", "lib", lib) for lib in
                        ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so"))
 config.substitutions.append(("%mlir_runner", os.path.join(config.llvm_tools_dir, "mlir-runner") +

@@ -6,6 +6,7 @@
 #include "passes/Passes.h"
 #include "targets/cpu/BitcastBufferization.h"
 #include "targets/cpu/Passes.h"
+#include "targets/cpu/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -17,4 +18,5 @@ void llmc::registerDialects(mlir::DialectRegistry &registry) {
 void llmc::registerPasses() {
   mlir::llm::registerLLMPasses();
   mlir::llm::cpu::registerLLMCpuPasses();
+  mlir::llm::cpu::registerCpuPipelines();
 }

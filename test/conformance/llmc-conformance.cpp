@@ -1,4 +1,5 @@
-//===- llmc-conformance.cpp - ONNX backend node tests through llmc ---------===//
+//===- llmc-conformance.cpp - ONNX backend node tests through llmc
+//---------===//
 //
 // For each ONNX backend node test folder (model.onnx + test_data_set_0):
 // import with the inputs' static shapes, append an @entry that calls @main
@@ -59,13 +60,7 @@ static llvm::cl::opt<bool>
 namespace {
 
 constexpr const char *kLowering =
-    "llm-raise,llm-lower-to-linalg,func.func(convert-elementwise-to-linalg),"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "convert-linalg-to-loops,expand-strided-metadata,lower-affine,"
-    "convert-scf-to-cf,convert-math-to-funcs,convert-math-to-llvm,"
-    "convert-math-to-libm,"
-    "finalize-memref-to-llvm,convert-to-llvm,reconcile-unrealized-casts";
+    "llm-raise,llm-lower-to-linalg,llm-cpu-to-llvm";
 
 std::shared_ptr<onnx::ModelProto> readModel(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, false, false);
@@ -107,8 +102,8 @@ LogicalResult buildEntry(ModuleOp module, GraphImporter &loader,
   OpBuilder b(ctx);
   b.setInsertionPointToEnd(module.getBody());
   Location loc = UnknownLoc::get(ctx);
-  auto entry = func::FuncOp::create(
-      b, loc, "entry", b.getFunctionType({}, {b.getI64Type()}));
+  auto entry = func::FuncOp::create(b, loc, "entry",
+                                    b.getFunctionType({}, {b.getI64Type()}));
   entry->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
   b.setInsertionPointToEnd(entry.addEntryBlock());
   SmallVector<Value> args;
@@ -150,8 +145,8 @@ LogicalResult buildEntry(ModuleOp module, GraphImporter &loader,
       if (rt.isDynamicDim(d)) {
         Value size = tensor::DimOp::create(b, loc, result, d);
         Value want = arith::ConstantIndexOp::create(b, loc, et.getDimSize(d));
-        Value differs = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
-                                              size, want);
+        Value differs =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, size, want);
         bad = arith::AddIOp::create(
             b, loc, bad,
             arith::ExtUIOp::create(b, loc, b.getI64Type(), differs));
@@ -177,26 +172,29 @@ LogicalResult buildEntry(ModuleOp module, GraphImporter &loader,
     SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
                                    b.getMultiDimIdentityMap(rank),
                                    AffineMap::get(rank, 0, {}, ctx)};
-    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::reduction);
+    SmallVector<utils::IteratorType> iters(rank,
+                                           utils::IteratorType::reduction);
     auto count = linalg::GenericOp::create(
         b, loc, TypeRange{zero.getType()}, ValueRange{result, expected},
         ValueRange{zero}, maps, iters,
         [&](OpBuilder &nb, Location nl, ValueRange a) {
           Value x = toF64(nb, nl, a[0], isUnsigned),
                 y = toF64(nb, nl, a[1], isUnsigned);
-          Value diff = math::AbsFOp::create(nb, nl,
-                                            arith::SubFOp::create(nb, nl, x, y));
+          Value diff =
+              math::AbsFOp::create(nb, nl, arith::SubFOp::create(nb, nl, x, y));
           Value tol = arith::AddFOp::create(
-              nb, nl, arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(1e-5)),
+              nb, nl,
+              arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(1e-5)),
               arith::MulFOp::create(
-                  nb, nl, arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(1e-3)),
+                  nb, nl,
+                  arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(1e-3)),
                   math::AbsFOp::create(nb, nl, y)));
           // Outside tolerance, or NaN on one side only; equal values
           // (infinities included) always pass.
           Value off = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UGT,
                                             diff, tol);
-          Value same = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
-                                             x, y);
+          Value same =
+              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, x, y);
           Value bothNaN = arith::AndIOp::create(
               nb, nl,
               arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO, x, x),
@@ -213,7 +211,8 @@ LogicalResult buildEntry(ModuleOp module, GraphImporter &loader,
           linalg::YieldOp::create(
               nb, nl, arith::AddIOp::create(nb, nl, a[2], inc).getResult());
         });
-    Value n = tensor::ExtractOp::create(b, loc, count.getResult(0), ValueRange{});
+    Value n =
+        tensor::ExtractOp::create(b, loc, count.getResult(0), ValueRange{});
     bad = arith::AddIOp::create(b, loc, bad, n);
   }
   func::ReturnOp::create(b, loc, bad);
@@ -293,8 +292,8 @@ Outcome runTest(const std::string &dir, std::string &why) {
     return success();
   });
   auto buffer = llvm::MemoryBuffer::getFile(modelPath, false, false);
-  OwningOpRef<ModuleOp> module = importOnnxBuffer(
-      &ctx, (*buffer)->getBuffer(), dir, modelPath, options);
+  OwningOpRef<ModuleOp> module =
+      importOnnxBuffer(&ctx, (*buffer)->getBuffer(), dir, modelPath, options);
   if (!module) {
     why = "import: " + diagnostics;
     // Not op semantics but the import contract: shape-like operands must be
@@ -341,7 +340,8 @@ Outcome runTest(const std::string &dir, std::string &why) {
     return Outcome::Fail;
   }
   if (bad != 0) {
-    why = std::to_string(bad) + " output elements outside rtol 1e-3 / atol 1e-5";
+    why =
+        std::to_string(bad) + " output elements outside rtol 1e-3 / atol 1e-5";
     return Outcome::Fail;
   }
   return Outcome::Pass;
@@ -350,7 +350,8 @@ Outcome runTest(const std::string &dir, std::string &why) {
 } // namespace
 
 int main(int argc, char **argv) {
-  llvm::cl::ParseCommandLineOptions(argc, argv, "llmc ONNX conformance runner\n");
+  llvm::cl::ParseCommandLineOptions(argc, argv,
+                                    "llmc ONNX conformance runner\n");
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   registerAllPasses();
