@@ -127,19 +127,11 @@ Value llmc::onnx_import::broadcastTo(OpBuilder &b, Location loc, Value v,
       .getResult()[0];
 }
 
-FailureOr<SmallVector<Value>>
-llmc::onnx_import::broadcastInputs(NodeContext &ctx, ArrayRef<int> indices) {
+SmallVector<Value> llmc::onnx_import::broadcastInputs(NodeContext &ctx,
+                                                      ArrayRef<int> indices,
+                                                      ArrayRef<int64_t> shape) {
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
-  SmallVector<int64_t> shape;
-  for (int i : indices) {
-    auto s = broadcastShape(shape, ctx.type(i).getShape());
-    if (failed(s)) {
-      (void)ctx.emitError("inputs cannot be broadcast together");
-      return failure();
-    }
-    shape = *s;
-  }
   // Result sizes: static dims as constants, dynamic ones from an input that
   // has the same dynamic dim at that position.
   SmallVector<OpFoldResult> sizes;

@@ -36,10 +36,11 @@ mlir::Value broadcastTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                         llvm::ArrayRef<int64_t> shape,
                         llvm::ArrayRef<mlir::OpFoldResult> sizes);
 
-/// The inputs `indices` of a node broadcast to their common shape. Splat
-/// host constants become splat constants of the result shape.
-mlir::FailureOr<llvm::SmallVector<mlir::Value>>
-broadcastInputs(NodeContext &ctx, llvm::ArrayRef<int> indices);
+/// The inputs `indices` of a node broadcast to `shape`, their common shape
+/// (from broadcastShape). Splat host constants become splat constants of it.
+llvm::SmallVector<mlir::Value> broadcastInputs(NodeContext &ctx,
+                                               llvm::ArrayRef<int> indices,
+                                               llvm::ArrayRef<int64_t> shape);
 
 /// Static reshape through collapse_shape/expand_shape.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,

@@ -166,13 +166,10 @@ LogicalResult importBinary(NodeContext &ctx, Binary op) {
   }
 
   // Pow's exponent may have another float type: bring it to the base's.
-  auto operands = broadcastInputs(ctx, indices);
-  if (failed(operands))
-    return failure();
-  Value acc = (*operands)[0];
-  for (size_t k = 1; k < operands->size(); ++k) {
-    Value rhs =
-        convertElements(ctx.builder(), ctx.loc(), (*operands)[k], element);
+  SmallVector<Value> operands = broadcastInputs(ctx, indices, *shape);
+  Value acc = operands[0];
+  for (size_t k = 1; k < operands.size(); ++k) {
+    Value rhs = convertElements(ctx.builder(), ctx.loc(), operands[k], element);
     acc = buildBinary(ctx.builder(), ctx.loc(), op, acc, rhs);
   }
   ctx.setOutput(0, acc);
@@ -247,11 +244,9 @@ LogicalResult importCompare(NodeContext &ctx, Compare op) {
     ctx.setOutput(0, std::move(out));
     return success();
   }
-  auto operands = broadcastInputs(ctx, {0, 1});
-  if (failed(operands))
-    return failure();
+  SmallVector<Value> operands = broadcastInputs(ctx, {0, 1}, *shape);
   OpBuilder &b = ctx.builder();
-  Value x = (*operands)[0], y = (*operands)[1];
+  Value x = operands[0], y = operands[1];
   Value result;
   if (fp) {
     arith::CmpFPredicate pred[] = {
@@ -504,12 +499,10 @@ LogicalResult importWhere(NodeContext &ctx) {
     ctx.setOutput(0, std::move(out));
     return success();
   }
-  auto operands = broadcastInputs(ctx, {0, 1, 2});
-  if (failed(operands))
-    return failure();
-  ctx.setOutput(0, arith::SelectOp::create(ctx.builder(), ctx.loc(),
-                                           (*operands)[0], (*operands)[1],
-                                           (*operands)[2]));
+  SmallVector<Value> operands = broadcastInputs(ctx, {0, 1, 2}, *shape);
+  ctx.setOutput(0,
+                arith::SelectOp::create(ctx.builder(), ctx.loc(), operands[0],
+                                        operands[1], operands[2]));
   return success();
 }
 
