@@ -72,4 +72,48 @@ def LLMRaiseReport : Pass<"llm-raise-report"> {
   ];
 }
 
+def LLMSynthesizeKVCache : Pass<"llm-synthesize-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Turn a model function into a step over a preallocated KV cache";
+  let description = [{
+    Rewrites the model function `func` (raised, with `llm.attention` ops)
+    into the step function `entry` that prefill and decode both run:
+
+    `entry(model inputs..., %position: index, %kv_mask: [B, S],
+           key_cache_0, value_cache_0, ...) -> (model outputs..., caches...)`
+
+    Each cache is `[B, Hkv, S, D]` for a capacity of `S` positions. Every
+    attention writes its new keys and values into its cache at
+    `[position, position + T)` with `tensor.insert_slice` and attends to
+    `[0, position + T)` of it, causally (the queries are the last `T`
+    positions), with `kv_mask[:, 0:position + T]` added to the scores: the
+    caller puts a large negative number there for left padding. The updated
+    caches are returned with `llm.tied_arg` naming the cache argument they
+    update, so bufferization writes them in place.
+
+    Two kinds of export are accepted:
+    - a decode-style export whose attentions have `past`/`present`: the
+      past arguments become `cache[:, :, 0:position]` (so the graph's own
+      position arithmetic sees `position` as the past length) and the
+      present results are dropped;
+    - a plain export without a cache: the positions it derives from the
+      sequence length start at `position` instead of 0. Two forms are
+      recognised: a RoPE table sliced from row 0 (`llm.rope` cos/sin) and a
+      position range (`tensor.generate` of the index) that feeds an
+      `llm.embedding`.
+
+    The function gets `llm.max_positions` when the positions index a table
+    (the cache capacity must not exceed it). A non-causal attention, one
+    with its own mask (combining it with `kv_mask` is not implemented), or
+    a RoPE table of another form is an error naming the op.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"func", "func", "std::string", /*default=*/"\"main\"",
+           "The model function to rewrite">,
+    Option<"entry", "entry", "std::string", /*default=*/"\"llmc_step\"",
+           "The name of the step function">,
+  ];
+}
+
 #endif // LLMC_PASSES_PASSES_TD

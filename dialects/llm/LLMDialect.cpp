@@ -35,18 +35,32 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
              << "' must be a #llm.device attribute, got " << attr.getValue();
     return success();
   }
+  if (attr.getName() == kMaxPositionsAttrName) {
+    if (!isa<IntegerAttr>(attr.getValue()))
+      return op->emitError() << "'" << kMaxPositionsAttrName
+                             << "' must be an integer, got " << attr.getValue();
+    return success();
+  }
   return op->emitError() << "unknown llm dialect attribute '"
                          << attr.getName().getValue() << "'";
 }
 
-/// Arguments and results may carry the model's tensor name.
+/// Arguments and results may carry the model's tensor name and, on entry
+/// points, the runtime role, layer and tied argument.
 static LogicalResult verifyValueAttribute(Operation *op, NamedAttribute attr,
                                           const std::string &where) {
-  if (attr.getName() == LLMDialect::kNameAttrName) {
-    if (!isa<StringAttr>(attr.getValue()))
+  StringRef name = attr.getName().getValue();
+  bool isString = name == LLMDialect::kNameAttrName ||
+                  name == LLMDialect::kRoleAttrName;
+  bool isInteger = name == LLMDialect::kLayerAttrName ||
+                   name == LLMDialect::kTiedArgAttrName;
+  if (isString || isInteger) {
+    if (isString ? !isa<StringAttr>(attr.getValue())
+                 : !isa<IntegerAttr>(attr.getValue()))
       return op->emitError()
-             << "'" << LLMDialect::kNameAttrName << "' on " << where
-             << " must be a string, got " << attr.getValue();
+             << "'" << name << "' on " << where << " must be "
+             << (isString ? "a string" : "an integer") << ", got "
+             << attr.getValue();
     return success();
   }
   return op->emitError() << "unknown llm dialect attribute '"

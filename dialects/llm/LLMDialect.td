@@ -40,6 +40,16 @@ def LLM_Dialect : Dialect {
     /// Name of the argument/result attribute that keeps a model's tensor
     /// name (the ONNX input or output it came from).
     static constexpr ::llvm::StringLiteral kNameAttrName = "llm.name";
+    /// What an entry point's argument or result is for the runtime
+    /// (`input_ids`, `position`, `kv_mask`, `key_cache`, `logits`, ...).
+    static constexpr ::llvm::StringLiteral kRoleAttrName = "llm.role";
+    /// The layer a KV-cache argument belongs to.
+    static constexpr ::llvm::StringLiteral kLayerAttrName = "llm.layer";
+    /// On a result: the index of the argument whose contents it updates.
+    static constexpr ::llvm::StringLiteral kTiedArgAttrName = "llm.tied_arg";
+    /// On a function: how many positions its position tables cover.
+    static constexpr ::llvm::StringLiteral kMaxPositionsAttrName =
+        "llm.max_positions";
 
   private:
     /// Defined beside the attribute storage classes (LLMAttrs.cpp).

@@ -372,71 +372,53 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value x = op.getInput();
-    auto xType = op.getInput().getType();
-    int64_t rank = xType.getRank();
-    auto inSizes = tensor::getMixedSizes(rewriter, loc, x);
-    // [..., K] <-> [M, K]; a vector [K] is the single row [1, K].
-    SmallVector<ReassociationIndices> reassoc =
-        rank == 1
-            ? SmallVector<ReassociationIndices>{{0, 1}}
-            : SmallVector<ReassociationIndices>{
-                  llvm::to_vector(llvm::seq<int64_t>(0, rank - 1)), {rank - 1}};
-    if (rank != 2) {
-      if (rank == 1) {
-        x = tensor::ExpandShapeOp::create(
-            rewriter, loc,
-            RankedTensorType::get({1, xType.getDimSize(0)},
-                                  xType.getElementType()),
-            x, reassoc,
-            ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1), inSizes[0]});
-      } else {
-        x = tensor::CollapseShapeOp::create(rewriter, loc, x, reassoc);
-      }
-    }
-    auto x2 = cast<RankedTensorType>(x.getType());
-    auto wType = op.getWeight().getType();
-    auto outType = RankedTensorType::get(
-        {x2.getDimSize(0), wType.getDimSize(0)}, op.getType().getElementType());
-    SmallVector<OpFoldResult> outSizes = {
-        tensor::getMixedSize(rewriter, loc, x, 0),
-        tensor::getMixedSize(rewriter, loc, op.getWeight(), 0)};
+    auto outType = op.getType();
+    int64_t rank = outType.getRank();
+    // One generic over [..., N, K]: the leading dims stay as they are rather
+    // than being collapsed into rows, because a collapse of several dynamic
+    // dims expands back through a memref.expand_shape that LLVM 22's
+    // expand-strided-metadata crashes on.
+    auto sizes = tensor::getMixedSizes(rewriter, loc, x);
+    sizes.back() = tensor::getMixedSize(rewriter, loc, op.getWeight(), 0);
+    SmallVector<AffineExpr> lead;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      lead.push_back(rewriter.getAffineDimExpr(d));
+    AffineExpr n = rewriter.getAffineDimExpr(rank - 1);
+    AffineExpr k = rewriter.getAffineDimExpr(rank);
+    auto withTail = [&](ArrayRef<AffineExpr> tail) {
+      SmallVector<AffineExpr> e(lead);
+      e.append(tail.begin(), tail.end());
+      return e;
+    };
     // The bias initialises the accumulator.
     Value init;
     if (Value bias = op.getBias()) {
-      AffineMap m = AffineMap::get(2, 0, rewriter.getAffineDimExpr(1), ctx);
       init = linalg::GenericOp::create(
                  rewriter, loc, TypeRange{outType}, ValueRange{bias},
-                 ValueRange{emptyLike(rewriter, loc, outType, outSizes)},
-                 ArrayRef<AffineMap>{m, rewriter.getMultiDimIdentityMap(2)},
-                 ArrayRef<IT>{IT::parallel, IT::parallel},
+                 ValueRange{emptyLike(rewriter, loc, outType, sizes)},
+                 ArrayRef<AffineMap>{
+                     AffineMap::get(rank, 0, rewriter.getAffineDimExpr(rank - 1),
+                                    ctx),
+                     rewriter.getMultiDimIdentityMap(rank)},
+                 SmallVector<IT>(rank, IT::parallel),
                  [](OpBuilder &b, Location l, ValueRange a) {
                    linalg::YieldOp::create(b, l, a[0]);
                  })
                  .getResult(0);
     } else {
-      init = filled(rewriter, loc, outType, outSizes, 0.0);
+      init = filled(rewriter, loc, outType, sizes, 0.0);
     }
-    AffineExpr m, n, k;
-    bindDims(ctx, m, n, k);
-    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
-                                   AffineMap::get(3, 0, {n, k}, ctx),
-                                   AffineMap::get(3, 0, {m, n}, ctx)};
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{outType},
-                  ValueRange{x, op.getWeight()}, ValueRange{init}, maps,
-                  ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction},
-                  yieldMulAdd)
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(rank + 1, 0, withTail({k}), ctx),
+        AffineMap::get(rank + 1, 0, {n, k}, ctx),
+        AffineMap::get(rank + 1, 0, withTail({n}), ctx)};
+    SmallVector<IT> iterators(rank, IT::parallel);
+    iterators.push_back(IT::reduction);
+    Value y = linalg::GenericOp::create(rewriter, loc, TypeRange{outType},
+                                        ValueRange{x, op.getWeight()},
+                                        ValueRange{init}, maps, iterators,
+                                        yieldMulAdd)
                   .getResult(0);
-    if (rank != 2) {
-      SmallVector<OpFoldResult> sizes(inSizes.begin(), inSizes.end() - 1);
-      sizes.push_back(outSizes[1]);
-      if (rank == 1)
-        y = tensor::CollapseShapeOp::create(rewriter, loc, op.getType(), y,
-                                            reassoc);
-      else
-        y = tensor::ExpandShapeOp::create(rewriter, loc, op.getType(), y,
-                                          reassoc, sizes);
-    }
     rewriter.replaceOp(op, y);
     return success();
   }
