@@ -27,4 +27,66 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
                            "::mlir::math::MathDialect"];
 }
 
+def LLMCpuExternalizeWeights
+    : Pass<"llm-cpu-externalize-weights", "::mlir::ModuleOp"> {
+  let summary = "Read large constants from a weights buffer argument";
+  let description = [{
+    Every tensor constant of at least `min-bytes` bytes (not a splat) in a
+    public function becomes `bufferization.to_tensor restrict` of a
+    `memref.view` into a new last argument `memref<?xi8>` with
+    `llm.role = "weights"`, at a 64-byte aligned offset; identical constants
+    share one view offset. `llm-compile` writes the bytes at those offsets
+    into the artifact's weights section, which the runtime maps.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"256",
+           "Smaller constants stay in the code">,
+  ];
+}
+
+def LLMCpuEntryABI : Pass<"llm-cpu-entry-abi", "::mlir::ModuleOp"> {
+  let summary = "Give public functions the runtime's buffer calling convention";
+  let description = [{
+    In every public function, each tensor argument becomes a buffer of the
+    same shape read through `bufferization.to_tensor restrict` (writable
+    when a result is tied to it with `llm.tied_arg`), each result is
+    written with `bufferization.materialize_in_destination` into the
+    argument it is tied to or into a new trailing output argument (which
+    keeps the result's attributes, with `llm.role = "output"` unless it has
+    a role), and the function returns nothing. `llvm.emit_c_interface` is
+    set, so the runtime calls `_mlir_ciface_<name>` with memref
+    descriptors. A result tied to an argument of another type is an error.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def LLMCpuCopiesToLinalg : Pass<"llm-cpu-copies-to-linalg"> {
+  let summary = "Turn strided memref.copy into linalg.copy";
+  let description = [{
+    Upstream lowers a `memref.copy` whose operands are not both contiguous
+    to a call to `memrefCopy` from MLIR's C runner library, which compiled
+    artifacts do not link. As `linalg.copy` it lowers to loops instead.
+    Copies between identity-layout buffers are left alone (they become
+    `memcpy`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def LLMCpuDynamicExpandShape : Pass<"llm-cpu-dynamic-expand-shape"> {
+  let summary = "Express dynamic-splitting memref.expand_shape as a reinterpret_cast";
+  let description = [{
+    LLVM 22's `expand-strided-metadata` crashes on a `memref.expand_shape`
+    that splits one dimension into several dynamic ones (`[B*T, d]` to
+    `[B, T, d]`). When source and result are contiguous, this pass writes
+    it as a `memref.reinterpret_cast` with row-major strides instead; other
+    expand_shapes are left alone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // LLMC_TARGETS_CPU_PASSES_TD

@@ -7,13 +7,17 @@
 
 using namespace mlir;
 
-// Upstream passes only, so the pipeline is their textual form. A driver that
-// has not registered them (mlir::registerAllPasses) gets an error naming the
-// pass, from the pipeline parser.
+// A textual pipeline of upstream passes plus llm-cpu-copies-to-linalg. A
+// driver that has not registered them (mlir::registerAllPasses) gets an
+// error naming the pass, from the pipeline parser. Temporaries are freed
+// (buffer-deallocation-pipeline) and nothing calls MLIR's runner libraries,
+// so the code runs in a plain process.
 static constexpr const char *kCpuToLLVM =
     "func.func(convert-elementwise-to-linalg),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,llm-cpu-copies-to-linalg,"
+    "llm-cpu-dynamic-expand-shape,"
     "convert-linalg-to-loops,expand-strided-metadata,lower-affine,"
     "convert-scf-to-cf,convert-math-to-funcs,convert-math-to-llvm,"
     "convert-math-to-libm,finalize-memref-to-llvm,convert-to-llvm,"

@@ -1,0 +1,64 @@
+/*===- llmc-c/Compiler.h - C API of the llmc compiler -------------*- C -*-===*\
+|*                                                                            *|
+|* Compile a model (ONNX, or MLIR in the llm dialect) into a .llmc artifact   *|
+|* that the runtime (llmc/runtime.h) loads. Nothing is printed and nothing   *|
+|* aborts: failures return non-zero with the diagnostics as text.            *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef LLMC_C_COMPILER_H
+#define LLMC_C_COMPILER_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct LlmcCompileOptions {
+  /* "cpu" (the only target so far). */
+  const char *target;
+  /* LLVM CPU name, or "host". */
+  const char *cpu;
+  /* Extra LLVM target features, e.g. "-avx512f"; may be NULL. */
+  const char *features;
+  /* LLVM optimisation level, 0 to 3. */
+  int opt_level;
+  /* "auto" (prefill/decode when the model has attention), "generate" or
+     "function" (the model function as it is). */
+  const char *mode;
+  /* Import-time shapes, "input_ids=1x8" or "seq=8"; may be NULL. */
+  const char *const *input_shapes;
+  size_t num_input_shapes;
+  /* Called as each long step starts; may be NULL. */
+  void (*progress)(const char *step, void *user_data);
+  void *user_data;
+} LlmcCompileOptions;
+
+/* Defaults: cpu target, host CPU, -O3, auto mode, no callbacks. */
+void llmcCompileOptionsInit(LlmcCompileOptions *options);
+
+/* Compiles the model in memory (`name` tells the format by its extension,
+   .onnx or .mlir, and names it in diagnostics; ONNX external data is looked
+   up relative to `base_dir`, which may be NULL). On success returns 0 and
+   sets *artifact / *artifact_size to a buffer to release with llmcFree. On
+   failure returns non-zero. *diagnostics (when diagnostics is not NULL)
+   receives the diagnostics text, to release with llmcFree, or NULL. */
+int llmcCompileBuffer(const void *data, size_t size, const char *name,
+                      const char *base_dir, const LlmcCompileOptions *options,
+                      void **artifact, size_t *artifact_size,
+                      char **diagnostics);
+
+/* Compiles the model file at `path` and writes the artifact to
+   `output_path`. Same return and diagnostics contract. */
+int llmcCompileFile(const char *path, const char *output_path,
+                    const LlmcCompileOptions *options, char **diagnostics);
+
+/* Releases a buffer returned by this API. */
+void llmcFree(void *buffer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLMC_C_COMPILER_H */

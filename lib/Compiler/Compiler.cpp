@@ -1,0 +1,196 @@
+//===- Compiler.cpp - model file -> deployable artifact -------------------===//
+
+#include "lib/Compiler/Compiler.h"
+
+#include "lib/Compiler/ArtifactWriter.h"
+#include "lib/Compiler/Manifest.h"
+#include "lib/Import/OnnxImporter.h"
+#include "lib/Registration/Registration.h"
+
+#include "dialects/llm/LLMOps.h"
+#include "targets/cpu/ExternalizeWeights.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <mutex>
+
+using namespace mlir;
+using namespace llmc;
+
+namespace {
+
+void registerEverythingOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerAllPasses();
+    llmc::registerPasses();
+  });
+}
+
+/// Runs a textual pipeline; errors go to the context's diagnostics.
+LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
+  PassManager pm(module.getContext());
+  std::string error;
+  llvm::raw_string_ostream errorStream(error);
+  if (failed(parsePassPipeline(pipeline, pm, errorStream)))
+    return module.emitError() << "bad pass pipeline '" << pipeline
+                              << "': " << error;
+  return pm.run(module);
+}
+
+OwningOpRef<ModuleOp> load(MLIRContext &ctx, StringRef input,
+                           StringRef inputName, StringRef baseDir,
+                           const CompileOptions &options) {
+  if (inputName.ends_with(".mlir") || inputName.ends_with(".mlirbc")) {
+    auto buffer = llvm::MemoryBuffer::getMemBufferCopy(input, inputName);
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+    return parseSourceFile<ModuleOp>(sourceMgr, &ctx);
+  }
+  OnnxImportOptions importOptions;
+  for (const std::string &spec : options.inputShapes) {
+    std::string error = parseInputShapeSpec(spec, importOptions);
+    if (!error.empty()) {
+      emitError(UnknownLoc::get(&ctx)) << "input shape '" << spec
+                                       << "': " << error;
+      return nullptr;
+    }
+  }
+  return importOnnxBuffer(&ctx, input, baseDir, inputName, importOptions);
+}
+
+} // namespace
+
+bool llmc::compileModel(StringRef input, StringRef inputName,
+                        StringRef baseDir, const CompileOptions &options,
+                        std::string &artifact, std::string &diagnostics) {
+  registerEverythingOnce();
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerOnnxImportDialects(registry);
+  llmc::registerDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  // Every diagnostic goes to the caller, with its location.
+  llvm::raw_string_ostream diagStream(diagnostics);
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &diag) {
+    diagStream << diag.getLocation() << ": "
+               << (diag.getSeverity() == DiagnosticSeverity::Error ? "error"
+                   : diag.getSeverity() == DiagnosticSeverity::Warning
+                       ? "warning"
+                       : "note")
+               << ": " << diag << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      diagStream << note.getLocation() << ": note: " << note << "\n";
+    return success();
+  });
+  auto step = [&](StringRef what) {
+    if (options.progress)
+      options.progress(what);
+  };
+  auto fail = [&](const Twine &what) {
+    diagStream << "llmc: " << what << "\n";
+    return false;
+  };
+
+  if (options.target != "cpu")
+    return fail("unknown target '" + options.target +
+                "' (available: cpu)");
+  step("importing " + inputName.str());
+  OwningOpRef<ModuleOp> module = load(ctx, input, inputName, baseDir, options);
+  if (!module)
+    return fail("could not load " + inputName.str());
+
+  step("raising to the llm dialect");
+  if (failed(runPipeline(*module, "llm-raise")))
+    return fail("raising failed");
+  auto main = module->lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return fail("the model has no function @main");
+  bool hasAttention = false;
+  main.walk([&](llm::AttentionOp) { hasAttention = true; });
+  bool generate = options.mode == EntryMode::Generate ||
+                  (options.mode == EntryMode::Auto && hasAttention);
+  if (generate) {
+    step("building prefill/decode over a KV cache");
+    if (failed(runPipeline(*module, "llm-synthesize-kv-cache,llm-canonicalize")))
+      return fail("could not build the KV-cache entry points");
+  }
+
+  step("lowering to linalg");
+  if (failed(runPipeline(*module, "llm-lower-to-linalg")))
+    return fail("lowering to linalg failed");
+  FailureOr<llm::cpu::WeightsLayout> weights =
+      llm::cpu::externalizeWeights(*module, options.minWeightBytes);
+  if (failed(weights))
+    return fail("could not move the weights out of the code");
+  if (failed(runPipeline(*module, "llm-cpu-entry-abi")))
+    return fail("could not set up the entry point calling convention");
+  func::FuncOp entry;
+  for (auto fn : module->getOps<func::FuncOp>())
+    if (fn.isPublic() && !fn.isExternal())
+      entry = entry ? entry : fn;
+  if (!entry)
+    return fail("no entry function");
+  // Described now: lowering to LLVM drops the argument attributes.
+  SmallString<128> source(llvm::sys::path::filename(inputName));
+  step("lowering to LLVM");
+  // Lowering to LLVM drops the argument attributes the manifest describes:
+  // keep a copy of the entry as it is now.
+  auto entryCopy = cast<func::FuncOp>(entry->clone());
+  std::unique_ptr<Operation, void (*)(Operation *)> keep(
+      entryCopy, [](Operation *op) { op->destroy(); });
+  // The llm attributes have served; LLVM translation would warn about them.
+  for (auto fn : module->getOps<func::FuncOp>()) {
+    fn->removeAttr(llm::LLMDialect::kMaxPositionsAttrName);
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      fn.setArgAttrs(i, ArrayRef<NamedAttribute>{});
+  }
+  if (failed(runPipeline(*module, "llm-cpu-to-llvm")))
+    return fail("lowering to LLVM failed");
+
+  step("generating code");
+  llm::cpu::CpuTargetInfo target;
+  FailureOr<std::string> object =
+      llm::cpu::emitObject(*module, options.codegen, target);
+  if (failed(object))
+    return fail("code generation failed");
+  step("linking");
+  std::string sharedObject, error;
+  if (failed(llm::cpu::linkSharedObject(*object, sharedObject, error)))
+    return fail(error);
+
+  std::string manifestText;
+  llvm::raw_string_ostream os(manifestText);
+  os << llvm::formatv(
+      "{0:2}", llvm::json::Value(buildManifest(entryCopy, generate, source,
+                                               target, *weights)));
+  artifact = writeArtifact(manifestText, sharedObject, *weights);
+  return true;
+}
+
+bool llmc::compileModelFile(StringRef path, const CompileOptions &options,
+                            std::string &artifact, std::string &diagnostics) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer) {
+    diagnostics += "llmc: cannot read " + path.str() + ": " +
+                   buffer.getError().message() + "\n";
+    return false;
+  }
+  return compileModel((*buffer)->getBuffer(), path,
+                      llvm::sys::path::parent_path(path), options, artifact,
+                      diagnostics);
+}

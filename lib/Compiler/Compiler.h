@@ -1,0 +1,58 @@
+//===- Compiler.h - model file -> deployable artifact -----------*- C++ -*-===//
+//
+// The compiler as a library: import (ONNX or MLIR), raise, build the entry
+// points, lower for the target, generate code and write the artifact. The C
+// API (include/llmc-c/Compiler.h) and llm-compile are thin layers over it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_LIB_COMPILER_COMPILER_H
+#define LLMC_LIB_COMPILER_COMPILER_H
+
+#include "targets/cpu/CodeGen.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace llmc {
+
+enum class EntryMode {
+  /// Generate when the model has attention, else Function.
+  Auto,
+  /// prefill/decode step functions over a KV cache.
+  Generate,
+  /// The model function as it is, one call per inference.
+  Function,
+};
+
+struct CompileOptions {
+  std::string target = "cpu";
+  mlir::llm::cpu::CpuCodeGenOptions codegen;
+  EntryMode mode = EntryMode::Auto;
+  /// Import-time shape specialisation, as llm-translate's --input-shape.
+  std::vector<std::string> inputShapes;
+  /// Constants from this size up go to the weights section.
+  int64_t minWeightBytes = 256;
+  /// Called with a short description as each long step starts.
+  std::function<void(llvm::StringRef)> progress;
+};
+
+/// Compiles the model in `input` (an ONNX ModelProto, or MLIR text or
+/// bytecode when `inputName` ends in .mlir/.mlirbc) into the bytes of an
+/// artifact. External ONNX data is looked up relative to `baseDir`. On
+/// failure, returns false with every diagnostic in `diagnostics`; nothing
+/// is printed.
+bool compileModel(llvm::StringRef input, llvm::StringRef inputName,
+                  llvm::StringRef baseDir, const CompileOptions &options,
+                  std::string &artifact, std::string &diagnostics);
+
+/// Reads `path` and compiles it; the same contract.
+bool compileModelFile(llvm::StringRef path, const CompileOptions &options,
+                      std::string &artifact, std::string &diagnostics);
+
+} // namespace llmc
+
+#endif // LLMC_LIB_COMPILER_COMPILER_H

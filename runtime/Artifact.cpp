@@ -1,0 +1,186 @@
+//===- Artifact.cpp - a mapped, validated .llmc artifact ------------------===//
+
+#include "runtime/Artifact.h"
+
+#include "runtime/ArtifactFormat.h"
+#include "runtime/Status.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace llmc::runtime;
+namespace format = llmc::artifact;
+
+namespace {
+
+uint32_t read32(const uint8_t *p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |
+         uint32_t(p[3]) << 24;
+}
+uint64_t read64(const uint8_t *p) {
+  return uint64_t(read32(p)) | uint64_t(read32(p + 4)) << 32;
+}
+
+} // namespace
+
+Artifact::~Artifact() {
+  if (library_)
+    dlclose(library_);
+  if (map_)
+    munmap(map_, mapSize_);
+}
+
+llmc_status Artifact::open(const std::string &path,
+                           std::unique_ptr<Artifact> &out) {
+  std::unique_ptr<Artifact> artifact(new Artifact());
+  if (llmc_status s = artifact->load(path))
+    return s;
+  out = std::move(artifact);
+  return LLMC_OK;
+}
+
+llmc_status Artifact::load(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(LLMC_ERROR_IO, "cannot open " + path + ": " + strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(LLMC_ERROR_IO, path + " is not a regular file");
+  }
+  uint64_t fileSize = static_cast<uint64_t>(st.st_size);
+  if (fileSize < sizeof(format::FileHeader)) {
+    ::close(fd);
+    return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                path + ": " + std::to_string(fileSize) +
+                    " bytes, shorter than the artifact header");
+  }
+  map_ = mmap(nullptr, fileSize, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map_ == MAP_FAILED) {
+    map_ = nullptr;
+    return fail(LLMC_ERROR_IO, "cannot map " + path + ": " + strerror(errno));
+  }
+  mapSize_ = fileSize;
+  const auto *bytes = static_cast<const uint8_t *>(map_);
+  auto bad = [&](const std::string &what) {
+    return fail(LLMC_ERROR_INVALID_ARTIFACT, path + ": " + what);
+  };
+
+  if (std::memcmp(bytes, format::kMagic, sizeof(format::kMagic)) != 0)
+    return bad("not an llmc artifact (wrong magic)");
+  uint32_t version = read32(bytes + offsetof(format::FileHeader, version));
+  if (version != format::kVersion)
+    return bad("artifact version " + std::to_string(version) +
+               ", this runtime reads version " +
+               std::to_string(format::kVersion));
+  uint64_t declaredSize = read64(bytes + offsetof(format::FileHeader, fileSize));
+  if (declaredSize != fileSize)
+    return bad("the header says " + std::to_string(declaredSize) +
+               " bytes but the file has " + std::to_string(fileSize) +
+               " (truncated or padded)");
+  uint32_t count = read32(bytes + offsetof(format::FileHeader, sectionCount));
+  if (count == 0 || count > format::kMaxSections)
+    return bad(std::to_string(count) + " sections (1 to " +
+               std::to_string(format::kMaxSections) + " expected)");
+  uint64_t tableEnd =
+      sizeof(format::FileHeader) + uint64_t(count) * sizeof(format::SectionEntry);
+  if (tableEnd > fileSize)
+    return bad("the section table runs past the end of the file");
+
+  const uint8_t *sections[4] = {};
+  uint64_t sizes[4] = {};
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t *e = bytes + sizeof(format::FileHeader) +
+                       i * sizeof(format::SectionEntry);
+    uint32_t kind = read32(e + offsetof(format::SectionEntry, kind));
+    uint64_t offset = read64(e + offsetof(format::SectionEntry, offset));
+    uint64_t size = read64(e + offsetof(format::SectionEntry, size));
+    std::string name = "section " + std::to_string(i);
+    if (kind < 1 || kind > 3)
+      return bad(name + " has unknown kind " + std::to_string(kind));
+    if (sections[kind])
+      return bad(name + " repeats kind " + std::to_string(kind));
+    if (offset < tableEnd || offset > fileSize || size > fileSize - offset)
+      return bad(name + " [" + std::to_string(offset) + ", +" +
+                 std::to_string(size) + ") is outside the file");
+    if (offset % format::kSectionAlignment != 0)
+      return bad(name + " is not page aligned");
+    sections[kind] = bytes + offset;
+    sizes[kind] = size;
+  }
+  for (uint32_t kind = 1; kind <= 3; ++kind)
+    if (!sections[kind])
+      return bad("no section of kind " + std::to_string(kind) +
+                 (kind == 1   ? " (manifest)"
+                  : kind == 2 ? " (CPU code)"
+                              : " (weights)"));
+
+  if (llmc_status s = parseManifest(
+          reinterpret_cast<const char *>(sections[1]), sizes[1], manifest_))
+    return fail(s, path + ": " + lastError());
+  if (manifest_.weightsBytes != sizes[3])
+    return bad("the manifest says " + std::to_string(manifest_.weightsBytes) +
+               " bytes of weights, the section has " +
+               std::to_string(sizes[3]));
+  for (const WeightSpec &w : manifest_.weights)
+    if (w.offset > sizes[3] || w.bytes > sizes[3] - w.offset)
+      return bad("weight '" + w.name + "' [" + std::to_string(w.offset) +
+                 ", +" + std::to_string(w.bytes) +
+                 ") is outside the weights section");
+  weights_ = sections[3];
+  return loadCode(sections[2], sizes[2]);
+}
+
+llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
+  if (size < 4 || std::memcmp(elf, "\x7f"
+                                   "ELF",
+                              4) != 0)
+    return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                "the CPU code section is not an ELF shared object");
+  // dlopen needs a file: an anonymous in-memory one.
+  int fd = memfd_create("llmc-cpu-code", MFD_CLOEXEC);
+  if (fd < 0)
+    return fail(LLMC_ERROR_IO,
+                std::string("memfd_create failed: ") + strerror(errno));
+  uint64_t written = 0;
+  while (written < size) {
+    ssize_t n = ::write(fd, elf + written, size - written);
+    if (n <= 0) {
+      ::close(fd);
+      return fail(LLMC_ERROR_IO, std::string("cannot stage the CPU code: ") +
+                                     strerror(errno));
+    }
+    written += static_cast<uint64_t>(n);
+  }
+  std::string procPath = "/proc/self/fd/" + std::to_string(fd);
+  library_ = dlopen(procPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ::close(fd);
+  if (!library_) {
+    const char *why = dlerror();
+    return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                std::string("cannot load the CPU code: ") +
+                    (why ? why : "unknown error"));
+  }
+  for (const EntryPoint &e : manifest_.entryPoints) {
+    void *symbol = dlsym(library_, e.symbol.c_str());
+    if (!symbol)
+      return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                  "entry point '" + e.name + "': symbol " + e.symbol +
+                      " is not in the CPU code");
+    functions_.emplace_back(e.name, reinterpret_cast<PackedEntry>(symbol));
+  }
+  return LLMC_OK;
+}
+
+PackedEntry Artifact::function(const EntryPoint &entry) const {
+  for (const auto &[name, fn] : functions_)
+    if (name == entry.name)
+      return fn;
+  return nullptr;
+}

@@ -1,0 +1,48 @@
+//===- Artifact.h - a mapped, validated .llmc artifact ----------*- C++ -*-===//
+
+#ifndef LLMC_RUNTIME_ARTIFACT_H
+#define LLMC_RUNTIME_ARTIFACT_H
+
+#include "runtime/Manifest.h"
+
+#include <memory>
+#include <string>
+
+namespace llmc::runtime {
+
+/// `void llmc_packed_<entry>(void **args)`: args[i] points at the i-th
+/// argument (a memref descriptor, or a scalar's value).
+using PackedEntry = void (*)(void **);
+
+class Artifact {
+public:
+  ~Artifact();
+  Artifact(const Artifact &) = delete;
+  Artifact &operator=(const Artifact &) = delete;
+
+  /// Maps `path` and checks everything before any code runs.
+  static llmc_status open(const std::string &path,
+                          std::unique_ptr<Artifact> &out);
+
+  const Manifest &manifest() const { return manifest_; }
+  /// The weights section (64-byte aligned), manifest().weightsBytes long.
+  const uint8_t *weights() const { return weights_; }
+  /// The loaded entry point of `entry`.
+  PackedEntry function(const EntryPoint &entry) const;
+
+private:
+  Artifact() = default;
+  llmc_status load(const std::string &path);
+  llmc_status loadCode(const uint8_t *elf, uint64_t size);
+
+  Manifest manifest_;
+  void *map_ = nullptr;
+  size_t mapSize_ = 0;
+  const uint8_t *weights_ = nullptr;
+  void *library_ = nullptr;
+  std::vector<std::pair<std::string, PackedEntry>> functions_;
+};
+
+} // namespace llmc::runtime
+
+#endif // LLMC_RUNTIME_ARTIFACT_H

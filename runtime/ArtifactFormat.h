@@ -1,0 +1,53 @@
+//===- ArtifactFormat.h - the .llmc artifact's binary layout ----*- C++ -*-===//
+//
+// Shared by the compiler, which writes artifacts, and the runtime, which
+// reads them; plain C++ so that the runtime stays free of LLVM and MLIR.
+// docs/targets/artifact.md describes the format.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_RUNTIME_ARTIFACTFORMAT_H
+#define LLMC_RUNTIME_ARTIFACTFORMAT_H
+
+#include <cstdint>
+
+namespace llmc::artifact {
+
+/// The first 8 bytes of every artifact.
+constexpr char kMagic[8] = {'L', 'L', 'M', 'C', 'A', 'R', 'T', '\0'};
+/// Bumped on any incompatible change of the layout or the manifest.
+constexpr uint32_t kVersion = 1;
+/// Sections start on page boundaries so that they can be mapped.
+constexpr uint64_t kSectionAlignment = 4096;
+
+enum class SectionKind : uint32_t {
+  Manifest = 1,     // JSON, UTF-8
+  CpuSharedObject = 2, // an ELF shared object with the CPU entry points
+  Weights = 3,      // tensors at the offsets the manifest gives
+};
+
+/// All integers little-endian.
+struct FileHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t sectionCount;
+  uint64_t fileSize;      // the whole artifact, for truncation checks
+  uint64_t reserved[5];
+};
+static_assert(sizeof(FileHeader) == 64, "header layout");
+
+struct SectionEntry {
+  uint32_t kind;          // SectionKind
+  uint32_t reserved;
+  uint64_t offset;        // from the start of the file
+  uint64_t size;          // in bytes
+  uint64_t reserved2;
+};
+static_assert(sizeof(SectionEntry) == 32, "section entry layout");
+
+/// Sections follow the header and the section table.
+constexpr uint32_t kMaxSections = 16;
+
+} // namespace llmc::artifact
+
+#endif // LLMC_RUNTIME_ARTIFACTFORMAT_H

@@ -1,0 +1,122 @@
+//===- CApi.cpp - the runtime's C API (include/llmc/runtime.h) ------------===//
+
+#include "llmc/runtime.h"
+
+#include "runtime/Artifact.h"
+#include "runtime/Session.h"
+#include "runtime/Status.h"
+
+#include <new>
+
+using namespace llmc::runtime;
+
+struct llmc_artifact {
+  std::unique_ptr<Artifact> impl;
+};
+struct llmc_session {
+  std::unique_ptr<Session> impl;
+};
+
+namespace {
+thread_local std::string lastMessage;
+} // namespace
+
+llmc_status llmc::runtime::fail(llmc_status code, std::string message) {
+  lastMessage = std::move(message);
+  return code;
+}
+
+const std::string &llmc::runtime::lastError() { return lastMessage; }
+
+const char *llmc_last_error(void) { return lastMessage.c_str(); }
+
+llmc_status llmc_artifact_open(const char *path, llmc_artifact **artifact) {
+  if (!path || !artifact)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "path and artifact are required");
+  *artifact = nullptr;
+  auto *out = new (std::nothrow) llmc_artifact;
+  if (!out)
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (llmc_status s = Artifact::open(path, out->impl)) {
+    delete out;
+    return s;
+  }
+  *artifact = out;
+  return LLMC_OK;
+}
+
+void llmc_artifact_close(llmc_artifact *artifact) { delete artifact; }
+
+int llmc_artifact_is_generative(const llmc_artifact *artifact) {
+  return artifact && artifact->impl->manifest().generative;
+}
+
+int64_t llmc_artifact_vocab_size(const llmc_artifact *artifact) {
+  return artifact ? artifact->impl->manifest().vocab : -1;
+}
+
+int64_t llmc_artifact_max_positions(const llmc_artifact *artifact) {
+  return artifact ? artifact->impl->manifest().maxPositions : -1;
+}
+
+llmc_status llmc_session_create(llmc_artifact *artifact,
+                                const llmc_session_options *options,
+                                llmc_session **session) {
+  if (!artifact || !options || !session)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                "artifact, options and session are required");
+  *session = nullptr;
+  auto *out = new (std::nothrow) llmc_session;
+  if (!out)
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (llmc_status s = Session::create(*artifact->impl, *options, out->impl)) {
+    delete out;
+    return s;
+  }
+  *session = out;
+  return LLMC_OK;
+}
+
+void llmc_session_destroy(llmc_session *session) { delete session; }
+
+llmc_status llmc_session_reset(llmc_session *session) {
+  if (!session)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "no session");
+  session->impl->reset();
+  return LLMC_OK;
+}
+
+int64_t llmc_session_position(const llmc_session *session) {
+  return session ? session->impl->position() : -1;
+}
+
+llmc_status llmc_session_prefill(llmc_session *session, const int64_t *tokens,
+                                 const int64_t *lengths, int64_t length,
+                                 float *logits) {
+  if (!session)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "no session");
+  return session->impl->prefill(tokens, lengths, length, logits);
+}
+
+llmc_status llmc_session_decode(llmc_session *session, const int64_t *tokens,
+                                float *logits) {
+  if (!session)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "no session");
+  return session->impl->decode(tokens, logits);
+}
+
+llmc_status llmc_session_load_kv(llmc_session *session,
+                                 const float *const *keys,
+                                 const float *const *values, int64_t length) {
+  if (!session)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "no session");
+  return session->impl->loadKV(keys, values, length);
+}
+
+llmc_status llmc_session_sample(llmc_session *session,
+                                const llmc_sampling *sampling,
+                                int64_t *tokens) {
+  if (!session || !sampling)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "session and sampling required");
+  return session->impl->sample(*sampling, tokens);
+}

@@ -1,0 +1,344 @@
+//===- Session.cpp - a KV cache and the steps that fill it ----------------===//
+
+#include "runtime/Session.h"
+
+#include "runtime/Status.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <thread>
+
+using namespace llmc::runtime;
+
+bool AlignedFloats::allocate(size_t n) {
+  size_t bytes = (std::max<size_t>(n, 1) * sizeof(float) + 63) / 64 * 64;
+  data.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
+  size = data ? n : 0;
+  if (data)
+    std::memset(data.get(), 0, bytes);
+  return data != nullptr;
+}
+
+namespace {
+
+/// A memref descriptor {allocated, aligned, offset, sizes[R], strides[R]}
+/// with row-major strides, as the compiled code's C interface takes it.
+struct Descriptor {
+  std::vector<int64_t> words;
+  Descriptor(const void *data, const std::vector<int64_t> &sizes) {
+    size_t rank = sizes.size();
+    words.assign(3 + 2 * rank, 0);
+    int64_t address = static_cast<int64_t>(reinterpret_cast<intptr_t>(data));
+    words[0] = words[1] = address;
+    int64_t stride = 1;
+    for (size_t d = rank; d-- > 0;) {
+      words[3 + d] = sizes[d];
+      words[3 + rank + d] = stride;
+      stride *= sizes[d];
+    }
+  }
+};
+
+bool multiplyFits(std::initializer_list<int64_t> factors, int64_t limit) {
+  int64_t product = 1;
+  for (int64_t f : factors) {
+    if (f <= 0 || product > limit / f)
+      return false;
+    product *= f;
+  }
+  return true;
+}
+
+} // namespace
+
+llmc_status Session::create(const Artifact &artifact,
+                            const llmc_session_options &options,
+                            std::unique_ptr<Session> &out) {
+  const Manifest &m = artifact.manifest();
+  if (!m.generative)
+    return fail(LLMC_ERROR_UNSUPPORTED,
+                "the artifact has no prefill/decode entry points (compiled "
+                "with --mode=function?)");
+  if (options.batch < 1 || options.max_seq < 1 || options.threads < 1)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                "batch, max_seq and threads must be >= 1");
+  if (m.maxPositions > 0 && options.max_seq > m.maxPositions)
+    return fail(LLMC_ERROR_OUT_OF_RANGE,
+                "max_seq " + std::to_string(options.max_seq) +
+                    " exceeds the model's " + std::to_string(m.maxPositions) +
+                    " positions");
+  std::unique_ptr<Session> s(new Session(artifact));
+  s->batch_ = options.batch;
+  s->maxSeq_ = options.max_seq;
+  s->threads_ = options.threads;
+  s->vocab_ = m.vocab;
+  s->prefill_ = m.find("prefill");
+  s->decode_ = m.find("decode");
+  if (llmc_status st = s->checkEntry(*s->prefill_))
+    return st;
+  if (llmc_status st = s->checkEntry(*s->decode_))
+    return st;
+  constexpr int64_t kLimit = int64_t(1) << 40; // floats
+  if (!multiplyFits({options.batch, m.kvHeads, options.max_seq, m.headDim},
+                    kLimit) ||
+      !multiplyFits({options.batch, options.max_seq, m.vocab}, kLimit))
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "the KV cache would be too large");
+  size_t cacheSize = size_t(options.batch * m.kvHeads * options.max_seq *
+                            m.headDim);
+  s->keys_.resize(m.layers);
+  s->values_.resize(m.layers);
+  for (int64_t l = 0; l < m.layers; ++l)
+    if (!s->keys_[l].allocate(cacheSize) || !s->values_[l].allocate(cacheSize))
+      return fail(LLMC_ERROR_OUT_OF_MEMORY,
+                  "cannot allocate the KV cache (" +
+                      std::to_string(2 * m.layers * cacheSize * 4) + " bytes)");
+  if (!s->kvMask_.allocate(size_t(options.batch * options.max_seq)))
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "cannot allocate the KV mask");
+  s->lastLogits_.assign(size_t(options.batch * m.vocab), 0.0f);
+  out = std::move(s);
+  return LLMC_OK;
+}
+
+llmc_status Session::checkEntry(const EntryPoint &entry) {
+  const Manifest &m = artifact_.manifest();
+  std::vector<int> keys(m.layers, 0), values(m.layers, 0);
+  bool ids = false, output = false;
+  for (const ArgumentSpec &a : entry.args) {
+    std::string what = "entry point '" + entry.name + "' argument '" +
+                       (a.name.empty() ? a.role : a.name) + "'";
+    auto expect = [&](bool ok) {
+      return ok ? LLMC_OK
+                : fail(LLMC_ERROR_INVALID_ARTIFACT,
+                       what + " has an unexpected type or shape");
+    };
+    llmc_status st = LLMC_OK;
+    if (a.role == "input" && a.name == "input_ids") {
+      st = expect(a.buffer && a.dtype == "i64" && a.shape.size() == 2);
+      ids = true;
+    } else if (a.role == "position") {
+      st = expect(!a.buffer && a.dtype == "index");
+    } else if (a.role == "kv_mask") {
+      st = expect(a.buffer && a.dtype == "f32" && a.shape.size() == 2);
+    } else if (a.role == "key_cache" || a.role == "value_cache") {
+      st = expect(a.buffer && a.dtype == "f32" && a.shape.size() == 4 &&
+                  a.layer >= 0 && a.layer < m.layers &&
+                  a.shape[1] == m.kvHeads && a.shape[3] == m.headDim);
+      if (!st)
+        ++(a.role == "key_cache" ? keys : values)[a.layer];
+    } else if (a.role == "weights") {
+      st = expect(a.buffer && a.dtype == "i8" && a.shape.size() == 1);
+    } else if (a.role == "output") {
+      st = expect(!output && a.buffer && a.dtype == "f32" &&
+                  a.shape.size() == 3 && a.shape[2] == m.vocab);
+      output = true;
+    } else {
+      return fail(LLMC_ERROR_UNSUPPORTED,
+                  what + " (role " + a.role +
+                      ") is not an input this runtime can fill");
+    }
+    if (st)
+      return st;
+  }
+  for (int64_t l = 0; l < m.layers; ++l)
+    if (keys[l] != 1 || values[l] != 1)
+      return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                  "entry point '" + entry.name + "' does not take one key and "
+                  "one value cache for layer " + std::to_string(l));
+  if (!ids || !output)
+    return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                "entry point '" + entry.name +
+                    "' lacks input_ids or its logits output");
+  return LLMC_OK;
+}
+
+llmc_status Session::checkTokens(const int64_t *tokens, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= vocab_)
+      return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                  "token " + std::to_string(tokens[i]) + " at index " +
+                      std::to_string(i) + " is outside the vocabulary [0, " +
+                      std::to_string(vocab_) + ")");
+  return LLMC_OK;
+}
+
+void Session::runRows(const EntryPoint &entry, PackedEntry fn,
+                      const int64_t *tokens, int64_t steps, int64_t first,
+                      int64_t rows) {
+  const Manifest &m = artifact_.manifest();
+  std::vector<Descriptor> descriptors;
+  descriptors.reserve(entry.args.size());
+  std::vector<void *> args;
+  int64_t position = position_;
+  for (const ArgumentSpec &a : entry.args) {
+    if (a.role == "position") {
+      args.push_back(&position);
+      continue;
+    }
+    if (a.role == "input")
+      descriptors.emplace_back(tokens + first * steps,
+                               std::vector<int64_t>{rows, steps});
+    else if (a.role == "kv_mask")
+      descriptors.emplace_back(kvMask_.data.get() + first * maxSeq_,
+                               std::vector<int64_t>{rows, maxSeq_});
+    else if (a.role == "key_cache" || a.role == "value_cache")
+      descriptors.emplace_back(
+          (a.role == "key_cache" ? keys_ : values_)[a.layer].data.get() +
+              first * m.kvHeads * maxSeq_ * m.headDim,
+          std::vector<int64_t>{rows, m.kvHeads, maxSeq_, m.headDim});
+    else if (a.role == "weights")
+      descriptors.emplace_back(artifact_.weights(),
+                               std::vector<int64_t>{int64_t(m.weightsBytes)});
+    else // output
+      descriptors.emplace_back(stepLogits_.data.get() + first * steps * vocab_,
+                               std::vector<int64_t>{rows, steps, vocab_});
+    args.push_back(descriptors.back().words.data());
+  }
+  fn(args.data());
+}
+
+void Session::run(const EntryPoint &entry, const int64_t *tokens,
+                  int64_t steps) {
+  PackedEntry fn = artifact_.function(entry);
+  // Batch rows are independent: split them among the threads.
+  int64_t workers = std::min<int64_t>(threads_, batch_);
+  int64_t per = (batch_ + workers - 1) / workers;
+  std::vector<std::thread> pool;
+  for (int64_t first = per; first < batch_; first += per)
+    pool.emplace_back([=, &entry] {
+      runRows(entry, fn, tokens, steps, first, std::min(per, batch_ - first));
+    });
+  runRows(entry, fn, tokens, steps, 0, std::min(per, batch_));
+  for (std::thread &t : pool)
+    t.join();
+}
+
+llmc_status Session::prefill(const int64_t *tokens, const int64_t *lengths,
+                             int64_t length, float *logits) {
+  if (!tokens || length < 1)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                "prefill needs tokens and a length >= 1");
+  if (length > maxSeq_ - position_)
+    return fail(LLMC_ERROR_OUT_OF_RANGE,
+                "a prompt of " + std::to_string(length) + " tokens at position " +
+                    std::to_string(position_) + " does not fit in max_seq " +
+                    std::to_string(maxSeq_));
+  // Padded entries are ignored (any value): run token 0 there.
+  std::vector<int64_t> ids(tokens, tokens + batch_ * length);
+  for (int64_t b = 0; b < batch_; ++b) {
+    int64_t n = lengths ? lengths[b] : length;
+    if (n < 1 || n > length)
+      return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                  "row " + std::to_string(b) + " has length " +
+                      std::to_string(n) + " (1 to " + std::to_string(length) +
+                      " expected)");
+    std::fill(ids.begin() + b * length, ids.begin() + b * length + (length - n),
+              0);
+  }
+  if (llmc_status s = checkTokens(ids.data(), ids.size()))
+    return s;
+  if (stepLogits_.size < size_t(batch_ * length * vocab_) &&
+      !stepLogits_.allocate(size_t(batch_ * length * vocab_)))
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "cannot allocate the logits");
+  for (int64_t b = 0; b < batch_; ++b) {
+    int64_t pad = length - (lengths ? lengths[b] : length);
+    for (int64_t i = 0; i < length; ++i)
+      kvMask_.data[b * maxSeq_ + position_ + i] =
+          i < pad ? -std::numeric_limits<float>::infinity() : 0.0f;
+  }
+  run(*prefill_, ids.data(), length);
+  for (int64_t b = 0; b < batch_; ++b)
+    std::memcpy(&lastLogits_[b * vocab_],
+                stepLogits_.data.get() + (b * length + length - 1) * vocab_,
+                vocab_ * sizeof(float));
+  if (logits)
+    std::memcpy(logits, stepLogits_.data.get(),
+                size_t(batch_ * length * vocab_) * sizeof(float));
+  position_ += length;
+  haveLogits_ = true;
+  return LLMC_OK;
+}
+
+llmc_status Session::decode(const int64_t *tokens, float *logits) {
+  if (!tokens)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "decode needs tokens");
+  if (position_ >= maxSeq_)
+    return fail(LLMC_ERROR_OUT_OF_RANGE,
+                "the KV cache is full (max_seq " + std::to_string(maxSeq_) +
+                    ")");
+  if (llmc_status s = checkTokens(tokens, size_t(batch_)))
+    return s;
+  if (stepLogits_.size < size_t(batch_ * vocab_) &&
+      !stepLogits_.allocate(size_t(batch_ * vocab_)))
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "cannot allocate the logits");
+  for (int64_t b = 0; b < batch_; ++b)
+    kvMask_.data[b * maxSeq_ + position_] = 0.0f;
+  run(*decode_, tokens, 1);
+  std::memcpy(lastLogits_.data(), stepLogits_.data.get(),
+              size_t(batch_ * vocab_) * sizeof(float));
+  if (logits)
+    std::memcpy(logits, lastLogits_.data(),
+                size_t(batch_ * vocab_) * sizeof(float));
+  ++position_;
+  haveLogits_ = true;
+  return LLMC_OK;
+}
+
+llmc_status Session::sample(const llmc_sampling &sampling, int64_t *tokens) {
+  if (!tokens)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "sample needs an output array");
+  if (!haveLogits_)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                "nothing to sample from: run prefill first");
+  if (llmc_status s = Sampler::checkSampling(sampling))
+    return s;
+  if (!seeded_) {
+    sampler_.seed(sampling.seed);
+    seeded_ = true;
+  }
+  for (int64_t b = 0; b < batch_; ++b)
+    tokens[b] = sampler_.sample(&lastLogits_[b * vocab_], vocab_, sampling);
+  return LLMC_OK;
+}
+
+llmc_status Session::loadKV(const float *const *keys,
+                            const float *const *values, int64_t length) {
+  const Manifest &m = artifact_.manifest();
+  if (!keys || !values || length < 0)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                "load_kv needs keys, values and a length >= 0");
+  if (length > maxSeq_)
+    return fail(LLMC_ERROR_OUT_OF_RANGE,
+                "a prefix of " + std::to_string(length) +
+                    " positions does not fit in max_seq " +
+                    std::to_string(maxSeq_));
+  for (int64_t l = 0; l < m.layers; ++l)
+    if (!keys[l] || !values[l])
+      return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                  "no keys/values for layer " + std::to_string(l));
+  size_t row = size_t(m.headDim);
+  for (int64_t l = 0; l < m.layers; ++l)
+    for (int64_t b = 0; b < batch_; ++b)
+      for (int64_t h = 0; h < m.kvHeads; ++h)
+        for (int64_t p = 0; p < length; ++p) {
+          size_t from = size_t(((b * m.kvHeads + h) * length + p)) * row;
+          size_t to = size_t(((b * m.kvHeads + h) * maxSeq_ + p)) * row;
+          std::memcpy(keys_[l].data.get() + to, keys[l] + from,
+                      row * sizeof(float));
+          std::memcpy(values_[l].data.get() + to, values[l] + from,
+                      row * sizeof(float));
+        }
+  for (int64_t b = 0; b < batch_; ++b)
+    std::fill(kvMask_.data.get() + b * maxSeq_,
+              kvMask_.data.get() + b * maxSeq_ + length, 0.0f);
+  position_ = length;
+  haveLogits_ = false;
+  return LLMC_OK;
+}
+
+void Session::reset() {
+  position_ = 0;
+  haveLogits_ = false;
+  seeded_ = false;
+}

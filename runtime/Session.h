@@ -1,0 +1,64 @@
+//===- Session.h - a KV cache and the steps that fill it --------*- C++ -*-===//
+
+#ifndef LLMC_RUNTIME_SESSION_H
+#define LLMC_RUNTIME_SESSION_H
+
+#include "runtime/Artifact.h"
+#include "runtime/Sampler.h"
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace llmc::runtime {
+
+/// 64-byte aligned floats (the compiled code's vector width).
+struct AlignedFloats {
+  struct Free {
+    void operator()(float *p) const { std::free(p); }
+  };
+  std::unique_ptr<float[], Free> data;
+  size_t size = 0;
+  bool allocate(size_t n);
+};
+
+class Session {
+public:
+  static llmc_status create(const Artifact &artifact,
+                            const llmc_session_options &options,
+                            std::unique_ptr<Session> &out);
+
+  llmc_status prefill(const int64_t *tokens, const int64_t *lengths,
+                      int64_t length, float *logits);
+  llmc_status decode(const int64_t *tokens, float *logits);
+  llmc_status sample(const llmc_sampling &sampling, int64_t *tokens);
+  llmc_status loadKV(const float *const *keys, const float *const *values,
+                     int64_t length);
+  void reset();
+  int64_t position() const { return position_; }
+
+private:
+  explicit Session(const Artifact &artifact) : artifact_(artifact) {}
+  llmc_status checkEntry(const EntryPoint &entry);
+  /// Runs `entry` on [batch, steps] tokens at position_, writing
+  /// [batch, steps, vocab] logits into stepLogits_.
+  void run(const EntryPoint &entry, const int64_t *tokens, int64_t steps);
+  void runRows(const EntryPoint &entry, PackedEntry fn, const int64_t *tokens,
+               int64_t steps, int64_t first, int64_t rows);
+  llmc_status checkTokens(const int64_t *tokens, size_t n);
+
+  const Artifact &artifact_;
+  const EntryPoint *prefill_ = nullptr, *decode_ = nullptr;
+  int64_t batch_ = 1, maxSeq_ = 1, vocab_ = 0, position_ = 0;
+  int threads_ = 1;
+  std::vector<AlignedFloats> keys_, values_; // per layer [B, H, S, D]
+  AlignedFloats kvMask_;                     // [B, S]: 0 or -inf
+  AlignedFloats stepLogits_;                 // [B, T, V]
+  std::vector<float> lastLogits_;            // [B, V]
+  bool haveLogits_ = false, seeded_ = false;
+  Sampler sampler_;
+};
+
+} // namespace llmc::runtime
+
+#endif // LLMC_RUNTIME_SESSION_H

@@ -1,0 +1,47 @@
+//===- CopiesToLinalg.cpp - llm-cpu-copies-to-linalg ----------------------===//
+//
+// memref.copy between non-contiguous buffers lowers to a call into MLIR's
+// C runner library (memrefCopy), which an artifact's runtime does not have;
+// as linalg.copy it becomes plain loops. Contiguous copies stay memcpy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::llm::cpu {
+#define GEN_PASS_DEF_LLMCPUCOPIESTOLINALG
+#include "targets/cpu/Passes.h.inc"
+} // namespace mlir::llm::cpu
+
+using namespace mlir;
+
+namespace {
+
+struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    auto source = cast<MemRefType>(op.getSource().getType());
+    auto target = cast<MemRefType>(op.getTarget().getType());
+    if (source.getLayout().isIdentity() && target.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(op, "contiguous: memcpy");
+    rewriter.replaceOpWithNewOp<linalg::CopyOp>(op, op.getSource(),
+                                                op.getTarget());
+    return success();
+  }
+};
+
+struct CopiesToLinalg
+    : llm::cpu::impl::LLMCpuCopiesToLinalgBase<CopiesToLinalg> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<StridedCopyToLinalg>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,92 @@
+//===- llm-compile.cpp - compile a model into a .llmc artifact ------------===//
+//
+// A thin command line over the compiler's C API (llmc-c/Compiler.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "llmc-c/Compiler.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> input(cl::Positional, cl::Required,
+                                  cl::desc("<model.onnx | model.mlir>"));
+static cl::opt<std::string> output("o", cl::Required,
+                                   cl::desc("Output artifact (.llmc)"),
+                                   cl::value_desc("file"));
+static cl::opt<std::string> target("target", cl::init("cpu"),
+                                   cl::desc("Target (cpu)"));
+static cl::opt<std::string> cpu("mcpu", cl::init("host"),
+                                cl::desc("LLVM CPU name, or host"));
+static cl::opt<std::string> features(
+    "mattr", cl::init(""), cl::desc("Extra LLVM target features (+f,-g)"));
+static cl::opt<int> optLevel("O", cl::init(3), cl::Prefix,
+                             cl::desc("LLVM optimisation level (0-3)"));
+static cl::opt<std::string>
+    mode("mode", cl::init("auto"),
+         cl::desc("Entry points: auto, generate (prefill/decode over a KV "
+                  "cache) or function (the model function as it is)"));
+static cl::list<std::string>
+    inputShapes("input-shape", cl::CommaSeparated,
+                cl::desc("Specialise an input (NAME=DIMxDIM...) or a "
+                         "symbolic dimension (NAME=N)"));
+static cl::opt<bool> quiet("quiet", cl::desc("Do not show progress"));
+
+namespace {
+struct Progress {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+} // namespace
+
+static void showProgress(const char *step, void *user) {
+  auto *p = static_cast<Progress *>(user);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           p->start)
+                 .count();
+  llvm::errs() << llvm::format("[%6.2f s] ", s) << step << "\n";
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "llm-compile: compile a model into a .llmc "
+                              "artifact for llm-run and the llmc runtime\n");
+  LlmcCompileOptions options;
+  llmcCompileOptionsInit(&options);
+  options.target = target.c_str();
+  options.cpu = cpu.c_str();
+  options.features = features.c_str();
+  options.opt_level = optLevel;
+  options.mode = mode.c_str();
+  std::vector<const char *> shapes;
+  for (const std::string &s : inputShapes)
+    shapes.push_back(s.c_str());
+  options.input_shapes = shapes.data();
+  options.num_input_shapes = shapes.size();
+  Progress progress;
+  if (!quiet) {
+    options.progress = showProgress;
+    options.user_data = &progress;
+  }
+  char *diagnostics = nullptr;
+  int rc = llmcCompileFile(input.c_str(), output.c_str(), &options,
+                           &diagnostics);
+  if (diagnostics)
+    llvm::errs() << diagnostics;
+  llmcFree(diagnostics);
+  if (rc != 0) {
+    llvm::errs() << "llm-compile: failed to compile " << input << "\n";
+    return 1;
+  }
+  if (!quiet)
+    showProgress(("wrote " + output).c_str(), &progress);
+  return 0;
+}
