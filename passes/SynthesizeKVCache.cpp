@@ -155,14 +155,14 @@ struct SynthesizeKVCache
     SmallVector<DictionaryAttr> newAttrs = {
         roleAttrs(ctx, "position", -1), roleAttrs(ctx, "kv_mask", -1)};
     for (auto [layer, op] : llvm::enumerate(attentions)) {
-      for (Value kv : {op.getKey(), op.getValue()}) {
+      for (auto [kv, role] : {std::pair(op.getKey(), "key_cache"),
+                              std::pair(op.getValue(), "value_cache")}) {
         auto t = cast<RankedTensorType>(kv.getType());
         newTypes.push_back(RankedTensorType::get(
             {ShapedType::kDynamic, t.getDimSize(1), ShapedType::kDynamic,
              t.getDimSize(3)},
             t.getElementType()));
-        newAttrs.push_back(roleAttrs(
-            ctx, kv == op.getKey() ? "key_cache" : "value_cache", layer));
+        newAttrs.push_back(roleAttrs(ctx, role, layer));
       }
     }
     SmallVector<unsigned> positions(newTypes.size(), firstNew);
@@ -301,11 +301,11 @@ struct SynthesizeKVCache
     // kv_mask[:, 0:end] as [B, 1, 1, end].
     OpFoldResult batch = tensor::getMixedSize(b, loc, op.getQuery(), 0);
     Value rowMask = slice(b, loc, kvMask, zeros(b, 2), {batch, end});
-    auto elementType = cast<RankedTensorType>(kvMask.getType()).getElementType();
+    auto rowType = cast<RankedTensorType>(rowMask.getType());
     Value mask = tensor::ExpandShapeOp::create(
         b, loc,
-        RankedTensorType::get({ShapedType::kDynamic, 1, 1, ShapedType::kDynamic},
-                              elementType),
+        RankedTensorType::get({rowType.getDimSize(0), 1, 1, ShapedType::kDynamic},
+                              rowType.getElementType()),
         rowMask, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}},
         ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1), b.getIndexAttr(1),
                                end});
@@ -379,11 +379,13 @@ struct SynthesizeKVCache
       SmallVector<OpFoldResult> offsets = {OpFoldResult(position),
                                            b.getIndexAttr(0)};
       Value moved = slice(b, loc, sliceOp.getSource(), offsets, sizes);
-      sliceOp.getResult().replaceAllUsesWith(
-          castTo(b, loc, moved, sliceOp.getType()));
       int64_t rows = sliceOp.getSourceType().getDimSize(0);
       if (!ShapedType::isDynamic(rows))
         limit(rows);
+      sliceOp.getResult().replaceAllUsesWith(
+          castTo(b, loc, moved, sliceOp.getType()));
+      sliceOp.erase();
+
     }
     // Position ranges (generate(i) = i) that index embeddings: i + position.
     fn.walk([&](tensor::GenerateOp gen) {
