@@ -67,6 +67,34 @@ llmc_status Artifact::load(const std::string &path) {
     return fail(LLMC_ERROR_IO, "cannot map " + path + ": " + strerror(errno));
   }
   mapSize_ = fileSize;
+  return validate(path);
+}
+
+llmc_status Artifact::openBuffer(const void *data, size_t size,
+                                 std::unique_ptr<Artifact> &out) {
+  std::unique_ptr<Artifact> artifact(new Artifact());
+  if (size < sizeof(format::FileHeader))
+    return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                "<memory>: " + std::to_string(size) +
+                    " bytes, shorter than the artifact header");
+  // Page-aligned like a mapped file, so that the weights stay aligned.
+  void *map = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (map == MAP_FAILED)
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "cannot map " + std::to_string(size) +
+                                              " bytes for the artifact");
+  std::memcpy(map, data, size);
+  mprotect(map, size, PROT_READ);
+  artifact->map_ = map;
+  artifact->mapSize_ = size;
+  if (llmc_status s = artifact->validate("<memory>"))
+    return s;
+  out = std::move(artifact);
+  return LLMC_OK;
+}
+
+llmc_status Artifact::validate(const std::string &path) {
+  uint64_t fileSize = mapSize_;
   const auto *bytes = static_cast<const uint8_t *>(map_);
   auto bad = [&](const std::string &what) {
     return fail(LLMC_ERROR_INVALID_ARTIFACT, path + ": " + what);

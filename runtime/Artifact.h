@@ -24,6 +24,10 @@ public:
   static llmc_status open(const std::string &path,
                           std::unique_ptr<Artifact> &out);
 
+  /// The same for bytes in memory, copied into a private mapping.
+  static llmc_status openBuffer(const void *data, size_t size,
+                                std::unique_ptr<Artifact> &out);
+
   const Manifest &manifest() const { return manifest_; }
   /// The weights section (64-byte aligned), manifest().weightsBytes long.
   const uint8_t *weights() const { return weights_; }
@@ -33,6 +37,8 @@ public:
 private:
   Artifact() = default;
   llmc_status load(const std::string &path);
+  /// Checks the mapped bytes (map_, mapSize_) and loads the code.
+  llmc_status validate(const std::string &name);
   llmc_status loadCode(const uint8_t *elf, uint64_t size);
 
   Manifest manifest_;

@@ -45,6 +45,22 @@ llmc_status llmc_artifact_open(const char *path, llmc_artifact **artifact) {
   return LLMC_OK;
 }
 
+llmc_status llmc_artifact_open_buffer(const void *data, size_t size,
+                                      llmc_artifact **artifact) {
+  if (!data || !artifact)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "data and artifact are required");
+  *artifact = nullptr;
+  auto *out = new (std::nothrow) llmc_artifact;
+  if (!out)
+    return fail(LLMC_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (llmc_status s = Artifact::openBuffer(data, size, out->impl)) {
+    delete out;
+    return s;
+  }
+  *artifact = out;
+  return LLMC_OK;
+}
+
 void llmc_artifact_close(llmc_artifact *artifact) { delete artifact; }
 
 int llmc_artifact_is_generative(const llmc_artifact *artifact) {

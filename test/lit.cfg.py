@@ -22,7 +22,8 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["llm-opt", "llm-translate", "llm-compile", "llm-run",
                                     "llmc-capi-test", "llmc-conformance", "llmc-model-check",
-                                    "llmc-runtime-tests"], tool_dirs)
+                                    "llmc-runtime-tests", "llmc-compile-capi-test",
+                                    "llmc-embed-example"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # The JIT path of the end-to-end tests: llm-cpu-to-llvm (upstream passes

@@ -36,6 +36,10 @@ typedef struct llmc_session llmc_session;
 /* Maps and validates an artifact: header, section table, manifest, every
    weight's offset and size, and the CPU code's entry points. */
 llmc_status llmc_artifact_open(const char *path, llmc_artifact **artifact);
+/* The same for an artifact held in memory (as llmcCompileBuffer returns
+   it); the bytes are copied. */
+llmc_status llmc_artifact_open_buffer(const void *data, size_t size,
+                                      llmc_artifact **artifact);
 void llmc_artifact_close(llmc_artifact *artifact);
 
 /* 1 if the artifact has prefill/decode entry points (a generative model). */

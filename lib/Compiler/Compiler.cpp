@@ -71,6 +71,16 @@ OwningOpRef<ModuleOp> load(MLIRContext &ctx, StringRef input,
   return importOnnxBuffer(&ctx, input, baseDir, inputName, importOptions);
 }
 
+/// file:line:col like a compiler, for the first file location in `loc`.
+void printLocation(llvm::raw_ostream &os, Location loc) {
+  if (auto file = loc->findInstanceOf<FileLineColLoc>()) {
+    os << file.getFilename().getValue() << ":" << file.getLine() << ":"
+       << file.getColumn();
+    return;
+  }
+  os << loc;
+}
+
 } // namespace
 
 bool llmc::compileModel(StringRef input, StringRef inputName,
@@ -87,14 +97,17 @@ bool llmc::compileModel(StringRef input, StringRef inputName,
   // Every diagnostic goes to the caller, with its location.
   llvm::raw_string_ostream diagStream(diagnostics);
   ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &diag) {
-    diagStream << diag.getLocation() << ": "
+    printLocation(diagStream, diag.getLocation());
+    diagStream << ": "
                << (diag.getSeverity() == DiagnosticSeverity::Error ? "error"
                    : diag.getSeverity() == DiagnosticSeverity::Warning
                        ? "warning"
                        : "note")
                << ": " << diag << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      diagStream << note.getLocation() << ": note: " << note << "\n";
+    for (Diagnostic &note : diag.getNotes()) {
+      printLocation(diagStream, note.getLocation());
+      diagStream << ": note: " << note << "\n";
+    }
     return success();
   });
   auto step = [&](StringRef what) {
