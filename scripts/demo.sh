@@ -1,51 +1,38 @@
 #!/usr/bin/env bash
-# Builds llmc (installing what is missing) and runs its main job on bundled
-# examples. Today: importing a bundled ONNX Llama export and raising it to
-# llm ops (with the raise report); running it through the CPU lowering and
-# upstream's JIT against torch's outputs; and the graph-level simplification
-# pipeline over a decoder layer written in the llm dialect.
+# Builds llmc (installing what is missing) and runs its main job on a bundled
+# ONNX Llama export: what raising recognised, then llm-compile to a .llmc
+# artifact (native CPU code, KV-cache prefill/decode entry points, mmap-able
+# weights), llm-run generating tokens from it (greedy, sampled, and a
+# left-padded batch), and the artifact's logits against torch's.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 llmc_setup
 
-opt="$LLMC_BUILD_DIR/bin/llm-opt"
-translate="$LLMC_BUILD_DIR/bin/llm-translate"
-example="$LLMC_ROOT/examples/llama_block.mlir"
-out=$(mktemp)
-jit=$(mktemp)
-trap 'rm -f "$out" "$jit"' EXIT
-
+bin="$LLMC_BUILD_DIR/bin"
 model="$LLMC_ROOT/examples/models/llama_tiny/opset17/model.onnx"
-llmc_log "llm-translate --import-onnx $(basename "$(dirname "$(dirname "$model")")") | llm-opt --llm-raise --llm-raise-report"
-"$translate" --import-onnx "$model" | "$opt" --llm-raise --llm-raise-report -o "$out"
-echo "The raised model (batch and sequence dynamic):"
-grep -E 'func.func|llm\.(attention|rope|rms_norm)' "$out" | head -5 | cut -c1-160 | sed -E 's/^ +/  /'
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+name=$(basename "$(dirname "$(dirname "$model")")")
+
+llmc_log "llm-translate --import-onnx $name | llm-opt --llm-raise --llm-raise-report"
+"$bin/llm-translate" --import-onnx "$model" |
+  "$bin/llm-opt" --llm-raise --llm-raise-report -o /dev/null
 echo
 
-# The same model with static shapes, lowered to linalg and JIT-compiled:
-# the driver feeds torch's test inputs and prints the largest difference
-# from torch's logits (and 1 when it is within 1e-4).
-llmc_log "import -> raise -> llm-lower-to-linalg -> llm-cpu-to-llvm -> JIT, against torch's outputs"
-"$translate" --import-onnx "$model" --input-shape input_ids=1x8 \
-  --mlir-elide-resource-strings-if-larger=4294967295 |
-  "$opt" --llm-raise --llm-lower-to-linalg |
-  sed "/^module {/r $LLMC_ROOT/test/e2e/Inputs/llama_tiny-set0.mlir" |
-  "$opt" --llm-cpu-to-llvm -o "$jit"
-result=$("$LLVM_PREFIX/bin/mlir-runner" "$jit" -e entry -entry-point-result=void -O2 \
-  -shared-libs="$LLVM_PREFIX/lib/libmlir_c_runner_utils.so,$LLVM_PREFIX/lib/libmlir_runner_utils.so" | tail -1)
-echo "  [max |llmc - torch| over the logits, within 1e-4]: $result"
+llmc_log "llm-compile $name/model.onnx --target=cpu -o $name.llmc"
+"$bin/llm-compile" "$model" --target=cpu -o "$work/$name.llmc"
+ls -l "$work/$name.llmc" | awk '{print "  " $5 " bytes"}'
 echo
 
-llmc_log "llm-opt --llm-canonicalize $(basename "$example")"
-"$opt" "$example" --llm-canonicalize -o "$out"
-
-# Ops per name, before and after, so the effect is visible at a glance.
-count_ops() {
-  grep -oE '(^|= )(llm|linalg|tensor|arith)\.[a-z_]+' "$1" | sed -E 's/^= //' |
-    sort | uniq -c | awk '{printf "  %-22s %s\n", $2, $1}'
-}
-echo "before:"; count_ops <("$opt" "$example")
-echo "after:";  count_ops "$out"
+llmc_log "llm-run $name.llmc --prompt-ids 1,2,3 --max-new-tokens 16"
+"$bin/llm-run" "$work/$name.llmc" --prompt-ids 1,2,3 --max-new-tokens 16
+llmc_log "the same, sampled (temperature 0.8, top-k 40, top-p 0.95, seed 7)"
+"$bin/llm-run" "$work/$name.llmc" --prompt-ids 1,2,3 --max-new-tokens 16 \
+  --temperature 0.8 --top-k 40 --top-p 0.95 --seed 7
+llmc_log "two prompts of different lengths in one left-padded batch, 2 threads"
+"$bin/llm-run" "$work/$name.llmc" --prompt-ids 1,2,3 --prompt-ids 7,7 \
+  --max-new-tokens 8 --threads 2
 echo
-echo "The constant causal mask became the 'causal' flag, the zero bias was dropped,"
-echo "and the matmul by a transposed weight became llm.linear:"
-grep -E 'llm\.(attention|linear %collapsed)' "$out" | sed -E 's/^ +/  /'
+
+llmc_log "the artifact against torch's logits: full prompt, and prefill + token-by-token decode"
+"$bin/llmc-model-check" "$work/$name.llmc" \
+  "$(dirname "$model")/test_data_set_0" --split
