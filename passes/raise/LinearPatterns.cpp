@@ -4,6 +4,7 @@
 #include "passes/raise/Matchers.h"
 #include "passes/raise/RaisePatterns.h"
 
+#include "dialects/llm/ConstantData.h"
 #include "dialects/llm/LLMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,48 +21,6 @@ using namespace mlir::llm::raise;
 
 namespace {
 
-/// The bytes of a constant's elements, when they are held in memory
-/// (inline dense data or a loaded resource blob).
-std::optional<ArrayRef<char>> constantBytes(ElementsAttr attr) {
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    return dense.isSplat() ? std::nullopt
-                           : std::optional<ArrayRef<char>>(dense.getRawData());
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
-      return blob->getData();
-  return std::nullopt;
-}
-
-/// A [K, N] constant transposed to [N, K], or null when its data is not
-/// available (e.g. elided weights) or not a whole number of bytes.
-Value transposeConstant(PatternRewriter &rewriter, Location loc,
-                        arith::ConstantOp constant) {
-  auto attr = dyn_cast<ElementsAttr>(constant.getValue());
-  auto type = cast<RankedTensorType>(constant.getType());
-  unsigned bits = type.getElementTypeBitWidth();
-  std::optional<ArrayRef<char>> bytes =
-      attr ? constantBytes(attr) : std::nullopt;
-  if (!bytes || bits % 8 != 0)
-    return {};
-  size_t size = bits / 8;
-  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
-  if (static_cast<int64_t>(bytes->size()) != k * n * static_cast<int64_t>(size))
-    return {};
-  auto transposedType = RankedTensorType::get({n, k}, type.getElementType());
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(bytes->size(), size);
-  char *dst = blob.getMutableData().data();
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      std::memcpy(dst + (j * k + i) * size, bytes->data() + (i * n + j) * size,
-                  size);
-  std::string name = "weight_t";
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-    name = (resource.getRawHandle().getKey() + "_t").str();
-  return arith::ConstantOp::create(
-      rewriter, loc,
-      DenseResourceElementsAttr::get(transposedType, name, std::move(blob)));
-}
-
 /// llm.matmul %x, (arith.constant [K, N]) -> llm.linear %x, [N, K].
 struct MatmulByConstantToLinear : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -71,7 +30,7 @@ struct MatmulByConstantToLinear : OpRewritePattern<MatmulOp> {
     if (!constant || op.getRhs().getType().getRank() != 2)
       return rewriter.notifyMatchFailure(op, "rhs is not a constant matrix");
     Location loc = constant.getLoc();
-    Value weight = transposeConstant(rewriter, loc, constant);
+    Value weight = transposeConstant(rewriter, loc, constant, "_t");
     if (!weight) {
       // Without the bytes, keep the transpose in the IR.
       auto type = op.getRhs().getType();

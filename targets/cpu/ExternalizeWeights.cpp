@@ -8,6 +8,7 @@
 #include "targets/cpu/ExternalizeWeights.h"
 #include "targets/cpu/Passes.h"
 
+#include "dialects/llm/ConstantData.h"
 #include "dialects/llm/LLMDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -42,22 +43,6 @@ std::optional<std::string> dtypeName(Type t) {
     unsigned w = i.getWidth();
     if (w == 8 || w == 16 || w == 32 || w == 64)
       return "i" + std::to_string(w);
-  }
-  return std::nullopt;
-}
-
-/// The bytes of a non-splat constant in row-major order, or nothing.
-std::optional<ArrayRef<char>> rawData(ElementsAttr value) {
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    return blob->getData();
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-    if (dense.isSplat())
-      return std::nullopt;
-    return dense.getRawData();
   }
   return std::nullopt;
 }
@@ -102,7 +87,7 @@ FailureOr<WeightsLayout> mlir::llm::cpu::externalizeWeights(ModuleOp module,
         return;
       int64_t bytes = type.getNumElements() *
                       (type.getElementTypeBitWidth() / 8);
-      std::optional<ArrayRef<char>> data = rawData(value);
+      std::optional<ArrayRef<char>> data = constantBytes(value);
       if (bytes < minBytes || !data)
         return;
       if (static_cast<int64_t>(data->size()) != bytes) {
@@ -132,7 +117,7 @@ FailureOr<WeightsLayout> mlir::llm::cpu::externalizeWeights(ModuleOp module,
         w.name = weightName(op.getLoc(), layout.tensors.size());
         w.dtype = *dtypeName(type.getElementType());
         w.shape.assign(type.getShape().begin(), type.getShape().end());
-        w.data = *rawData(cast<ElementsAttr>(op.getValue()));
+        w.data = *constantBytes(cast<ElementsAttr>(op.getValue()));
         w.offset = llvm::alignTo(layout.totalBytes, kWeightAlignment);
         layout.totalBytes = w.offset + static_cast<int64_t>(w.data.size());
         it->second = layout.tensors.size();

@@ -9,6 +9,8 @@
 
 #include "targets/cpu/Passes.h"
 
+#include "dialects/llm/ConstantData.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -114,6 +116,13 @@ void yieldMulAdd(OpBuilder &b, Location l, ValueRange a) {
   Value p = arith::MulFOp::create(b, l, a[0], a[1]);
   linalg::YieldOp::create(b, l,
                           arith::AddFOp::create(b, l, p, a[2]).getResult());
+}
+
+/// yield fma(a0, a1, a2): one rounding, and a vector FMA once vectorised.
+void yieldFma(OpBuilder &b, Location l, ValueRange a) {
+  linalg::YieldOp::create(b, l,
+                          math::FmaOp::create(b, l, a[0], a[1], a[2])
+                              .getResult());
 }
 
 /// yieldMulAdd with the two factors widened to f32 (an f32 accumulator).
@@ -408,16 +417,37 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     } else {
       init = filled(rewriter, loc, outType, sizes, 0.0);
     }
+    // A constant weight is re-laid out [K, N] at compile time and the loops
+    // run k outside n: the innermost loop then streams one weight row and
+    // one output row (contiguous, no reduction inside it), which LLVM turns
+    // into vector FMAs. Each output still sums over k in order.
+    Value weight = op.getWeight();
+    bool kOutside = false;
+    Type element = outType.getElementType();
+    bool sameFloat = isa<FloatType>(element) &&
+                     op.getInput().getType().getElementType() == element &&
+                     op.getWeight().getType().getElementType() == element;
+    if (auto constant = weight.getDefiningOp<arith::ConstantOp>();
+        constant && sameFloat)
+      if (Value kn = transposeConstant(rewriter, loc, constant, "_kn")) {
+        weight = kn;
+        kOutside = true;
+      }
+    if (kOutside)
+      std::swap(n, k);
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank + 1, 0, withTail({k}), ctx),
-        AffineMap::get(rank + 1, 0, {n, k}, ctx),
+        AffineMap::get(rank + 1, 0, kOutside ? ArrayRef<AffineExpr>{k, n}
+                                             : ArrayRef<AffineExpr>{n, k},
+                       ctx),
         AffineMap::get(rank + 1, 0, withTail({n}), ctx)};
-    SmallVector<IT> iterators(rank, IT::parallel);
-    iterators.push_back(IT::reduction);
+    SmallVector<IT> iterators(rank - 1, IT::parallel);
+    iterators.append(kOutside ? SmallVector<IT>{IT::reduction, IT::parallel}
+                              : SmallVector<IT>{IT::parallel, IT::reduction});
     Value y = linalg::GenericOp::create(rewriter, loc, TypeRange{outType},
-                                        ValueRange{x, op.getWeight()},
+                                        ValueRange{x, weight},
                                         ValueRange{init}, maps, iterators,
-                                        yieldMulAdd)
+                                        kOutside ? yieldFma : yieldMulAdd)
                   .getResult(0);
     rewriter.replaceOp(op, y);
     return success();

@@ -85,3 +85,22 @@ func.func @moe(%x: tensor<4x8xf32>, %l: tensor<4x2xf32>, %g: tensor<2x16x8xf32>,
       : (tensor<4x8xf32>, tensor<4x2xf32>, tensor<2x16x8xf32>, tensor<2x16x8xf32>, tensor<2x8x16xf32>) -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+// A constant weight is re-laid out [K, N] at compile time and k runs
+// outside n, so that the innermost loop streams contiguous rows (vector
+// FMAs after LLVM).
+// CHECK-LABEL: func.func @linear_constant_weight
+// CHECK: %[[WKN:.*]] = arith.constant dense_resource<weight_kn> : tensor<2x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.*}}, %[[WKN]] : tensor<4x2xf32>, tensor<2x3xf32>)
+// CHECK: math.fma
+// CHECK: dialect_resources
+// CHECK-NEXT: builtin
+// 3x2 [[1,2],[3,4],[5,6]] transposed: [[1,3,5],[2,4,6]].
+// CHECK-NEXT: weight_kn: "0x040000000000803F000040400000A04000000040000080400000C040"
+func.func @linear_constant_weight(%x: tensor<4x2xf32>) -> tensor<4x3xf32> {
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
+  %y = llm.linear %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}

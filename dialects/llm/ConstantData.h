@@ -1,0 +1,30 @@
+//===- ConstantData.h - the bytes of tensor constants -----------*- C++ -*-===//
+//
+// Weights reach llmc as dense_resource blobs (or dense attributes for small
+// ones); passes that move or re-lay them out work on their raw bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_DIALECTS_LLM_CONSTANTDATA_H
+#define LLMC_DIALECTS_LLM_CONSTANTDATA_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
+
+#include <optional>
+
+namespace mlir::llm {
+
+/// The row-major bytes of a non-splat dense or dense_resource constant, or
+/// nothing (a splat, elided resource data).
+std::optional<ArrayRef<char>> constantBytes(ElementsAttr attr);
+
+/// A 2-D constant [A, B] transposed to [B, A] as a new dense_resource
+/// constant (named after the source's resource with `suffix`), or null
+/// when its bytes are not available or elements are not whole bytes.
+Value transposeConstant(OpBuilder &builder, Location loc,
+                        arith::ConstantOp constant, StringRef suffix);
+
+} // namespace mlir::llm
+
+#endif // LLMC_DIALECTS_LLM_CONSTANTDATA_H
