@@ -3,6 +3,7 @@
 #include "llmc/runtime.h"
 
 #include "runtime/Artifact.h"
+#include "runtime/Invoke.h"
 #include "runtime/Session.h"
 #include "runtime/Status.h"
 
@@ -73,6 +74,21 @@ int64_t llmc_artifact_vocab_size(const llmc_artifact *artifact) {
 
 int64_t llmc_artifact_max_positions(const llmc_artifact *artifact) {
   return artifact ? artifact->impl->manifest().maxPositions : -1;
+}
+
+llmc_status llmc_artifact_call(llmc_artifact *artifact, const char *entry,
+                               void *const *buffers,
+                               const int64_t *const *shapes) {
+  if (!artifact || !entry)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "artifact and entry are required");
+  const EntryPoint *e = artifact->impl->manifest().find(entry);
+  if (!e)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                std::string("no entry point '") + entry + "'");
+  if (artifact->impl->manifest().generative)
+    return fail(LLMC_ERROR_UNSUPPORTED,
+                "a generative artifact runs through a session");
+  return invoke(*artifact->impl, *e, buffers, shapes);
 }
 
 llmc_status llmc_session_create(llmc_artifact *artifact,

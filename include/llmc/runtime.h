@@ -48,6 +48,16 @@ int64_t llmc_artifact_vocab_size(const llmc_artifact *artifact);
 /* The most positions the model's position tables cover, or -1 if none. */
 int64_t llmc_artifact_max_positions(const llmc_artifact *artifact);
 
+/* Runs entry point `entry` of an artifact compiled in function mode
+   (llm-compile --mode=function, or a model without attention). buffers[i]
+   and shapes[i] are the data and sizes of the i-th argument of the entry
+   point in the manifest, not counting the weights (which the runtime
+   supplies): the inputs, then the outputs, which the call writes. Ranks
+   and static sizes are checked; the caller sizes the outputs. */
+llmc_status llmc_artifact_call(llmc_artifact *artifact, const char *entry,
+                               void *const *buffers,
+                               const int64_t *const *shapes);
+
 typedef struct llmc_session_options {
   int64_t batch;   /* sequences decoded together (>= 1) */
   int64_t max_seq; /* KV-cache capacity in positions (>= 1) */

@@ -119,18 +119,33 @@ bool llmc::compileModel(StringRef input, StringRef inputName,
     return false;
   };
 
-  if (options.target != "cpu")
-    return fail("unknown target '" + options.target +
-                "' (available: cpu)");
   step("importing " + inputName.str());
   OwningOpRef<ModuleOp> module = load(ctx, input, inputName, baseDir, options);
   if (!module)
     return fail("could not load " + inputName.str());
 
+  return compileModule(*module, llvm::sys::path::filename(inputName), options,
+                       artifact, diagnostics);
+}
+
+bool llmc::compileModule(ModuleOp module, StringRef source,
+                         const CompileOptions &options, std::string &artifact,
+                         std::string &diagnostics) {
+  registerEverythingOnce();
+  auto step = [&](StringRef what) {
+    if (options.progress)
+      options.progress(what);
+  };
+  auto fail = [&](const Twine &what) {
+    diagnostics += ("llmc: " + what + "\n").str();
+    return false;
+  };
+  if (options.target != "cpu")
+    return fail("unknown target '" + options.target + "' (available: cpu)");
   step("raising to the llm dialect");
-  if (failed(runPipeline(*module, "llm-raise")))
+  if (failed(runPipeline(module, "llm-raise")))
     return fail("raising failed");
-  auto main = module->lookupSymbol<func::FuncOp>("main");
+  auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return fail("the model has no function @main");
   bool hasAttention = false;
@@ -139,27 +154,25 @@ bool llmc::compileModel(StringRef input, StringRef inputName,
                   (options.mode == EntryMode::Auto && hasAttention);
   if (generate) {
     step("building prefill/decode over a KV cache");
-    if (failed(runPipeline(*module, "llm-synthesize-kv-cache,llm-canonicalize")))
+    if (failed(runPipeline(module, "llm-synthesize-kv-cache,llm-canonicalize")))
       return fail("could not build the KV-cache entry points");
   }
 
   step("lowering to linalg");
-  if (failed(runPipeline(*module, "llm-lower-to-linalg")))
+  if (failed(runPipeline(module, "llm-lower-to-linalg")))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
-      llm::cpu::externalizeWeights(*module, options.minWeightBytes);
+      llm::cpu::externalizeWeights(module, options.minWeightBytes);
   if (failed(weights))
     return fail("could not move the weights out of the code");
-  if (failed(runPipeline(*module, "llm-cpu-entry-abi")))
+  if (failed(runPipeline(module, "llm-cpu-entry-abi")))
     return fail("could not set up the entry point calling convention");
   func::FuncOp entry;
-  for (auto fn : module->getOps<func::FuncOp>())
+  for (auto fn : module.getOps<func::FuncOp>())
     if (fn.isPublic() && !fn.isExternal())
       entry = entry ? entry : fn;
   if (!entry)
     return fail("no entry function");
-  // Described now: lowering to LLVM drops the argument attributes.
-  SmallString<128> source(llvm::sys::path::filename(inputName));
   step("lowering to LLVM");
   // Lowering to LLVM drops the argument attributes the manifest describes:
   // keep a copy of the entry as it is now.
@@ -167,18 +180,18 @@ bool llmc::compileModel(StringRef input, StringRef inputName,
   std::unique_ptr<Operation, void (*)(Operation *)> keep(
       entryCopy, [](Operation *op) { op->destroy(); });
   // The llm attributes have served; LLVM translation would warn about them.
-  for (auto fn : module->getOps<func::FuncOp>()) {
+  for (auto fn : module.getOps<func::FuncOp>()) {
     fn->removeAttr(llm::LLMDialect::kMaxPositionsAttrName);
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       fn.setArgAttrs(i, ArrayRef<NamedAttribute>{});
   }
-  if (failed(runPipeline(*module, "llm-cpu-to-llvm")))
+  if (failed(runPipeline(module, "llm-cpu-to-llvm")))
     return fail("lowering to LLVM failed");
 
   step("generating code");
   llm::cpu::CpuTargetInfo target;
   FailureOr<std::string> object =
-      llm::cpu::emitObject(*module, options.codegen, target);
+      llm::cpu::emitObject(module, options.codegen, target);
   if (failed(object))
     return fail("code generation failed");
   step("linking");

@@ -11,6 +11,7 @@
 
 #include "targets/cpu/CodeGen.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <functional>
@@ -48,6 +49,15 @@ struct CompileOptions {
 bool compileModel(llvm::StringRef input, llvm::StringRef inputName,
                   llvm::StringRef baseDir, const CompileOptions &options,
                   std::string &artifact, std::string &diagnostics);
+
+/// Compiles an imported module (a public @main in the llm dialect and
+/// upstream ops) into the bytes of an artifact; `source` names the model in
+/// the manifest. The caller owns the context and its diagnostics; the
+/// failing step is added to `diagnostics`. Used by compileModel and by
+/// tools that import themselves (the conformance runner).
+bool compileModule(mlir::ModuleOp module, llvm::StringRef source,
+                   const CompileOptions &options, std::string &artifact,
+                   std::string &diagnostics);
 
 /// Reads `path` and compiles it; the same contract.
 bool compileModelFile(llvm::StringRef path, const CompileOptions &options,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every ONNX backend node test of Debian's libonnx-testdata through
-# llmc (import, lowering, JIT) and prints "N passed, N failed, N skipped"
+# llmc (import, compile to an artifact, run with the runtime) and prints "N passed, N failed, N skipped"
 # with each failure named. --update rewrites passing.txt (the regression
 # list that test/conformance/conformance.test runs in the suite).
 set -euo pipefail
@@ -14,7 +14,7 @@ if [ "${1:-}" = "--update" ]; then
   "$build/bin/llmc-conformance" -v --list "$list" | tee /dev/stderr |
     awk '/^PASS/ {print $2}' > "$list.pass" || true
   { echo "# ONNX backend node tests (Debian's libonnx-testdata) that pass through"
-    echo "# import, llm-lower-to-linalg and the JIT; regenerate with run.sh --update."
+    echo "# import, llm-compile --mode=function and the runtime; regenerate with run.sh --update."
     cat "$list.pass"; } > "$here/passing.txt"
   rm -f "$list.pass"
 else
