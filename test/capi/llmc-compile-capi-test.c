@@ -79,6 +79,25 @@ int main(void) {
   // CHECK-NEXT: open: 0 generative=0
   printf("open: %d generative=%d\n", (int)status,
          llmc_artifact_is_generative(loaded));
+
+  /* A function-mode artifact is called with caller-owned buffers. */
+  float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {0};
+  int64_t shape[2] = {2, 3}, wrong[2] = {3, 2};
+  void *buffers[2] = {x, y};
+  const int64_t *shapes[2] = {shape, shape};
+  status = llmc_artifact_call(loaded, "main", buffers, shapes);
+  // CHECK-NEXT: call: 0 2 4 6 8 10 12
+  printf("call: %d", (int)status);
+  for (int i = 0; i < 6; ++i)
+    printf(" %g", y[i]);
+  printf("\n");
+  const int64_t *badShapes[2] = {wrong, shape};
+  status = llmc_artifact_call(loaded, "main", buffers, badShapes);
+  // CHECK-NEXT: bad shape: 1 argument 'x' dimension 0 is 3, the entry point takes 2
+  printf("bad shape: %d %s\n", (int)status, llmc_last_error());
+  status = llmc_artifact_call(loaded, "prefill", buffers, shapes);
+  // CHECK-NEXT: no entry: 1 no entry point 'prefill'
+  printf("no entry: %d %s\n", (int)status, llmc_last_error());
   llmc_artifact_close(loaded);
   llmcFree(artifact);
   llmcFree(diagnostics);
