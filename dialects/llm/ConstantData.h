@@ -19,6 +19,17 @@ namespace mlir::llm {
 /// nothing (a splat, elided resource data).
 std::optional<ArrayRef<char>> constantBytes(ElementsAttr attr);
 
+/// A new dense_resource constant of `shape` (named after the source's
+/// resource with `suffix`) whose element at each index is the source's
+/// element at `sourceIndex(index)` (a row-major linear index), or zero when
+/// that is negative (padding). Null when the source's bytes are not
+/// available or its elements are not whole bytes.
+Value relayoutConstant(
+    OpBuilder &builder, Location loc, arith::ConstantOp constant,
+    ArrayRef<int64_t> shape,
+    function_ref<int64_t(ArrayRef<int64_t> index)> sourceIndex,
+    StringRef suffix);
+
 /// A 2-D constant [A, B] transposed to [B, A] as a new dense_resource
 /// constant (named after the source's resource with `suffix`), or null
 /// when its bytes are not available or elements are not whole bytes.
