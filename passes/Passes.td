@@ -101,10 +101,14 @@ def LLMSynthesizeKVCache : Pass<"llm-synthesize-kv-cache", "::mlir::ModuleOp"> {
       position range (`tensor.generate` of the index) that feeds an
       `llm.embedding`.
 
+    A decode-style export's attention may have its own mask (Hugging Face
+    exports build it from an `attention_mask` input of past + new length):
+    it covers the cached prefix and is kept, and `kv_mask` is not added.
+
     The function gets `llm.max_positions` when the positions index a table
-    (the cache capacity must not exceed it). A non-causal attention, one
-    with its own mask (combining it with `kv_mask` is not implemented), or
-    a RoPE table of another form is an error naming the op.
+    (the cache capacity must not exceed it). A non-causal attention, a mask
+    in a plain export (it covers only the new keys), or a RoPE table of
+    another form is an error naming the op.
   }];
   let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];

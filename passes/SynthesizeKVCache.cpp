@@ -119,7 +119,9 @@ struct SynthesizeKVCache
                                "could be cached";
     bool decodeStyle = attentions.front().getPastKey() != nullptr;
     for (AttentionOp op : attentions) {
-      if (!op.getCausal())
+      // Without a mask of its own covering the cache, only a causal
+      // attention can be computed step by step.
+      if (!op.getCausal() && !(decodeStyle && op.getMask()))
         return op.emitError() << "cannot cache a non-causal attention";
       auto key = op.getKey().getType();
       auto value = op.getValue().getType();
@@ -129,10 +131,10 @@ struct SynthesizeKVCache
       if ((op.getPastKey() != nullptr) != decodeStyle)
         return op.emitError() << "some attentions have a past and some do "
                                  "not; cannot build one cache";
-      if (op.getMask())
+      if (op.getMask() && !decodeStyle)
         return op.emitError()
-               << "cannot cache an attention with its own mask (combining it "
-                  "with the cache's kv_mask is not implemented)";
+               << "cannot cache an attention with its own mask over the new "
+                  "keys only (a plain export's mask does not cover the cache)";
       if (decodeStyle && (!isa<BlockArgument>(op.getPastKey()) ||
                           !isa<BlockArgument>(op.getPastValue())))
         return op.emitError() << "the past keys/values are not arguments of @"
@@ -298,17 +300,24 @@ struct SynthesizeKVCache
     c.updatedKey = key;
     c.updatedValue = value;
 
+    // A decode-style export's own mask already covers [0, end): the graph
+    // builds it from an attention_mask input as long as past + new, which
+    // the runtime fills from the same padding as kv_mask. Otherwise
     // kv_mask[:, 0:end] as [B, 1, 1, end].
-    OpFoldResult batch = tensor::getMixedSize(b, loc, op.getQuery(), 0);
-    Value rowMask = slice(b, loc, kvMask, zeros(b, 2), {batch, end});
-    auto rowType = cast<RankedTensorType>(rowMask.getType());
-    Value mask = tensor::ExpandShapeOp::create(
-        b, loc,
-        RankedTensorType::get({rowType.getDimSize(0), 1, 1, ShapedType::kDynamic},
-                              rowType.getElementType()),
-        rowMask, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}},
-        ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1), b.getIndexAttr(1),
-                               end});
+    Value mask = op.getMask();
+    if (!mask) {
+      OpFoldResult batch = tensor::getMixedSize(b, loc, op.getQuery(), 0);
+      Value rowMask = slice(b, loc, kvMask, zeros(b, 2), {batch, end});
+      auto rowType = cast<RankedTensorType>(rowMask.getType());
+      mask = tensor::ExpandShapeOp::create(
+          b, loc,
+          RankedTensorType::get(
+              {rowType.getDimSize(0), 1, 1, ShapedType::kDynamic},
+              rowType.getElementType()),
+          rowMask, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}},
+          ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1), b.getIndexAttr(1),
+                                 end});
+    }
 
     std::optional<float> scale;
     if (auto s = op.getScale())
@@ -318,7 +327,7 @@ struct SynthesizeKVCache
       window = *w;
     auto fresh = AttentionOp::create(
         b, loc, op.getQuery(), keys, values, mask, nullptr, nullptr,
-        op.getNumHeads(), op.getNumKvHeads(), /*causal=*/true, scale, window);
+        op.getNumHeads(), op.getNumKvHeads(), op.getCausal(), scale, window);
     op.getResult().replaceAllUsesWith(fresh.getResult());
     if (Value present = op.getPresentKey()) {
       presentSlices.insert({keys, values});

@@ -139,10 +139,11 @@ llmc_status llmc_session_decode(llmc_session *session, const int64_t *tokens,
 
 llmc_status llmc_session_load_kv(llmc_session *session,
                                  const float *const *keys,
-                                 const float *const *values, int64_t length) {
+                                 const float *const *values,
+                                 const int64_t *lengths, int64_t length) {
   if (!session)
     return fail(LLMC_ERROR_INVALID_ARGUMENT, "no session");
-  return session->impl->loadKV(keys, values, length);
+  return session->impl->loadKV(keys, values, lengths, length);
 }
 
 llmc_status llmc_session_sample(llmc_session *session,

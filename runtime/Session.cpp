@@ -100,6 +100,9 @@ llmc_status Session::checkEntry(const EntryPoint &entry) {
     if (a.role == "input" && a.name == "input_ids") {
       st = expect(a.buffer && a.dtype == "i64" && a.shape.size() == 2);
       ids = true;
+    } else if (a.role == "input" &&
+               (a.name == "attention_mask" || a.name == "position_ids")) {
+      st = expect(a.buffer && a.dtype == "i64" && a.shape.size() == 2);
     } else if (a.role == "position") {
       st = expect(!a.buffer && a.dtype == "index");
     } else if (a.role == "kv_mask") {
@@ -159,7 +162,14 @@ void Session::runRows(const EntryPoint &entry, PackedEntry fn,
       args.push_back(&position);
       continue;
     }
-    if (a.role == "input")
+    int64_t keys = position_ + steps;
+    if (a.role == "input" && a.name == "attention_mask")
+      descriptors.emplace_back(attentionMask_.data() + first * keys,
+                               std::vector<int64_t>{rows, keys});
+    else if (a.role == "input" && a.name == "position_ids")
+      descriptors.emplace_back(positionIds_.data() + first * steps,
+                               std::vector<int64_t>{rows, steps});
+    else if (a.role == "input")
       descriptors.emplace_back(tokens + first * steps,
                                std::vector<int64_t>{rows, steps});
     else if (a.role == "kv_mask")
@@ -181,9 +191,26 @@ void Session::runRows(const EntryPoint &entry, PackedEntry fn,
   fn(args.data());
 }
 
+void Session::fillMaskAndPositions(int64_t steps) {
+  int64_t keys = position_ + steps;
+  attentionMask_.resize(size_t(batch_ * keys));
+  positionIds_.resize(size_t(batch_ * steps));
+  for (int64_t b = 0; b < batch_; ++b) {
+    int64_t real = 0;
+    for (int64_t p = 0; p < keys; ++p) {
+      bool isReal = kvMask_.data[b * maxSeq_ + p] == 0.0f;
+      attentionMask_[b * keys + p] = isReal;
+      if (p >= position_)
+        positionIds_[b * steps + (p - position_)] = isReal ? real : 0;
+      real += isReal;
+    }
+  }
+}
+
 void Session::run(const EntryPoint &entry, const int64_t *tokens,
                   int64_t steps) {
   PackedEntry fn = artifact_.function(entry);
+  fillMaskAndPositions(steps);
   // Batch rows are independent: split them among the threads.
   int64_t workers = std::min<int64_t>(threads_, batch_);
   int64_t per = (batch_ + workers - 1) / workers;
@@ -286,7 +313,8 @@ llmc_status Session::sample(const llmc_sampling &sampling, int64_t *tokens) {
 }
 
 llmc_status Session::loadKV(const float *const *keys,
-                            const float *const *values, int64_t length) {
+                            const float *const *values,
+                            const int64_t *lengths, int64_t length) {
   const Manifest &m = artifact_.manifest();
   if (!keys || !values || length < 0)
     return fail(LLMC_ERROR_INVALID_ARGUMENT,
@@ -300,6 +328,12 @@ llmc_status Session::loadKV(const float *const *keys,
     if (!keys[l] || !values[l])
       return fail(LLMC_ERROR_INVALID_ARGUMENT,
                   "no keys/values for layer " + std::to_string(l));
+  for (int64_t b = 0; b < batch_; ++b)
+    if (lengths && (lengths[b] < 0 || lengths[b] > length))
+      return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                  "row " + std::to_string(b) + " has length " +
+                      std::to_string(lengths[b]) + " (0 to " +
+                      std::to_string(length) + " expected)");
   size_t row = size_t(m.headDim);
   for (int64_t l = 0; l < m.layers; ++l)
     for (int64_t b = 0; b < batch_; ++b)
@@ -312,9 +346,12 @@ llmc_status Session::loadKV(const float *const *keys,
           std::memcpy(values_[l].data.get() + to, values[l] + from,
                       row * sizeof(float));
         }
-  for (int64_t b = 0; b < batch_; ++b)
-    std::fill(kvMask_.data.get() + b * maxSeq_,
-              kvMask_.data.get() + b * maxSeq_ + length, 0.0f);
+  for (int64_t b = 0; b < batch_; ++b) {
+    int64_t pad = lengths ? length - lengths[b] : 0;
+    for (int64_t p = 0; p < length; ++p)
+      kvMask_.data[b * maxSeq_ + p] =
+          p < pad ? -std::numeric_limits<float>::infinity() : 0.0f;
+  }
   position_ = length;
   haveLogits_ = false;
   return LLMC_OK;

@@ -33,7 +33,7 @@ public:
   llmc_status decode(const int64_t *tokens, float *logits);
   llmc_status sample(const llmc_sampling &sampling, int64_t *tokens);
   llmc_status loadKV(const float *const *keys, const float *const *values,
-                     int64_t length);
+                     const int64_t *lengths, int64_t length);
   void reset();
   int64_t position() const { return position_; }
 
@@ -45,6 +45,11 @@ private:
   void run(const EntryPoint &entry, const int64_t *tokens, int64_t steps);
   void runRows(const EntryPoint &entry, PackedEntry fn, const int64_t *tokens,
                int64_t steps, int64_t first, int64_t rows);
+  /// The model inputs the runtime fills (Hugging Face convention) for a
+  /// step of `steps` tokens at position_, from kvMask_: attention_mask
+  /// [B, position_ + steps] (1 real, 0 padding) and position_ids [B, steps]
+  /// (real tokens before this one in its row; 0 for padding).
+  void fillMaskAndPositions(int64_t steps);
   llmc_status checkTokens(const int64_t *tokens, size_t n);
 
   const Artifact &artifact_;
@@ -55,6 +60,8 @@ private:
   AlignedFloats kvMask_;                     // [B, S]: 0 or -inf
   AlignedFloats stepLogits_;                 // [B, T, V]
   std::vector<float> lastLogits_;            // [B, V]
+  std::vector<int64_t> attentionMask_;       // [B, position + T]
+  std::vector<int64_t> positionIds_;         // [B, T]
   bool haveLogits_ = false, seeded_ = false;
   Sampler sampler_;
 };

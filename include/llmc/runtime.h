@@ -77,7 +77,9 @@ int64_t llmc_session_position(const llmc_session *session);
 /* Runs the prompt. `tokens` is [batch][length]; row b holds its lengths[b]
    tokens at the end (left padding, the first length - lengths[b] entries
    are ignored); lengths may be NULL when every row is full. The padded
-   positions are masked out of attention. `logits`, if not NULL, receives
+   positions are masked out of attention. A model that takes
+   `attention_mask` and `position_ids` inputs (Hugging Face exports) gets
+   them filled by the runtime from the same padding. `logits`, if not NULL, receives
    [batch][length][vocab] (rows of padded positions are unspecified). A
    prompt that does not fit in max_seq is LLMC_ERROR_OUT_OF_RANGE and leaves
    the session as it was. */
@@ -92,11 +94,14 @@ llmc_status llmc_session_decode(llmc_session *session, const int64_t *tokens,
 
 /* Replaces the cache with a known prefix of `length` positions (restoring a
    saved conversation, or a decode-style model's past): keys[l] and
-   values[l] are layer l's [batch][kv_heads][length][head_dim]. The next
-   prefill/decode continues at position `length`. */
+   values[l] are layer l's [batch][kv_heads][length][head_dim]. Row b's
+   real positions are its last lengths[b] (left padding; lengths may be
+   NULL when all are real). The next prefill/decode continues at position
+   `length`. */
 llmc_status llmc_session_load_kv(llmc_session *session,
                                  const float *const *keys,
-                                 const float *const *values, int64_t length);
+                                 const float *const *values,
+                                 const int64_t *lengths, int64_t length);
 
 typedef struct llmc_sampling {
   float temperature; /* 0: greedy (arg max) */

@@ -19,7 +19,7 @@ func.func @main(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>) -> tensor<1x
 // -----
 
 func.func @main(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %m: tensor<1x1x8x8xf32>) -> tensor<1x4x8x16xf32> {
-  // expected-error @+1 {{cannot cache an attention with its own mask}}
+  // expected-error @+1 {{cannot cache an attention with its own mask over the new keys only}}
   %o = llm.attention %q, %k, %k mask(%m) {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64}
       : (tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x1x8x8xf32>) -> tensor<1x4x8x16xf32>
   return %o : tensor<1x4x8x16xf32>

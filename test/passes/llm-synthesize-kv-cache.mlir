@@ -92,3 +92,27 @@ func.func @main(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1
       -> (tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
   return %o, %nk, %nv : tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
 }
+
+// -----
+
+// A decode-style export with its own mask (built by the graph from an
+// attention_mask input of past + new length): the mask is kept, kv_mask is
+// not added, and the attention need not be marked causal (the mask says
+// it all).
+// CHECK-LABEL: func.func @llmc_step(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x4x1x16xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x1x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x1x16xf32>, %[[M:[a-z0-9]+]]: tensor<1x1x1x?xf32>,
+// CHECK: %[[KU:.*]] = tensor.insert_slice %[[K]]
+// CHECK: %[[KS:.*]] = tensor.extract_slice %[[KU]][0, 0, 0, 0]
+// CHECK: %[[VU:.*]] = tensor.insert_slice %[[V]]
+// CHECK: %[[VS:.*]] = tensor.extract_slice %[[VU]][0, 0, 0, 0]
+// CHECK-NOT: tensor.expand_shape
+// CHECK: llm.attention %[[Q]], %[[KS]], %[[VS]] mask(%[[M]]) {num_heads = 4 : i64, num_kv_heads = 2 : i64}
+func.func @main(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>,
+                %mask: tensor<1x1x1x?xf32>,
+                %pk: tensor<1x2x?x16xf32>, %pv: tensor<1x2x?x16xf32>)
+    -> (tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) {
+  %o, %nk, %nv = llm.attention %q, %k, %v mask(%mask) past(%pk, %pv) {num_heads = 4 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x1x1x?xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+      -> (tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>)
+  return %o, %nk, %nv : tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
+}

@@ -223,7 +223,7 @@ TEST_F(SessionTest, BadArguments) {
   EXPECT_EQ(other, nullptr);
   options = {1, int64_t(1) << 40, 1};
   EXPECT_NE(llmc_session_create(artifact, &options, &other), LLMC_OK);
-  EXPECT_EQ(llmc_session_load_kv(session, nullptr, nullptr, 1),
+  EXPECT_EQ(llmc_session_load_kv(session, nullptr, nullptr, nullptr, 1),
             LLMC_ERROR_INVALID_ARGUMENT);
 }
 

@@ -13,6 +13,11 @@
 //  - --padding: row 1 shortened by two tokens and left-padded in the batch,
 //    against the same shortened row run alone (RoPE models: attention is
 //    invariant to the position shift the padding causes).
+// With --hf the test set follows the Hugging Face export convention
+// (input_1 = attention_mask, input_2 = position_ids, then the past): the
+// left padding the mask describes is given to the runtime (load_kv and
+// prefill lengths), which fills attention_mask and position_ids itself;
+// logits are compared at the real positions.
 // Exit status 0 when every check passes.
 //
 //===----------------------------------------------------------------------===//
@@ -102,7 +107,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   std::string dir = argv[2];
-  bool split = false, padding = false;
+  bool split = false, padding = false, hf = false;
   int threads = 1;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
@@ -110,6 +115,8 @@ int main(int argc, char **argv) {
       split = true;
     else if (a == "--padding")
       padding = true;
+    else if (a == "--hf")
+      hf = true;
     else if (a == "--threads" && i + 1 < argc)
       threads = std::atoi(argv[++i]);
     else {
@@ -123,11 +130,27 @@ int main(int argc, char **argv) {
                  dir.c_str());
     return 2;
   }
+  Tensor mask;
+  int firstPast = 1;
+  if (hf) {
+    mask = load(dir + "/input_1.pb");
+    firstPast = 3;
+  }
   std::vector<Tensor> past;
-  for (int i = 1; exists(dir + "/input_" + std::to_string(i) + ".pb"); ++i)
+  for (int i = firstPast; exists(dir + "/input_" + std::to_string(i) + ".pb");
+       ++i)
     past.push_back(load(dir + "/input_" + std::to_string(i) + ".pb"));
   int64_t batch = ids.dims[0], steps = ids.dims[1];
   int64_t pastLength = past.empty() ? 0 : past[0].dims[2];
+  // Real positions per row in the past and in the new tokens (HF masks).
+  std::vector<int64_t> pastReal(batch, pastLength), newReal(batch, steps);
+  if (hf)
+    for (int64_t b = 0; b < batch; ++b) {
+      pastReal[b] = newReal[b] = 0;
+      for (int64_t p = 0; p < pastLength + steps; ++p)
+        (p < pastLength ? pastReal : newReal)[b] +=
+            mask.i[b * (pastLength + steps) + p];
+    }
   int64_t vocab = want.dims.back();
 
   llmc_artifact *artifact = nullptr;
@@ -143,7 +166,7 @@ int main(int argc, char **argv) {
   CHECK_OK(llmc_session_create(artifact, &options, &session));
 
   auto loadPast = [&]() -> int {
-    if (past.empty())
+    if (past.empty() || pastLength == 0)
       return 0;
     std::vector<const float *> keys, values;
     for (size_t i = 0; i < past.size(); i += 2) {
@@ -151,7 +174,7 @@ int main(int argc, char **argv) {
       values.push_back(past[i + 1].f.data());
     }
     CHECK_OK(llmc_session_load_kv(session, keys.data(), values.data(),
-                                  pastLength));
+                                  hf ? pastReal.data() : nullptr, pastLength));
     return 0;
   };
 
@@ -159,11 +182,16 @@ int main(int argc, char **argv) {
   std::vector<float> logits(batch * steps * vocab);
   if (loadPast())
     return 1;
-  CHECK_OK(llmc_session_prefill(session, ids.i.data(), nullptr, steps,
+  CHECK_OK(llmc_session_prefill(session, ids.i.data(),
+                                hf ? newReal.data() : nullptr, steps,
                                 logits.data()));
   double diff = 0;
-  for (size_t k = 0; k < logits.size(); ++k)
-    diff = std::max(diff, double(std::fabs(logits[k] - want.f[k])));
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t p = steps - newReal[b]; p < steps; ++p)
+      for (int64_t v = 0; v < vocab; ++v) {
+        size_t k = size_t((b * steps + p) * vocab + v);
+        diff = std::max(diff, double(std::fabs(logits[k] - want.f[k])));
+      }
   report("full", diff);
 
   // Prefill of a prefix, then decode token by token.
