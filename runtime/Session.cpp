@@ -13,6 +13,10 @@
 
 using namespace llmc::runtime;
 
+// LLVM's OpenMP runtime, which the compiled code's parallel loops use (the
+// runtime links it; its header is not on the runtime's include path).
+extern "C" void omp_set_num_threads(int);
+
 bool AlignedFloats::allocate(size_t n) {
   size_t bytes = (std::max<size_t>(n, 1) * sizeof(float) + 63) / 64 * 64;
   data.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
@@ -188,6 +192,10 @@ void Session::runRows(const EntryPoint &entry, PackedEntry fn,
                                std::vector<int64_t>{rows, steps, vocab_});
     args.push_back(descriptors.back().words.data());
   }
+  // This thread's share of the session's threads runs the code's parallel
+  // loops (the setting is per calling thread).
+  omp_set_num_threads(static_cast<int>(std::max<int64_t>(
+      1, threads_ / std::min<int64_t>(threads_, batch_))));
   fn(args.data());
 }
 

@@ -185,7 +185,7 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       fn.setArgAttrs(i, ArrayRef<NamedAttribute>{});
   }
-  if (failed(runPipeline(module, "llm-cpu-to-llvm")))
+  if (failed(runPipeline(module, "llm-cpu-to-llvm{openmp}")))
     return fail("lowering to LLVM failed");
 
   step("generating code");

@@ -15,7 +15,7 @@ LLMC_PACKAGES=(
   clang-22 lld-22
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libonnx-dev libprotobuf-dev libonnx-testdata
-  nlohmann-json3-dev
+  nlohmann-json3-dev libomp-22-dev
 )
 # Sanitizer builds need clang's runtime libraries.
 case "${LLMC_CMAKE_ARGS:-}" in

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -417,40 +418,121 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     } else {
       init = filled(rewriter, loc, outType, sizes, 0.0);
     }
-    // A constant weight is re-laid out [K, N] at compile time and the loops
-    // run k outside n: the innermost loop then streams one weight row and
-    // one output row (contiguous, no reduction inside it), which LLVM turns
-    // into vector FMAs. Each output still sums over k in order.
-    Value weight = op.getWeight();
-    bool kOutside = false;
     Type element = outType.getElementType();
     bool sameFloat = isa<FloatType>(element) &&
                      op.getInput().getType().getElementType() == element &&
                      op.getWeight().getType().getElementType() == element;
-    if (auto constant = weight.getDefiningOp<arith::ConstantOp>();
-        constant && sameFloat)
-      if (Value kn = transposeConstant(rewriter, loc, constant, "_kn")) {
-        weight = kn;
-        kOutside = true;
+    if (auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
+        constant && sameFloat) {
+      FailureOr<Value> y = packedLinear(rewriter, op, constant, init);
+      if (succeeded(y)) {
+        rewriter.replaceOp(op, *y);
+        return success();
       }
-    if (kOutside)
-      std::swap(n, k);
+    }
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank + 1, 0, withTail({k}), ctx),
-        AffineMap::get(rank + 1, 0, kOutside ? ArrayRef<AffineExpr>{k, n}
-                                             : ArrayRef<AffineExpr>{n, k},
-                       ctx),
+        AffineMap::get(rank + 1, 0, {n, k}, ctx),
         AffineMap::get(rank + 1, 0, withTail({n}), ctx)};
-    SmallVector<IT> iterators(rank - 1, IT::parallel);
-    iterators.append(kOutside ? SmallVector<IT>{IT::reduction, IT::parallel}
-                              : SmallVector<IT>{IT::parallel, IT::reduction});
+    SmallVector<IT> iterators(rank, IT::parallel);
+    iterators.push_back(IT::reduction);
     Value y = linalg::GenericOp::create(rewriter, loc, TypeRange{outType},
-                                        ValueRange{x, weight},
+                                        ValueRange{x, op.getWeight()},
                                         ValueRange{init}, maps, iterators,
-                                        kOutside ? yieldFma : yieldMulAdd)
+                                        yieldMulAdd)
                   .getResult(0);
     rewriter.replaceOp(op, y);
     return success();
+  }
+
+  /// Column blocks of a packed weight: one per thread of the machine this
+  /// is tuned for (2 cores), when the columns split evenly into blocks of
+  /// at least 32.
+  static int64_t columnBlocks(int64_t n) {
+    constexpr int64_t kBlocks = 2, kMinColumns = 32;
+    return n % kBlocks == 0 && n / kBlocks >= kMinColumns ? kBlocks : 1;
+  }
+
+  /// A constant weight [N, K] is packed at compile time into column blocks
+  /// [B, K, N / B] and the loops run (block, leading dims, k, column): the
+  /// innermost loop streams a contiguous row of the block's weights and
+  /// outputs (vector FMAs once LLVM vectorises it, no reduction inside it),
+  /// each block's weights are one contiguous stream, and the blocks are an
+  /// scf.forall that the CPU pipeline maps to OpenMP threads
+  /// (llm-cpu-to-llvm{openmp}). Each output still sums over k in order.
+  /// `init` is the [..., N] accumulator (bias or zeros). Fails when the
+  /// weight's bytes are not available.
+  static FailureOr<Value> packedLinear(PatternRewriter &rewriter, LinearOp op,
+                                       arith::ConstantOp constant,
+                                       Value init) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto wType = op.getWeight().getType();
+    if (!wType.hasStaticShape())
+      return failure();
+    int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
+    int64_t blocks = columnBlocks(n), nb = n / blocks;
+    Value packed = relayoutConstant(
+        rewriter, loc, constant, {blocks, k, nb},
+        [&](ArrayRef<int64_t> i) { return (i[0] * nb + i[2]) * k + i[1]; },
+        "_packed");
+    if (!packed)
+      return failure();
+    auto outType = op.getType();
+    int64_t rank = outType.getRank();
+    // [..., N] <-> [..., B, N / B]: the last dim splits into static ones.
+    SmallVector<ReassociationIndices> reassoc;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      reassoc.push_back({d});
+    reassoc.push_back({rank - 1, rank});
+    SmallVector<int64_t> blockedShape(outType.getShape().drop_back());
+    blockedShape.append({blocks, nb});
+    auto blockedType =
+        RankedTensorType::get(blockedShape, outType.getElementType());
+    auto sizes = tensor::getMixedSizes(rewriter, loc, init);
+    sizes.back() = rewriter.getIndexAttr(blocks);
+    sizes.push_back(rewriter.getIndexAttr(nb));
+    Value blockedInit = tensor::ExpandShapeOp::create(
+        rewriter, loc, blockedType, init, reassoc, sizes);
+    // Loops: d0 = block, d1..d(rank-1) = leading dims, d(rank) = k,
+    // d(rank+1) = column in the block.
+    int64_t loops = rank + 2;
+    SmallVector<AffineExpr> lead;
+    for (int64_t d = 1; d < rank; ++d)
+      lead.push_back(rewriter.getAffineDimExpr(d));
+    AffineExpr block = rewriter.getAffineDimExpr(0);
+    AffineExpr kk = rewriter.getAffineDimExpr(rank);
+    AffineExpr col = rewriter.getAffineDimExpr(rank + 1);
+    SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
+    xExprs.push_back(kk);
+    yExprs.append({block, col});
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xExprs, ctx),
+                                   AffineMap::get(loops, 0, {block, kk, col},
+                                                  ctx),
+                                   AffineMap::get(loops, 0, yExprs, ctx)};
+    SmallVector<IT> iterators(rank, IT::parallel);
+    iterators.append({IT::reduction, IT::parallel});
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{blockedType},
+        ValueRange{op.getInput(), packed}, ValueRange{blockedInit}, maps,
+        iterators, yieldFma);
+    Value y = generic.getResult(0);
+    if (blocks > 1) {
+      // One block per iteration of an scf.forall.
+      SmallVector<OpFoldResult> tileSizes(loops, rewriter.getIndexAttr(0));
+      tileSizes.front() = rewriter.getIndexAttr(1);
+      scf::SCFTilingOptions options;
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+          .setTileSizes(tileSizes);
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(generic.getOperation()), options);
+      if (failed(tiled))
+        return failure();
+      y = tiled->replacements.front();
+      rewriter.eraseOp(generic);
+    }
+    return tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc)
+        .getResult();
   }
 };
 

@@ -5,35 +5,55 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include <string>
+
 using namespace mlir;
 
-// A textual pipeline of upstream passes plus llm-cpu-copies-to-linalg. A
-// driver that has not registered them (mlir::registerAllPasses) gets an
-// error naming the pass, from the pipeline parser. Temporaries are freed
-// (buffer-deallocation-pipeline) and nothing calls MLIR's runner libraries,
-// so the code runs in a plain process.
-static constexpr const char *kCpuToLLVM =
-    "func.func(convert-elementwise-to-linalg),"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "llm-cpu-copies-to-linalg,"
-    "llm-cpu-dynamic-expand-shape,"
-    "convert-linalg-to-loops,expand-strided-metadata,lower-affine,"
-    "convert-scf-to-cf,convert-math-to-funcs,convert-math-to-llvm,"
-    "convert-math-to-libm,finalize-memref-to-llvm,convert-to-llvm,"
-    "reconcile-unrealized-casts";
+// A textual pipeline of upstream passes plus llm-cpu-copies-to-linalg and
+// llm-cpu-dynamic-expand-shape. A driver that has not registered them
+// (mlir::registerAllPasses) gets an error naming the pass, from the pipeline
+// parser. Temporaries are freed (buffer-deallocation-pipeline) and nothing
+// calls MLIR's runner libraries, so the code runs in a plain process.
+// scf.forall loops (the column blocks of the linear layers) become
+// scf.parallel: OpenMP parallel loops with the `openmp` option, else
+// sequential loops.
+static std::string cpuToLLVM(bool openmp) {
+  std::string pipeline =
+      "func.func(convert-elementwise-to-linalg),"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "scf-forall-to-parallel,"
+      "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+      "llm-cpu-copies-to-linalg,llm-cpu-dynamic-expand-shape,"
+      "convert-linalg-to-loops,";
+  if (openmp)
+    pipeline += "convert-scf-to-openmp,";
+  // memref.alloca_scope (which convert-scf-to-openmp puts in loop bodies)
+  // must be lowered before scf-to-cf splits its region into blocks: the
+  // order of upstream's sparsifier pipeline.
+  pipeline += "expand-strided-metadata,lower-affine,"
+              "convert-math-to-funcs,convert-math-to-llvm,"
+              "convert-math-to-libm,finalize-memref-to-llvm,"
+              "convert-scf-to-cf,";
+  if (openmp)
+    pipeline += "convert-openmp-to-llvm,";
+  pipeline += "convert-to-llvm,reconcile-unrealized-casts";
+  return pipeline;
+}
 
 void mlir::llm::cpu::registerCpuPipelines() {
   registerPassPipeline(
       "llm-cpu-to-llvm",
-      "Lower linalg on tensors to the LLVM dialect (bufferize, scalar loops) "
-      "for the JIT",
+      "Lower linalg on tensors to the LLVM dialect (bufferize, loops); "
+      "option 'openmp' maps parallel loops to OpenMP",
       [](OpPassManager &pm, StringRef options,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
-        if (!options.empty())
-          return errorHandler("llm-cpu-to-llvm takes no options");
-        return parsePassPipeline(kCpuToLLVM, pm, llvm::errs());
+        StringRef trimmed = options.trim();
+        if (!trimmed.empty() && trimmed != "openmp")
+          return errorHandler("llm-cpu-to-llvm takes one option, 'openmp', "
+                              "got '" + options + "'");
+        return parsePassPipeline(cpuToLLVM(trimmed == "openmp"), pm,
+                                 llvm::errs());
       },
       [](function_ref<void(const detail::PassOptions &)>) {});
 }
