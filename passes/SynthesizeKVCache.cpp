@@ -137,8 +137,8 @@ struct SynthesizeKVCache
                   "keys only (a plain export's mask does not cover the cache)";
       if (decodeStyle && (!isa<BlockArgument>(op.getPastKey()) ||
                           !isa<BlockArgument>(op.getPastValue())))
-        return op.emitError() << "the past keys/values are not arguments of @"
-                              << func;
+        return op.emitError()
+               << "the past keys/values are not arguments of @" << func;
     }
 
     MLIRContext *ctx = fn.getContext();
@@ -149,21 +149,20 @@ struct SynthesizeKVCache
     // New arguments: position, kv_mask, then a key and a value cache per
     // attention.
     unsigned firstNew = fn.getNumArguments();
-    SmallVector<Type> newTypes = {IndexType::get(ctx),
-                                  RankedTensorType::get(
-                                      {ShapedType::kDynamic,
-                                       ShapedType::kDynamic},
-                                      element)};
-    SmallVector<DictionaryAttr> newAttrs = {
-        roleAttrs(ctx, "position", -1), roleAttrs(ctx, "kv_mask", -1)};
+    SmallVector<Type> newTypes = {
+        IndexType::get(ctx),
+        RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                              element)};
+    SmallVector<DictionaryAttr> newAttrs = {roleAttrs(ctx, "position", -1),
+                                            roleAttrs(ctx, "kv_mask", -1)};
     for (auto [layer, op] : llvm::enumerate(attentions)) {
       for (auto [kv, role] : {std::pair(op.getKey(), "key_cache"),
                               std::pair(op.getValue(), "value_cache")}) {
         auto t = cast<RankedTensorType>(kv.getType());
-        newTypes.push_back(RankedTensorType::get(
-            {ShapedType::kDynamic, t.getDimSize(1), ShapedType::kDynamic,
-             t.getDimSize(3)},
-            t.getElementType()));
+        newTypes.push_back(
+            RankedTensorType::get({ShapedType::kDynamic, t.getDimSize(1),
+                                   ShapedType::kDynamic, t.getDimSize(3)},
+                                  t.getElementType()));
         newAttrs.push_back(roleAttrs(ctx, role, layer));
       }
     }
@@ -224,9 +223,9 @@ struct SynthesizeKVCache
                                   std::pair(c.updatedValue, c.value)}) {
         results.push_back(updated);
         NamedAttrList attrs;
-        attrs.append(LLMDialect::kRoleAttrName,
-                     fn.getArgAttr(arg.getArgNumber(),
-                                   LLMDialect::kRoleAttrName));
+        attrs.append(
+            LLMDialect::kRoleAttrName,
+            fn.getArgAttr(arg.getArgNumber(), LLMDialect::kRoleAttrName));
         attrs.append(LLMDialect::kTiedArgAttrName,
                      b.getI64IntegerAttr(arg.getArgNumber() - erased));
         resultAttrs.push_back(attrs.getDictionary(ctx));
@@ -348,27 +347,28 @@ struct SynthesizeKVCache
     };
     // RoPE tables sliced from row 0: slice from `position` instead.
     llvm::SetVector<tensor::ExtractSliceOp> tableSlices;
-    WalkResult walk = fn.walk([&](RopeOp rope) {
-      for (Value table : {rope.getCos(), rope.getSin()}) {
-        auto sliceOp = table.getDefiningOp<tensor::ExtractSliceOp>();
-        auto tableType = cast<RankedTensorType>(table.getType());
-        bool fromRowZero =
-            sliceOp && tableType.getRank() == 2 &&
-            sliceOp.getSourceType().getRank() == 2 &&
-            llvm::all_of(sliceOp.getMixedOffsets(),
-                         [](OpFoldResult o) { return isZeroInteger(o); }) &&
-            llvm::all_of(sliceOp.getMixedStrides(),
-                         [](OpFoldResult s) { return isOneInteger(s); });
-        if (!fromRowZero) {
-          rope.emitError()
-              << "cannot start the positions of this RoPE at the cache "
-                 "position: its table is not a [seq, dim] slice from row 0";
-          return WalkResult::interrupt();
-        }
-        tableSlices.insert(sliceOp);
-      }
-      return WalkResult::advance();
-    });
+    WalkResult walk =
+        fn.walk([&](RopeOp rope) {
+          for (Value table : {rope.getCos(), rope.getSin()}) {
+            auto sliceOp = table.getDefiningOp<tensor::ExtractSliceOp>();
+            auto tableType = cast<RankedTensorType>(table.getType());
+            bool fromRowZero =
+                sliceOp && tableType.getRank() == 2 &&
+                sliceOp.getSourceType().getRank() == 2 &&
+                llvm::all_of(sliceOp.getMixedOffsets(),
+                             [](OpFoldResult o) { return isZeroInteger(o); }) &&
+                llvm::all_of(sliceOp.getMixedStrides(),
+                             [](OpFoldResult s) { return isOneInteger(s); });
+            if (!fromRowZero) {
+              rope.emitError()
+                  << "cannot start the positions of this RoPE at the cache "
+                     "position: its table is not a [seq, dim] slice from row 0";
+              return WalkResult::interrupt();
+            }
+            tableSlices.insert(sliceOp);
+          }
+          return WalkResult::advance();
+        });
     if (walk.wasInterrupted())
       return failure();
     for (tensor::ExtractSliceOp sliceOp : tableSlices) {
@@ -394,7 +394,6 @@ struct SynthesizeKVCache
       sliceOp.getResult().replaceAllUsesWith(
           castTo(b, loc, moved, sliceOp.getType()));
       sliceOp.erase();
-
     }
     // Position ranges (generate(i) = i) that index embeddings: i + position.
     fn.walk([&](tensor::GenerateOp gen) {

@@ -107,7 +107,8 @@ llmc_status Artifact::validate(const std::string &path) {
     return bad("artifact version " + std::to_string(version) +
                ", this runtime reads version " +
                std::to_string(format::kVersion));
-  uint64_t declaredSize = read64(bytes + offsetof(format::FileHeader, fileSize));
+  uint64_t declaredSize =
+      read64(bytes + offsetof(format::FileHeader, fileSize));
   if (declaredSize != fileSize)
     return bad("the header says " + std::to_string(declaredSize) +
                " bytes but the file has " + std::to_string(fileSize) +
@@ -116,16 +117,16 @@ llmc_status Artifact::validate(const std::string &path) {
   if (count == 0 || count > format::kMaxSections)
     return bad(std::to_string(count) + " sections (1 to " +
                std::to_string(format::kMaxSections) + " expected)");
-  uint64_t tableEnd =
-      sizeof(format::FileHeader) + uint64_t(count) * sizeof(format::SectionEntry);
+  uint64_t tableEnd = sizeof(format::FileHeader) +
+                      uint64_t(count) * sizeof(format::SectionEntry);
   if (tableEnd > fileSize)
     return bad("the section table runs past the end of the file");
 
   const uint8_t *sections[4] = {};
   uint64_t sizes[4] = {};
   for (uint32_t i = 0; i < count; ++i) {
-    const uint8_t *e = bytes + sizeof(format::FileHeader) +
-                       i * sizeof(format::SectionEntry);
+    const uint8_t *e =
+        bytes + sizeof(format::FileHeader) + i * sizeof(format::SectionEntry);
     uint32_t kind = read32(e + offsetof(format::SectionEntry, kind));
     uint64_t offset = read64(e + offsetof(format::SectionEntry, offset));
     uint64_t size = read64(e + offsetof(format::SectionEntry, size));
@@ -149,8 +150,8 @@ llmc_status Artifact::validate(const std::string &path) {
                   : kind == 2 ? " (CPU code)"
                               : " (weights)"));
 
-  if (llmc_status s = parseManifest(
-          reinterpret_cast<const char *>(sections[1]), sizes[1], manifest_))
+  if (llmc_status s = parseManifest(reinterpret_cast<const char *>(sections[1]),
+                                    sizes[1], manifest_))
     return fail(s, path + ": " + lastError());
   if (manifest_.weightsBytes != sizes[3])
     return bad("the manifest says " + std::to_string(manifest_.weightsBytes) +
@@ -166,8 +167,9 @@ llmc_status Artifact::validate(const std::string &path) {
 }
 
 llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
-  if (size < 4 || std::memcmp(elf, "\x7f"
-                                   "ELF",
+  if (size < 4 || std::memcmp(elf,
+                              "\x7f"
+                              "ELF",
                               4) != 0)
     return fail(LLMC_ERROR_INVALID_ARTIFACT,
                 "the CPU code section is not an ELF shared object");
@@ -181,8 +183,8 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
     ssize_t n = ::write(fd, elf + written, size - written);
     if (n <= 0) {
       ::close(fd);
-      return fail(LLMC_ERROR_IO, std::string("cannot stage the CPU code: ") +
-                                     strerror(errno));
+      return fail(LLMC_ERROR_IO,
+                  std::string("cannot stage the CPU code: ") + strerror(errno));
     }
     written += static_cast<uint64_t>(n);
   }
@@ -198,9 +200,9 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
   for (const EntryPoint &e : manifest_.entryPoints) {
     void *symbol = dlsym(library_, e.symbol.c_str());
     if (!symbol)
-      return fail(LLMC_ERROR_INVALID_ARTIFACT,
-                  "entry point '" + e.name + "': symbol " + e.symbol +
-                      " is not in the CPU code");
+      return fail(LLMC_ERROR_INVALID_ARTIFACT, "entry point '" + e.name +
+                                                   "': symbol " + e.symbol +
+                                                   " is not in the CPU code");
     functions_.emplace_back(e.name, reinterpret_cast<PackedEntry>(symbol));
   }
   return LLMC_OK;

@@ -21,9 +21,9 @@ constexpr uint32_t kVersion = 1;
 constexpr uint64_t kSectionAlignment = 4096;
 
 enum class SectionKind : uint32_t {
-  Manifest = 1,     // JSON, UTF-8
+  Manifest = 1,        // JSON, UTF-8
   CpuSharedObject = 2, // an ELF shared object with the CPU entry points
-  Weights = 3,      // tensors at the offsets the manifest gives
+  Weights = 3,         // tensors at the offsets the manifest gives
 };
 
 /// All integers little-endian.
@@ -31,16 +31,16 @@ struct FileHeader {
   char magic[8];
   uint32_t version;
   uint32_t sectionCount;
-  uint64_t fileSize;      // the whole artifact, for truncation checks
+  uint64_t fileSize; // the whole artifact, for truncation checks
   uint64_t reserved[5];
 };
 static_assert(sizeof(FileHeader) == 64, "header layout");
 
 struct SectionEntry {
-  uint32_t kind;          // SectionKind
+  uint32_t kind; // SectionKind
   uint32_t reserved;
-  uint64_t offset;        // from the start of the file
-  uint64_t size;          // in bytes
+  uint64_t offset; // from the start of the file
+  uint64_t size;   // in bytes
   uint64_t reserved2;
 };
 static_assert(sizeof(SectionEntry) == 32, "section entry layout");

@@ -10,8 +10,7 @@
 using namespace llmc::runtime;
 
 llmc_status llmc::runtime::invoke(const Artifact &artifact,
-                                  const EntryPoint &entry,
-                                  void *const *buffers,
+                                  const EntryPoint &entry, void *const *buffers,
                                   const int64_t *const *shapes) {
   if (!buffers || !shapes)
     return fail(LLMC_ERROR_INVALID_ARGUMENT, "buffers and shapes are required");
@@ -40,7 +39,8 @@ llmc_status llmc::runtime::invoke(const Artifact &artifact,
         if (sizes[d] < 0 || (a.shape[d] >= 0 && a.shape[d] != sizes[d]))
           return fail(LLMC_ERROR_INVALID_ARGUMENT,
                       what + " dimension " + std::to_string(d) + " is " +
-                          std::to_string(sizes[d]) + ", the entry point takes " +
+                          std::to_string(sizes[d]) +
+                          ", the entry point takes " +
                           std::to_string(a.shape[d]));
       }
       // A 0-d argument still needs an address.

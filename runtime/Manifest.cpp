@@ -129,7 +129,8 @@ llmc_status llmc::runtime::parseManifest(const char *data, size_t size,
   if (format != "llmc-artifact" || version != artifact::kVersion)
     return fail(LLMC_ERROR_INVALID_ARTIFACT,
                 "manifest: format '" + format + "' version " +
-                    std::to_string(version) + " (this runtime reads "
+                    std::to_string(version) +
+                    " (this runtime reads "
                     "llmc-artifact version " +
                     std::to_string(artifact::kVersion) + ")");
   const json *entries = r.array(root, "entry_points", "manifest");

@@ -13,9 +13,9 @@ namespace llmc::runtime {
 
 /// One argument of an entry point, in call order.
 struct ArgumentSpec {
-  std::string role;  // input, position, kv_mask, key_cache, value_cache,
-                     // weights, output
-  std::string name;  // the model tensor name, if any
+  std::string role; // input, position, kv_mask, key_cache, value_cache,
+                    // weights, output
+  std::string name; // the model tensor name, if any
   int64_t layer = -1;
   bool buffer = true; // a memref descriptor, else a scalar
   std::string dtype;

@@ -52,8 +52,8 @@ int64_t Sampler::sample(const float *logits, int64_t vocab,
   size_t keep = scratch_.size();
   if (s.top_k > 0 && static_cast<size_t>(s.top_k) < keep) {
     keep = static_cast<size_t>(s.top_k);
-    std::partial_sort(scratch_.begin(), scratch_.begin() + keep,
-                      scratch_.end(), higher);
+    std::partial_sort(scratch_.begin(), scratch_.begin() + keep, scratch_.end(),
+                      higher);
     scratch_.resize(keep);
   } else {
     std::sort(scratch_.begin(), scratch_.end(), higher);

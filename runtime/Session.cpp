@@ -72,8 +72,8 @@ llmc_status Session::create(const Artifact &artifact,
                     kLimit) ||
       !multiplyFits({options.batch, options.max_seq, m.vocab}, kLimit))
     return fail(LLMC_ERROR_OUT_OF_MEMORY, "the KV cache would be too large");
-  size_t cacheSize = size_t(options.batch * m.kvHeads * options.max_seq *
-                            m.headDim);
+  size_t cacheSize =
+      size_t(options.batch * m.kvHeads * options.max_seq * m.headDim);
   s->keys_.resize(m.layers);
   s->values_.resize(m.layers);
   for (int64_t l = 0; l < m.layers; ++l)
@@ -134,8 +134,10 @@ llmc_status Session::checkEntry(const EntryPoint &entry) {
   for (int64_t l = 0; l < m.layers; ++l)
     if (keys[l] != 1 || values[l] != 1)
       return fail(LLMC_ERROR_INVALID_ARTIFACT,
-                  "entry point '" + entry.name + "' does not take one key and "
-                  "one value cache for layer " + std::to_string(l));
+                  "entry point '" + entry.name +
+                      "' does not take one key and "
+                      "one value cache for layer " +
+                      std::to_string(l));
   if (!ids || !output)
     return fail(LLMC_ERROR_INVALID_ARTIFACT,
                 "entry point '" + entry.name +
@@ -194,8 +196,8 @@ void Session::runRows(const EntryPoint &entry, PackedEntry fn,
   }
   // This thread's share of the session's threads runs the code's parallel
   // loops (the setting is per calling thread).
-  omp_set_num_threads(static_cast<int>(std::max<int64_t>(
-      1, threads_ / std::min<int64_t>(threads_, batch_))));
+  omp_set_num_threads(static_cast<int>(
+      std::max<int64_t>(1, threads_ / std::min<int64_t>(threads_, batch_))));
   fn(args.data());
 }
 
@@ -239,9 +241,9 @@ llmc_status Session::prefill(const int64_t *tokens, const int64_t *lengths,
                 "prefill needs tokens and a length >= 1");
   if (length > maxSeq_ - position_)
     return fail(LLMC_ERROR_OUT_OF_RANGE,
-                "a prompt of " + std::to_string(length) + " tokens at position " +
-                    std::to_string(position_) + " does not fit in max_seq " +
-                    std::to_string(maxSeq_));
+                "a prompt of " + std::to_string(length) +
+                    " tokens at position " + std::to_string(position_) +
+                    " does not fit in max_seq " + std::to_string(maxSeq_));
   // Padded entries are ignored (any value): run token 0 there.
   std::vector<int64_t> ids(tokens, tokens + batch_ * length);
   for (int64_t b = 0; b < batch_; ++b) {
@@ -282,9 +284,8 @@ llmc_status Session::decode(const int64_t *tokens, float *logits) {
   if (!tokens)
     return fail(LLMC_ERROR_INVALID_ARGUMENT, "decode needs tokens");
   if (position_ >= maxSeq_)
-    return fail(LLMC_ERROR_OUT_OF_RANGE,
-                "the KV cache is full (max_seq " + std::to_string(maxSeq_) +
-                    ")");
+    return fail(LLMC_ERROR_OUT_OF_RANGE, "the KV cache is full (max_seq " +
+                                             std::to_string(maxSeq_) + ")");
   if (llmc_status s = checkTokens(tokens, size_t(batch_)))
     return s;
   if (stepLogits_.size < size_t(batch_ * vocab_) &&
@@ -321,8 +322,8 @@ llmc_status Session::sample(const llmc_sampling &sampling, int64_t *tokens) {
 }
 
 llmc_status Session::loadKV(const float *const *keys,
-                            const float *const *values,
-                            const int64_t *lengths, int64_t length) {
+                            const float *const *values, const int64_t *lengths,
+                            int64_t length) {
   const Manifest &m = artifact_.manifest();
   if (!keys || !values || length < 0)
     return fail(LLMC_ERROR_INVALID_ARGUMENT,

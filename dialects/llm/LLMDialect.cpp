@@ -50,17 +50,16 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
 static LogicalResult verifyValueAttribute(Operation *op, NamedAttribute attr,
                                           const std::string &where) {
   StringRef name = attr.getName().getValue();
-  bool isString = name == LLMDialect::kNameAttrName ||
-                  name == LLMDialect::kRoleAttrName;
+  bool isString =
+      name == LLMDialect::kNameAttrName || name == LLMDialect::kRoleAttrName;
   bool isInteger = name == LLMDialect::kLayerAttrName ||
                    name == LLMDialect::kTiedArgAttrName;
   if (isString || isInteger) {
     if (isString ? !isa<StringAttr>(attr.getValue())
                  : !isa<IntegerAttr>(attr.getValue()))
-      return op->emitError()
-             << "'" << name << "' on " << where << " must be "
-             << (isString ? "a string" : "an integer") << ", got "
-             << attr.getValue();
+      return op->emitError() << "'" << name << "' on " << where << " must be "
+                             << (isString ? "a string" : "an integer")
+                             << ", got " << attr.getValue();
     return success();
   }
   return op->emitError() << "unknown llm dialect attribute '"

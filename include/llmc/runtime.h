@@ -21,9 +21,10 @@ typedef enum llmc_status {
   LLMC_OK = 0,
   LLMC_ERROR_INVALID_ARGUMENT = 1, /* a null pointer, a bad size or option */
   LLMC_ERROR_IO = 2,               /* the artifact cannot be read */
-  LLMC_ERROR_INVALID_ARTIFACT = 3, /* magic, version, sizes, offsets, manifest */
-  LLMC_ERROR_UNSUPPORTED = 4,      /* e.g. an entry point this runtime lacks */
-  LLMC_ERROR_OUT_OF_RANGE = 5,     /* e.g. a prompt longer than max_seq */
+  LLMC_ERROR_INVALID_ARTIFACT =
+      3,                       /* magic, version, sizes, offsets, manifest */
+  LLMC_ERROR_UNSUPPORTED = 4,  /* e.g. an entry point this runtime lacks */
+  LLMC_ERROR_OUT_OF_RANGE = 5, /* e.g. a prompt longer than max_seq */
   LLMC_ERROR_OUT_OF_MEMORY = 6,
 } llmc_status;
 
@@ -79,8 +80,8 @@ int64_t llmc_session_position(const llmc_session *session);
    are ignored); lengths may be NULL when every row is full. The padded
    positions are masked out of attention. A model that takes
    `attention_mask` and `position_ids` inputs (Hugging Face exports) gets
-   them filled by the runtime from the same padding. `logits`, if not NULL, receives
-   [batch][length][vocab] (rows of padded positions are unspecified). A
+   them filled by the runtime from the same padding. `logits`, if not NULL,
+   receives [batch][length][vocab] (rows of padded positions are unspecified). A
    prompt that does not fit in max_seq is LLMC_ERROR_OUT_OF_RANGE and leaves
    the session as it was. */
 llmc_status llmc_session_prefill(llmc_session *session, const int64_t *tokens,
@@ -114,8 +115,7 @@ typedef struct llmc_sampling {
    prefill/decode. Sampling is deterministic for a seed: the session keeps
    one generator, seeded by the first call after create/reset. */
 llmc_status llmc_session_sample(llmc_session *session,
-                                const llmc_sampling *sampling,
-                                int64_t *tokens);
+                                const llmc_sampling *sampling, int64_t *tokens);
 
 #ifdef __cplusplus
 }

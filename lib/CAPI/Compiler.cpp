@@ -82,8 +82,9 @@ int llmcCompileBuffer(const void *data, size_t size, const char *name,
                       char **diagnostics) {
   std::string error;
   if (!data || !name || !artifact || !artifact_size)
-    return finish(false, "llmc: data, name and the artifact outputs are "
-                         "required\n",
+    return finish(false,
+                  "llmc: data, name and the artifact outputs are "
+                  "required\n",
                   diagnostics);
   llmc::CompileOptions converted = convert(options, error);
   if (!error.empty())

@@ -33,10 +33,12 @@ std::string llmc::writeArtifact(llvm::StringRef manifest,
   Section sections[] = {
       {format::SectionKind::Manifest, manifest.size()},
       {format::SectionKind::CpuSharedObject, sharedObject.size()},
-      {format::SectionKind::Weights, static_cast<uint64_t>(weights.totalBytes)}};
+      {format::SectionKind::Weights,
+       static_cast<uint64_t>(weights.totalBytes)}};
   constexpr uint32_t count = 3;
   uint64_t offsets[count];
-  uint64_t end = sizeof(format::FileHeader) + count * sizeof(format::SectionEntry);
+  uint64_t end =
+      sizeof(format::FileHeader) + count * sizeof(format::SectionEntry);
   for (uint32_t i = 0; i < count; ++i) {
     offsets[i] = llvm::alignTo(end, format::kSectionAlignment);
     end = offsets[i] + sections[i].size;

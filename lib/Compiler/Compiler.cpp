@@ -45,8 +45,8 @@ LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
   std::string error;
   llvm::raw_string_ostream errorStream(error);
   if (failed(parsePassPipeline(pipeline, pm, errorStream)))
-    return module.emitError() << "bad pass pipeline '" << pipeline
-                              << "': " << error;
+    return module.emitError()
+           << "bad pass pipeline '" << pipeline << "': " << error;
   return pm.run(module);
 }
 
@@ -63,8 +63,8 @@ OwningOpRef<ModuleOp> load(MLIRContext &ctx, StringRef input,
   for (const std::string &spec : options.inputShapes) {
     std::string error = parseInputShapeSpec(spec, importOptions);
     if (!error.empty()) {
-      emitError(UnknownLoc::get(&ctx)) << "input shape '" << spec
-                                       << "': " << error;
+      emitError(UnknownLoc::get(&ctx))
+          << "input shape '" << spec << "': " << error;
       return nullptr;
     }
   }
@@ -83,9 +83,9 @@ void printLocation(llvm::raw_ostream &os, Location loc) {
 
 } // namespace
 
-bool llmc::compileModel(StringRef input, StringRef inputName,
-                        StringRef baseDir, const CompileOptions &options,
-                        std::string &artifact, std::string &diagnostics) {
+bool llmc::compileModel(StringRef input, StringRef inputName, StringRef baseDir,
+                        const CompileOptions &options, std::string &artifact,
+                        std::string &diagnostics) {
   registerEverythingOnce();
   DialectRegistry registry;
   registerAllDialects(registry);

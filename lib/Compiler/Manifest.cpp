@@ -46,7 +46,8 @@ llvm::json::Array llmc::describeArguments(func::FuncOp fn) {
     llvm::json::Object arg;
     auto role = fn.getArgAttrOfType<StringAttr>(i, LLMDialect::kRoleAttrName);
     arg["role"] = role ? role.getValue().str() : "input";
-    if (auto name = fn.getArgAttrOfType<StringAttr>(i, LLMDialect::kNameAttrName))
+    if (auto name =
+            fn.getArgAttrOfType<StringAttr>(i, LLMDialect::kNameAttrName))
       arg["name"] = name.getValue().str();
     if (auto layer =
             fn.getArgAttrOfType<IntegerAttr>(i, LLMDialect::kLayerAttrName))
@@ -64,22 +65,21 @@ llvm::json::Array llmc::describeArguments(func::FuncOp fn) {
   return args;
 }
 
-llvm::json::Object
-llmc::buildManifest(func::FuncOp fn, bool generate, llvm::StringRef source,
-                    const llm::cpu::CpuTargetInfo &target,
-                    const llm::cpu::WeightsLayout &weights) {
+llvm::json::Object llmc::buildManifest(func::FuncOp fn, bool generate,
+                                       llvm::StringRef source,
+                                       const llm::cpu::CpuTargetInfo &target,
+                                       const llm::cpu::WeightsLayout &weights) {
   llvm::json::Object manifest;
   manifest["format"] = "llmc-artifact";
   manifest["version"] = static_cast<int64_t>(artifact::kVersion);
   manifest["source"] = source.str();
-  manifest["devices"] = llvm::json::Array{llvm::json::Object{
-      {"kind", "cpu"},
-      {"triple", target.triple},
-      {"cpu", target.cpu},
-      {"features", target.features}}};
+  manifest["devices"] =
+      llvm::json::Array{llvm::json::Object{{"kind", "cpu"},
+                                           {"triple", target.triple},
+                                           {"cpu", target.cpu},
+                                           {"features", target.features}}};
 
-  std::string symbol =
-      (llm::cpu::kPackedPrefix + fn.getSymName()).str();
+  std::string symbol = (llm::cpu::kPackedPrefix + fn.getSymName()).str();
   llvm::json::Array args = describeArguments(fn);
   llvm::json::Array entries;
   auto entry = [&](StringRef name) {
@@ -109,15 +109,15 @@ llmc::buildManifest(func::FuncOp fn, bool generate, llvm::StringRef source,
       if (role.getValue() == "output" && vocab < 0 && memref.getRank() == 3)
         vocab = memref.getDimSize(2);
     }
-    manifest["kv_cache"] = llvm::json::Object{
-        {"layers", layers},
-        {"num_kv_heads", heads},
-        {"head_dim", headDim},
-        {"dtype", dtype},
-        {"layout", "batch,kv_head,position,head_dim"}};
+    manifest["kv_cache"] =
+        llvm::json::Object{{"layers", layers},
+                           {"num_kv_heads", heads},
+                           {"head_dim", headDim},
+                           {"dtype", dtype},
+                           {"layout", "batch,kv_head,position,head_dim"}};
     llvm::json::Object model{{"vocab_size", vocab}};
-    if (auto max = fn->getAttrOfType<IntegerAttr>(
-            LLMDialect::kMaxPositionsAttrName))
+    if (auto max =
+            fn->getAttrOfType<IntegerAttr>(LLMDialect::kMaxPositionsAttrName))
       model["max_positions"] = max.getInt();
     manifest["model"] = std::move(model);
   } else {
@@ -127,12 +127,12 @@ llmc::buildManifest(func::FuncOp fn, bool generate, llvm::StringRef source,
 
   llvm::json::Array tensors;
   for (const llm::cpu::WeightTensor &w : weights.tensors)
-    tensors.push_back(llvm::json::Object{
-        {"name", w.name},
-        {"dtype", w.dtype},
-        {"shape", shapeOf(w.shape)},
-        {"offset", w.offset},
-        {"bytes", static_cast<int64_t>(w.data.size())}});
+    tensors.push_back(
+        llvm::json::Object{{"name", w.name},
+                           {"dtype", w.dtype},
+                           {"shape", shapeOf(w.shape)},
+                           {"offset", w.offset},
+                           {"bytes", static_cast<int64_t>(w.data.size())}});
   manifest["weights"] = llvm::json::Object{{"bytes", weights.totalBytes},
                                            {"tensors", std::move(tensors)}};
   return manifest;

@@ -42,8 +42,8 @@ void addPackedWrappers(llvm::Module &module) {
     std::string name =
         (kPackedPrefix + f->getName().drop_front(kCInterfacePrefix.size()))
             .str();
-    auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
-                                         {ptrType}, false);
+    auto *type =
+        llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrType}, false);
     auto *wrapper = llvm::Function::Create(
         type, llvm::GlobalValue::ExternalLinkage, name, module);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
@@ -90,18 +90,19 @@ mlir::llm::cpu::emitObject(ModuleOp module, const CpuCodeGenOptions &options,
   info.triple = llvm::sys::getDefaultTargetTriple();
   llvm::Triple triple(info.triple);
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return module.emitError() << "no LLVM target for " << info.triple << ": "
-                              << error;
+    return module.emitError()
+           << "no LLVM target for " << info.triple << ": " << error;
   bool host = options.cpu == "host";
   info.cpu = host ? llvm::sys::getHostCPUName().str() : options.cpu;
   info.features = host ? hostFeatures() : std::string();
   if (!options.features.empty())
     info.features += (info.features.empty() ? "" : ",") + options.features;
   if (!target->hasTargetMachine())
-    return module.emitError() << "LLVM target " << info.triple
-                              << " cannot generate code";
+    return module.emitError()
+           << "LLVM target " << info.triple << " cannot generate code";
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, info.cpu, info.features, targetOptions, llvm::Reloc::PIC_,
@@ -110,16 +111,16 @@ mlir::llm::cpu::emitObject(ModuleOp module, const CpuCodeGenOptions &options,
       : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
                               : llvm::CodeGenOptLevel::Default));
   if (!machine)
-    return module.emitError() << "cannot create a target machine for cpu '"
-                              << info.cpu << "'";
+    return module.emitError()
+           << "cannot create a target machine for cpu '" << info.cpu << "'";
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
   addPackedWrappers(*llvmModule);
 
   auto optimize = makeOptimizingTransformer(options.optLevel, 0, machine.get());
   if (llvm::Error err = optimize(llvmModule.get()))
-    return module.emitError() << "LLVM optimisation failed: "
-                              << llvm::toString(std::move(err));
+    return module.emitError()
+           << "LLVM optimisation failed: " << llvm::toString(std::move(err));
 
   SmallString<0> object;
   llvm::raw_svector_ostream os(object);
@@ -152,7 +153,8 @@ LogicalResult mlir::llm::cpu::linkSharedObject(StringRef object,
   }
   SmallString<128> objectPath, sharedPath;
   int fd;
-  if (auto ec = llvm::sys::fs::createTemporaryFile("llmc", "o", fd, objectPath)) {
+  if (auto ec =
+          llvm::sys::fs::createTemporaryFile("llmc", "o", fd, objectPath)) {
     error = "cannot create a temporary file: " + ec.message();
     return failure();
   }
@@ -167,12 +169,12 @@ LogicalResult mlir::llm::cpu::linkSharedObject(StringRef object,
   }
   llvm::FileRemover removeShared(sharedPath);
   // No build id, hash style fixed: the same object links to the same bytes.
-  SmallVector<StringRef> args = {lld,        "-shared",         "--build-id=none",
-                                 "--hash-style=gnu", "-z",       "noexecstack",
-                                 "-o",       sharedPath,        objectPath};
+  SmallVector<StringRef> args = {
+      lld,           "-shared", "--build-id=none", "--hash-style=gnu", "-z",
+      "noexecstack", "-o",      sharedPath,        objectPath};
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(lld, args, std::nullopt, {}, 0, 0,
-                                     &message);
+  int rc =
+      llvm::sys::ExecuteAndWait(lld, args, std::nullopt, {}, 0, 0, &message);
   if (rc != 0) {
     error = "ld.lld failed (" + std::to_string(rc) + ")" +
             (message.empty() ? "" : ": " + message);
@@ -180,8 +182,8 @@ LogicalResult mlir::llm::cpu::linkSharedObject(StringRef object,
   }
   auto buffer = llvm::MemoryBuffer::getFile(sharedPath);
   if (!buffer) {
-    error = "cannot read the linked shared object: " +
-            buffer.getError().message();
+    error =
+        "cannot read the linked shared object: " + buffer.getError().message();
     return failure();
   }
   sharedObject = (*buffer)->getBuffer().str();

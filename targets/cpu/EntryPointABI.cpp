@@ -39,22 +39,22 @@ LogicalResult convert(func::FuncOp fn) {
   SmallVector<std::optional<unsigned>> tiedTo(fn.getNumResults());
   llvm::SmallDenseSet<unsigned> written;
   for (unsigned r = 0; r < fn.getNumResults(); ++r) {
-    auto tied = fn.getResultAttrOfType<IntegerAttr>(
-        r, LLMDialect::kTiedArgAttrName);
+    auto tied =
+        fn.getResultAttrOfType<IntegerAttr>(r, LLMDialect::kTiedArgAttrName);
     if (!tied)
       continue;
     int64_t arg = tied.getInt();
     if (arg < 0 || arg >= fn.getNumArguments() ||
         fn.getArgumentTypes()[arg] != fn.getResultTypes()[r])
-      return fn.emitError() << "result " << r << " is tied to argument "
-                            << arg << ", which is not of its type";
+      return fn.emitError() << "result " << r << " is tied to argument " << arg
+                            << ", which is not of its type";
     tiedTo[r] = arg;
     written.insert(arg);
   }
   for (auto [r, type] : llvm::enumerate(fn.getResultTypes()))
     if (!isa<RankedTensorType>(type))
-      return fn.emitError() << "result " << r << " is not a ranked tensor: "
-                            << type;
+      return fn.emitError()
+             << "result " << r << " is not a ranked tensor: " << type;
 
   OpBuilder b = OpBuilder::atBlockBegin(&body);
   Location loc = fn.getLoc();
@@ -86,8 +86,8 @@ LogicalResult convert(func::FuncOp fn) {
       fn.getAllArgAttrs(argAttrs);
       argAttrs.resize(body.getNumArguments() - 1);
       argAttrs.push_back(attrs.getDictionary(ctx));
-      fn.setType(FunctionType::get(ctx, body.getArgumentTypes(),
-                                   fn.getResultTypes()));
+      fn.setType(
+          FunctionType::get(ctx, body.getArgumentTypes(), fn.getResultTypes()));
       fn.setAllArgAttrs(argAttrs);
     }
     bufferization::MaterializeInDestinationOp::create(

@@ -73,8 +73,8 @@ FailureOr<WeightsLayout> mlir::llm::cpu::externalizeWeights(ModuleOp module,
   WeightsLayout layout;
   llvm::DenseMap<Attribute, size_t> known;
   MLIRContext *ctx = module.getContext();
-  auto bytesType = MemRefType::get({ShapedType::kDynamic},
-                                   IntegerType::get(ctx, 8));
+  auto bytesType =
+      MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
   for (auto fn : module.getOps<func::FuncOp>()) {
     if (fn.isPrivate() || fn.isExternal())
       continue;
@@ -85,8 +85,8 @@ FailureOr<WeightsLayout> mlir::llm::cpu::externalizeWeights(ModuleOp module,
       if (!type || !value || !type.hasStaticShape() ||
           !dtypeName(type.getElementType()))
         return;
-      int64_t bytes = type.getNumElements() *
-                      (type.getElementTypeBitWidth() / 8);
+      int64_t bytes =
+          type.getNumElements() * (type.getElementTypeBitWidth() / 8);
       std::optional<ArrayRef<char>> data = constantBytes(value);
       if (bytes < minBytes || !data)
         return;

@@ -1,4 +1,4 @@
-//===- ExternalizeWeights.h - constants into a weights buffer ----*- C++ -*-===//
+//===- ExternalizeWeights.h - constants into a weights buffer --*- C++ -*-===//
 
 #ifndef LLMC_TARGETS_CPU_EXTERNALIZEWEIGHTS_H
 #define LLMC_TARGETS_CPU_EXTERNALIZEWEIGHTS_H
@@ -13,11 +13,11 @@ namespace mlir::llm::cpu {
 
 /// One constant moved into the weights buffer.
 struct WeightTensor {
-  std::string name;           // from the constant's location, or w<index>
-  std::string dtype;          // f32, f16, bf16, f64, i8, i16, i32, i64
+  std::string name;  // from the constant's location, or w<index>
+  std::string dtype; // f32, f16, bf16, f64, i8, i16, i32, i64
   SmallVector<int64_t> shape;
-  int64_t offset = 0;         // in bytes, a multiple of kWeightAlignment
-  ArrayRef<char> data;        // owned by the attribute (the MLIRContext)
+  int64_t offset = 0;  // in bytes, a multiple of kWeightAlignment
+  ArrayRef<char> data; // owned by the attribute (the MLIRContext)
 };
 
 struct WeightsLayout {

@@ -121,9 +121,8 @@ void yieldMulAdd(OpBuilder &b, Location l, ValueRange a) {
 
 /// yield fma(a0, a1, a2): one rounding, and a vector FMA once vectorised.
 void yieldFma(OpBuilder &b, Location l, ValueRange a) {
-  linalg::YieldOp::create(b, l,
-                          math::FmaOp::create(b, l, a[0], a[1], a[2])
-                              .getResult());
+  linalg::YieldOp::create(
+      b, l, math::FmaOp::create(b, l, a[0], a[1], a[2]).getResult());
 }
 
 /// yieldMulAdd with the two factors widened to f32 (an f32 accumulator).
@@ -407,8 +406,8 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
                  rewriter, loc, TypeRange{outType}, ValueRange{bias},
                  ValueRange{emptyLike(rewriter, loc, outType, sizes)},
                  ArrayRef<AffineMap>{
-                     AffineMap::get(rank, 0, rewriter.getAffineDimExpr(rank - 1),
-                                    ctx),
+                     AffineMap::get(rank, 0,
+                                    rewriter.getAffineDimExpr(rank - 1), ctx),
                      rewriter.getMultiDimIdentityMap(rank)},
                  SmallVector<IT>(rank, IT::parallel),
                  [](OpBuilder &b, Location l, ValueRange a) {
@@ -463,8 +462,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
   /// `init` is the [..., N] accumulator (bias or zeros). Fails when the
   /// weight's bytes are not available.
   static FailureOr<Value> packedLinear(PatternRewriter &rewriter, LinearOp op,
-                                       arith::ConstantOp constant,
-                                       Value init) {
+                                       arith::ConstantOp constant, Value init) {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     auto wType = op.getWeight().getType();
@@ -506,10 +504,10 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
     xExprs.push_back(kk);
     yExprs.append({block, col});
-    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xExprs, ctx),
-                                   AffineMap::get(loops, 0, {block, kk, col},
-                                                  ctx),
-                                   AffineMap::get(loops, 0, yExprs, ctx)};
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(loops, 0, xExprs, ctx),
+        AffineMap::get(loops, 0, {block, kk, col}, ctx),
+        AffineMap::get(loops, 0, yExprs, ctx)};
     SmallVector<IT> iterators(rank, IT::parallel);
     iterators.append({IT::reduction, IT::parallel});
     auto generic = linalg::GenericOp::create(

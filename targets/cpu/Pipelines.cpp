@@ -51,7 +51,8 @@ void mlir::llm::cpu::registerCpuPipelines() {
         StringRef trimmed = options.trim();
         if (!trimmed.empty() && trimmed != "openmp")
           return errorHandler("llm-cpu-to-llvm takes one option, 'openmp', "
-                              "got '" + options + "'");
+                              "got '" +
+                              options + "'");
         return parsePassPipeline(cpuToLLVM(trimmed == "openmp"), pm,
                                  llvm::errs());
       },

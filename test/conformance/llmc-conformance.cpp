@@ -188,7 +188,8 @@ Outcome runTest(const std::string &dir, std::string &why) {
   std::string artifactBytes, compileDiagnostics;
   if (!compileModule(*module, "model.onnx", compileOptions, artifactBytes,
                      compileDiagnostics)) {
-    why = "compile: " + (diagnostics.empty() ? compileDiagnostics : diagnostics);
+    why =
+        "compile: " + (diagnostics.empty() ? compileDiagnostics : diagnostics);
     return Outcome::Fail;
   }
   llmc_artifact *artifact = nullptr;

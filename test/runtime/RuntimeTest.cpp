@@ -16,9 +16,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <functional>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -119,15 +119,18 @@ TEST_F(BadArtifact, TooManySections) {
 }
 
 TEST_F(BadArtifact, ManifestNotJson) {
-  uint64_t manifest = get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
+  uint64_t manifest =
+      get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
   bytes[manifest] = '#';
   expectRejected(bytes, "not valid JSON");
 }
 
 TEST_F(BadArtifact, WeightOutOfRange) {
   // Make the last weight's offset all nines: past the weights section.
-  uint64_t at = get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
-  uint64_t size = get64(bytes, entryField(0, offsetof(fmt::SectionEntry, size)));
+  uint64_t at =
+      get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
+  uint64_t size =
+      get64(bytes, entryField(0, offsetof(fmt::SectionEntry, size)));
   std::string manifest = bytes.substr(at, size);
   size_t key = manifest.rfind("\"offset\": ");
   ASSERT_NE(key, std::string::npos);
@@ -138,7 +141,8 @@ TEST_F(BadArtifact, WeightOutOfRange) {
 }
 
 TEST_F(BadArtifact, CodeIsNotElf) {
-  uint64_t code = get64(bytes, entryField(1, offsetof(fmt::SectionEntry, offset)));
+  uint64_t code =
+      get64(bytes, entryField(1, offsetof(fmt::SectionEntry, offset)));
   bytes[code + 1] = 'X';
   expectRejected(bytes, "not an ELF shared object");
 }

@@ -87,13 +87,14 @@ int failures = 0;
 void report(const char *check, double diff) {
   bool pass = diff <= 1e-4;
   failures += !pass;
-  std::printf("%s: max_abs_diff=%.3g %s\n", check, diff, pass ? "PASS" : "FAIL");
+  std::printf("%s: max_abs_diff=%.3g %s\n", check, diff,
+              pass ? "PASS" : "FAIL");
 }
 
 #define CHECK_OK(call)                                                         \
   do {                                                                         \
     if ((call) != LLMC_OK) {                                                   \
-      std::fprintf(stderr, "%s failed: %s\n", #call, llmc_last_error());      \
+      std::fprintf(stderr, "%s failed: %s\n", #call, llmc_last_error());       \
       return 1;                                                                \
     }                                                                          \
   } while (0)
@@ -210,9 +211,9 @@ int main(int argc, char **argv) {
       for (int64_t b = 0; b < batch; ++b)
         for (int64_t p = 0; p < prefix; ++p)
           for (int64_t v = 0; v < vocab; ++v)
-            d = std::max(d, double(std::fabs(
-                                out[(b * prefix + p) * vocab + v] -
-                                want.f[(b * steps + p) * vocab + v])));
+            d = std::max(
+                d, double(std::fabs(out[(b * prefix + p) * vocab + v] -
+                                    want.f[(b * steps + p) * vocab + v])));
       std::vector<float> step(batch * vocab);
       std::vector<int64_t> token(batch);
       for (int64_t p = prefix; p < steps; ++p) {
@@ -221,9 +222,9 @@ int main(int argc, char **argv) {
         CHECK_OK(llmc_session_decode(session, token.data(), step.data()));
         for (int64_t b = 0; b < batch; ++b)
           for (int64_t v = 0; v < vocab; ++v)
-            d = std::max(d, double(std::fabs(
-                                step[b * vocab + v] -
-                                want.f[(b * steps + p) * vocab + v])));
+            d = std::max(
+                d, double(std::fabs(step[b * vocab + v] -
+                                    want.f[(b * steps + p) * vocab + v])));
       }
       std::string name = "split(prefill " + std::to_string(prefix) +
                          ", decode " + std::to_string(steps - prefix) + ")";
@@ -241,8 +242,8 @@ int main(int argc, char **argv) {
       padded[steps + p] = 0;
     CHECK_OK(llmc_session_reset(session));
     std::vector<float> batched(batch * steps * vocab);
-    CHECK_OK(llmc_session_prefill(session, padded.data(), lengths.data(),
-                                  steps, batched.data()));
+    CHECK_OK(llmc_session_prefill(session, padded.data(), lengths.data(), steps,
+                                  batched.data()));
     std::vector<int64_t> next(batch, 1);
     std::vector<float> batchedNext(batch * vocab);
     CHECK_OK(llmc_session_decode(session, next.data(), batchedNext.data()));
@@ -257,11 +258,12 @@ int main(int argc, char **argv) {
     double d = 0;
     for (int64_t p = 0; p < shorter; ++p)
       for (int64_t v = 0; v < vocab; ++v)
-        d = std::max(d, double(std::fabs(
-                            batched[((steps) + 2 + p) * vocab + v] -
-                            single[p * vocab + v])));
+        d = std::max(d,
+                     double(std::fabs(batched[((steps) + 2 + p) * vocab + v] -
+                                      single[p * vocab + v])));
     for (int64_t v = 0; v < vocab; ++v)
-      d = std::max(d, double(std::fabs(batchedNext[vocab + v] - singleNext[v])));
+      d = std::max(d,
+                   double(std::fabs(batchedNext[vocab + v] - singleNext[v])));
     report("left padding", d);
     llmc_session_destroy(alone);
   }

@@ -7,8 +7,8 @@
 #include "llmc-c/Compiler.h"
 
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -26,8 +26,9 @@ static cl::opt<std::string> target("target", cl::init("cpu"),
                                    cl::desc("Target (cpu)"));
 static cl::opt<std::string> cpu("mcpu", cl::init("host"),
                                 cl::desc("LLVM CPU name, or host"));
-static cl::opt<std::string> features(
-    "mattr", cl::init(""), cl::desc("Extra LLVM target features (+f,-g)"));
+static cl::opt<std::string>
+    features("mattr", cl::init(""),
+             cl::desc("Extra LLVM target features (+f,-g)"));
 static cl::opt<int> optLevel("O", cl::init(3), cl::Prefix,
                              cl::desc("LLVM optimisation level (0-3)"));
 static cl::opt<std::string>
@@ -42,15 +43,16 @@ static cl::opt<bool> quiet("quiet", cl::desc("Do not show progress"));
 
 namespace {
 struct Progress {
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point start =
+      std::chrono::steady_clock::now();
 };
 } // namespace
 
 static void showProgress(const char *step, void *user) {
   auto *p = static_cast<Progress *>(user);
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                           p->start)
-                 .count();
+  double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - p->start)
+          .count();
   llvm::errs() << llvm::format("[%6.2f s] ", s) << step << "\n";
 }
 
@@ -77,8 +79,8 @@ int main(int argc, char **argv) {
     options.user_data = &progress;
   }
   char *diagnostics = nullptr;
-  int rc = llmcCompileFile(input.c_str(), output.c_str(), &options,
-                           &diagnostics);
+  int rc =
+      llmcCompileFile(input.c_str(), output.c_str(), &options, &diagnostics);
   if (diagnostics)
     llvm::errs() << diagnostics;
   llmcFree(diagnostics);
