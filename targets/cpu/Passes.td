@@ -14,9 +14,13 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     max-subtracted softmax (rows with every key hidden give zeros), grouped
     query heads through `h floordiv (Hq / Hkv)` indexing, causal and sliding
     window masking from `linalg.index`, and the KV-cache pair as
-    concatenations. The result is straightforward loops (no tiling or
-    vectorisation yet) that bufferize and run through upstream's LLVM
-    lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs every
+    concatenations. A linear layer with a constant weight gets the weight
+    packed at compile time into column blocks `[B, K, N/B]` and loops
+    (block, rows, k, column), the blocks an `scf.forall` (threads with
+    `llm-cpu-to-llvm{openmp}`) and the innermost loop contiguous for LLVM's
+    vectoriser. Everything else is straightforward loops (no tiling or
+    vectorisation by llmc yet) that bufferize and run through upstream's
+    LLVM lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs every
     expert on every token weighted by the routing (same numbers as
     dispatching; a sparse lowering is future work). An op without a
     lowering makes the pass fail, naming it.
