@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/BitVector.h"
@@ -49,34 +50,10 @@ SmallVector<OpFoldResult> cacheSizes(OpBuilder &b, Location loc, Value cache,
   return sizes;
 }
 
-/// Whether `value` reaches an `llm.embedding` as its indices, through
-/// reshapes, casts and broadcasts: a position range does.
-bool feedsEmbeddingIndices(Value value) {
-  SmallVector<Value> work = {value};
-  llvm::SmallPtrSet<Value, 8> seen;
-  while (!work.empty()) {
-    Value v = work.pop_back_val();
-    if (!seen.insert(v).second)
-      continue;
-    for (OpOperand &use : v.getUses()) {
-      Operation *user = use.getOwner();
-      if (auto embedding = dyn_cast<EmbeddingOp>(user)) {
-        if (embedding.getIds() == v)
-          return true;
-        continue;
-      }
-      if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp,
-              tensor::ExtractSliceOp>(user) ||
-          user->getName().getStringRef() == "linalg.broadcast")
-        work.append(user->result_begin(), user->result_end());
-    }
-  }
-  return false;
-}
-
-/// The rows of the embedding tables a position range indexes (the smallest).
-std::optional<int64_t> embeddingRows(Value value) {
-  std::optional<int64_t> rows;
+/// The `llm.embedding`s that `value` reaches as their indices, through
+/// reshapes, casts and broadcasts: those a position range indexes.
+SmallVector<EmbeddingOp> embeddingsIndexedBy(Value value) {
+  SmallVector<EmbeddingOp> found;
   SmallVector<Value> work = {value};
   llvm::SmallPtrSet<Value, 8> seen;
   while (!work.empty()) {
@@ -85,15 +62,16 @@ std::optional<int64_t> embeddingRows(Value value) {
       continue;
     for (Operation *user : v.getUsers()) {
       if (auto embedding = dyn_cast<EmbeddingOp>(user)) {
-        int64_t n = embedding.getTable().getType().getDimSize(0);
-        if (!ShapedType::isDynamic(n))
-          rows = rows ? std::min(*rows, n) : n;
-        continue;
+        if (embedding.getIds() == v)
+          found.push_back(embedding);
+      } else if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+                     tensor::CastOp, tensor::ExtractSliceOp,
+                     linalg::BroadcastOp>(user)) {
+        work.append(user->result_begin(), user->result_end());
       }
-      work.append(user->result_begin(), user->result_end());
     }
   }
-  return rows;
+  return found;
 }
 
 struct SynthesizeKVCache
@@ -398,7 +376,8 @@ struct SynthesizeKVCache
     // Position ranges (generate(i) = i) that index embeddings: i + position.
     fn.walk([&](tensor::GenerateOp gen) {
       Block &genBody = gen.getBody().front();
-      if (genBody.getNumArguments() != 1 || !feedsEmbeddingIndices(gen))
+      SmallVector<EmbeddingOp> embeddings = embeddingsIndexedBy(gen);
+      if (genBody.getNumArguments() != 1 || embeddings.empty())
         return;
       auto yield = cast<tensor::YieldOp>(genBody.getTerminator());
       auto indexCast = yield.getValue().getDefiningOp<arith::IndexCastOp>();
@@ -408,8 +387,11 @@ struct SynthesizeKVCache
       Value shifted = arith::AddIOp::create(b, indexCast.getLoc(),
                                             genBody.getArgument(0), position);
       indexCast.getInMutable().assign(shifted);
-      if (auto rows = embeddingRows(gen))
-        limit(*rows);
+      for (EmbeddingOp embedding : embeddings) {
+        int64_t rows = embedding.getTable().getType().getDimSize(0);
+        if (!ShapedType::isDynamic(rows))
+          limit(rows);
+      }
     });
     if (maxPositions)
       fn->setAttr(LLMDialect::kMaxPositionsAttrName,

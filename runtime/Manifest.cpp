@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <type_traits>
+
 using nlohmann::json;
 using namespace llmc::runtime;
 
@@ -29,33 +31,31 @@ struct Reader {
     }
     return &*it;
   }
-  bool string(const json &object, const char *key, const std::string &where,
-              std::string &out, bool optional = false) {
+  /// A string or integer field; an absent optional one leaves `out`.
+  template <typename T>
+  bool scalar(const json &object, const char *key, const std::string &where,
+              T &out, bool optional) {
     if (optional && (!object.is_object() || !object.contains(key)))
       return true;
     const json *v = field(object, key, where);
     if (!v)
       return false;
-    if (!v->is_string()) {
-      error = where + "." + key + " is not a string";
+    constexpr bool isString = std::is_same_v<T, std::string>;
+    if (isString ? !v->is_string() : !v->is_number_integer()) {
+      error = where + "." + key + " is not " +
+              (isString ? "a string" : "an integer");
       return false;
     }
-    out = v->get<std::string>();
+    out = v->get<T>();
     return true;
+  }
+  bool string(const json &object, const char *key, const std::string &where,
+              std::string &out, bool optional = false) {
+    return scalar(object, key, where, out, optional);
   }
   bool integer(const json &object, const char *key, const std::string &where,
                int64_t &out, bool optional = false) {
-    if (optional && (!object.is_object() || !object.contains(key)))
-      return true;
-    const json *v = field(object, key, where);
-    if (!v)
-      return false;
-    if (!v->is_number_integer()) {
-      error = where + "." + key + " is not an integer";
-      return false;
-    }
-    out = v->get<int64_t>();
-    return true;
+    return scalar(object, key, where, out, optional);
   }
   const json *array(const json &object, const char *key,
                     const std::string &where) {

@@ -107,6 +107,7 @@ llmc_status Session::checkEntry(const EntryPoint &entry) {
     } else if (a.role == "input" &&
                (a.name == "attention_mask" || a.name == "position_ids")) {
       st = expect(a.buffer && a.dtype == "i64" && a.shape.size() == 2);
+      fillsMaskAndPositions_ = true;
     } else if (a.role == "position") {
       st = expect(!a.buffer && a.dtype == "index");
     } else if (a.role == "kv_mask") {
@@ -220,7 +221,8 @@ void Session::fillMaskAndPositions(int64_t steps) {
 void Session::run(const EntryPoint &entry, const int64_t *tokens,
                   int64_t steps) {
   PackedEntry fn = artifact_.function(entry);
-  fillMaskAndPositions(steps);
+  if (fillsMaskAndPositions_)
+    fillMaskAndPositions(steps);
   // Batch rows are independent: split them among the threads.
   int64_t workers = std::min<int64_t>(threads_, batch_);
   int64_t per = (batch_ + workers - 1) / workers;

@@ -63,6 +63,8 @@ private:
   std::vector<int64_t> attentionMask_;       // [B, position + T]
   std::vector<int64_t> positionIds_;         // [B, T]
   bool haveLogits_ = false, seeded_ = false;
+  /// Whether the model takes attention_mask / position_ids (checkEntry).
+  bool fillsMaskAndPositions_ = false;
   Sampler sampler_;
 };
 

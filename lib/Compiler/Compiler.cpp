@@ -83,15 +83,19 @@ void printLocation(llvm::raw_ostream &os, Location loc) {
 
 } // namespace
 
+void llmc::registerCompilerDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerOnnxImportDialects(registry);
+  llmc::registerDialects(registry);
+}
+
 bool llmc::compileModel(StringRef input, StringRef inputName, StringRef baseDir,
                         const CompileOptions &options, std::string &artifact,
                         std::string &diagnostics) {
   registerEverythingOnce();
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerOnnxImportDialects(registry);
-  llmc::registerDialects(registry);
+  registerCompilerDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   // Every diagnostic goes to the caller, with its location.
@@ -110,19 +114,13 @@ bool llmc::compileModel(StringRef input, StringRef inputName, StringRef baseDir,
     }
     return success();
   });
-  auto step = [&](StringRef what) {
-    if (options.progress)
-      options.progress(what);
-  };
-  auto fail = [&](const Twine &what) {
-    diagStream << "llmc: " << what << "\n";
-    return false;
-  };
-
-  step("importing " + inputName.str());
+  if (options.progress)
+    options.progress("importing " + inputName.str());
   OwningOpRef<ModuleOp> module = load(ctx, input, inputName, baseDir, options);
-  if (!module)
-    return fail("could not load " + inputName.str());
+  if (!module) {
+    diagStream << "llmc: could not load " << inputName << "\n";
+    return false;
+  }
 
   return compileModule(*module, llvm::sys::path::filename(inputName), options,
                        artifact, diagnostics);
@@ -167,16 +165,16 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     return fail("could not move the weights out of the code");
   if (failed(runPipeline(module, "llm-cpu-entry-abi")))
     return fail("could not set up the entry point calling convention");
-  func::FuncOp entry;
-  for (auto fn : module.getOps<func::FuncOp>())
-    if (fn.isPublic() && !fn.isExternal())
-      entry = entry ? entry : fn;
-  if (!entry)
+  auto functions = module.getOps<func::FuncOp>();
+  auto it = llvm::find_if(functions, [](func::FuncOp fn) {
+    return fn.isPublic() && !fn.isExternal();
+  });
+  if (it == functions.end())
     return fail("no entry function");
   step("lowering to LLVM");
   // Lowering to LLVM drops the argument attributes the manifest describes:
   // keep a copy of the entry as it is now.
-  auto entryCopy = cast<func::FuncOp>(entry->clone());
+  auto entryCopy = cast<func::FuncOp>((*it)->clone());
   std::unique_ptr<Operation, void (*)(Operation *)> keep(
       entryCopy, [](Operation *op) { op->destroy(); });
   // The llm attributes have served; LLVM translation would warn about them.

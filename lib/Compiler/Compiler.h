@@ -41,6 +41,10 @@ struct CompileOptions {
   std::function<void(llvm::StringRef)> progress;
 };
 
+/// Adds every dialect (and extension) the compiler works with, for callers
+/// that set up their own context for compileModule.
+void registerCompilerDialects(mlir::DialectRegistry &registry);
+
 /// Compiles the model in `input` (an ONNX ModelProto, or MLIR text or
 /// bytecode when `inputName` ends in .mlir/.mlirbc) into the bytes of an
 /// artifact. External ONNX data is looked up relative to `baseDir`. On

@@ -12,25 +12,6 @@ using namespace mlir::llm;
 
 namespace {
 
-std::string dtypeOf(Type t) {
-  if (t.isIndex())
-    return "index";
-  if (t.isF32())
-    return "f32";
-  if (t.isF16())
-    return "f16";
-  if (t.isBF16())
-    return "bf16";
-  if (t.isF64())
-    return "f64";
-  if (auto i = dyn_cast<IntegerType>(t))
-    return (i.isUnsigned() ? "u" : "i") + std::to_string(i.getWidth());
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  t.print(os);
-  return s;
-}
-
 llvm::json::Array shapeOf(ArrayRef<int64_t> shape) {
   llvm::json::Array out;
   for (int64_t d : shape)
@@ -54,11 +35,11 @@ llvm::json::Array llmc::describeArguments(func::FuncOp fn) {
       arg["layer"] = layer.getInt();
     if (auto memref = dyn_cast<MemRefType>(type)) {
       arg["kind"] = "buffer";
-      arg["dtype"] = dtypeOf(memref.getElementType());
+      arg["dtype"] = llm::cpu::dtypeName(memref.getElementType());
       arg["shape"] = shapeOf(memref.getShape());
     } else {
       arg["kind"] = "scalar";
-      arg["dtype"] = dtypeOf(type);
+      arg["dtype"] = llm::cpu::dtypeName(type);
     }
     args.push_back(std::move(arg));
   }
@@ -104,7 +85,7 @@ llvm::json::Object llmc::buildManifest(func::FuncOp fn, bool generate,
         ++layers;
         heads = memref.getDimSize(1);
         headDim = memref.getDimSize(3);
-        dtype = dtypeOf(memref.getElementType());
+        dtype = llm::cpu::dtypeName(memref.getElementType());
       }
       if (role.getValue() == "output" && vocab < 0 && memref.getRank() == 3)
         vocab = memref.getDimSize(2);

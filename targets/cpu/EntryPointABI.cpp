@@ -70,7 +70,9 @@ LogicalResult convert(func::FuncOp fn) {
     arg.replaceAllUsesExcept(tensor, tensor);
   }
   // Results are materialised in their destinations; untied ones get an
-  // output argument each.
+  // output argument each, which keeps the result's attributes.
+  SmallVector<DictionaryAttr> argAttrs;
+  fn.getAllArgAttrs(argAttrs);
   b.setInsertionPoint(ret);
   for (auto [r, value] : llvm::enumerate(ret.getOperands())) {
     Value dest;
@@ -82,22 +84,12 @@ LogicalResult convert(func::FuncOp fn) {
       NamedAttrList attrs(fn.getResultAttrDict(r));
       if (!attrs.get(LLMDialect::kRoleAttrName))
         attrs.set(LLMDialect::kRoleAttrName, b.getStringAttr("output"));
-      SmallVector<DictionaryAttr> argAttrs;
-      fn.getAllArgAttrs(argAttrs);
-      argAttrs.resize(body.getNumArguments() - 1);
       argAttrs.push_back(attrs.getDictionary(ctx));
-      fn.setType(
-          FunctionType::get(ctx, body.getArgumentTypes(), fn.getResultTypes()));
-      fn.setAllArgAttrs(argAttrs);
     }
     bufferization::MaterializeInDestinationOp::create(
         b, ret.getLoc(), TypeRange{}, value, dest, b.getUnitAttr(),
         b.getUnitAttr());
   }
-  // Tied results keep their attributes on the argument they update.
-  SmallVector<DictionaryAttr> argAttrs;
-  fn.getAllArgAttrs(argAttrs);
-  argAttrs.resize(body.getNumArguments());
   func::ReturnOp::create(b, ret.getLoc());
   ret.erase();
   fn.setType(FunctionType::get(ctx, body.getArgumentTypes(), {}));

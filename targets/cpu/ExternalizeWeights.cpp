@@ -30,21 +30,12 @@ using namespace mlir::llm::cpu;
 
 namespace {
 
-std::optional<std::string> dtypeName(Type t) {
-  if (t.isF32())
-    return "f32";
-  if (t.isF16())
-    return "f16";
-  if (t.isBF16())
-    return "bf16";
-  if (t.isF64())
-    return "f64";
-  if (auto i = dyn_cast<IntegerType>(t)) {
-    unsigned w = i.getWidth();
-    if (w == 8 || w == 16 || w == 32 || w == 64)
-      return "i" + std::to_string(w);
-  }
-  return std::nullopt;
+/// Element types the weights section holds: whole bytes, fixed layout.
+bool storable(Type t) {
+  if (t.isF32() || t.isF16() || t.isBF16() || t.isF64())
+    return true;
+  auto i = dyn_cast<IntegerType>(t);
+  return i && llvm::is_contained({8u, 16u, 32u, 64u}, i.getWidth());
 }
 
 std::string weightName(Location loc, size_t index) {
@@ -68,6 +59,25 @@ struct ExternalizeWeightsPass
 
 } // namespace
 
+std::string mlir::llm::cpu::dtypeName(Type t) {
+  if (t.isIndex())
+    return "index";
+  if (t.isF32())
+    return "f32";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
+  if (t.isF64())
+    return "f64";
+  if (auto i = dyn_cast<IntegerType>(t))
+    return (i.isUnsigned() ? "u" : "i") + std::to_string(i.getWidth());
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
 FailureOr<WeightsLayout> mlir::llm::cpu::externalizeWeights(ModuleOp module,
                                                             int64_t minBytes) {
   WeightsLayout layout;
@@ -83,7 +93,7 @@ FailureOr<WeightsLayout> mlir::llm::cpu::externalizeWeights(ModuleOp module,
       auto type = dyn_cast<RankedTensorType>(op.getType());
       auto value = dyn_cast<ElementsAttr>(op.getValue());
       if (!type || !value || !type.hasStaticShape() ||
-          !dtypeName(type.getElementType()))
+          !storable(type.getElementType()))
         return;
       int64_t bytes =
           type.getNumElements() * (type.getElementTypeBitWidth() / 8);
@@ -115,7 +125,7 @@ FailureOr<WeightsLayout> mlir::llm::cpu::externalizeWeights(ModuleOp module,
       if (inserted) {
         WeightTensor w;
         w.name = weightName(op.getLoc(), layout.tensors.size());
-        w.dtype = *dtypeName(type.getElementType());
+        w.dtype = dtypeName(type.getElementType());
         w.shape.assign(type.getShape().begin(), type.getShape().end());
         w.data = *constantBytes(cast<ElementsAttr>(op.getValue()));
         w.offset = llvm::alignTo(layout.totalBytes, kWeightAlignment);

@@ -14,7 +14,7 @@ namespace mlir::llm::cpu {
 /// One constant moved into the weights buffer.
 struct WeightTensor {
   std::string name;  // from the constant's location, or w<index>
-  std::string dtype; // f32, f16, bf16, f64, i8, i16, i32, i64
+  std::string dtype; // dtypeName of the element type
   SmallVector<int64_t> shape;
   int64_t offset = 0;  // in bytes, a multiple of kWeightAlignment
   ArrayRef<char> data; // owned by the attribute (the MLIRContext)
@@ -24,6 +24,10 @@ struct WeightsLayout {
   std::vector<WeightTensor> tensors;
   int64_t totalBytes = 0;
 };
+
+/// The artifact's name of an element type (manifest dtypes): f32, f16, bf16,
+/// f64, iN / uN, index; any other type as MLIR prints it.
+std::string dtypeName(Type type);
 
 /// Weights start on cache-line (and AVX-512 vector) boundaries.
 constexpr int64_t kWeightAlignment = 64;

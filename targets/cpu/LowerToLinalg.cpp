@@ -384,9 +384,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     auto outType = op.getType();
     int64_t rank = outType.getRank();
     // One generic over [..., N, K]: the leading dims stay as they are rather
-    // than being collapsed into rows, because a collapse of several dynamic
-    // dims expands back through a memref.expand_shape that LLVM 22's
-    // expand-strided-metadata crashes on.
+    // than being collapsed into rows (no reshape around the contraction).
     auto sizes = tensor::getMixedSizes(rewriter, loc, x);
     sizes.back() = tensor::getMixedSize(rewriter, loc, op.getWeight(), 0);
     SmallVector<AffineExpr> lead;

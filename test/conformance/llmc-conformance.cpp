@@ -17,11 +17,8 @@
 #include "lib/Compiler/Compiler.h"
 #include "lib/Import/GraphImporter.h"
 #include "lib/Import/OnnxImporter.h"
-#include "lib/Registration/Registration.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -143,10 +140,7 @@ Outcome runTest(const std::string &dir, std::string &why) {
   }
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerOnnxImportDialects(registry);
-  llmc::registerDialects(registry);
+  registerCompilerDialects(registry);
   MLIRContext ctx(registry);
   std::string diagnostics;
   ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
