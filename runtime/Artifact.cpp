@@ -6,6 +6,7 @@
 #include "runtime/Status.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -173,11 +174,22 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
                               4) != 0)
     return fail(LLMC_ERROR_INVALID_ARTIFACT,
                 "the CPU code section is not an ELF shared object");
-  // dlopen needs a file: an anonymous in-memory one.
-  int fd = memfd_create("llmc-cpu-code", MFD_CLOEXEC);
+  // dlopen needs a file: an anonymous in-memory one, or with LLMC_CODE_DIR
+  // set a real one there, so that profilers can read the code's symbols.
+  std::string codePath;
+  int fd;
+  if (const char *dir = getenv("LLMC_CODE_DIR"); dir && *dir) {
+    codePath =
+        std::string(dir) + "/llmc-cpu-code-" + std::to_string(getpid()) + ".so";
+    fd = ::open(codePath.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC,
+                0700);
+  } else {
+    fd = memfd_create("llmc-cpu-code", MFD_CLOEXEC);
+  }
   if (fd < 0)
-    return fail(LLMC_ERROR_IO,
-                std::string("memfd_create failed: ") + strerror(errno));
+    return fail(LLMC_ERROR_IO, "cannot stage the CPU code" +
+                                   (codePath.empty() ? "" : " in " + codePath) +
+                                   ": " + strerror(errno));
   uint64_t written = 0;
   while (written < size) {
     ssize_t n = ::write(fd, elf + written, size - written);
@@ -188,8 +200,9 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
     }
     written += static_cast<uint64_t>(n);
   }
-  std::string procPath = "/proc/self/fd/" + std::to_string(fd);
-  library_ = dlopen(procPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (codePath.empty())
+    codePath = "/proc/self/fd/" + std::to_string(fd);
+  library_ = dlopen(codePath.c_str(), RTLD_NOW | RTLD_LOCAL);
   ::close(fd);
   if (!library_) {
     const char *why = dlerror();

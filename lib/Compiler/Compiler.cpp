@@ -42,6 +42,9 @@ void registerEverythingOnce() {
 /// Runs a textual pipeline; errors go to the context's diagnostics.
 LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
   PassManager pm(module.getContext());
+  // Debugging options a tool registered (--mlir-print-ir-after-all, ...);
+  // it fails, harmlessly, in callers that registered none.
+  (void)applyPassManagerCLOptions(pm);
   std::string error;
   llvm::raw_string_ostream errorStream(error);
   if (failed(parsePassPipeline(pipeline, pm, errorStream)))
@@ -157,7 +160,8 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   }
 
   step("lowering to linalg");
-  if (failed(runPipeline(module, "llm-lower-to-linalg")))
+  if (failed(
+          runPipeline(module, "llm-lower-to-linalg,llm-cpu-vectorize-linear")))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
       llm::cpu::externalizeWeights(module, options.minWeightBytes);

@@ -13,7 +13,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -442,21 +441,22 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     return success();
   }
 
-  /// Column blocks of a packed weight: one per thread of the machine this
-  /// is tuned for (2 cores), when the columns split evenly into blocks of
-  /// at least 32.
-  static int64_t columnBlocks(int64_t n) {
-    constexpr int64_t kBlocks = 2, kMinColumns = 32;
-    return n % kBlocks == 0 && n / kBlocks >= kMinColumns ? kBlocks : 1;
+  /// Columns per panel of a packed weight: the widest of 32, 16 and 8 that
+  /// divides n (a register-tile row for llm-cpu-vectorize-linear), else all
+  /// of them in one panel.
+  static int64_t panelWidth(int64_t n) {
+    for (int64_t width : {32, 16, 8})
+      if (n % width == 0)
+        return width;
+    return n;
   }
 
-  /// A constant weight [N, K] is packed at compile time into column blocks
-  /// [B, K, N / B] and the loops run (block, leading dims, k, column): the
-  /// innermost loop streams a contiguous row of the block's weights and
-  /// outputs (vector FMAs once LLVM vectorises it, no reduction inside it),
-  /// each block's weights are one contiguous stream, and the blocks are an
-  /// scf.forall that the CPU pipeline maps to OpenMP threads
-  /// (llm-cpu-to-llvm{openmp}). Each output still sums over k in order.
+  /// A constant weight [N, K] is packed at compile time into panels
+  /// [N / NR, K, NR] of NR output columns each, and the linear becomes one
+  /// generic with loops (panel, leading dims, k, column): each panel's
+  /// weights are one contiguous stream, read a row of NR at a time, and the
+  /// innermost loop has no reduction in it. llm-cpu-vectorize-linear turns
+  /// it into register-tiled vector code. Each output sums over k in order.
   /// `init` is the [..., N] accumulator (bias or zeros). Fails when the
   /// weight's bytes are not available.
   static FailureOr<Value> packedLinear(PatternRewriter &rewriter, LinearOp op,
@@ -467,7 +467,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     if (!wType.hasStaticShape())
       return failure();
     int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
-    int64_t blocks = columnBlocks(n), nb = n / blocks;
+    int64_t nb = panelWidth(n), blocks = n / nb;
     Value packed = relayoutConstant(
         rewriter, loc, constant, {blocks, k, nb},
         [&](ArrayRef<int64_t> i) { return (i[0] * nb + i[2]) * k + i[1]; },
@@ -513,20 +513,6 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         ValueRange{op.getInput(), packed}, ValueRange{blockedInit}, maps,
         iterators, yieldFma);
     Value y = generic.getResult(0);
-    if (blocks > 1) {
-      // One block per iteration of an scf.forall.
-      SmallVector<OpFoldResult> tileSizes(loops, rewriter.getIndexAttr(0));
-      tileSizes.front() = rewriter.getIndexAttr(1);
-      scf::SCFTilingOptions options;
-      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
-          .setTileSizes(tileSizes);
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(generic.getOperation()), options);
-      if (failed(tiled))
-        return failure();
-      y = tiled->replacements.front();
-      rewriter.eraseOp(generic);
-    }
     return tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc)
         .getResult();
   }

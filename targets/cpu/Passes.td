@@ -15,10 +15,10 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     query heads through `h floordiv (Hq / Hkv)` indexing, causal and sliding
     window masking from `linalg.index`, and the KV-cache pair as
     concatenations. A linear layer with a constant weight gets the weight
-    packed at compile time into column blocks `[B, K, N/B]` and loops
-    (block, rows, k, column), the blocks an `scf.forall` (threads with
-    `llm-cpu-to-llvm{openmp}`) and the innermost loop contiguous for LLVM's
-    vectoriser. Everything else is straightforward loops (no tiling or
+    packed at compile time into panels `[N/NR, K, NR]` (NR = 32, 16 or 8
+    columns) and loops (panel, rows, k, column), which
+    `llm-cpu-vectorize-linear` turns into register-tiled vector code.
+    Everything else is straightforward loops (no tiling or
     vectorisation by llmc yet) that bufferize and run through upstream's
     LLVM lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs every
     expert on every token weighted by the routing (same numbers as
@@ -66,6 +66,30 @@ def LLMCpuEntryABI : Pass<"llm-cpu-entry-abi", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
+  let summary = "Register-tiled vector loops for packed-weight linear layers";
+  let description = [{
+    Rewrites the `linalg.generic` that `llm-lower-to-linalg` writes for a
+    linear layer with a packed constant weight,
+    `y[rows..., p, c] += x[rows..., k] * w[p, k, c]` (panels `w: [P, K, NR]`,
+    `NR <= 64`, a `math.fma` body), into an `scf.forall` over the panels
+    (OpenMP threads with `llm-cpu-to-llvm{openmp}`) whose body walks the
+    rows in tiles of `rows`, then one at a time: the tile's accumulators
+    are `vector<NRxT>` values carried through the `k` loop (registers), and
+    each step reads one panel row and does one broadcast-FMA per row.
+    Each output still sums over `k` in order, so results match the generic
+    exactly. Other ops are left alone.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"8",
+           "Rows per register tile">,
+  ];
 }
 
 def LLMCpuCopiesToLinalg : Pass<"llm-cpu-copies-to-linalg"> {

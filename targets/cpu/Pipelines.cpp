@@ -25,7 +25,10 @@ static std::string cpuToLLVM(bool openmp) {
       "scf-forall-to-parallel,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       "llm-cpu-copies-to-linalg,llm-cpu-dynamic-expand-shape,"
-      "convert-linalg-to-loops,";
+      "convert-linalg-to-loops,"
+      // Vector transfers become plain loads and stores (the register-tiled
+      // linear layers read in bounds), before the memref lowering.
+      "func.func(convert-vector-to-scf),";
   if (openmp)
     pipeline += "convert-scf-to-openmp,";
   // memref.alloca_scope (which convert-scf-to-openmp puts in loop bodies)
@@ -37,7 +40,8 @@ static std::string cpuToLLVM(bool openmp) {
               "convert-scf-to-cf,";
   if (openmp)
     pipeline += "convert-openmp-to-llvm,";
-  pipeline += "convert-to-llvm,reconcile-unrealized-casts";
+  pipeline += "convert-vector-to-llvm,convert-to-llvm,"
+              "reconcile-unrealized-casts";
   return pipeline;
 }
 

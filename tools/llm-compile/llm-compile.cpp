@@ -6,6 +6,9 @@
 
 #include "llmc-c/Compiler.h"
 
+#include "mlir/IR/AsmState.h"
+#include "mlir/Pass/PassManager.h"
+
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -17,29 +20,37 @@
 
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("llm-compile options");
+
 static cl::opt<std::string> input(cl::Positional, cl::Required,
-                                  cl::desc("<model.onnx | model.mlir>"));
+                                  cl::desc("<model.onnx | model.mlir>"),
+                                  cl::cat(category));
 static cl::opt<std::string> output("o", cl::Required,
                                    cl::desc("Output artifact (.llmc)"),
-                                   cl::value_desc("file"));
+                                   cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("Target (cpu)"));
+                                   cl::desc("Target (cpu)"), cl::cat(category));
 static cl::opt<std::string> cpu("mcpu", cl::init("host"),
-                                cl::desc("LLVM CPU name, or host"));
+                                cl::desc("LLVM CPU name, or host"),
+                                cl::cat(category));
 static cl::opt<std::string>
     features("mattr", cl::init(""),
-             cl::desc("Extra LLVM target features (+f,-g)"));
+             cl::desc("Extra LLVM target features (+f,-g)"), cl::cat(category));
 static cl::opt<int> optLevel("O", cl::init(3), cl::Prefix,
-                             cl::desc("LLVM optimisation level (0-3)"));
+                             cl::desc("LLVM optimisation level (0-3)"),
+                             cl::cat(category));
 static cl::opt<std::string>
     mode("mode", cl::init("auto"),
          cl::desc("Entry points: auto, generate (prefill/decode over a KV "
-                  "cache) or function (the model function as it is)"));
+                  "cache) or function (the model function as it is)"),
+         cl::cat(category));
 static cl::list<std::string>
     inputShapes("input-shape", cl::CommaSeparated,
                 cl::desc("Specialise an input (NAME=DIMxDIM...) or a "
-                         "symbolic dimension (NAME=N)"));
-static cl::opt<bool> quiet("quiet", cl::desc("Do not show progress"));
+                         "symbolic dimension (NAME=N)"),
+                cl::cat(category));
+static cl::opt<bool> quiet("quiet", cl::desc("Do not show progress"),
+                           cl::cat(category));
 
 namespace {
 struct Progress {
@@ -58,6 +69,12 @@ static void showProgress(const char *step, void *user) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // The pass manager's debugging options (--mlir-print-ir-after-all,
+  // --mlir-timing, ...) apply to the compiler's pipelines; --help lists
+  // only llm-compile's own options, not every LLVM backend's.
+  mlir::registerPassManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "llm-compile: compile a model into a .llmc "
                               "artifact for llm-run and the llmc runtime\n");

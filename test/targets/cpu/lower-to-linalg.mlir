@@ -88,17 +88,16 @@ func.func @moe(%x: tensor<4x8xf32>, %l: tensor<4x2xf32>, %g: tensor<2x16x8xf32>,
 
 // -----
 
-// A constant weight [N, K] is packed at compile time into column blocks
-// [B, K, N / B], and the loops run (block, rows, k, column): the innermost
-// loop streams contiguous weights and outputs (vector FMAs after LLVM).
-// Here N = 3: one block, no forall.
+// A constant weight [N, K] is packed at compile time into panels
+// [N / NR, K, NR], and the loops run (panel, rows, k, column): each panel
+// is one contiguous stream, read a row of NR at a time. Here N = 3 fits no
+// panel width (32, 16, 8): one panel of all 3 columns.
 // CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d2)>
 // CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
 // CHECK-DAG: #[[Y:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d0, d3)>
 // CHECK-LABEL: func.func @linear_constant_weight
 // CHECK: %[[WP:.*]] = arith.constant dense_resource<weight_packed> : tensor<1x2x3xf32>
 // CHECK: %[[INIT:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [4, 1, 3] : tensor<4x3xf32> into tensor<4x1x3xf32>
-// CHECK-NOT: scf.forall
 // CHECK: %[[Y4:.*]] = linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[Y]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %[[WP]] : tensor<4x2xf32>, tensor<1x2x3xf32>) outs(%[[INIT]] : tensor<4x1x3xf32>)
 // CHECK: math.fma
 // CHECK: tensor.collapse_shape %[[Y4]] {{\[}}[0], [1, 2]] : tensor<4x1x3xf32> into tensor<4x3xf32>
@@ -114,18 +113,14 @@ func.func @linear_constant_weight(%x: tensor<4x2xf32>) -> tensor<4x3xf32> {
 
 // -----
 
-// N = 64 splits into 2 blocks of 32 columns, one per iteration of an
-// scf.forall (OpenMP threads after llm-cpu-to-llvm{openmp}); a bias
-// initialises the blocked accumulator; dynamic rows stay dynamic.
-// CHECK-LABEL: func.func @linear_two_blocks
+// N = 64 splits into 2 panels of 32 columns; a bias initialises the
+// panelled accumulator; dynamic rows stay dynamic.
+// CHECK-LABEL: func.func @linear_two_panels
 // CHECK: %[[WP:.*]] = arith.constant dense_resource<weight_packed> : tensor<2x1x32xf32>
 // CHECK: %[[INIT:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 2, 32] : tensor<?x?x64xf32> into tensor<?x?x2x32xf32>
-// CHECK: %[[R:.*]] = scf.forall (%[[B:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[INIT]]) -> (tensor<?x?x2x32xf32>)
-// CHECK: %[[WB:.*]] = tensor.extract_slice %[[WP]][%[[B]], 0, 0] [1, 1, 32] [1, 1, 1] : tensor<2x1x32xf32> to tensor<1x1x32xf32>
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %[[WB]] : tensor<?x?x1xf32>, tensor<1x1x32xf32>)
-// CHECK: tensor.parallel_insert_slice
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %[[WP]] : tensor<?x?x1xf32>, tensor<2x1x32xf32>) outs(%[[INIT]] : tensor<?x?x2x32xf32>)
 // CHECK: tensor.collapse_shape %[[R]] {{\[}}[0], [1], [2, 3]] : tensor<?x?x2x32xf32> into tensor<?x?x64xf32>
-func.func @linear_two_blocks(%x: tensor<?x?x1xf32>, %b: tensor<64xf32>) -> tensor<?x?x64xf32> {
+func.func @linear_two_panels(%x: tensor<?x?x1xf32>, %b: tensor<64xf32>) -> tensor<?x?x64xf32> {
   %w = arith.constant dense<[[0.0], [1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0], [9.0], [10.0], [11.0], [12.0], [13.0], [14.0], [15.0],
                              [16.0], [17.0], [18.0], [19.0], [20.0], [21.0], [22.0], [23.0], [24.0], [25.0], [26.0], [27.0], [28.0], [29.0], [30.0], [31.0],
                              [32.0], [33.0], [34.0], [35.0], [36.0], [37.0], [38.0], [39.0], [40.0], [41.0], [42.0], [43.0], [44.0], [45.0], [46.0], [47.0],

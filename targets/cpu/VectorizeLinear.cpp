@@ -1,0 +1,267 @@
+//===- VectorizeLinear.cpp - llm-cpu-vectorize-linear ---------------------===//
+//
+// The linear layers with constant weights are the bulk of an LLM's work.
+// llm-lower-to-linalg packs their weights into panels [P, K, NR] (NR
+// contiguous output columns per panel) and writes them as one
+// linalg.generic; this pass turns that generic into register-tiled vector
+// code: for each panel (an scf.forall, threads with OpenMP), for each tile
+// of MR rows, MR accumulators of vector<NRxT> live in registers across the
+// whole k loop; each step loads one row of the panel and does MR
+// broadcast-FMAs. That is the classic GEMM microkernel shape (MR x NR outer
+// products), written in upstream's vector dialect so that LLVM picks the
+// instructions for the target (zmm FMAs on AVX-512). A single row (decode)
+// is the same loop with MR = 1: a GEMV that streams each panel once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::llm::cpu {
+#define GEN_PASS_DEF_LLMCPUVECTORIZELINEAR
+#include "targets/cpu/Passes.h.inc"
+} // namespace mlir::llm::cpu
+
+using namespace mlir;
+
+namespace {
+
+/// Longest panel row kept in registers as one vector (elements).
+constexpr int64_t kMaxPanelWidth = 64;
+
+/// The operands of a packed linear generic:
+///   y[lead..., p, c] += x[lead..., k] * w[p, k, c]
+/// with loops (p, lead..., k, c) and a math.fma body.
+struct PackedLinear {
+  Value x, w, init;
+  int64_t leadDims;
+};
+
+FailureOr<PackedLinear> matchPackedLinear(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics())
+    return failure();
+  Value x = op.getDpsInputs()[0], w = op.getDpsInputs()[1],
+        init = op.getDpsInits()[0];
+  auto xType = dyn_cast<RankedTensorType>(x.getType());
+  auto wType = dyn_cast<RankedTensorType>(w.getType());
+  auto yType = dyn_cast<RankedTensorType>(init.getType());
+  if (!xType || !wType || !yType || !wType.hasStaticShape() ||
+      wType.getRank() != 3)
+    return failure();
+  Type element = wType.getElementType();
+  if (!isa<FloatType>(element) || xType.getElementType() != element ||
+      yType.getElementType() != element)
+    return failure();
+  int64_t loops = op.getNumLoops();
+  int64_t lead = loops - 3;
+  if (lead < 0 || xType.getRank() != lead + 1 || yType.getRank() != lead + 2)
+    return failure();
+  int64_t width = wType.getDimSize(2);
+  if (width > kMaxPanelWidth || yType.getDimSize(lead + 1) != width ||
+      yType.getDimSize(lead) != wType.getDimSize(0) ||
+      xType.getDimSize(lead) != wType.getDimSize(1))
+    return failure();
+  MLIRContext *ctx = op.getContext();
+  auto dim = [&](int64_t d) { return getAffineDimExpr(d, ctx); };
+  SmallVector<AffineExpr> xExprs, yExprs;
+  for (int64_t d = 1; d <= lead; ++d) {
+    xExprs.push_back(dim(d));
+    yExprs.push_back(dim(d));
+  }
+  xExprs.push_back(dim(loops - 2));
+  yExprs.append({dim(0), dim(loops - 1)});
+  SmallVector<AffineMap> expected = {
+      AffineMap::get(loops, 0, xExprs, ctx),
+      AffineMap::get(loops, 0, {dim(0), dim(loops - 2), dim(loops - 1)}, ctx),
+      AffineMap::get(loops, 0, yExprs, ctx)};
+  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+    return failure();
+  for (auto [i, it] : llvm::enumerate(op.getIteratorTypesArray()))
+    if ((it == utils::IteratorType::reduction) !=
+        (static_cast<int64_t>(i) == loops - 2))
+      return failure();
+  Block &body = op.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return failure();
+  auto fma = dyn_cast<math::FmaOp>(body.front());
+  if (!fma || fma.getA() != body.getArgument(0) ||
+      fma.getB() != body.getArgument(1) || fma.getC() != body.getArgument(2) ||
+      body.getTerminator()->getOperand(0) != fma.getResult())
+    return failure();
+  return PackedLinear{x, w, init, lead};
+}
+
+struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
+  VectorizePackedLinear(MLIRContext *ctx, int64_t rows)
+      : OpRewritePattern(ctx), rows(rows) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<PackedLinear> match = matchPackedLinear(op);
+    if (failed(match))
+      return rewriter.notifyMatchFailure(op, "not a packed linear");
+    Location loc = op.getLoc();
+    auto wType = cast<RankedTensorType>(match->w.getType());
+    auto yType = cast<RankedTensorType>(match->init.getType());
+    int64_t panels = wType.getDimSize(0), depth = wType.getDimSize(1),
+            width = wType.getDimSize(2);
+    Type element = wType.getElementType();
+
+    // Rows: the leading dims as one (a lone row when there are none).
+    Value x = match->x, y = match->init;
+    int64_t lead = match->leadDims;
+    SmallVector<ReassociationIndices> xReassoc, yReassoc;
+    if (lead == 0) {
+      xReassoc = {{0, 1}};
+      yReassoc = {{0, 1}, {2}};
+      x = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get({1, depth}, element), x,
+          xReassoc);
+      y = tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get({1, panels, width}, element), y,
+          yReassoc);
+    } else if (lead > 1) {
+      ReassociationIndices rowDims;
+      for (int64_t d = 0; d < lead; ++d)
+        rowDims.push_back(d);
+      xReassoc = {rowDims, {lead}};
+      yReassoc = {rowDims, {lead}, {lead + 1}};
+      x = tensor::CollapseShapeOp::create(rewriter, loc, x, xReassoc);
+      y = tensor::CollapseShapeOp::create(rewriter, loc, y, yReassoc);
+    }
+    Value m = tensor::DimOp::create(rewriter, loc, x, 0);
+
+    auto index = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+    };
+    Value zero = index(0);
+    auto forall = scf::ForallOp::create(
+        rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(panels)},
+        ValueRange{y}, std::nullopt);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value panel = forall.getInductionVar(0);
+      Value out = forall.getRegionIterArgs()[0];
+      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), panel,
+                                           rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {m, rewriter.getIndexAttr(1),
+                                         rewriter.getIndexAttr(width)};
+      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+      auto sliceType =
+          RankedTensorType::get({ShapedType::kDynamic, width}, element);
+      Value slice = tensor::ExtractSliceOp::create(
+          rewriter, loc, sliceType, out, offsets, sizes, strides);
+      // Full tiles of `rows` rows, then the rest one row at a time.
+      Value tileRows = index(rows);
+      Value full = arith::MulIOp::create(
+          rewriter, loc, arith::DivUIOp::create(rewriter, loc, m, tileRows),
+          tileRows);
+      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, zero, full,
+                       rows, depth, width);
+      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, full, m, 1,
+                       depth, width);
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, slice, out, offsets,
+                                            sizes, strides);
+    }
+    Value result = forall.getResult(0);
+    if (lead == 0)
+      result = tensor::CollapseShapeOp::create(rewriter, loc, yType, result,
+                                               yReassoc);
+    else if (lead > 1)
+      result = tensor::ExpandShapeOp::create(
+          rewriter, loc, yType, result, yReassoc,
+          tensor::getMixedSizes(rewriter, loc, match->init));
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+
+  /// scf.for over rows [lo, hi) in steps of `tile`: `tile` accumulators of
+  /// vector<width> read from `acc`, carried through the k loop, written
+  /// back.
+  static Value rowTiles(PatternRewriter &rewriter, Location loc, Value x,
+                        Value w, Value panel, Value acc, Value lo, Value hi,
+                        int64_t tile, int64_t depth, int64_t width) {
+    Type element = cast<ShapedType>(w.getType()).getElementType();
+    auto vectorType = VectorType::get({width}, element);
+    auto index = [&](OpBuilder &b, int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    Value zero = index(rewriter, 0);
+    Value padding = arith::ConstantOp::create(rewriter, loc, element,
+                                              rewriter.getZeroAttr(element));
+    SmallVector<bool> inBounds = {true};
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lo, hi, index(rewriter, tile), ValueRange{acc},
+        [&](OpBuilder &b, Location l, Value row0, ValueRange iter) {
+          SmallVector<Value> rowIndex;
+          for (int64_t r = 0; r < tile; ++r)
+            rowIndex.push_back(
+                r == 0 ? row0
+                       : arith::AddIOp::create(b, l, row0, index(b, r))
+                             .getResult());
+          SmallVector<Value> accs;
+          for (int64_t r = 0; r < tile; ++r)
+            accs.push_back(vector::TransferReadOp::create(
+                b, l, vectorType, iter[0], ValueRange{rowIndex[r], zero},
+                padding, inBounds));
+          auto kLoop = scf::ForOp::create(
+              b, l, zero, index(b, depth), index(b, 1), accs,
+              [&](OpBuilder &kb, Location kl, Value k, ValueRange kAccs) {
+                Value weights = vector::TransferReadOp::create(
+                    kb, kl, vectorType, w, ValueRange{panel, k, zero}, padding,
+                    inBounds);
+                SmallVector<Value> next;
+                for (int64_t r = 0; r < tile; ++r) {
+                  Value a = tensor::ExtractOp::create(
+                      kb, kl, x, ValueRange{rowIndex[r], k});
+                  Value splat =
+                      vector::BroadcastOp::create(kb, kl, vectorType, a);
+                  next.push_back(
+                      vector::FMAOp::create(kb, kl, splat, weights, kAccs[r]));
+                }
+                scf::YieldOp::create(kb, kl, next);
+              });
+          Value out = iter[0];
+          for (int64_t r = 0; r < tile; ++r)
+            out = vector::TransferWriteOp::create(b, l, kLoop.getResult(r), out,
+                                                  ValueRange{rowIndex[r], zero},
+                                                  inBounds)
+                      .getResult();
+          scf::YieldOp::create(b, l, out);
+        });
+    return loop.getResult(0);
+  }
+
+  int64_t rows;
+};
+
+struct VectorizeLinear
+    : llm::cpu::impl::LLMCpuVectorizeLinearBase<VectorizeLinear> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (rows < 1) {
+      getOperation()->emitError("llm-cpu-vectorize-linear: rows must be at "
+                                "least 1, got ")
+          << static_cast<int64_t>(rows);
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<VectorizePackedLinear>(&getContext(), rows);
+    // One rewrite per generic; the new ops are not generics.
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      signalPassFailure();
+  }
+};
+
+} // namespace
