@@ -10,11 +10,27 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <mutex>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 using namespace llmc::runtime;
+
+/// The compiled code mallocs its temporaries and frees each after its last
+/// use. With glibc's defaults, large blocks are mmap'd and unmapped (or the
+/// heap top trimmed) on free, so every step faults fresh zeroed pages in:
+/// that cost more than half of a warm prefill. Freed blocks stay in the
+/// heap for the next step instead (once per process; the host's own
+/// allocations behave the same, minus the returns to the OS).
+static void keepTemporariesInHeap() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's largest
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  });
+}
 namespace format = llmc::artifact;
 
 namespace {
@@ -174,6 +190,7 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
                               4) != 0)
     return fail(LLMC_ERROR_INVALID_ARTIFACT,
                 "the CPU code section is not an ELF shared object");
+  keepTemporariesInHeap();
   // dlopen needs a file: an anonymous in-memory one, or with LLMC_CODE_DIR
   // set a real one there, so that profilers can read the code's symbols.
   std::string codePath;
