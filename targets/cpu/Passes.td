@@ -68,6 +68,28 @@ def LLMCpuEntryABI : Pass<"llm-cpu-entry-abi", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LLMCpuFuseAttention : Pass<"llm-cpu-fuse-attention"> {
+  let summary = "Fused attention loops that never materialise the scores";
+  let description = [{
+    Rewrites each f32 `llm.attention` without a past KV pair (head dims
+    static, at most 256) into an `scf.forall` over (batch, query head)
+    whose body walks the query rows: a first pass over the visible keys
+    finds the largest scaled, masked score; a second recomputes each score,
+    exponentiates it with the maximum subtracted, sums the exponentials and
+    accumulates the value rows into a `vector<Dv>`; the row is that vector
+    over the sum (zeros when every key is hidden). Dot products are
+    `vector<D>` multiplies with a reassociated `vector.reduction`. Causal
+    and sliding-window masking are the bounds of the key loops. The same
+    semantics as `llm-lower-to-linalg`'s attention, in O(1) memory per row.
+    Other attention ops are left for `llm-lower-to-linalg`.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
   let summary = "Register-tiled vector loops for packed-weight linear layers";
   let description = [{

@@ -40,7 +40,9 @@ static std::string cpuToLLVM(bool openmp) {
               "convert-scf-to-cf,";
   if (openmp)
     pipeline += "convert-openmp-to-llvm,";
-  pipeline += "convert-vector-to-llvm,convert-to-llvm,"
+  // Reductions of vectors (the attention's dot products) may reassociate.
+  pipeline += "convert-vector-to-llvm{reassociate-fp-reductions},"
+              "convert-to-llvm,"
               "reconcile-unrealized-casts";
   return pipeline;
 }

@@ -1,0 +1,85 @@
+// RUN: llm-opt %s --llm-cpu-fuse-attention --split-input-file | FileCheck %s
+
+// Grouped-query (4 query heads on 2 KV heads), causal with a sliding
+// window of 3 and an additive [B, 1, 1, S] mask: one forall over (batch,
+// head), query rows in an scf.for, and two passes over the visible keys
+// [max(0, last - 2), min(S, last + 1)) (last = i + S - T): the largest
+// score, then the exponentials, their sum and the weighted value rows.
+// CHECK-LABEL: func.func @causal_gqa
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x16xf32>, %[[M:.*]]: tensor<?x1x1x?xf32>)
+// CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: %[[T:.*]] = tensor.dim %[[Q]], %[[C2]]
+// CHECK: %[[S:.*]] = tensor.dim %[[K]], %[[C2]]
+// CHECK: %[[OFFSET:.*]] = arith.subi %[[S]], %[[T]] : index
+// CHECK: scf.forall (%[[B:.*]], %[[H:.*]]) in (%{{.*}}, 4) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[KVH:.*]] = arith.divui %[[H]], %[[C2]] : index
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[T]]
+// CHECK: %[[QROW:.*]] = vector.transfer_read %[[Q]][%[[B]], %[[H]], %[[I]], %{{.*}}]{{.*}} : tensor<?x4x?x16xf32>, vector<16xf32>
+// CHECK: %[[LAST:.*]] = arith.addi %[[I]], %[[OFFSET]] : index
+// CHECK: %[[END:.*]] = arith.minsi %[[S]], %{{.*}} : index
+// CHECK: %[[FIRST:.*]] = arith.subi %[[LAST]], %[[C2]] : index
+// CHECK: %[[LO:.*]] = arith.maxsi %{{.*}}, %[[FIRST]] : index
+// CHECK: %[[HI:.*]] = arith.maxsi %[[END]], %[[LO]] : index
+// CHECK: %[[MAX:.*]] = scf.for %[[J:.*]] = %[[LO]] to %[[HI]] {{.*}} iter_args(%[[CUR:.*]] = %[[NEGINF]]) -> (f32)
+// CHECK: %[[KROW:.*]] = vector.transfer_read %[[K]][%[[B]], %[[KVH]], %[[J]], %{{.*}}]
+// CHECK: %[[PROD:.*]] = arith.mulf %[[QROW]], %[[KROW]] : vector<16xf32>
+// CHECK: %[[DOT:.*]] = vector.reduction <add>, %[[PROD]] fastmath<reassoc>
+// CHECK: arith.mulf %[[DOT]], %[[SCALE]]
+// CHECK: tensor.extract %[[M]][%[[B]], %{{.*}}, %{{.*}}, %[[J]]]
+// CHECK: arith.maximumf %[[CUR]]
+// CHECK: %[[ALLHIDDEN:.*]] = arith.cmpf oeq, %[[MAX]], %[[NEGINF]]
+// CHECK: %[[SHIFT:.*]] = arith.select %[[ALLHIDDEN]], %{{.*}}, %[[MAX]]
+// CHECK: %[[ACC:.*]]:2 = scf.for %{{.*}} = %[[LO]] to %[[HI]] {{.*}} -> (f32, vector<16xf32>)
+// CHECK: arith.subf %{{.*}}, %[[SHIFT]]
+// CHECK: math.exp
+// CHECK: vector.transfer_read %[[V]][%[[B]], %[[KVH]]
+// CHECK: vector.fma
+// CHECK: arith.cmpf ogt, %[[ACC]]#0
+// CHECK: vector.transfer_write
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[B]], %[[H]], 0, 0]
+// CHECK-NOT: llm.attention
+func.func @causal_gqa(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %m: tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32> {
+  %o = llm.attention %q, %k, %v mask(%m) {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64, sliding_window = 3 : i64}
+      : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}
+
+// -----
+
+// Not causal, no mask: every key is visible (the loops run over [0, S)).
+// CHECK-LABEL: func.func @full
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (1, 2)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[C4]] step
+// CHECK-NOT: arith.minsi
+// CHECK: scf.for %{{.*}} = %[[LO:.*]] to %[[C8]] step
+// CHECK-NOT: tensor.extract
+// CHECK: scf.for %{{.*}} = %[[LO]] to %[[C8]] step
+// CHECK-SAME: -> (f32, vector<32xf32>)
+func.func @full(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x32xf32>) -> tensor<1x2x4x32xf32> {
+  %o = llm.attention %q, %k, %v {num_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x2x4x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x32xf32>) -> tensor<1x2x4x32xf32>
+  return %o : tensor<1x2x4x32xf32>
+}
+
+// -----
+
+// Left for llm-lower-to-linalg: a past KV pair (its present results are
+// concatenations), and bf16 operands.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT: scf.forall
+// CHECK: llm.attention
+// CHECK: llm.attention
+func.func @left_alone(%q: tensor<1x2x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>,
+                      %pk: tensor<1x2x3x16xf32>, %pv: tensor<1x2x3x16xf32>,
+                      %qb: tensor<1x2x1x16xbf16>) -> (tensor<1x2x1x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x1x16xbf16>) {
+  %o, %p:2 = llm.attention %q, %k, %v past(%pk, %pv) {causal, num_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x3x16xf32>, tensor<1x2x3x16xf32>)
+      -> (tensor<1x2x1x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>)
+  %ob = llm.attention %qb, %qb, %qb {num_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x2x1x16xbf16>, tensor<1x2x1x16xbf16>, tensor<1x2x1x16xbf16>) -> tensor<1x2x1x16xbf16>
+  return %o, %p#0, %p#1, %ob : tensor<1x2x1x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x1x16xbf16>
+}
