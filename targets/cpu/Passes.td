@@ -90,6 +90,20 @@ def LLMCpuFuseAttention : Pass<"llm-cpu-fuse-attention"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def LLMCpuApproximateMath : Pass<"llm-cpu-approximate-math"> {
+  let summary = "f32 math.exp as an inline polynomial approximation";
+  let description = [{
+    Rewrites `math.exp` on f32 scalars and vectors with upstream's
+    polynomial approximation (range reduction to [-ln2/2, ln2/2], a
+    polynomial, exponent reconstruction; within a few ulp, overflow to
+    +inf and underflow to 0 kept), so that the loops around it (SiLU,
+    softmax, attention) vectorise instead of calling libm per element.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
   let summary = "Register-tiled vector loops for packed-weight linear layers";
   let description = [{

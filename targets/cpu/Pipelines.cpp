@@ -19,7 +19,7 @@ using namespace mlir;
 // sequential loops.
 static std::string cpuToLLVM(bool openmp) {
   std::string pipeline =
-      "func.func(convert-elementwise-to-linalg),"
+      "func.func(convert-elementwise-to-linalg,llm-cpu-approximate-math),"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "scf-forall-to-parallel,"

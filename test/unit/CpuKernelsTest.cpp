@@ -166,4 +166,40 @@ TEST(CpuKernels, LinearWithConstantWeightMatchesReference) {
     }
 }
 
+TEST(CpuKernels, SoftmaxAndSiluMatchReference) {
+  // exp is a polynomial approximation in compiled code: check it over a
+  // wide range, including arguments where exp underflows and overflows.
+  constexpr int64_t R = 3, C = 37;
+  std::string source = R"(
+func.func @main(%x: tensor<3x37xf32>) -> (tensor<3x37xf32>, tensor<3x37xf32>) {
+  %s = llm.softmax %x : tensor<3x37xf32>
+  %a = llm.silu %x : tensor<3x37xf32>
+  return %s, %a : tensor<3x37xf32>, tensor<3x37xf32>
+}
+)";
+  std::vector<float> x = values(R * C, 8);
+  for (float &v : x)
+    v *= 30.0f;
+  x[0] = -120.0f; // exp(x) underflows in SiLU's sigmoid
+  x[1] = 100.0f;  // and overflows
+  std::vector<float> softmax(R * C, 42.0f), silu(R * C, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {x.data(), softmax.data(), silu.data()},
+                     {{R, C}, {R, C}, {R, C}}));
+  for (int64_t r = 0; r < R; ++r) {
+    double max = -1e30, sum = 0;
+    for (int64_t c = 0; c < C; ++c)
+      max = std::max(max, static_cast<double>(x[r * C + c]));
+    for (int64_t c = 0; c < C; ++c)
+      sum += std::exp(x[r * C + c] - max);
+    for (int64_t c = 0; c < C; ++c) {
+      double p = std::exp(x[r * C + c] - max) / sum;
+      EXPECT_NEAR(softmax[r * C + c], p, 1e-6 + 1e-5 * p) << r << "," << c;
+      double xv = x[r * C + c], a = xv / (1.0 + std::exp(-xv));
+      EXPECT_NEAR(silu[r * C + c], a, 1e-6 + 1e-5 * std::fabs(a))
+          << r << "," << c;
+    }
+  }
+}
+
 } // namespace
