@@ -4,13 +4,17 @@
 // uses it: one session, warm-up runs first, then prefill of a prompt and
 // token-by-token decode, repeated; prints medians as one JSON object.
 // With --machine it measures the machine's limits instead (FMA peak, DRAM
-// read bandwidth) for the given thread count. Not a test: the figures
-// depend on the machine and its load.
+// read bandwidth) for the given thread count; with --linear M,K,N it
+// compiles one linear layer y = x W^T (W a constant [N, K], as in a model)
+// through the compiler's C API and times calls of it: the GEMM (M rows) and
+// GEMV (M = 1) microbenchmarks. Not a test: the figures depend on the
+// machine and its load.
 //
 //===----------------------------------------------------------------------===//
 
 #include "MachineLimits.h"
 
+#include "llmc-c/Compiler.h"
 #include "llmc/runtime.h"
 
 #include <algorithm>
@@ -32,6 +36,7 @@ struct Options {
   int runs = 10;
   int warmup = 2;
   double bandwidthBytes = 1 << 30;
+  std::vector<int64_t> linear; // M, K, N
 };
 
 double milliseconds() {
@@ -79,6 +84,18 @@ bool parse(int argc, char **argv, Options &o) {
       o.warmup = static_cast<int>(v);
     } else if (a == "--bandwidth-mib" && number(v) && v >= 1) {
       o.bandwidthBytes = v * (1 << 20);
+    } else if (a == "--linear" && i + 1 < argc) {
+      o.linear.clear();
+      for (const char *p = argv[++i]; *p;) {
+        char *end = nullptr;
+        long long value = std::strtoll(p, &end, 10);
+        if (end == p || value < 1)
+          return false;
+        o.linear.push_back(value);
+        p = *end == ',' ? end + 1 : end;
+      }
+      if (o.linear.size() != 3)
+        return false;
     } else if (a[0] != '-' && !o.artifact) {
       o.artifact = argv[i];
     } else {
@@ -86,7 +103,7 @@ bool parse(int argc, char **argv, Options &o) {
       return false;
     }
   }
-  return o.machine || o.artifact;
+  return o.machine || o.artifact || !o.linear.empty();
 }
 
 int fail(const char *what) {
@@ -162,6 +179,82 @@ int benchModel(const Options &o) {
   return status;
 }
 
+/// The MLIR of y[M, N] = x[M, K] W^T with W a constant [N, K] of
+/// deterministic values (a resource blob, as imported weights are).
+std::string linearSource(int64_t m, int64_t k, int64_t n) {
+  std::string hex = "0x04000000"; // blob alignment 4, then the f32 bytes
+  static const char *digits = "0123456789ABCDEF";
+  uint32_t state = 12345;
+  for (int64_t i = 0; i < n * k; ++i) {
+    state = state * 1664525u + 1013904223u;
+    float w = static_cast<float>(state >> 8) / (1 << 24) - 0.5f;
+    uint32_t bits;
+    std::memcpy(&bits, &w, 4);
+    for (int byte = 0; byte < 4; ++byte) {
+      uint8_t b = static_cast<uint8_t>(bits >> (8 * byte));
+      hex += digits[b >> 4];
+      hex += digits[b & 15];
+    }
+  }
+  auto t = [](int64_t a, int64_t b) {
+    return "tensor<" + std::to_string(a) + "x" + std::to_string(b) + "xf32>";
+  };
+  return "func.func @main(%x: " + t(m, k) + ") -> " + t(m, n) +
+         " {\n  %w = arith.constant dense_resource<w> : " + t(n, k) +
+         "\n  %y = llm.linear %x, %w : (" + t(m, k) + ", " + t(n, k) + ") -> " +
+         t(m, n) + "\n  return %y : " + t(m, n) +
+         "\n}\n{-#\n  dialect_resources: {\n    builtin: {\n      w: \"" + hex +
+         "\"\n    }\n  }\n#-}\n";
+}
+
+int benchLinear(const Options &o) {
+  int64_t m = o.linear[0], k = o.linear[1], n = o.linear[2];
+  std::string source = linearSource(m, k, n);
+  LlmcCompileOptions options;
+  llmcCompileOptionsInit(&options);
+  options.mode = "function";
+  void *bytes = nullptr;
+  size_t size = 0;
+  char *diagnostics = nullptr;
+  if (llmcCompileBuffer(source.data(), source.size(), "linear.mlir", nullptr,
+                        &options, &bytes, &size, &diagnostics) != 0) {
+    std::fprintf(stderr, "llmc-bench: compiling the linear layer failed\n%s",
+                 diagnostics ? diagnostics : "");
+    llmcFree(diagnostics);
+    return 1;
+  }
+  llmcFree(diagnostics);
+  llmc_artifact *artifact = nullptr;
+  llmc_status status = llmc_artifact_open_buffer(bytes, size, &artifact);
+  llmcFree(bytes);
+  if (status != LLMC_OK)
+    return fail("linear artifact");
+  // The session API sets the thread count; a plain call takes OpenMP's.
+  setenv("OMP_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
+  std::vector<float> x(m * k, 0.5f), y(m * n);
+  int64_t xShape[] = {m, k}, yShape[] = {m, n};
+  void *buffers[] = {x.data(), y.data()};
+  const int64_t *shapes[] = {xShape, yShape};
+  std::vector<double> times;
+  for (int run = 0; run < o.warmup + o.runs; ++run) {
+    double start = milliseconds();
+    if (llmc_artifact_call(artifact, "main", buffers, shapes) != LLMC_OK) {
+      llmc_artifact_close(artifact);
+      return fail("call");
+    }
+    if (run >= o.warmup)
+      times.push_back(milliseconds() - start);
+  }
+  llmc_artifact_close(artifact);
+  double ms = median(times);
+  std::printf("{\"threads\": %d, \"linear\": [%lld, %lld, %lld], \"ms\": "
+              "%.4f, \"gflops\": %.1f, \"weight_gbps\": %.1f}\n",
+              o.threads, static_cast<long long>(m), static_cast<long long>(k),
+              static_cast<long long>(n), ms, 2.0 * m * k * n / ms / 1e6,
+              4.0 * k * n / ms / 1e6);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -177,5 +270,7 @@ int main(int argc, char **argv) {
                 o.threads, peak, bandwidth);
     return 0;
   }
+  if (!o.linear.empty())
+    return benchLinear(o);
   return benchModel(o);
 }

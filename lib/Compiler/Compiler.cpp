@@ -161,7 +161,7 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
 
   step("lowering to linalg");
   if (failed(runPipeline(module, "llm-cpu-fuse-attention,llm-lower-to-linalg,"
-                                 "llm-cpu-vectorize-linear")))
+                                 "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops")))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
       llm::cpu::externalizeWeights(module, options.minWeightBytes);

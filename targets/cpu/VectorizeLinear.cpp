@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -97,6 +98,69 @@ FailureOr<PackedLinear> matchPackedLinear(linalg::GenericOp op) {
   return PackedLinear{x, w, init, lead};
 }
 
+/// Where the accumulators start. The lowering initialises the output with
+/// zeros (linalg.fill) or with the bias broadcast over the rows (a
+/// generic), then expands it into panels; the kernel can start its
+/// registers from zeros or from the panel's slice of the bias instead, and
+/// write into the uninitialised tensor: no fill pass over the output.
+struct AccumulatorInit {
+  Value dest; // the panelled output to write into
+  Value bias; // [N] when the accumulators start from the bias
+  bool zero = false;
+};
+
+AccumulatorInit analyseInit(PatternRewriter &rewriter, Value init) {
+  AccumulatorInit result{init, Value(), false};
+  auto expand = init.getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || !expand->hasOneUse())
+    return result;
+  Operation *producer = expand.getSrc().getDefiningOp();
+  if (!producer || producer->getNumResults() != 1 ||
+      !isa<linalg::FillOp, linalg::GenericOp>(producer))
+    return result;
+  // Sizes read from the initialised tensor are the uninitialised one's.
+  Value empty = cast<DestinationStyleOpInterface>(producer).getDpsInits()[0];
+  auto otherUsers = llvm::make_filter_range(
+      producer->getUsers(), [&](Operation *user) { return user != expand; });
+  if (!llvm::all_of(otherUsers,
+                    [](Operation *user) { return isa<tensor::DimOp>(user); }))
+    return result;
+  if (auto fill = dyn_cast<linalg::FillOp>(producer)) {
+    FloatAttr value;
+    if (!matchPattern(fill.getInputs()[0], m_Constant(&value)) ||
+        !value.getValue().isZero())
+      return result;
+    result.zero = true;
+  } else if (auto generic = dyn_cast<linalg::GenericOp>(producer)) {
+    // y[..., n] = bias[n]
+    if (generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1)
+      return result;
+    Value bias = generic.getDpsInputs()[0];
+    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+    int64_t loops = generic.getNumLoops();
+    AffineMap last = AffineMap::get(
+        loops, 0, getAffineDimExpr(loops - 1, generic.getContext()));
+    Block &body = generic.getRegion().front();
+    if (!biasType || biasType.getRank() != 1 ||
+        biasType.getElementType() !=
+            cast<ShapedType>(init.getType()).getElementType() ||
+        generic.getIndexingMapsArray()[0] != last ||
+        !generic.getIndexingMapsArray()[1].isIdentity() ||
+        body.getOperations().size() != 1 ||
+        body.getTerminator()->getOperand(0) != body.getArgument(0))
+      return result;
+    result.bias = bias;
+  } else {
+    return result;
+  }
+  for (Operation *user : llvm::to_vector(otherUsers))
+    rewriter.modifyOpInPlace(user, [&] { user->setOperand(0, empty); });
+  result.dest = tensor::ExpandShapeOp::create(
+      rewriter, expand.getLoc(), expand.getResultType(), empty,
+      expand.getReassociationIndices(), expand.getMixedOutputShape());
+  return result;
+}
+
 struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
   VectorizePackedLinear(MLIRContext *ctx, int64_t rows)
       : OpRewritePattern(ctx), rows(rows) {}
@@ -114,7 +178,9 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
     Type element = wType.getElementType();
 
     // Rows: the leading dims as one (a lone row when there are none).
-    Value x = match->x, y = match->init;
+    AccumulatorInit accInit = analyseInit(rewriter, match->init);
+    Value x = match->x, y = accInit.dest;
+    bool initReplaced = accInit.dest != match->init;
     int64_t lead = match->leadDims;
     SmallVector<ReassociationIndices> xReassoc, yReassoc;
     if (lead == 0) {
@@ -163,10 +229,27 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
       Value full = arith::MulIOp::create(
           rewriter, loc, arith::DivUIOp::create(rewriter, loc, m, tileRows),
           tileRows);
-      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, zero, full,
-                       rows, depth, width);
-      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, full, m, 1,
-                       depth, width);
+      // The accumulators' start, the same for every row.
+      Value start;
+      auto vectorType = VectorType::get({width}, element);
+      if (accInit.zero) {
+        start = arith::ConstantOp::create(
+            rewriter, loc, vectorType,
+            DenseElementsAttr::get(vectorType, rewriter.getZeroAttr(element)));
+      } else if (accInit.bias) {
+        Value column =
+            arith::MulIOp::create(rewriter, loc, panel, index(width));
+        start = vector::TransferReadOp::create(
+            rewriter, loc, vectorType, accInit.bias, ValueRange{column},
+            arith::ConstantOp::create(rewriter, loc, element,
+                                      rewriter.getZeroAttr(element))
+                .getResult(),
+            ArrayRef<bool>{true});
+      }
+      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, start, zero,
+                       full, rows, depth, width);
+      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, start, full, m,
+                       1, depth, width);
       rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
       tensor::ParallelInsertSliceOp::create(rewriter, loc, slice, out, offsets,
                                             sizes, strides);
@@ -180,15 +263,25 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
           rewriter, loc, yType, result, yReassoc,
           tensor::getMixedSizes(rewriter, loc, match->init));
     rewriter.replaceOp(op, result);
+    // The fill or bias broadcast that initialised the output is dead now.
+    if (initReplaced) {
+      Operation *expand = match->init.getDefiningOp();
+      Operation *producer = expand->getOperand(0).getDefiningOp();
+      if (expand->use_empty()) {
+        rewriter.eraseOp(expand);
+        if (producer->use_empty())
+          rewriter.eraseOp(producer);
+      }
+    }
     return success();
   }
 
   /// scf.for over rows [lo, hi) in steps of `tile`: `tile` accumulators of
-  /// vector<width> read from `acc`, carried through the k loop, written
-  /// back.
+  /// vector<width>, starting from `start` (or read from `acc` when null),
+  /// carried through the k loop, written into `acc`.
   static Value rowTiles(PatternRewriter &rewriter, Location loc, Value x,
-                        Value w, Value panel, Value acc, Value lo, Value hi,
-                        int64_t tile, int64_t depth, int64_t width) {
+                        Value w, Value panel, Value acc, Value start, Value lo,
+                        Value hi, int64_t tile, int64_t depth, int64_t width) {
     Type element = cast<ShapedType>(w.getType()).getElementType();
     auto vectorType = VectorType::get({width}, element);
     auto index = [&](OpBuilder &b, int64_t v) {
@@ -209,9 +302,12 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
                              .getResult());
           SmallVector<Value> accs;
           for (int64_t r = 0; r < tile; ++r)
-            accs.push_back(vector::TransferReadOp::create(
-                b, l, vectorType, iter[0], ValueRange{rowIndex[r], zero},
-                padding, inBounds));
+            accs.push_back(start ? start
+                                 : vector::TransferReadOp::create(
+                                       b, l, vectorType, iter[0],
+                                       ValueRange{rowIndex[r], zero}, padding,
+                                       inBounds)
+                                       .getResult());
           auto kLoop = scf::ForOp::create(
               b, l, zero, index(b, depth), index(b, 1), accs,
               [&](OpBuilder &kb, Location kl, Value k, ValueRange kAccs) {

@@ -95,3 +95,4 @@ func.func @not_packed(%x: tensor<4x8xf32>, %w: tensor<1x8x128xf32>, %init: tenso
   } -> tensor<4x1x16xf32>
   return %y, %y2 : tensor<4x1x128xf32>, tensor<4x1x16xf32>
 }
+
