@@ -160,8 +160,10 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   }
 
   step("lowering to linalg");
-  if (failed(runPipeline(module, "llm-cpu-fuse-attention,llm-lower-to-linalg,"
-                                 "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops")))
+  if (failed(runPipeline(module,
+                         "llm-cpu-fuse-attention,llm-lower-to-linalg,"
+                         "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops,"
+                         "func.func(llm-cpu-parallelize)")))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
       llm::cpu::externalizeWeights(module, options.minWeightBytes);

@@ -104,6 +104,29 @@ def LLMCpuApproximateMath : Pass<"llm-cpu-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def LLMCpuParallelize : Pass<"llm-cpu-parallelize", "::mlir::func::FuncOp"> {
+  let summary = "Split the remaining top-level linalg ops across threads";
+  let description = [{
+    Each linalg op on tensors at the top level of a function (norms, RoPE,
+    elementwise products, layout changes: not the kernels inside loops)
+    becomes an `scf.forall` of `chunks` iterations along one parallel loop:
+    the last dynamic one (the sequence in `[B, T, ...]` and `[B, H, T, ...]`
+    layouts), else the largest static one. The split is guarded by an
+    `scf.if` on the op's total iteration count: below `min-work` the op runs
+    as it was (a decode step is not worth a parallel region). With
+    `llm-cpu-to-llvm{openmp}` the chunks run on the session's threads.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"8",
+           "Iterations of each scf.forall">,
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Fewest loop iterations worth splitting">,
+  ];
+}
+
 def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
   let summary = "Register-tiled vector loops for packed-weight linear layers";
   let description = [{

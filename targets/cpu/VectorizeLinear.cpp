@@ -111,6 +111,18 @@ struct AccumulatorInit {
 
 AccumulatorInit analyseInit(PatternRewriter &rewriter, Value init) {
   AccumulatorInit result{init, Value(), false};
+  // Zeros filled into the panelled output directly (canonicalisation moves
+  // the expansion above the fill).
+  if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+    FloatAttr value;
+    if (fill->hasOneUse() &&
+        matchPattern(fill.getInputs()[0], m_Constant(&value)) &&
+        value.getValue().isZero()) {
+      result.dest = fill.getOutputs()[0];
+      result.zero = true;
+    }
+    return result;
+  }
   auto expand = init.getDefiningOp<tensor::ExpandShapeOp>();
   if (!expand || !expand->hasOneUse())
     return result;
@@ -261,10 +273,12 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
     else if (lead > 1)
       result = tensor::ExpandShapeOp::create(
           rewriter, loc, yType, result, yReassoc,
-          tensor::getMixedSizes(rewriter, loc, match->init));
+          tensor::getMixedSizes(rewriter, loc, accInit.dest));
     rewriter.replaceOp(op, result);
     // The fill or bias broadcast that initialised the output is dead now.
-    if (initReplaced) {
+    if (initReplaced && match->init.getDefiningOp<linalg::FillOp>()) {
+      rewriter.eraseOp(match->init.getDefiningOp());
+    } else if (initReplaced) {
       Operation *expand = match->init.getDefiningOp();
       Operation *producer = expand->getOperand(0).getDefiningOp();
       if (expand->use_empty()) {

@@ -1,0 +1,116 @@
+//===- Parallelize.cpp - llm-cpu-parallelize ------------------------------===//
+//
+// The linear layers and attention are scf.foralls already; everything
+// else (norms, RoPE, SiLU and products, residual adds, layout changes) ran
+// on one thread while the others waited at the next barrier. This pass
+// splits each remaining top-level linalg op into chunks along one parallel
+// loop, as an scf.forall (OpenMP threads after llm-cpu-to-llvm{openmp}).
+// The loop is the last dynamic parallel one (the sequence in [B, T, ...]
+// and [B, H, T, ...] layouts), else the largest static one. Small
+// instances (decode steps) are not worth a parallel region: an scf.if
+// keeps the op as it was below `min-work` iterations.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::llm::cpu {
+#define GEN_PASS_DEF_LLMCPUPARALLELIZE
+#include "targets/cpu/Passes.h.inc"
+} // namespace mlir::llm::cpu
+
+using namespace mlir;
+
+namespace {
+
+/// The loop to split, or -1 when the op has no parallel loop worth it.
+int64_t chooseLoop(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  int64_t chosen = -1;
+  for (int64_t d = static_cast<int64_t>(ranges.size()) - 1; d >= 0; --d)
+    if (iterators[d] == utils::IteratorType::parallel &&
+        ShapedType::isDynamic(ranges[d]))
+      return d;
+  for (int64_t d = 0, e = ranges.size(); d < e; ++d)
+    if (iterators[d] == utils::IteratorType::parallel && ranges[d] > 1 &&
+        (chosen < 0 || ranges[d] > ranges[chosen]))
+      chosen = d;
+  return chosen;
+}
+
+struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (chunks < 2 || minWork < 1) {
+      getOperation()->emitError("llm-cpu-parallelize: chunks must be at "
+                                "least 2 and min-work at least 1, got ")
+          << static_cast<int64_t>(chunks) << " and "
+          << static_cast<int64_t>(minWork);
+      return signalPassFailure();
+    }
+    SmallVector<linalg::LinalgOp> candidates;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      // Top level only: ops inside loops are parts of kernels.
+      if (isa<func::FuncOp>(op->getParentOp()) && op.hasPureTensorSemantics() &&
+          op->getNumResults() == 1 && isa<TilingInterface>(op.getOperation()) &&
+          chooseLoop(op) >= 0)
+        candidates.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : candidates)
+      if (failed(parallelize(rewriter, op)))
+        return signalPassFailure();
+  }
+
+  LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op) {
+    Location loc = op.getLoc();
+    int64_t loop = chooseLoop(op);
+    rewriter.setInsertionPoint(op);
+    auto tileable = cast<TilingInterface>(op.getOperation());
+    SmallVector<Range> domain = tileable.getIterationDomain(rewriter);
+    // Iterations in all: below min-work, the op stays sequential.
+    Value work = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    for (Range r : domain)
+      work = arith::MulIOp::create(
+          rewriter, loc, work,
+          getValueOrCreateConstantIndexOp(rewriter, loc, r.size));
+    Value big = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::sge, work,
+        arith::ConstantIndexOp::create(rewriter, loc, minWork));
+    auto branch = scf::IfOp::create(rewriter, loc, op->getResultTypes(), big,
+                                    /*withElseRegion=*/true);
+    // Else: the op as it was.
+    rewriter.setInsertionPointToStart(branch.elseBlock());
+    Operation *sequential = rewriter.clone(*op);
+    scf::YieldOp::create(rewriter, loc, sequential->getResults());
+    // Then: chunks along the chosen loop.
+    rewriter.setInsertionPointToStart(branch.thenBlock());
+    auto parallel = cast<TilingInterface>(rewriter.clone(*op));
+    SmallVector<OpFoldResult> numThreads(domain.size(),
+                                         rewriter.getIndexAttr(0));
+    numThreads[loop] = rewriter.getIndexAttr(chunks);
+    scf::SCFTilingOptions options;
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+        .setNumThreads(numThreads);
+    FailureOr<scf::SCFTilingResult> tiled =
+        scf::tileUsingSCF(rewriter, parallel, options);
+    if (failed(tiled))
+      return op->emitError("llm-cpu-parallelize: could not split the op");
+    rewriter.setInsertionPointToEnd(branch.thenBlock());
+    scf::YieldOp::create(rewriter, loc, tiled->replacements);
+    rewriter.eraseOp(parallel);
+    rewriter.replaceOp(op, branch.getResults());
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,74 @@
+// RUN: llm-opt %s --pass-pipeline="builtin.module(func.func(llm-cpu-parallelize{chunks=4 min-work=100}),canonicalize,cse)" --split-input-file | FileCheck %s
+
+// An elementwise op and a row reduction over [B, T, 512]: both split into 4
+// chunks along T (the last dynamic parallel loop) when B * T * 512 reaches
+// min-work, and stay as they were otherwise.
+#map = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#row = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @norm_like
+// CHECK: %[[B:.*]] = tensor.dim %{{.*}}, %c0
+// CHECK: %[[T:.*]] = tensor.dim %{{.*}}, %c1
+// CHECK: %[[BT:.*]] = arith.muli %[[B]], %[[T]]
+// CHECK: %[[WORK:.*]] = arith.muli %[[BT]], %c512
+// CHECK: %[[BIG:.*]] = arith.cmpi sge, %[[WORK]], %c100
+// CHECK: scf.if %[[BIG]]
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: tensor.extract_slice %{{.*}}[0, %{{.*}}, 0] [%[[B]], %{{.*}}, 512]
+// CHECK: linalg.generic
+// CHECK: tensor.parallel_insert_slice
+// CHECK: } else {
+// CHECK-NEXT: linalg.generic
+// CHECK: scf.if
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: } else {
+func.func @norm_like(%x: tensor<?x?x512xf32>, %acc: tensor<?x?xf32>) -> (tensor<?x?x512xf32>, tensor<?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %b = tensor.dim %x, %c0 : tensor<?x?x512xf32>
+  %t = tensor.dim %x, %c1 : tensor<?x?x512xf32>
+  %e = tensor.empty(%b, %t) : tensor<?x?x512xf32>
+  %y = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x : tensor<?x?x512xf32>) outs(%e : tensor<?x?x512xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<?x?x512xf32>
+  %s = linalg.generic {indexing_maps = [#map, #row], iterator_types = ["parallel", "parallel", "reduction"]} ins(%y : tensor<?x?x512xf32>) outs(%acc : tensor<?x?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.addf %a, %o : f32
+    linalg.yield %m : f32
+  } -> tensor<?x?xf32>
+  return %y, %s : tensor<?x?x512xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+// Static shapes: the largest parallel loop (64) is split; the guard folds
+// away when the size is known to reach min-work. Ops inside loops (parts
+// of kernels) and reductions with no parallel loop are left alone.
+// CHECK-LABEL: func.func @static_and_nested
+// CHECK-NOT: scf.if
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<4x16xf32>) outs(%{{.*}} : tensor<16x4xf32>)
+// CHECK: scf.for
+// CHECK-NOT: scf.forall
+// CHECK: linalg.transpose
+// CHECK: linalg.reduce
+// CHECK-NOT: scf.forall
+func.func @static_and_nested(%x: tensor<4x64xf32>, %n: index) -> (tensor<64x4xf32>, tensor<64x4xf32>, tensor<f32>) {
+  %e = tensor.empty() : tensor<64x4xf32>
+  %t = linalg.transpose ins(%x : tensor<4x64xf32>) outs(%e : tensor<64x4xf32>) permutation = [1, 0]
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %l = scf.for %i = %c0 to %n step %c1 iter_args(%a = %e) -> tensor<64x4xf32> {
+    %u = linalg.transpose ins(%x : tensor<4x64xf32>) outs(%a : tensor<64x4xf32>) permutation = [1, 0]
+    scf.yield %u : tensor<64x4xf32>
+  }
+  %z = tensor.empty() : tensor<f32>
+  %r = linalg.reduce ins(%x : tensor<4x64xf32>) outs(%z : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %b: f32) {
+      %s = arith.addf %a, %b : f32
+      linalg.yield %s : f32
+    }
+  return %t, %l, %r : tensor<64x4xf32>, tensor<64x4xf32>, tensor<f32>
+}
