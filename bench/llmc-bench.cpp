@@ -7,7 +7,8 @@
 // read bandwidth) for the given thread count; with --linear M,K,N it
 // compiles one linear layer y = x W^T (W a constant [N, K], as in a model)
 // through the compiler's C API and times calls of it: the GEMM (M rows) and
-// GEMV (M = 1) microbenchmarks. Not a test: the figures depend on the
+// GEMV (M = 1) microbenchmarks; --attention T,H,HKV,D times causal
+// self-attention the same way. Not a test: the figures depend on the
 // machine and its load.
 //
 //===----------------------------------------------------------------------===//
@@ -36,7 +37,8 @@ struct Options {
   int runs = 10;
   int warmup = 2;
   double bandwidthBytes = 1 << 30;
-  std::vector<int64_t> linear; // M, K, N
+  std::vector<int64_t> linear;    // M, K, N
+  std::vector<int64_t> attention; // T, H, Hkv, D
 };
 
 double milliseconds() {
@@ -84,17 +86,18 @@ bool parse(int argc, char **argv, Options &o) {
       o.warmup = static_cast<int>(v);
     } else if (a == "--bandwidth-mib" && number(v) && v >= 1) {
       o.bandwidthBytes = v * (1 << 20);
-    } else if (a == "--linear" && i + 1 < argc) {
-      o.linear.clear();
+    } else if ((a == "--linear" || a == "--attention") && i + 1 < argc) {
+      std::vector<int64_t> &list = a == "--linear" ? o.linear : o.attention;
+      list.clear();
       for (const char *p = argv[++i]; *p;) {
         char *end = nullptr;
         long long value = std::strtoll(p, &end, 10);
         if (end == p || value < 1)
           return false;
-        o.linear.push_back(value);
+        list.push_back(value);
         p = *end == ',' ? end + 1 : end;
       }
-      if (o.linear.size() != 3)
+      if (list.size() != (a == "--linear" ? 3u : 4u))
         return false;
     } else if (a[0] != '-' && !o.artifact) {
       o.artifact = argv[i];
@@ -103,7 +106,7 @@ bool parse(int argc, char **argv, Options &o) {
       return false;
     }
   }
-  return o.machine || o.artifact || !o.linear.empty();
+  return o.machine || o.artifact || !o.linear.empty() || !o.attention.empty();
 }
 
 int fail(const char *what) {
@@ -207,51 +210,93 @@ std::string linearSource(int64_t m, int64_t k, int64_t n) {
          "\"\n    }\n  }\n#-}\n";
 }
 
-int benchLinear(const Options &o) {
-  int64_t m = o.linear[0], k = o.linear[1], n = o.linear[2];
-  std::string source = linearSource(m, k, n);
+/// Compiles `source` (@main, function mode) and returns the median time of
+/// calls on `buffers`, or a negative value after printing why it failed.
+double timeFunction(const Options &o, const std::string &source,
+                    void *const *buffers, const int64_t *const *shapes) {
   LlmcCompileOptions options;
   llmcCompileOptionsInit(&options);
   options.mode = "function";
   void *bytes = nullptr;
   size_t size = 0;
   char *diagnostics = nullptr;
-  if (llmcCompileBuffer(source.data(), source.size(), "linear.mlir", nullptr,
+  if (llmcCompileBuffer(source.data(), source.size(), "kernel.mlir", nullptr,
                         &options, &bytes, &size, &diagnostics) != 0) {
-    std::fprintf(stderr, "llmc-bench: compiling the linear layer failed\n%s",
+    std::fprintf(stderr, "llmc-bench: compiling the kernel failed\n%s",
                  diagnostics ? diagnostics : "");
     llmcFree(diagnostics);
-    return 1;
+    return -1;
   }
   llmcFree(diagnostics);
   llmc_artifact *artifact = nullptr;
   llmc_status status = llmc_artifact_open_buffer(bytes, size, &artifact);
   llmcFree(bytes);
   if (status != LLMC_OK)
-    return fail("linear artifact");
+    return fail("kernel artifact"), -1;
   // The session API sets the thread count; a plain call takes OpenMP's.
   setenv("OMP_NUM_THREADS", std::to_string(o.threads).c_str(), 1);
-  std::vector<float> x(m * k, 0.5f), y(m * n);
-  int64_t xShape[] = {m, k}, yShape[] = {m, n};
-  void *buffers[] = {x.data(), y.data()};
-  const int64_t *shapes[] = {xShape, yShape};
   std::vector<double> times;
   for (int run = 0; run < o.warmup + o.runs; ++run) {
     double start = milliseconds();
     if (llmc_artifact_call(artifact, "main", buffers, shapes) != LLMC_OK) {
       llmc_artifact_close(artifact);
-      return fail("call");
+      return fail("call"), -1;
     }
     if (run >= o.warmup)
       times.push_back(milliseconds() - start);
   }
   llmc_artifact_close(artifact);
-  double ms = median(times);
+  return median(times);
+}
+
+int benchLinear(const Options &o) {
+  int64_t m = o.linear[0], k = o.linear[1], n = o.linear[2];
+  std::vector<float> x(m * k, 0.5f), y(m * n);
+  int64_t xShape[] = {m, k}, yShape[] = {m, n};
+  void *buffers[] = {x.data(), y.data()};
+  const int64_t *shapes[] = {xShape, yShape};
+  double ms = timeFunction(o, linearSource(m, k, n), buffers, shapes);
+  if (ms < 0)
+    return 1;
   std::printf("{\"threads\": %d, \"linear\": [%lld, %lld, %lld], \"ms\": "
               "%.4f, \"gflops\": %.1f, \"weight_gbps\": %.1f}\n",
               o.threads, static_cast<long long>(m), static_cast<long long>(k),
               static_cast<long long>(n), ms, 2.0 * m * k * n / ms / 1e6,
               4.0 * k * n / ms / 1e6);
+  return 0;
+}
+
+/// Causal self-attention of T positions, H query heads on Hkv KV heads of
+/// dimension D (one sequence).
+int benchAttention(const Options &o) {
+  int64_t t = o.attention[0], h = o.attention[1], hkv = o.attention[2],
+          d = o.attention[3];
+  auto type = [&](int64_t heads) {
+    return "tensor<1x" + std::to_string(heads) + "x" + std::to_string(t) + "x" +
+           std::to_string(d) + "xf32>";
+  };
+  std::string source =
+      "func.func @main(%q: " + type(h) + ", %k: " + type(hkv) +
+      ", %v: " + type(hkv) + ") -> " + type(h) +
+      " {\n  %o = llm.attention %q, %k, %v {causal, num_heads = " +
+      std::to_string(h) + " : i64, num_kv_heads = " + std::to_string(hkv) +
+      " : i64} : (" + type(h) + ", " + type(hkv) + ", " + type(hkv) + ") -> " +
+      type(h) + "\n  return %o : " + type(h) + "\n}\n";
+  std::vector<float> q(h * t * d, 0.01f), k(hkv * t * d, 0.02f),
+      v(hkv * t * d, 0.5f), out(h * t * d);
+  int64_t qShape[] = {1, h, t, d}, kvShape[] = {1, hkv, t, d};
+  void *buffers[] = {q.data(), k.data(), v.data(), out.data()};
+  const int64_t *shapes[] = {qShape, kvShape, kvShape, qShape};
+  double ms = timeFunction(o, source, buffers, shapes);
+  if (ms < 0)
+    return 1;
+  // Two products (Q K^T, P V) over the T (T + 1) / 2 visible pairs.
+  double flops = 2.0 * 2.0 * h * d * t * (t + 1) / 2.0;
+  std::printf("{\"threads\": %d, \"attention\": [%lld, %lld, %lld, %lld], "
+              "\"ms\": %.4f, \"gflops\": %.1f}\n",
+              o.threads, static_cast<long long>(t), static_cast<long long>(h),
+              static_cast<long long>(hkv), static_cast<long long>(d), ms,
+              flops / ms / 1e6);
   return 0;
 }
 
@@ -272,5 +317,7 @@ int main(int argc, char **argv) {
   }
   if (!o.linear.empty())
     return benchLinear(o);
+  if (!o.attention.empty())
+    return benchAttention(o);
   return benchModel(o);
 }

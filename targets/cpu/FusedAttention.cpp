@@ -1,15 +1,14 @@
 //===- FusedAttention.cpp - llm-cpu-fuse-attention ------------------------===//
 //
-// llm.attention as one loop nest that never materialises the scores: for
-// each (batch, query head) — an scf.forall, OpenMP threads — and each query
-// row, a first pass over the visible keys finds the largest score and a
-// second recomputes each score, exponentiates it and accumulates the value
-// rows into a vector<Dv> accumulator (registers), divided by the sum at the
-// end. Dot products run on vector<D> with a reassociated reduction. Causal
-// and sliding-window limits become the key loop's bounds, so hidden keys
-// cost nothing. Memory is O(1) per row whatever the context length, and
-// decode (one query row) reads each key and value row from the cache with
-// no temporaries at all.
+// llm.attention as one loop nest that never materialises a [T, S] score
+// matrix: for each (batch, query head) — an scf.forall, OpenMP threads —
+// full blocks of 16 query rows are vectorised across the rows (see
+// BlockKernel), and the remaining rows (all of them in decode, or when the
+// mask differs per row) go one at a time: a first pass over the visible
+// keys finds the largest score and a second recomputes each score,
+// exponentiates it and accumulates the value rows into a vector<Dv>
+// (registers), divided by the sum at the end. Causal and sliding-window
+// limits become the key loops' bounds, so hidden keys cost nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +34,225 @@ namespace {
 
 /// Longest head dimension kept in registers as one vector (elements).
 constexpr int64_t kMaxHeadDim = 256;
+
+/// Query rows per block of the block kernel: one f32 vector of them.
+constexpr int64_t kBlockRows = 16;
+
+/// Attention for blocks of kBlockRows query rows, vectorised across the
+/// rows: the block's queries are transposed once (vector<D x 16>), so a
+/// key's 16 scores are D broadcast-FMAs; scores go to a [keys, 16] buffer
+/// with their running maximum, then become exponentials (vectorised) with
+/// their sum, and the values are accumulated four rows at a time in
+/// vector<Dv> registers. Causal and window limits are the block's key range
+/// plus a per-row select; the mask must be the same for every row.
+struct BlockKernel {
+  Value q, k, v, mask, b, h, kvHead, keys, offset;
+  bool causal;
+  std::optional<int64_t> window;
+  float scale;
+  int64_t headDim, valueDim;
+
+  /// Blocks over rows [0, end) of `out` ([T, Dv], this head's output).
+  Value emit(OpBuilder &builder, Location loc, Value out, Value end) const {
+    Type f32 = builder.getF32Type();
+    auto index = [&](OpBuilder &bb, int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(bb, loc, value);
+    };
+    auto rowVector = VectorType::get({kBlockRows}, f32);
+    auto splat = [&](OpBuilder &bb, double value) -> Value {
+      return arith::ConstantOp::create(
+          bb, loc, rowVector,
+          DenseElementsAttr::get(rowVector, static_cast<float>(value)));
+    };
+    Value zero = index(builder, 0), one = index(builder, 1);
+    Value padding = arith::ConstantOp::create(builder, loc, f32,
+                                              builder.getF32FloatAttr(0.0));
+    // Scores (then probabilities) of every key for the block's rows.
+    Value buffer = tensor::EmptyOp::create(
+        builder, loc, ArrayRef<int64_t>{ShapedType::kDynamic, kBlockRows}, f32,
+        ValueRange{keys});
+    auto loop = scf::ForOp::create(
+        builder, loc, zero, end, index(builder, kBlockRows),
+        ValueRange{out, buffer},
+        [&](OpBuilder &bb, Location l, Value t0, ValueRange iter) {
+          // The block's key range: visible to at least one of its rows.
+          Value lo = zero, hi = keys;
+          Value firstLast = arith::AddIOp::create(bb, l, t0, offset);
+          if (causal) {
+            Value lastLast = arith::AddIOp::create(bb, l, firstLast,
+                                                   index(bb, kBlockRows - 1));
+            hi = arith::MinSIOp::create(
+                bb, l, keys, arith::AddIOp::create(bb, l, lastLast, one));
+            if (window)
+              lo = arith::MaxSIOp::create(
+                  bb, l, zero,
+                  arith::SubIOp::create(bb, l, firstLast,
+                                        index(bb, *window - 1)));
+            hi = arith::MaxSIOp::create(bb, l, hi, lo);
+          }
+          // Q^T of the block: row d holds q[t0 .. t0 + 15, d].
+          MLIRContext *ctx = bb.getContext();
+          auto transposed = AffineMap::get(
+              4, 0, {getAffineDimExpr(3, ctx), getAffineDimExpr(2, ctx)}, ctx);
+          Value qT = vector::TransferReadOp::create(
+              bb, l, VectorType::get({headDim, kBlockRows}, f32), q,
+              ValueRange{b, h, t0, zero}, padding, transposed,
+              ArrayRef<bool>{true, true});
+          SmallVector<Value> qRows;
+          for (int64_t d = 0; d < headDim; ++d)
+            qRows.push_back(vector::ExtractOp::create(bb, l, qT, d));
+          // Each row's last visible key, for the per-row causal select.
+          auto i64Vector = VectorType::get({kBlockRows}, bb.getI64Type());
+          SmallVector<int64_t> iota(kBlockRows);
+          for (int64_t r = 0; r < kBlockRows; ++r)
+            iota[r] = r;
+          Value rowLast = arith::AddIOp::create(
+              bb, l,
+              arith::ConstantOp::create(
+                  bb, l, i64Vector,
+                  DenseElementsAttr::get(i64Vector, ArrayRef<int64_t>(iota))),
+              vector::BroadcastOp::create(
+                  bb, l, i64Vector,
+                  arith::IndexCastOp::create(bb, l, bb.getI64Type(),
+                                             firstLast)));
+          Value negInf = splat(bb, -std::numeric_limits<double>::infinity());
+          // Pass 1: scores and their maximum per row.
+          auto scores = scf::ForOp::create(
+              bb, l, lo, hi, one, ValueRange{iter[1], negInf},
+              [&](OpBuilder &sb, Location sl, Value j, ValueRange acc) {
+                SmallVector<Value> partial(4, splat(sb, 0.0));
+                for (int64_t d = 0; d < headDim; ++d) {
+                  Value kd = tensor::ExtractOp::create(
+                      sb, sl, k, ValueRange{b, kvHead, j, index(sb, d)});
+                  partial[d % 4] = vector::FMAOp::create(
+                      sb, sl, qRows[d],
+                      vector::BroadcastOp::create(sb, sl, rowVector, kd),
+                      partial[d % 4]);
+                }
+                Value s = arith::AddFOp::create(
+                    sb, sl,
+                    arith::AddFOp::create(sb, sl, partial[0], partial[1]),
+                    arith::AddFOp::create(sb, sl, partial[2], partial[3]));
+                s = arith::MulFOp::create(sb, sl, s, splat(sb, scale));
+                if (mask) {
+                  auto maskType = cast<RankedTensorType>(mask.getType());
+                  SmallVector<Value> full = {b, h, zero, j}, at;
+                  int64_t shift = 4 - maskType.getRank();
+                  for (int64_t d = 0; d < maskType.getRank(); ++d)
+                    at.push_back(maskType.getDimSize(d) == 1 ? zero
+                                                             : full[d + shift]);
+                  s = arith::AddFOp::create(
+                      sb, sl, s,
+                      vector::BroadcastOp::create(
+                          sb, sl, rowVector,
+                          tensor::ExtractOp::create(sb, sl, mask, at)));
+                }
+                if (causal) {
+                  Value jv = vector::BroadcastOp::create(
+                      sb, sl, i64Vector,
+                      arith::IndexCastOp::create(sb, sl, sb.getI64Type(), j));
+                  Value hidden = arith::CmpIOp::create(
+                      sb, sl, arith::CmpIPredicate::sgt, jv, rowLast);
+                  if (window) {
+                    Value first = arith::SubIOp::create(
+                        sb, sl, rowLast,
+                        arith::ConstantOp::create(
+                            sb, sl, i64Vector,
+                            DenseElementsAttr::get(i64Vector, *window)));
+                    hidden = arith::OrIOp::create(
+                        sb, sl, hidden,
+                        arith::CmpIOp::create(sb, sl, arith::CmpIPredicate::sle,
+                                              jv, first));
+                  }
+                  s = arith::SelectOp::create(sb, sl, hidden, negInf, s);
+                }
+                Value written = vector::TransferWriteOp::create(
+                                    sb, sl, s, acc[0], ValueRange{j, zero},
+                                    ArrayRef<bool>{true})
+                                    .getResult();
+                scf::YieldOp::create(
+                    sb, sl,
+                    ValueRange{written,
+                               arith::MaximumFOp::create(sb, sl, acc[1], s)
+                                   .getResult()});
+              });
+          Value rowMax = scores.getResult(1);
+          // Rows with every key hidden: exponents of -inf give zeros.
+          Value shift = arith::SelectOp::create(
+              bb, l,
+              arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ, rowMax,
+                                    negInf),
+              splat(bb, 0.0), rowMax);
+          // Pass 2: probabilities (unnormalised) and their sums.
+          auto probs = scf::ForOp::create(
+              bb, l, lo, hi, one,
+              ValueRange{scores.getResult(0), splat(bb, 0.0)},
+              [&](OpBuilder &pb, Location pl, Value j, ValueRange acc) {
+                Value s = vector::TransferReadOp::create(
+                    pb, pl, rowVector, acc[0], ValueRange{j, zero}, padding,
+                    ArrayRef<bool>{true});
+                Value p = math::ExpOp::create(
+                    pb, pl, arith::SubFOp::create(pb, pl, s, shift));
+                Value written = vector::TransferWriteOp::create(
+                                    pb, pl, p, acc[0], ValueRange{j, zero},
+                                    ArrayRef<bool>{true})
+                                    .getResult();
+                scf::YieldOp::create(
+                    pb, pl,
+                    ValueRange{
+                        written,
+                        arith::AddFOp::create(pb, pl, acc[1], p).getResult()});
+              });
+          Value sum = probs.getResult(1);
+          Value inverse = arith::SelectOp::create(
+              bb, l,
+              arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OGT, sum,
+                                    splat(bb, 0.0)),
+              arith::DivFOp::create(bb, l, splat(bb, 1.0), sum),
+              splat(bb, 0.0));
+          Value p = probs.getResult(0);
+          // Pass 3: the weighted values, four rows at a time.
+          auto valueVector = VectorType::get({valueDim}, f32);
+          Value zeroValue = arith::ConstantOp::create(
+              bb, l, valueVector, DenseElementsAttr::get(valueVector, 0.0f));
+          Value result = iter[0];
+          constexpr int64_t kGroup = 4;
+          for (int64_t g = 0; g < kBlockRows; g += kGroup) {
+            auto values = scf::ForOp::create(
+                bb, l, lo, hi, one, SmallVector<Value>(kGroup, zeroValue),
+                [&](OpBuilder &vb, Location vl, Value j, ValueRange acc) {
+                  Value row = vector::TransferReadOp::create(
+                      vb, vl, valueVector, v, ValueRange{b, kvHead, j, zero},
+                      padding, ArrayRef<bool>{true});
+                  SmallVector<Value> next;
+                  for (int64_t r = 0; r < kGroup; ++r) {
+                    Value pr = tensor::ExtractOp::create(
+                        vb, vl, p, ValueRange{j, index(vb, g + r)});
+                    next.push_back(vector::FMAOp::create(
+                        vb, vl,
+                        vector::BroadcastOp::create(vb, vl, valueVector, pr),
+                        row, acc[r]));
+                  }
+                  scf::YieldOp::create(vb, vl, next);
+                });
+            for (int64_t r = 0; r < kGroup; ++r) {
+              Value factor = vector::BroadcastOp::create(
+                  bb, l, valueVector,
+                  vector::ExtractOp::create(bb, l, inverse, g + r));
+              Value outRow =
+                  arith::MulFOp::create(bb, l, values.getResult(r), factor);
+              Value at = arith::AddIOp::create(bb, l, t0, index(bb, g + r));
+              result = vector::TransferWriteOp::create(bb, l, outRow, result,
+                                                       ValueRange{at, zero},
+                                                       ArrayRef<bool>{true})
+                           .getResult();
+            }
+          }
+          scf::YieldOp::create(bb, l, ValueRange{result, p});
+        });
+    return loop.getResult(0);
+  }
+};
 
 struct FuseAttention : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -122,8 +340,24 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     Value padding = f32Const(rewriter, 0.0);
     Value negInf = f32Const(rewriter, -std::numeric_limits<double>::infinity());
 
+    // Full blocks of query rows vectorised across the rows, when the mask
+    // (if any) is the same for every row; the other rows one at a time.
+    Value firstRow = zeroIndex;
+    bool rowInvariantMask = !maskType || maskType.getRank() < 2 ||
+                            maskType.getDimSize(maskType.getRank() - 2) == 1;
+    if (rowInvariantMask) {
+      Value block = index(rewriter, kBlockRows);
+      firstRow = arith::MulIOp::create(
+          rewriter, loc, arith::DivUIOp::create(rewriter, loc, rows, block),
+          block);
+      BlockKernel kernel{q,      k,          v,       mask,    b,
+                         h,      kvHead,     keys,    offset,  causal,
+                         window, scaleValue, headDim, valueDim};
+      slice = kernel.emit(rewriter, loc, slice, firstRow);
+    }
+
     auto rowLoop = scf::ForOp::create(
-        rewriter, loc, zeroIndex, rows, oneIndex, ValueRange{slice},
+        rewriter, loc, firstRow, rows, oneIndex, ValueRange{slice},
         [&](OpBuilder &rb, Location l, Value i, ValueRange iter) {
           Value query = vector::TransferReadOp::create(
               rb, l, qVector, q, ValueRange{b, h, i, zeroIndex}, padding,

@@ -72,16 +72,21 @@ def LLMCpuFuseAttention : Pass<"llm-cpu-fuse-attention"> {
   let summary = "Fused attention loops that never materialise the scores";
   let description = [{
     Rewrites each f32 `llm.attention` without a past KV pair (head dims
-    static, at most 256) into an `scf.forall` over (batch, query head)
-    whose body walks the query rows: a first pass over the visible keys
-    finds the largest scaled, masked score; a second recomputes each score,
-    exponentiates it with the maximum subtracted, sums the exponentials and
-    accumulates the value rows into a `vector<Dv>`; the row is that vector
-    over the sum (zeros when every key is hidden). Dot products are
-    `vector<D>` multiplies with a reassociated `vector.reduction`. Causal
-    and sliding-window masking are the bounds of the key loops. The same
-    semantics as `llm-lower-to-linalg`'s attention, in O(1) memory per row.
-    Other attention ops are left for `llm-lower-to-linalg`.
+    static, at most 256) into an `scf.forall` over (batch, query head).
+    When the mask (if any) is the same for every query row, full blocks of
+    16 rows are vectorised across the rows: the block's queries are read
+    transposed once, each key's 16 scores are D broadcast-FMAs, scores
+    (then exponentials, with the maximum subtracted) go to a `[S, 16]`
+    buffer, and the value rows are accumulated four query rows at a time in
+    `vector<Dv>` registers. The remaining rows go one at a time: a first
+    pass over the visible keys finds the largest score, a second
+    recomputes each score, exponentiates it and accumulates the value rows.
+    A row is the accumulator over the sum of exponentials (zeros when
+    every key is hidden). Causal and sliding-window masking bound the key
+    loops (and hide keys per row lane inside a block). The same semantics
+    as `llm-lower-to-linalg`'s attention, with no `[T, S]` score matrix:
+    memory is O(S) per block. Other attention ops are left for
+    `llm-lower-to-linalg`.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

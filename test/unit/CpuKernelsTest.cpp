@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -61,43 +62,51 @@ std::vector<float> values(size_t n, unsigned seed) {
   return v;
 }
 
-TEST(CpuKernels, AttentionMatchesReference) {
-  constexpr int64_t B = 2, Hq = 4, Hkv = 2, T = 5, S = 9, D = 16, W = 4;
+/// Compiles llm.attention (2 sequences, 4 query heads on 2 KV heads, head
+/// dim 16, causal with a sliding window, scale 0.3, an additive mask of
+/// shape [2, 1, maskRows, S]) and compares it with plain loops. `hide`
+/// sets mask entries (b, row, j) to -inf.
+void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
+                    const std::vector<std::array<int64_t, 3>> &hide) {
+  constexpr int64_t B = 2, Hq = 4, Hkv = 2, D = 16;
   const float scale = 0.3f;
-  std::string source = R"(
-func.func @main(%q: tensor<2x4x5x16xf32>, %k: tensor<2x2x9x16xf32>,
-                %v: tensor<2x2x9x16xf32>, %m: tensor<2x1x5x9xf32>)
-    -> tensor<2x4x5x16xf32> {
-  %o = llm.attention %q, %k, %v mask(%m) {causal, num_heads = 4 : i64,
-      num_kv_heads = 2 : i64, scale = 0.3 : f32, sliding_window = 4 : i64}
-      : (tensor<2x4x5x16xf32>, tensor<2x2x9x16xf32>, tensor<2x2x9x16xf32>,
-         tensor<2x1x5x9xf32>) -> tensor<2x4x5x16xf32>
-  return %o : tensor<2x4x5x16xf32>
-}
-)";
+  auto type = [](std::initializer_list<int64_t> dims) {
+    std::string t = "tensor<";
+    for (int64_t d : dims)
+      t += std::to_string(d) + "x";
+    return t + "f32>";
+  };
+  std::string qt = type({B, Hq, T, D}), kt = type({B, Hkv, S, D}),
+              mt = type({B, 1, maskRows, S});
+  std::string source = "func.func @main(%q: " + qt + ", %k: " + kt +
+                       ", %v: " + kt + ", %m: " + mt + ") -> " + qt +
+                       " {\n  %o = llm.attention %q, %k, %v mask(%m) {causal, "
+                       "num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = "
+                       "0.3 : f32, sliding_window = " +
+                       std::to_string(W) + " : i64} : (" + qt + ", " + kt +
+                       ", " + kt + ", " + mt + ") -> " + qt +
+                       "\n  return %o : " + qt + "\n}\n";
   std::vector<float> q = values(B * Hq * T * D, 1),
                      k = values(B * Hkv * S * D, 2),
                      v = values(B * Hkv * S * D, 3),
-                     mask = values(B * T * S, 4);
+                     mask = values(B * maskRows * S, 4);
   const float inf = std::numeric_limits<float>::infinity();
-  // Batch 1, query row 2: every key hidden (the output row is zeros).
-  for (int64_t j = 0; j < S; ++j)
-    mask[(1 * T + 2) * S + j] = -inf;
-  // Batch 0, query row 4: one visible key hidden by the mask.
-  mask[(0 * T + 4) * S + 7] = -inf;
+  for (auto [b, row, j] : hide)
+    mask[(b * maskRows + row) * S + j] = -inf;
   std::vector<float> out(B * Hq * T * D, 42.0f);
   ASSERT_NO_FATAL_FAILURE(compileAndCall(
       source, {q.data(), k.data(), v.data(), mask.data(), out.data()},
       {{B, Hq, T, D},
        {B, Hkv, S, D},
        {B, Hkv, S, D},
-       {B, 1, T, S},
+       {B, 1, maskRows, S},
        {B, Hq, T, D}}));
 
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h)
       for (int64_t i = 0; i < T; ++i) {
         int64_t kh = h / (Hq / Hkv), last = i + (S - T);
+        int64_t maskRow = maskRows == 1 ? 0 : i;
         std::vector<double> s(S, -inf);
         double max = -inf;
         for (int64_t j = 0; j < S; ++j) {
@@ -107,7 +116,7 @@ func.func @main(%q: tensor<2x4x5x16xf32>, %k: tensor<2x2x9x16xf32>,
           for (int64_t d = 0; d < D; ++d)
             dot += q[((b * Hq + h) * T + i) * D + d] *
                    k[((b * Hkv + kh) * S + j) * D + d];
-          s[j] = dot * scale + mask[(b * T + i) * S + j];
+          s[j] = dot * scale + mask[(b * maskRows + maskRow) * S + j];
           max = std::max(max, s[j]);
         }
         for (int64_t e = 0; e < D; ++e) {
@@ -120,10 +129,30 @@ func.func @main(%q: tensor<2x4x5x16xf32>, %k: tensor<2x2x9x16xf32>,
             num += p * v[((b * Hkv + kh) * S + j) * D + e];
           }
           double expected = den > 0 ? num / den : 0.0;
-          EXPECT_NEAR(out[((b * Hq + h) * T + i) * D + e], expected, 1e-5)
-              << "b=" << b << " h=" << h << " i=" << i << " e=" << e;
+          ASSERT_NEAR(out[((b * Hq + h) * T + i) * D + e], expected, 1e-5)
+              << "T=" << T << " b=" << b << " h=" << h << " i=" << i
+              << " e=" << e;
         }
       }
+}
+
+// A mask per query row: the one-row-at-a-time kernel. Batch 1, row 2 has
+// every key hidden (zeros); batch 0, row 4 loses one visible key.
+TEST(CpuKernels, AttentionWithPerRowMaskMatchesReference) {
+  std::vector<std::array<int64_t, 3>> hide = {{0, 4, 7}};
+  for (int64_t j = 0; j < 9; ++j)
+    hide.push_back({1, 2, j});
+  checkAttention(/*T=*/5, /*S=*/9, /*W=*/4, /*maskRows=*/5, hide);
+}
+
+// A mask shared by the rows: 37 rows are two blocks of 16 (vectorised
+// across rows) and 5 single rows; the window (9) and causality cut inside
+// blocks. Batch 1 has every key hidden (all rows zeros).
+TEST(CpuKernels, AttentionBlocksMatchReference) {
+  std::vector<std::array<int64_t, 3>> hide = {{0, 0, 20}, {0, 0, 39}};
+  for (int64_t j = 0; j < 41; ++j)
+    hide.push_back({1, 0, j});
+  checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, hide);
 }
 
 TEST(CpuKernels, LinearWithConstantWeightMatchesReference) {

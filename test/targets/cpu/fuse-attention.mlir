@@ -83,3 +83,46 @@ func.func @left_alone(%q: tensor<1x2x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: te
       : (tensor<1x2x1x16xbf16>, tensor<1x2x1x16xbf16>, tensor<1x2x1x16xbf16>) -> tensor<1x2x1x16xbf16>
   return %o, %p#0, %p#1, %ob : tensor<1x2x1x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x4x16xf32>, tensor<1x2x1x16xbf16>
 }
+
+// -----
+
+// Blocks of 16 query rows vectorised across the rows (the mask is the same
+// for every row): Q^T read once per block, 16 scores per key from D
+// broadcast-FMAs, causal hiding per row lane, scores then exponentials in a
+// [S, 16] buffer, values accumulated four rows at a time; the rows after
+// the last full block go one at a time.
+// CHECK-LABEL: func.func @blocks
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: %[[T:.*]] = tensor.dim %{{.*}}, %c2 : tensor<1x2x?x16xf32>
+// CHECK: scf.forall
+// CHECK: %[[NB:.*]] = arith.divui %[[T]], %[[C16]]
+// CHECK: %[[END:.*]] = arith.muli %[[NB]], %[[C16]]
+// CHECK: %[[BUF:.*]] = tensor.empty(%{{.*}}) : tensor<?x16xf32>
+// CHECK: %[[BLOCKS:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %[[END]] step %[[C16]] iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[BUF]])
+// CHECK: vector.transfer_read {{.*}} permutation_map = {{.*}} : tensor<1x2x?x16xf32>, vector<16x16xf32>
+// CHECK: scf.for
+// CHECK-COUNT-16: vector.fma {{.*}} : vector<16xf32>
+// CHECK: arith.cmpi sgt, {{.*}} : vector<16xi64>
+// CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<?x16xf32>
+// CHECK: arith.maximumf {{.*}} : vector<16xf32>
+// CHECK: scf.for
+// CHECK: math.exp {{.*}} : vector<16xf32>
+// CHECK-COUNT-4: -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: scf.for %{{.*}} = %[[END]] to %[[T]]
+func.func @blocks(%q: tensor<1x2x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {
+  %o = llm.attention %q, %k, %v {causal, num_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32>
+  return %o : tensor<1x2x?x16xf32>
+}
+
+// -----
+
+// A mask that differs per query row: rows one at a time only.
+// CHECK-LABEL: func.func @per_row_mask
+// CHECK-NOT: vector<16x16xf32>
+// CHECK: scf.for %{{.*}} = %c0 to
+func.func @per_row_mask(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %m: tensor<1x1x8x8xf32>) -> tensor<1x2x8x16xf32> {
+  %o = llm.attention %q, %k, %v mask(%m) {num_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x1x8x8xf32>) -> tensor<1x2x8x16xf32>
+  return %o : tensor<1x2x8x16xf32>
+}
