@@ -142,9 +142,13 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
     (OpenMP threads with `llm-cpu-to-llvm{openmp}`) whose body walks the
     rows in tiles of `rows`, then one at a time: the tile's accumulators
     are `vector<NRxT>` values carried through the `k` loop (registers), and
-    each step reads one panel row and does one broadcast-FMA per row.
-    Each output still sums over `k` in order, so results match the generic
-    exactly. Other ops are left alone.
+    each step reads one panel row and does one broadcast-FMA per row. A
+    single row (decode's GEMV) splits `k` over four accumulator chains when
+    `K` is a multiple of 4 (FMA latency would otherwise bound the weight
+    stream), summed at the end; tiles of rows sum over `k` in order. When
+    the output starts as zeros (`linalg.fill`) or as a bias broadcast over
+    the rows, the accumulators start from a zero vector or the panel's bias
+    slice and the output is never filled. Other ops are left alone.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

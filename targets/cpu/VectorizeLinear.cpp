@@ -10,7 +10,8 @@
 // broadcast-FMAs. That is the classic GEMM microkernel shape (MR x NR outer
 // products), written in upstream's vector dialect so that LLVM picks the
 // instructions for the target (zmm FMAs on AVX-512). A single row (decode)
-// is the same loop with MR = 1: a GEMV that streams each panel once.
+// is the same loop with MR = 1, k split over four accumulator chains: a
+// GEMV that streams each panel once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -314,34 +315,63 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
                 r == 0 ? row0
                        : arith::AddIOp::create(b, l, row0, index(b, r))
                              .getResult());
+          // A single row (decode's GEMV) has one accumulator per column
+          // vector: split k over `chains` independent ones so that FMA
+          // latency does not bound the stream of weights.
+          int64_t chains = tile == 1 && depth % 4 == 0 ? 4 : 1;
+          Value zeros = arith::ConstantOp::create(
+              b, l, vectorType,
+              DenseElementsAttr::get(vectorType, b.getZeroAttr(element)));
           SmallVector<Value> accs;
           for (int64_t r = 0; r < tile; ++r)
-            accs.push_back(start ? start
-                                 : vector::TransferReadOp::create(
-                                       b, l, vectorType, iter[0],
-                                       ValueRange{rowIndex[r], zero}, padding,
-                                       inBounds)
-                                       .getResult());
+            for (int64_t c = 0; c < chains; ++c)
+              accs.push_back(c > 0   ? zeros
+                             : start ? start
+                                     : vector::TransferReadOp::create(
+                                           b, l, vectorType, iter[0],
+                                           ValueRange{rowIndex[r], zero},
+                                           padding, inBounds)
+                                           .getResult());
           auto kLoop = scf::ForOp::create(
-              b, l, zero, index(b, depth), index(b, 1), accs,
-              [&](OpBuilder &kb, Location kl, Value k, ValueRange kAccs) {
-                Value weights = vector::TransferReadOp::create(
-                    kb, kl, vectorType, w, ValueRange{panel, k, zero}, padding,
-                    inBounds);
-                SmallVector<Value> next;
-                for (int64_t r = 0; r < tile; ++r) {
-                  Value a = tensor::ExtractOp::create(
-                      kb, kl, x, ValueRange{rowIndex[r], k});
-                  Value splat =
-                      vector::BroadcastOp::create(kb, kl, vectorType, a);
-                  next.push_back(
-                      vector::FMAOp::create(kb, kl, splat, weights, kAccs[r]));
+              b, l, zero, index(b, depth), index(b, chains), accs,
+              [&](OpBuilder &kb, Location kl, Value k0, ValueRange kAccs) {
+                SmallVector<Value> next(kAccs.begin(), kAccs.end());
+                for (int64_t c = 0; c < chains; ++c) {
+                  Value k =
+                      c == 0 ? k0
+                             : arith::AddIOp::create(kb, kl, k0, index(kb, c))
+                                   .getResult();
+                  Value weights = vector::TransferReadOp::create(
+                      kb, kl, vectorType, w, ValueRange{panel, k, zero},
+                      padding, inBounds);
+                  for (int64_t r = 0; r < tile; ++r) {
+                    Value a = tensor::ExtractOp::create(
+                        kb, kl, x, ValueRange{rowIndex[r], k});
+                    Value splat =
+                        vector::BroadcastOp::create(kb, kl, vectorType, a);
+                    next[r * chains + c] = vector::FMAOp::create(
+                        kb, kl, splat, weights, next[r * chains + c]);
+                  }
                 }
                 scf::YieldOp::create(kb, kl, next);
               });
+          SmallVector<Value> sums;
+          for (int64_t r = 0; r < tile; ++r) {
+            SmallVector<Value> partial;
+            for (int64_t c = 0; c < chains; ++c)
+              partial.push_back(kLoop.getResult(r * chains + c));
+            while (partial.size() > 1) {
+              SmallVector<Value> halved;
+              for (size_t i = 0; i + 1 < partial.size(); i += 2)
+                halved.push_back(
+                    arith::AddFOp::create(b, l, partial[i], partial[i + 1]));
+              partial = halved;
+            }
+            sums.push_back(partial.front());
+          }
           Value out = iter[0];
           for (int64_t r = 0; r < tile; ++r)
-            out = vector::TransferWriteOp::create(b, l, kLoop.getResult(r), out,
+            out = vector::TransferWriteOp::create(b, l, sums[r], out,
                                                   ValueRange{rowIndex[r], zero},
                                                   inBounds)
                       .getResult();

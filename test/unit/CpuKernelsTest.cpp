@@ -155,34 +155,29 @@ TEST(CpuKernels, AttentionBlocksMatchReference) {
   checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, hide);
 }
 
-TEST(CpuKernels, LinearWithConstantWeightMatchesReference) {
-  // 11 rows: one full tile of 8 and 3 single rows; N = 96: 3 panels of 32.
-  constexpr int64_t M = 11, K = 19, N = 96;
+/// y = x W^T + b with W a constant [N, K], compiled, against plain loops.
+void checkLinear(int64_t M, int64_t K, int64_t N) {
   std::vector<float> w = values(N * K, 5), bias = values(N, 6),
                      x = values(M * K, 7);
+  auto type = [](int64_t a, int64_t b) {
+    return "tensor<" + std::to_string(a) + "x" + std::to_string(b) + "xf32>";
+  };
   std::ostringstream src;
   src.precision(9);
-  auto literal = [&](const std::vector<float> &data, int64_t rows,
-                     int64_t cols) {
-    src << "dense<[";
-    for (int64_t r = 0; r < rows; ++r) {
-      src << (r ? ", [" : "[");
-      for (int64_t c = 0; c < cols; ++c)
-        src << (c ? ", " : "") << data[r * cols + c];
-      src << "]";
-    }
-    src << "]>";
-  };
-  src << "func.func @main(%x: tensor<11x19xf32>) -> tensor<11x96xf32> {\n"
-      << "  %w = arith.constant ";
-  literal(w, N, K);
-  src << " : tensor<96x19xf32>\n  %b = arith.constant dense<[";
+  src << "func.func @main(%x: " << type(M, K) << ") -> " << type(M, N)
+      << " {\n  %w = arith.constant dense<[";
+  for (int64_t r = 0; r < N; ++r) {
+    src << (r ? ", [" : "[");
+    for (int64_t c = 0; c < K; ++c)
+      src << (c ? ", " : "") << w[r * K + c];
+    src << "]";
+  }
+  src << "]> : " << type(N, K) << "\n  %b = arith.constant dense<[";
   for (int64_t n = 0; n < N; ++n)
     src << (n ? ", " : "") << bias[n];
-  src << "]> : tensor<96xf32>\n"
-      << "  %y = llm.linear %x, %w, %b : (tensor<11x19xf32>, "
-         "tensor<96x19xf32>, tensor<96xf32>) -> tensor<11x96xf32>\n"
-      << "  return %y : tensor<11x96xf32>\n}\n";
+  src << "]> : tensor<" << N << "xf32>\n  %y = llm.linear %x, %w, %b : ("
+      << type(M, K) << ", " << type(N, K) << ", tensor<" << N << "xf32>) -> "
+      << type(M, N) << "\n  return %y : " << type(M, N) << "\n}\n";
   std::vector<float> y(M * N, 42.0f);
   ASSERT_NO_FATAL_FAILURE(
       compileAndCall(src.str(), {x.data(), y.data()}, {{M, K}, {M, N}}));
@@ -191,9 +186,19 @@ TEST(CpuKernels, LinearWithConstantWeightMatchesReference) {
       double expected = bias[n];
       for (int64_t kk = 0; kk < K; ++kk)
         expected += static_cast<double>(x[m * K + kk]) * w[n * K + kk];
-      EXPECT_NEAR(y[m * N + n], expected, 1e-5) << "m=" << m << " n=" << n;
+      ASSERT_NEAR(y[m * N + n], expected, 1e-5)
+          << "M=" << M << " K=" << K << " m=" << m << " n=" << n;
     }
 }
+
+// 11 rows: one full tile of 8 and 3 single rows; N = 96: 3 panels of 32.
+TEST(CpuKernels, LinearWithConstantWeightMatchesReference) {
+  checkLinear(11, 19, 96);
+}
+
+// Single rows with K a multiple of 4 split k over independent accumulator
+// chains; N = 48: panels of 16.
+TEST(CpuKernels, LinearRowsWithSplitKMatchReference) { checkLinear(3, 24, 48); }
 
 TEST(CpuKernels, SoftmaxAndSiluMatchReference) {
   // exp is a polynomial approximation in compiled code: check it over a

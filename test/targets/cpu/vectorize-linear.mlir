@@ -3,7 +3,8 @@
 // A packed linear over [B, T] rows and two panels of 32 columns: the rows
 // collapse into one dim, the panels are an scf.forall, full tiles of 4 rows
 // carry 4 vector<32xf32> accumulators through the k loop (one panel row
-// read, 4 broadcast-FMAs per step), then the remaining rows one at a time.
+// read, 4 broadcast-FMAs per step), then the remaining rows one at a time,
+// with k (16) split over 4 accumulator chains summed at the end.
 #x = affine_map<(p, b, t, k, c) -> (b, t, k)>
 #w = affine_map<(p, b, t, k, c) -> (p, k, c)>
 #y = affine_map<(p, b, t, k, c) -> (b, t, p, c)>
@@ -28,9 +29,12 @@
 // CHECK-COUNT-4: vector.transfer_write
 // CHECK: scf.yield
 // CHECK: %[[REST:.*]] = scf.for %{{.*}} = %[[FULL]] to %[[M]] step %{{.*}} iter_args(%{{.*}} = %[[TILES]])
-// CHECK: vector.broadcast
-// CHECK-NEXT: vector.fma
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[C16]] step %[[C4]] iter_args(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK-COUNT-4: vector.fma
 // CHECK-NOT: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-3: arith.addf {{.*}} : vector<32xf32>
+// CHECK: vector.transfer_write
 // CHECK: scf.forall.in_parallel
 // CHECK-NEXT: tensor.parallel_insert_slice %[[REST]] into %[[OUT]][0, %[[P]], 0] [%[[M]], 1, 32] [1, 1, 1]
 // CHECK: tensor.expand_shape %[[R]] {{\[}}[0, 1], [2], [3]]
