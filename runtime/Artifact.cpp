@@ -48,6 +48,8 @@ uint64_t read64(const uint8_t *p) {
 Artifact::~Artifact() {
   if (library_)
     dlclose(library_);
+  if (hugeWeights_)
+    munmap(hugeWeights_, hugeWeightsSize_);
   if (map_)
     munmap(map_, mapSize_);
 }
@@ -84,7 +86,57 @@ llmc_status Artifact::load(const std::string &path) {
     return fail(LLMC_ERROR_IO, "cannot map " + path + ": " + strerror(errno));
   }
   mapSize_ = fileSize;
-  return validate(path);
+  if (llmc_status s = validate(path))
+    return s;
+  moveWeightsToHugePages();
+  return LLMC_OK;
+}
+
+void Artifact::moveWeightsToHugePages() {
+  // A decode step streams every weight once. Read through the file mapping
+  // (4 KiB pages) that is one TLB miss per 4 KiB, and the hardware
+  // prefetchers stop at each page boundary; weights far larger than the
+  // TLB's reach (64 MiB and more) are copied into 2 MiB pages instead.
+  // LLMC_HUGE_PAGES=0 keeps the file mapping, =1 copies whatever the size.
+  // Best effort: without huge pages the copy is skipped.
+  constexpr uint64_t kMinBytes = 64ull << 20, kHuge = 2ull << 20;
+  uint64_t bytes = manifest_.weightsBytes;
+  const char *env = getenv("LLMC_HUGE_PAGES");
+  bool force = env && std::strcmp(env, "1") == 0;
+  if (bytes == 0 || (env && std::strcmp(env, "0") == 0) ||
+      (bytes < kMinBytes && !force))
+    return;
+  size_t size = (bytes + kHuge - 1) / kHuge * kHuge;
+  // Over-allocate to align the start to a huge page.
+  size_t reserve = size + kHuge;
+  void *raw = mmap(nullptr, reserve, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED)
+    return;
+  uintptr_t start =
+      (reinterpret_cast<uintptr_t>(raw) + kHuge - 1) & ~(kHuge - 1);
+  auto *aligned = reinterpret_cast<uint8_t *>(start);
+  if (start > reinterpret_cast<uintptr_t>(raw))
+    munmap(raw, start - reinterpret_cast<uintptr_t>(raw));
+  size_t tail = reinterpret_cast<uintptr_t>(raw) + reserve - (start + size);
+  if (tail)
+    munmap(aligned + size, tail);
+  if (madvise(aligned, size, MADV_HUGEPAGE) != 0) {
+    munmap(aligned, size);
+    return;
+  }
+  std::memcpy(aligned, weights_, bytes);
+  mprotect(aligned, size, PROT_READ);
+  // The file's pages of the weights are not needed any more.
+  uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t from =
+      (reinterpret_cast<uintptr_t>(weights_) + page - 1) & ~(page - 1);
+  uintptr_t to = (reinterpret_cast<uintptr_t>(weights_) + bytes) & ~(page - 1);
+  if (to > from)
+    madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+  weights_ = aligned;
+  hugeWeights_ = aligned;
+  hugeWeightsSize_ = size;
 }
 
 llmc_status Artifact::openBuffer(const void *data, size_t size,

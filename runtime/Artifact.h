@@ -40,11 +40,15 @@ private:
   /// Checks the mapped bytes (map_, mapSize_) and loads the code.
   llmc_status validate(const std::string &name);
   llmc_status loadCode(const uint8_t *elf, uint64_t size);
+  /// Copies large weights into anonymous memory backed by huge pages.
+  void moveWeightsToHugePages();
 
   Manifest manifest_;
   void *map_ = nullptr;
   size_t mapSize_ = 0;
   const uint8_t *weights_ = nullptr;
+  void *hugeWeights_ = nullptr; // owned copy of the weights, or null
+  size_t hugeWeightsSize_ = 0;
   void *library_ = nullptr;
   std::vector<std::pair<std::string, PackedEntry>> functions_;
 };

@@ -35,7 +35,12 @@ typedef struct llmc_artifact llmc_artifact;
 typedef struct llmc_session llmc_session;
 
 /* Maps and validates an artifact: header, section table, manifest, every
-   weight's offset and size, and the CPU code's entry points. */
+   weight's offset and size, and the CPU code's entry points. Weights of
+   64 MiB and more are copied into anonymous memory with 2 MiB pages (decode
+   streams them; environment LLMC_HUGE_PAGES=0 keeps the file mapping, =1
+   copies any size). The runtime also keeps freed blocks in the malloc heap
+   (mallopt) so that the compiled code's temporaries are reused across
+   steps instead of faulted in again. */
 llmc_status llmc_artifact_open(const char *path, llmc_artifact **artifact);
 /* The same for an artifact held in memory (as llmcCompileBuffer returns
    it); the bytes are copied. */

@@ -197,6 +197,36 @@ TEST_F(SessionTest, PromptLongerThanMaxSeqLeavesTheSessionUsable) {
   EXPECT_EQ(logits, again);
 }
 
+/// Logits of a 3-token prefill through a fresh artifact and session.
+std::vector<float> prefillLogits() {
+  llmc_artifact *artifact = nullptr;
+  EXPECT_EQ(llmc_artifact_open(artifactPath.c_str(), &artifact), LLMC_OK)
+      << llmc_last_error();
+  int64_t vocab = llmc_artifact_vocab_size(artifact);
+  llmc_session_options options = {1, 4, 1};
+  llmc_session *session = nullptr;
+  EXPECT_EQ(llmc_session_create(artifact, &options, &session), LLMC_OK);
+  int64_t tokens[3] = {1, 2, 3};
+  std::vector<float> logits(3 * vocab);
+  EXPECT_EQ(llmc_session_prefill(session, tokens, nullptr, 3, logits.data()),
+            LLMC_OK);
+  llmc_session_destroy(session);
+  llmc_artifact_close(artifact);
+  return logits;
+}
+
+// Weights copied into huge pages (forced here; automatic from 64 MiB) give
+// the same logits as weights read from the file mapping.
+TEST(Weights, HugePagesGiveTheSameLogits) {
+  setenv("LLMC_HUGE_PAGES", "0", 1);
+  std::vector<float> mapped = prefillLogits();
+  setenv("LLMC_HUGE_PAGES", "1", 1);
+  std::vector<float> copied = prefillLogits();
+  unsetenv("LLMC_HUGE_PAGES");
+  ASSERT_FALSE(mapped.empty());
+  EXPECT_EQ(mapped, copied);
+}
+
 TEST_F(SessionTest, TokenOutsideTheVocabulary) {
   int64_t tokens[2] = {1, vocab};
   EXPECT_EQ(llmc_session_prefill(session, tokens, nullptr, 2, nullptr),
