@@ -28,6 +28,21 @@ def LLMCanonicalize : Pass<"llm-canonicalize"> {
   ];
 }
 
+def LLMFuseLinears : Pass<"llm-fuse-linears"> {
+  let summary = "One linear layer for sibling linears that share an input";
+  let description = [{
+    Bias-free `llm.linear` ops in one block that read the same input with
+    constant weights of the same element type (query, key and value
+    projections; gate and up projections) become one `llm.linear` whose
+    weight is theirs concatenated along N (a new constant; the old ones are
+    erased when unused), and each original result becomes a
+    `tensor.extract_slice` of its columns. The numbers do not change: each
+    output column is the same dot product.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LLMRaise : Pass<"llm-raise"> {
   let summary = "Recognise LLM building blocks in imported graphs";
   let description = [{

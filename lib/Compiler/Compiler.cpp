@@ -161,7 +161,8 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
 
   step("lowering to linalg");
   if (failed(runPipeline(module,
-                         "llm-cpu-fuse-attention,llm-lower-to-linalg,"
+                         "llm-fuse-linears,llm-cpu-fuse-attention,"
+                         "llm-lower-to-linalg,"
                          "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops,"
                          "func.func(llm-cpu-parallelize)")))
     return fail("lowering to linalg failed");
