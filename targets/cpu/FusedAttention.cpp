@@ -35,6 +35,18 @@ namespace {
 /// Longest head dimension kept in registers as one vector (elements).
 constexpr int64_t kMaxHeadDim = 256;
 
+/// The mask element for (batch, head, row, key) = `full`: the mask
+/// broadcasts to [B, Hq, T, S] from the right, its size-1 dims read index 0.
+Value maskElement(OpBuilder &b, Location loc, Value mask, ArrayRef<Value> full,
+                  Value zero) {
+  auto maskType = cast<RankedTensorType>(mask.getType());
+  int64_t shift = 4 - maskType.getRank();
+  SmallVector<Value> at;
+  for (int64_t d = 0; d < maskType.getRank(); ++d)
+    at.push_back(maskType.getDimSize(d) == 1 ? zero : full[d + shift]);
+  return tensor::ExtractOp::create(b, loc, mask, at);
+}
+
 /// Query rows per block of the block kernel: one f32 vector of them.
 constexpr int64_t kBlockRows = 16;
 
@@ -135,17 +147,11 @@ struct BlockKernel {
                     arith::AddFOp::create(sb, sl, partial[2], partial[3]));
                 s = arith::MulFOp::create(sb, sl, s, splat(sb, scale));
                 if (mask) {
-                  auto maskType = cast<RankedTensorType>(mask.getType());
-                  SmallVector<Value> full = {b, h, zero, j}, at;
-                  int64_t shift = 4 - maskType.getRank();
-                  for (int64_t d = 0; d < maskType.getRank(); ++d)
-                    at.push_back(maskType.getDimSize(d) == 1 ? zero
-                                                             : full[d + shift]);
                   s = arith::AddFOp::create(
                       sb, sl, s,
                       vector::BroadcastOp::create(
                           sb, sl, rowVector,
-                          tensor::ExtractOp::create(sb, sl, mask, at)));
+                          maskElement(sb, sl, mask, {b, h, zero, j}, zero)));
                 }
                 if (causal) {
                   Value jv = vector::BroadcastOp::create(
@@ -385,16 +391,9 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                 arith::FastMathFlags::reassoc);
             Value s =
                 arith::MulFOp::create(sb, l, dot, f32Const(sb, scaleValue));
-            if (mask) {
-              SmallVector<Value> full = {b, h, i, j};
-              SmallVector<Value> at;
-              int64_t shift = 4 - maskType.getRank();
-              for (int64_t d = 0; d < maskType.getRank(); ++d)
-                at.push_back(maskType.getDimSize(d) == 1 ? zeroIndex
-                                                         : full[d + shift]);
+            if (mask)
               s = arith::AddFOp::create(
-                  sb, l, s, tensor::ExtractOp::create(sb, l, mask, at));
-            }
+                  sb, l, s, maskElement(sb, l, mask, {b, h, i, j}, zeroIndex));
             return s;
           };
           // Pass 1: the largest visible score.

@@ -110,15 +110,18 @@ struct AccumulatorInit {
   bool zero = false;
 };
 
+bool fillsZero(linalg::FillOp fill) {
+  FloatAttr value;
+  return matchPattern(fill.getInputs()[0], m_Constant(&value)) &&
+         value.getValue().isZero();
+}
+
 AccumulatorInit analyseInit(PatternRewriter &rewriter, Value init) {
   AccumulatorInit result{init, Value(), false};
   // Zeros filled into the panelled output directly (canonicalisation moves
   // the expansion above the fill).
   if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
-    FloatAttr value;
-    if (fill->hasOneUse() &&
-        matchPattern(fill.getInputs()[0], m_Constant(&value)) &&
-        value.getValue().isZero()) {
+    if (fill->hasOneUse() && fillsZero(fill)) {
       result.dest = fill.getOutputs()[0];
       result.zero = true;
     }
@@ -139,9 +142,7 @@ AccumulatorInit analyseInit(PatternRewriter &rewriter, Value init) {
                     [](Operation *user) { return isa<tensor::DimOp>(user); }))
     return result;
   if (auto fill = dyn_cast<linalg::FillOp>(producer)) {
-    FloatAttr value;
-    if (!matchPattern(fill.getInputs()[0], m_Constant(&value)) ||
-        !value.getValue().isZero())
+    if (!fillsZero(fill))
       return result;
     result.zero = true;
   } else if (auto generic = dyn_cast<linalg::GenericOp>(producer)) {
