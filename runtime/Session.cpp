@@ -157,8 +157,8 @@ llmc_status Session::checkTokens(const int64_t *tokens, size_t n) {
 }
 
 void Session::runRows(const EntryPoint &entry, PackedEntry fn,
-                      const int64_t *tokens, int64_t steps, int64_t first,
-                      int64_t rows) {
+                      const int64_t *tokens, int64_t steps, float *logits,
+                      int64_t first, int64_t rows) {
   const Manifest &m = artifact_.manifest();
   std::vector<Descriptor> descriptors;
   descriptors.reserve(entry.args.size());
@@ -191,7 +191,7 @@ void Session::runRows(const EntryPoint &entry, PackedEntry fn,
       descriptors.emplace_back(artifact_.weights(),
                                std::vector<int64_t>{int64_t(m.weightsBytes)});
     else // output
-      descriptors.emplace_back(stepLogits_.data.get() + first * steps * vocab_,
+      descriptors.emplace_back(logits + first * steps * vocab_,
                                std::vector<int64_t>{rows, steps, vocab_});
     args.push_back(descriptors.back().words.data());
   }
@@ -218,8 +218,8 @@ void Session::fillMaskAndPositions(int64_t steps) {
   }
 }
 
-void Session::run(const EntryPoint &entry, const int64_t *tokens,
-                  int64_t steps) {
+void Session::run(const EntryPoint &entry, const int64_t *tokens, int64_t steps,
+                  float *logits) {
   PackedEntry fn = artifact_.function(entry);
   if (fillsMaskAndPositions_)
     fillMaskAndPositions(steps);
@@ -229,11 +229,22 @@ void Session::run(const EntryPoint &entry, const int64_t *tokens,
   std::vector<std::thread> pool;
   for (int64_t first = per; first < batch_; first += per)
     pool.emplace_back([=, &entry] {
-      runRows(entry, fn, tokens, steps, first, std::min(per, batch_ - first));
+      runRows(entry, fn, tokens, steps, logits, first,
+              std::min(per, batch_ - first));
     });
-  runRows(entry, fn, tokens, steps, 0, std::min(per, batch_));
+  runRows(entry, fn, tokens, steps, logits, 0, std::min(per, batch_));
   for (std::thread &t : pool)
     t.join();
+}
+
+float *Session::logitsBuffer(float *caller, size_t count) {
+  // The compiled code writes the caller's buffer directly: no copy of
+  // [batch, length, vocab] floats after every step.
+  if (caller)
+    return caller;
+  if (stepLogits_.size < count && !stepLogits_.allocate(count))
+    return nullptr;
+  return stepLogits_.data.get();
 }
 
 llmc_status Session::prefill(const int64_t *tokens, const int64_t *lengths,
@@ -260,8 +271,8 @@ llmc_status Session::prefill(const int64_t *tokens, const int64_t *lengths,
   }
   if (llmc_status s = checkTokens(ids.data(), ids.size()))
     return s;
-  if (stepLogits_.size < size_t(batch_ * length * vocab_) &&
-      !stepLogits_.allocate(size_t(batch_ * length * vocab_)))
+  float *out = logitsBuffer(logits, size_t(batch_ * length * vocab_));
+  if (!out)
     return fail(LLMC_ERROR_OUT_OF_MEMORY, "cannot allocate the logits");
   for (int64_t b = 0; b < batch_; ++b) {
     int64_t pad = length - (lengths ? lengths[b] : length);
@@ -269,14 +280,11 @@ llmc_status Session::prefill(const int64_t *tokens, const int64_t *lengths,
       kvMask_.data[b * maxSeq_ + position_ + i] =
           i < pad ? -std::numeric_limits<float>::infinity() : 0.0f;
   }
-  run(*prefill_, ids.data(), length);
+  run(*prefill_, ids.data(), length, out);
   for (int64_t b = 0; b < batch_; ++b)
     std::memcpy(&lastLogits_[b * vocab_],
-                stepLogits_.data.get() + (b * length + length - 1) * vocab_,
+                out + (b * length + length - 1) * vocab_,
                 vocab_ * sizeof(float));
-  if (logits)
-    std::memcpy(logits, stepLogits_.data.get(),
-                size_t(batch_ * length * vocab_) * sizeof(float));
   position_ += length;
   haveLogits_ = true;
   return LLMC_OK;
@@ -290,17 +298,13 @@ llmc_status Session::decode(const int64_t *tokens, float *logits) {
                                              std::to_string(maxSeq_) + ")");
   if (llmc_status s = checkTokens(tokens, size_t(batch_)))
     return s;
-  if (stepLogits_.size < size_t(batch_ * vocab_) &&
-      !stepLogits_.allocate(size_t(batch_ * vocab_)))
+  float *out = logitsBuffer(logits, size_t(batch_ * vocab_));
+  if (!out)
     return fail(LLMC_ERROR_OUT_OF_MEMORY, "cannot allocate the logits");
   for (int64_t b = 0; b < batch_; ++b)
     kvMask_.data[b * maxSeq_ + position_] = 0.0f;
-  run(*decode_, tokens, 1);
-  std::memcpy(lastLogits_.data(), stepLogits_.data.get(),
-              size_t(batch_ * vocab_) * sizeof(float));
-  if (logits)
-    std::memcpy(logits, lastLogits_.data(),
-                size_t(batch_ * vocab_) * sizeof(float));
+  run(*decode_, tokens, 1, out);
+  std::memcpy(lastLogits_.data(), out, size_t(batch_ * vocab_) * sizeof(float));
   ++position_;
   haveLogits_ = true;
   return LLMC_OK;

@@ -41,10 +41,14 @@ private:
   explicit Session(const Artifact &artifact) : artifact_(artifact) {}
   llmc_status checkEntry(const EntryPoint &entry);
   /// Runs `entry` on [batch, steps] tokens at position_, writing
-  /// [batch, steps, vocab] logits into stepLogits_.
-  void run(const EntryPoint &entry, const int64_t *tokens, int64_t steps);
+  /// [batch, steps, vocab] logits into `logits`.
+  void run(const EntryPoint &entry, const int64_t *tokens, int64_t steps,
+           float *logits);
   void runRows(const EntryPoint &entry, PackedEntry fn, const int64_t *tokens,
-               int64_t steps, int64_t first, int64_t rows);
+               int64_t steps, float *logits, int64_t first, int64_t rows);
+  /// Where a step of `count` logits goes: the caller's buffer, else
+  /// stepLogits_ (grown as needed; null when that fails).
+  float *logitsBuffer(float *caller, size_t count);
   /// The model inputs the runtime fills (Hugging Face convention) for a
   /// step of `steps` tokens at position_, from kvMask_: attention_mask
   /// [B, position_ + steps] (1 real, 0 padding) and position_ids [B, steps]
@@ -58,10 +62,10 @@ private:
   int threads_ = 1;
   std::vector<AlignedFloats> keys_, values_; // per layer [B, H, S, D]
   AlignedFloats kvMask_;                     // [B, S]: 0 or -inf
-  AlignedFloats stepLogits_;                 // [B, T, V]
-  std::vector<float> lastLogits_;            // [B, V]
-  std::vector<int64_t> attentionMask_;       // [B, position + T]
-  std::vector<int64_t> positionIds_;         // [B, T]
+  AlignedFloats stepLogits_;           // [B, T, V] when the caller has none
+  std::vector<float> lastLogits_;      // [B, V]
+  std::vector<int64_t> attentionMask_; // [B, position + T]
+  std::vector<int64_t> positionIds_;   // [B, T]
   bool haveLogits_ = false, seeded_ = false;
   /// Whether the model takes attention_mask / position_ids (checkEntry).
   bool fillsMaskAndPositions_ = false;
