@@ -57,6 +57,12 @@ int llmcCompileFile(const char *path, const char *output_path,
 /* Releases a buffer returned by this API. */
 void llmcFree(void *buffer);
 
+/* Registers every pass the compiler runs with MLIR's global registry, so
+   that a tool can name them in MLIR's pass-manager options (e.g.
+   --mlir-print-ir-after=llm-cpu-vectorize-linear) before parsing its
+   command line. Idempotent; compiling does it anyway. */
+void llmcCompilerRegisterPasses(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -133,3 +133,5 @@ int llmcCompileFile(const char *path, const char *output_path,
 }
 
 void llmcFree(void *buffer) { std::free(buffer); }
+
+void llmcCompilerRegisterPasses(void) { llmc::registerCompilerPasses(); }

@@ -29,15 +29,15 @@
 using namespace mlir;
 using namespace llmc;
 
-namespace {
-
-void registerEverythingOnce() {
+void llmc::registerCompilerPasses() {
   static std::once_flag once;
   std::call_once(once, [] {
     registerAllPasses();
     llmc::registerPasses();
   });
 }
+
+namespace {
 
 /// Runs a textual pipeline; errors go to the context's diagnostics.
 LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
@@ -96,7 +96,7 @@ void llmc::registerCompilerDialects(DialectRegistry &registry) {
 bool llmc::compileModel(StringRef input, StringRef inputName, StringRef baseDir,
                         const CompileOptions &options, std::string &artifact,
                         std::string &diagnostics) {
-  registerEverythingOnce();
+  registerCompilerPasses();
   DialectRegistry registry;
   registerCompilerDialects(registry);
   MLIRContext ctx(registry);
@@ -132,7 +132,7 @@ bool llmc::compileModel(StringRef input, StringRef inputName, StringRef baseDir,
 bool llmc::compileModule(ModuleOp module, StringRef source,
                          const CompileOptions &options, std::string &artifact,
                          std::string &diagnostics) {
-  registerEverythingOnce();
+  registerCompilerPasses();
   auto step = [&](StringRef what) {
     if (options.progress)
       options.progress(what);

@@ -41,6 +41,10 @@ struct CompileOptions {
   std::function<void(llvm::StringRef)> progress;
 };
 
+/// Registers every pass the compiler runs (upstream's and llmc's) with the
+/// global registry. Idempotent; the compile functions call it.
+void registerCompilerPasses();
+
 /// Adds every dialect (and extension) the compiler works with, for callers
 /// that set up their own context for compileModule.
 void registerCompilerDialects(mlir::DialectRegistry &registry);

@@ -72,6 +72,7 @@ int main(int argc, char **argv) {
   // The pass manager's debugging options (--mlir-print-ir-after-all,
   // --mlir-timing, ...) apply to the compiler's pipelines; --help lists
   // only llm-compile's own options, not every LLVM backend's.
+  llmcCompilerRegisterPasses(); // names for --mlir-print-ir-after=...
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(category);
