@@ -43,11 +43,18 @@ if [ ! -f "$work/models/llama_perf_kv/opset17/model.onnx" ]; then
     --only llama_perf_prefill,llama_perf_kv > "$work/export.log" 2>&1
 fi
 ort="$work/ort/node_modules/onnxruntime-node"
-if [ ! -d "$ort" ]; then
+if [ ! -d "$ort" ] && command -v npm > /dev/null; then
   log "installing onnxruntime-node 1.30.0 (npm)"
   mkdir -p "$work/ort"
   (cd "$work/ort" && ONNXRUNTIME_NODE_INSTALL=skip npm install --silent \
-    onnxruntime-node@1.30.0 > npm.log 2>&1)
+    onnxruntime-node@1.30.0 > npm.log 2>&1) ||
+    log "npm install failed (see $work/ort/npm.log)"
+fi
+# Without node or onnxruntime-node, llmc is measured alone.
+use_ort=1
+if ! command -v node > /dev/null || [ ! -d "$ort" ]; then
+  log "ONNX Runtime unavailable: llmc only"
+  use_ort=0
 fi
 
 # Model arithmetic: FLOPs of a prefill of T tokens (every linear layer, and
@@ -132,7 +139,7 @@ PY
 
 echo "machine: FMA peak ${peak[1]} / ${peak[2]} GFLOP/s, read bandwidth ${bw[1]} / ${bw[2]} GB/s (1 / 2 threads)"
 echo "ratio: llmc time / ONNX Runtime time (below 1: llmc faster); %DRAM: bytes a decode step must read over its time, against the read bandwidth"
-run_model perf15M "$work/models" "$perf_cfg" 128 1
+run_model perf15M "$work/models" "$perf_cfg" 128 "$use_ort"
 
 # --- GEMM / GEMV microbenchmarks ------------------------------------------
 printf '\nlinear layers (M x K -> N), GFLOP/s and %% of peak; GEMV also weight GB/s\n'
@@ -160,7 +167,7 @@ if [ "${SCALING:-0}" = 1 ]; then
       --tools "$tools" > "$work/export2048.log" 2>&1
   fi
   for T in 512 2048; do
-    run_model "perf15M-T$T" "$work/pos2048" "$perf_cfg" "$T" 1
+    run_model "perf15M-T$T" "$work/pos2048" "$perf_cfg" "$T" "$use_ort"
   done
   big_cfg='{"vocab": 4096, "d": 2048, "h": 16, "hkv": 4, "f": 5504, "layers": 8}'
   if [ ! -f "$work/big/llama_perf_prefill/opset17/model.onnx" ]; then
