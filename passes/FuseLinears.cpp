@@ -47,14 +47,14 @@ std::optional<ArrayRef<char>> weightBytes(LinearOp op) {
 
 struct FuseLinears : llm::impl::LLMFuseLinearsBase<FuseLinears> {
   void runOnOperation() override {
-    // Groups of bias-free linears with constant weights, by input, in
-    // program order (the first of a group is where the fused one goes).
-    llvm::MapVector<Value, SmallVector<LinearOp>> groups;
+    // Groups of linears with constant weights, by input and by whether they
+    // have a bias, in program order.
+    llvm::MapVector<std::pair<Value, unsigned>, SmallVector<LinearOp>> groups;
     getOperation()->walk([&](LinearOp op) {
-      if (!op.getBias() && weightBytes(op))
-        groups[op.getInput()].push_back(op);
+      if (weightBytes(op))
+        groups[{op.getInput(), op.getBias() ? 1u : 0u}].push_back(op);
     });
-    for (auto &[input, linears] : groups) {
+    for (auto &[key, linears] : groups) {
       // Same weight element type and K, same block (the slices replace the
       // results where they are).
       SmallVector<LinearOp> group;
@@ -99,9 +99,17 @@ struct FuseLinears : llm::impl::LLMFuseLinearsBase<FuseLinears> {
     RankedTensorType outType = first.getType();
     SmallVector<int64_t> shape(outType.getShape());
     shape.back() = n;
+    // Biases (all or none in a group) are concatenated the same way.
+    Value bias;
+    if (first.getBias()) {
+      SmallVector<Value> biases;
+      for (LinearOp op : group)
+        biases.push_back(op.getBias());
+      bias = tensor::ConcatOp::create(builder, loc, 0, biases);
+    }
     Value fused = LinearOp::create(
         builder, loc, RankedTensorType::get(shape, outType.getElementType()),
-        first.getInput(), weight, Value());
+        first.getInput(), weight, bias);
     // Each original result is its columns of the fused one.
     int64_t offset = 0;
     for (LinearOp op : group) {

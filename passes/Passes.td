@@ -31,12 +31,13 @@ def LLMCanonicalize : Pass<"llm-canonicalize"> {
 def LLMFuseLinears : Pass<"llm-fuse-linears"> {
   let summary = "One linear layer for sibling linears that share an input";
   let description = [{
-    Bias-free `llm.linear` ops in one block that read the same input with
-    constant weights of the same element type (query, key and value
-    projections; gate and up projections) become one `llm.linear` whose
-    weight is theirs concatenated along N (a new constant; the old ones are
-    erased when unused), and each original result becomes a
-    `tensor.extract_slice` of its columns. The numbers do not change: each
+    `llm.linear` ops in one block that read the same input with constant
+    weights of the same element type (query, key and value projections;
+    gate and up projections), all with a bias or all without, become one
+    `llm.linear` whose weight is theirs concatenated along N (a new
+    constant; the old ones are erased when unused) and whose bias is
+    theirs concatenated (`tensor.concat`), and each original result
+    becomes a `tensor.extract_slice` of its columns. The numbers do not change: each
     output column is the same dot product.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

@@ -43,3 +43,21 @@ func.func @left_alone(%x: tensor<2x3xf32>, %z: tensor<2x3xf32>, %w: tensor<2x3xf
   %f = llm.linear %z, %c2 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x2xf32>
   return %a, %d, %e, %f : tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>, tensor<2x2xf32>
 }
+
+// -----
+
+// Linears with biases fuse among themselves: the biases are concatenated.
+// CHECK-LABEL: func.func @with_biases
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[B1:.*]]: tensor<2xf32>, %[[B2:.*]]: tensor<1xf32>)
+// CHECK: %[[W:.*]] = arith.constant dense_resource<fused_linear_weight> : tensor<3x3xf32>
+// CHECK: %[[B:.*]] = tensor.concat dim(0) %[[B1]], %[[B2]] : (tensor<2xf32>, tensor<1xf32>) -> tensor<3xf32>
+// CHECK: %[[Y:.*]] = llm.linear %[[X]], %[[W]], %[[B]] : (tensor<2x3xf32>, tensor<3x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+// CHECK-DAG: tensor.extract_slice %[[Y]][0, 0] [2, 2] [1, 1]
+// CHECK-DAG: tensor.extract_slice %[[Y]][0, 2] [2, 1] [1, 1]
+func.func @with_biases(%x: tensor<2x3xf32>, %b1: tensor<2xf32>, %b2: tensor<1xf32>) -> (tensor<2x2xf32>, tensor<2x1xf32>) {
+  %w1 = arith.constant dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  %w2 = arith.constant dense<[[7.0, 8.0, 9.0]]> : tensor<1x3xf32>
+  %y1 = llm.linear %x, %w1, %b1 : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<2x2xf32>
+  %y2 = llm.linear %x, %w2, %b2 : (tensor<2x3xf32>, tensor<1x3xf32>, tensor<1xf32>) -> tensor<2x1xf32>
+  return %y1, %y2 : tensor<2x2xf32>, tensor<2x1xf32>
+}

@@ -200,6 +200,60 @@ TEST(CpuKernels, LinearWithConstantWeightMatchesReference) {
 // chains; N = 48: panels of 16.
 TEST(CpuKernels, LinearRowsWithSplitKMatchReference) { checkLinear(3, 24, 48); }
 
+// Two linear layers with biases on one input (fused into one GEMM by
+// llm-fuse-linears, the results sliced apart) against plain loops.
+TEST(CpuKernels, SiblingLinearsWithBiasesMatchReference) {
+  constexpr int64_t M = 5, K = 8, N1 = 16, N2 = 40;
+  std::vector<float> x = values(M * K, 9), w1 = values(N1 * K, 10),
+                     w2 = values(N2 * K, 11), b1 = values(N1, 12),
+                     b2 = values(N2, 13);
+  std::ostringstream src;
+  src.precision(9);
+  auto dense = [&](const std::vector<float> &data, int64_t rows, int64_t cols) {
+    src << "dense<[";
+    for (int64_t r = 0; r < rows; ++r) {
+      if (cols > 0)
+        src << (r ? ", [" : "[");
+      for (int64_t c = 0; c < std::max<int64_t>(cols, 1); ++c)
+        src << (c || (cols == 0 && r) ? ", " : "")
+            << data[r * std::max<int64_t>(cols, 1) + c];
+      if (cols > 0)
+        src << "]";
+    }
+    src << "]>";
+  };
+  src << "func.func @main(%x: tensor<5x8xf32>) -> (tensor<5x16xf32>, "
+         "tensor<5x40xf32>) {\n  %w1 = arith.constant ";
+  dense(w1, N1, K);
+  src << " : tensor<16x8xf32>\n  %w2 = arith.constant ";
+  dense(w2, N2, K);
+  src << " : tensor<40x8xf32>\n  %b1 = arith.constant ";
+  dense(b1, N1, 0);
+  src << " : tensor<16xf32>\n  %b2 = arith.constant ";
+  dense(b2, N2, 0);
+  src << " : tensor<40xf32>\n"
+         "  %y1 = llm.linear %x, %w1, %b1 : (tensor<5x8xf32>, "
+         "tensor<16x8xf32>, tensor<16xf32>) -> tensor<5x16xf32>\n"
+         "  %y2 = llm.linear %x, %w2, %b2 : (tensor<5x8xf32>, "
+         "tensor<40x8xf32>, tensor<40xf32>) -> tensor<5x40xf32>\n"
+         "  return %y1, %y2 : tensor<5x16xf32>, tensor<5x40xf32>\n}\n";
+  std::vector<float> y1(M * N1, 42.0f), y2(M * N2, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(compileAndCall(
+      src.str(), {x.data(), y1.data(), y2.data()}, {{M, K}, {M, N1}, {M, N2}}));
+  auto check = [&](const std::vector<float> &y, const std::vector<float> &w,
+                   const std::vector<float> &b, int64_t n) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t j = 0; j < n; ++j) {
+        double expected = b[j];
+        for (int64_t k = 0; k < K; ++k)
+          expected += static_cast<double>(x[m * K + k]) * w[j * K + k];
+        ASSERT_NEAR(y[m * n + j], expected, 1e-5) << "m=" << m << " n=" << j;
+      }
+  };
+  check(y1, w1, b1, N1);
+  check(y2, w2, b2, N2);
+}
+
 TEST(CpuKernels, SoftmaxAndSiluMatchReference) {
   // exp is a polynomial approximation in compiled code: check it over a
   // wide range, including arguments where exp underflows and overflows.
