@@ -443,13 +443,16 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
 
   /// Columns per panel of a packed weight: the widest of 32, 16 and 8 that
   /// divides n (a register-tile row for llm-cpu-vectorize-linear), else all
-  /// of them in one panel.
+  /// of them in one panel (packedLinear pads a wide n to panels of 32).
   static int64_t panelWidth(int64_t n) {
     for (int64_t width : {32, 16, 8})
       if (n % width == 0)
         return width;
     return n;
   }
+
+  /// Widest panel llm-cpu-vectorize-linear keeps in registers as one row.
+  static constexpr int64_t kMaxPanelWidth = 64;
 
   /// A constant weight [N, K] is packed at compile time into panels
   /// [N / NR, K, NR] of NR output columns each, and the linear becomes one
@@ -467,14 +470,40 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     if (!wType.hasStaticShape())
       return failure();
     int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
-    int64_t nb = panelWidth(n), blocks = n / nb;
+    int64_t nb = panelWidth(n);
+    // No panel width divides a wide N (a vocabulary of 50257): panels of 32
+    // with zero weights past N, computed into a padded output that is
+    // sliced back to N.
+    bool padded = nb == n && n > kMaxPanelWidth;
+    if (padded)
+      nb = 32;
+    int64_t blocks = (n + nb - 1) / nb;
     Value packed = relayoutConstant(
         rewriter, loc, constant, {blocks, k, nb},
-        [&](ArrayRef<int64_t> i) { return (i[0] * nb + i[2]) * k + i[1]; },
+        [&](ArrayRef<int64_t> i) -> int64_t {
+          int64_t column = i[0] * nb + i[2];
+          return column < n ? column * k + i[1] : -1;
+        },
         "_packed");
     if (!packed)
       return failure();
-    auto outType = op.getType();
+    RankedTensorType outType = op.getType();
+    if (padded) {
+      SmallVector<int64_t> shape(outType.getShape());
+      shape.back() = blocks * nb;
+      auto paddedType = RankedTensorType::get(shape, outType.getElementType());
+      SmallVector<OpFoldResult> sizes =
+          tensor::getMixedSizes(rewriter, loc, init);
+      SmallVector<OpFoldResult> paddedSizes(sizes);
+      paddedSizes.back() = rewriter.getIndexAttr(blocks * nb);
+      SmallVector<OpFoldResult> zeros(shape.size(), rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> ones(shape.size(), rewriter.getIndexAttr(1));
+      init = tensor::InsertSliceOp::create(
+          rewriter, loc, init,
+          filled(rewriter, loc, paddedType, paddedSizes, 0.0), zeros, sizes,
+          ones);
+      outType = paddedType;
+    }
     int64_t rank = outType.getRank();
     // [..., N] <-> [..., B, N / B]: the last dim splits into static ones.
     SmallVector<ReassociationIndices> reassoc;
@@ -513,7 +542,17 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         ValueRange{op.getInput(), packed}, ValueRange{blockedInit}, maps,
         iterators, yieldFma);
     Value y = generic.getResult(0);
-    return tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc)
+    Value result =
+        tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc);
+    if (!padded)
+      return result;
+    SmallVector<OpFoldResult> resultSizes =
+        tensor::getMixedSizes(rewriter, loc, result);
+    resultSizes.back() = rewriter.getIndexAttr(n);
+    SmallVector<OpFoldResult> zeros(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> ones(rank, rewriter.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(rewriter, loc, op.getType(), result,
+                                          zeros, resultSizes, ones)
         .getResult();
   }
 };

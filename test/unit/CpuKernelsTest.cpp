@@ -196,6 +196,12 @@ TEST(CpuKernels, LinearWithConstantWeightMatchesReference) {
   checkLinear(11, 19, 96);
 }
 
+// N = 100 has no panel width: 4 panels of 32, zero weights past 100, the
+// padded output sliced back.
+TEST(CpuKernels, LinearWithPaddedPanelsMatchesReference) {
+  checkLinear(11, 19, 100);
+}
+
 // Single rows with K a multiple of 4 split k over independent accumulator
 // chains; N = 48: panels of 16.
 TEST(CpuKernels, LinearRowsWithSplitKMatchReference) { checkLinear(3, 24, 48); }

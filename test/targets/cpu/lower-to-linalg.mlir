@@ -128,3 +128,21 @@ func.func @linear_two_panels(%x: tensor<?x?x1xf32>, %b: tensor<64xf32>) -> tenso
   %y = llm.linear %x, %w, %b : (tensor<?x?x1xf32>, tensor<64x1xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
   return %y : tensor<?x?x64xf32>
 }
+
+// -----
+
+// N = 70: no panel width divides it, so panels of 32 (3 of them, zero
+// weights past column 70) accumulate into a [.., 96] output holding the
+// bias, sliced back to 70 columns.
+// CHECK-LABEL: func.func @linear_padded_panels
+// CHECK: %[[WP:.*]] = arith.constant dense_resource<weight_packed> : tensor<3x2x32xf32>
+// CHECK: %[[INIT:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [%{{.*}}, 70] [1, 1] : tensor<?x70xf32> into tensor<?x96xf32>
+// CHECK: tensor.expand_shape %[[INIT]] {{\[}}[0], [1, 2]] output_shape [%{{.*}}, 3, 32] : tensor<?x96xf32> into tensor<?x3x32xf32>
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[WP]] : tensor<?x2xf32>, tensor<3x2x32xf32>)
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[Y]] {{\[}}[0], [1, 2]] : tensor<?x3x32xf32> into tensor<?x96xf32>
+// CHECK: tensor.extract_slice %[[C]][0, 0] [%{{.*}}, 70] [1, 1] : tensor<?x96xf32> to tensor<?x70xf32>
+func.func @linear_padded_panels(%x: tensor<?x2xf32>, %b: tensor<70xf32>) -> tensor<?x70xf32> {
+  %w = arith.constant dense<[[0.134,0.847],[0.764,0.255],[0.495,0.449],[0.652,0.789],[0.094,0.028],[0.836,0.433],[0.762,0.002],[0.445,0.722],[0.229,0.945],[0.901,0.031],[0.025,0.541],[0.939,0.381],[0.217,0.422],[0.029,0.222],[0.438,0.496],[0.233,0.231],[0.219,0.460],[0.290,0.021],[0.838,0.556],[0.642,0.186],[0.993,0.860],[0.121,0.333],[0.721,0.711],[0.936,0.422],[0.830,0.670],[0.303,0.588],[0.882,0.846],[0.505,0.589],[0.035,0.243],[0.797,0.414],[0.173,0.549],[0.703,0.674],[0.375,0.439],[0.508,0.778],[0.521,0.393],[0.490,0.030],[0.043,0.703],[0.983,0.593],[0.394,0.170],[0.502,0.982],[0.771,0.540],[0.860,0.232],[0.514,0.952],[0.578,0.459],[0.269,0.548],[0.957,0.006],[0.784,0.820],[0.886,0.741],[0.809,0.519],[0.561,0.426],[0.056,0.870],[0.570,0.200],[0.505,0.485],[0.357,0.346],[0.538,0.623],[0.612,0.458],[0.028,0.230],[0.177,0.584],[0.861,0.798],[0.797,0.816],[0.255,0.842],[0.673,0.083],[0.017,0.015],[0.756,0.250],[0.109,0.625],[0.344,0.070],[0.160,0.527],[0.168,0.273],[0.712,0.455],[0.322,0.474]]> : tensor<70x2xf32>
+  %y = llm.linear %x, %w, %b : (tensor<?x2xf32>, tensor<70x2xf32>, tensor<70xf32>) -> tensor<?x70xf32>
+  return %y : tensor<?x70xf32>
+}
