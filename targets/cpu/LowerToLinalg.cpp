@@ -451,9 +451,6 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     return n;
   }
 
-  /// Widest panel llm-cpu-vectorize-linear keeps in registers as one row.
-  static constexpr int64_t kMaxPanelWidth = 64;
-
   /// A constant weight [N, K] is packed at compile time into panels
   /// [N / NR, K, NR] of NR output columns each, and the linear becomes one
   /// generic with loops (panel, leading dims, k, column): each panel's
@@ -474,7 +471,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     // No panel width divides a wide N (a vocabulary of 50257): panels of 32
     // with zero weights past N, computed into a padded output that is
     // sliced back to N.
-    bool padded = nb == n && n > kMaxPanelWidth;
+    bool padded = nb == n && n > cpu::kMaxPanelWidth;
     if (padded)
       nb = 32;
     int64_t blocks = (n + nb - 1) / nb;

@@ -57,23 +57,26 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
           << static_cast<int64_t>(minWork);
       return signalPassFailure();
     }
-    SmallVector<linalg::LinalgOp> candidates;
+    SmallVector<std::pair<linalg::LinalgOp, int64_t>> candidates;
     getOperation()->walk([&](linalg::LinalgOp op) {
       // Top level only: ops inside loops are parts of kernels.
-      if (isa<func::FuncOp>(op->getParentOp()) && op.hasPureTensorSemantics() &&
-          op->getNumResults() == 1 && isa<TilingInterface>(op.getOperation()) &&
-          chooseLoop(op) >= 0)
-        candidates.push_back(op);
+      if (!isa<func::FuncOp>(op->getParentOp()) ||
+          !op.hasPureTensorSemantics() || op->getNumResults() != 1 ||
+          !isa<TilingInterface>(op.getOperation()))
+        return;
+      if (int64_t loop = chooseLoop(op); loop >= 0)
+        candidates.push_back({op, loop});
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::LinalgOp op : candidates)
-      if (failed(parallelize(rewriter, op)))
+    for (auto [op, loop] : candidates)
+      if (failed(parallelize(rewriter, op, loop)))
         return signalPassFailure();
   }
 
-  LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op) {
+  /// Splits `op` into chunks along its loop `loop`.
+  LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op,
+                            int64_t loop) {
     Location loc = op.getLoc();
-    int64_t loop = chooseLoop(op);
     rewriter.setInsertionPoint(op);
     auto tileable = cast<TilingInterface>(op.getOperation());
     SmallVector<Range> domain = tileable.getIterationDomain(rewriter);

@@ -8,11 +8,16 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::llm::cpu {
+
+/// Widest panel of a packed linear weight (output columns) that
+/// llm-cpu-vectorize-linear keeps in registers as one vector;
+/// llm-lower-to-linalg pads wider ones into panels it can take.
+constexpr int64_t kMaxPanelWidth = 64;
 
 #define GEN_PASS_DECL
 #include "targets/cpu/Passes.h.inc"

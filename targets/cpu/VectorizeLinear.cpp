@@ -33,9 +33,6 @@ using namespace mlir;
 
 namespace {
 
-/// Longest panel row kept in registers as one vector (elements).
-constexpr int64_t kMaxPanelWidth = 64;
-
 /// The operands of a packed linear generic:
 ///   y[lead..., p, c] += x[lead..., k] * w[p, k, c]
 /// with loops (p, lead..., k, c) and a math.fma body.
@@ -65,7 +62,7 @@ FailureOr<PackedLinear> matchPackedLinear(linalg::GenericOp op) {
   if (lead < 0 || xType.getRank() != lead + 1 || yType.getRank() != lead + 2)
     return failure();
   int64_t width = wType.getDimSize(2);
-  if (width > kMaxPanelWidth || yType.getDimSize(lead + 1) != width ||
+  if (width > llm::cpu::kMaxPanelWidth || yType.getDimSize(lead + 1) != width ||
       yType.getDimSize(lead) != wType.getDimSize(0) ||
       xType.getDimSize(lead) != wType.getDimSize(1))
     return failure();
@@ -194,7 +191,6 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
     // Rows: the leading dims as one (a lone row when there are none).
     AccumulatorInit accInit = analyseInit(rewriter, match->init);
     Value x = match->x, y = accInit.dest;
-    bool initReplaced = accInit.dest != match->init;
     int64_t lead = match->leadDims;
     SmallVector<ReassociationIndices> xReassoc, yReassoc;
     if (lead == 0) {
@@ -277,18 +273,6 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
           rewriter, loc, yType, result, yReassoc,
           tensor::getMixedSizes(rewriter, loc, accInit.dest));
     rewriter.replaceOp(op, result);
-    // The fill or bias broadcast that initialised the output is dead now.
-    if (initReplaced && match->init.getDefiningOp<linalg::FillOp>()) {
-      rewriter.eraseOp(match->init.getDefiningOp());
-    } else if (initReplaced) {
-      Operation *expand = match->init.getDefiningOp();
-      Operation *producer = expand->getOperand(0).getDefiningOp();
-      if (expand->use_empty()) {
-        rewriter.eraseOp(expand);
-        if (producer->use_empty())
-          rewriter.eraseOp(producer);
-      }
-    }
     return success();
   }
 

@@ -62,6 +62,14 @@ std::vector<float> values(size_t n, unsigned seed) {
   return v;
 }
 
+/// An f32 tensor type, "tensor<AxBxf32>".
+std::string tensorType(std::initializer_list<int64_t> dims) {
+  std::string t = "tensor<";
+  for (int64_t d : dims)
+    t += std::to_string(d) + "x";
+  return t + "f32>";
+}
+
 /// Compiles llm.attention (2 sequences, 4 query heads on 2 KV heads, head
 /// dim 16, causal with a sliding window, scale 0.3, an additive mask of
 /// shape [2, 1, maskRows, S]) and compares it with plain loops. `hide`
@@ -70,14 +78,8 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
                     const std::vector<std::array<int64_t, 3>> &hide) {
   constexpr int64_t B = 2, Hq = 4, Hkv = 2, D = 16;
   const float scale = 0.3f;
-  auto type = [](std::initializer_list<int64_t> dims) {
-    std::string t = "tensor<";
-    for (int64_t d : dims)
-      t += std::to_string(d) + "x";
-    return t + "f32>";
-  };
-  std::string qt = type({B, Hq, T, D}), kt = type({B, Hkv, S, D}),
-              mt = type({B, 1, maskRows, S});
+  std::string qt = tensorType({B, Hq, T, D}), kt = tensorType({B, Hkv, S, D}),
+              mt = tensorType({B, 1, maskRows, S});
   std::string source = "func.func @main(%q: " + qt + ", %k: " + kt +
                        ", %v: " + kt + ", %m: " + mt + ") -> " + qt +
                        " {\n  %o = llm.attention %q, %k, %v mask(%m) {causal, "
@@ -155,40 +157,57 @@ TEST(CpuKernels, AttentionBlocksMatchReference) {
   checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, hide);
 }
 
+/// "%name = arith.constant dense<...> : type" for a [rows] or [rows, cols]
+/// tensor (cols = 0: one dimension).
+std::string constant(const char *name, const std::vector<float> &data,
+                     int64_t rows, int64_t cols = 0) {
+  std::ostringstream os;
+  os.precision(9);
+  os << "  %" << name << " = arith.constant dense<[";
+  for (int64_t r = 0; r < rows; ++r) {
+    if (cols == 0) {
+      os << (r ? ", " : "") << data[r];
+      continue;
+    }
+    os << (r ? ", [" : "[");
+    for (int64_t c = 0; c < cols; ++c)
+      os << (c ? ", " : "") << data[r * cols + c];
+    os << "]";
+  }
+  os << "]> : " << (cols ? tensorType({rows, cols}) : tensorType({rows}))
+     << "\n";
+  return os.str();
+}
+
+/// y [M, N] against x [M, K] W^T [K, N] + b, in double precision.
+void expectLinear(const std::vector<float> &y, const std::vector<float> &x,
+                  const std::vector<float> &w, const std::vector<float> &b,
+                  int64_t M, int64_t K, int64_t N) {
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double expected = b[n];
+      for (int64_t k = 0; k < K; ++k)
+        expected += static_cast<double>(x[m * K + k]) * w[n * K + k];
+      ASSERT_NEAR(y[m * N + n], expected, 1e-5)
+          << "M=" << M << " K=" << K << " N=" << N << " m=" << m << " n=" << n;
+    }
+}
+
 /// y = x W^T + b with W a constant [N, K], compiled, against plain loops.
 void checkLinear(int64_t M, int64_t K, int64_t N) {
   std::vector<float> w = values(N * K, 5), bias = values(N, 6),
                      x = values(M * K, 7);
-  auto type = [](int64_t a, int64_t b) {
-    return "tensor<" + std::to_string(a) + "x" + std::to_string(b) + "xf32>";
-  };
-  std::ostringstream src;
-  src.precision(9);
-  src << "func.func @main(%x: " << type(M, K) << ") -> " << type(M, N)
-      << " {\n  %w = arith.constant dense<[";
-  for (int64_t r = 0; r < N; ++r) {
-    src << (r ? ", [" : "[");
-    for (int64_t c = 0; c < K; ++c)
-      src << (c ? ", " : "") << w[r * K + c];
-    src << "]";
-  }
-  src << "]> : " << type(N, K) << "\n  %b = arith.constant dense<[";
-  for (int64_t n = 0; n < N; ++n)
-    src << (n ? ", " : "") << bias[n];
-  src << "]> : tensor<" << N << "xf32>\n  %y = llm.linear %x, %w, %b : ("
-      << type(M, K) << ", " << type(N, K) << ", tensor<" << N << "xf32>) -> "
-      << type(M, N) << "\n  return %y : " << type(M, N) << "\n}\n";
+  std::string xt = tensorType({M, K}), wt = tensorType({N, K}),
+              bt = tensorType({N}), yt = tensorType({M, N});
+  std::string source = "func.func @main(%x: " + xt + ") -> " + yt + " {\n" +
+                       constant("w", w, N, K) + constant("b", bias, N) +
+                       "  %y = llm.linear %x, %w, %b : (" + xt + ", " + wt +
+                       ", " + bt + ") -> " + yt + "\n  return %y : " + yt +
+                       "\n}\n";
   std::vector<float> y(M * N, 42.0f);
   ASSERT_NO_FATAL_FAILURE(
-      compileAndCall(src.str(), {x.data(), y.data()}, {{M, K}, {M, N}}));
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < N; ++n) {
-      double expected = bias[n];
-      for (int64_t kk = 0; kk < K; ++kk)
-        expected += static_cast<double>(x[m * K + kk]) * w[n * K + kk];
-      ASSERT_NEAR(y[m * N + n], expected, 1e-5)
-          << "M=" << M << " K=" << K << " m=" << m << " n=" << n;
-    }
+      compileAndCall(source, {x.data(), y.data()}, {{M, K}, {M, N}}));
+  expectLinear(y, x, w, bias, M, K, N);
 }
 
 // 11 rows: one full tile of 8 and 3 single rows; N = 96: 3 panels of 32.
@@ -213,51 +232,21 @@ TEST(CpuKernels, SiblingLinearsWithBiasesMatchReference) {
   std::vector<float> x = values(M * K, 9), w1 = values(N1 * K, 10),
                      w2 = values(N2 * K, 11), b1 = values(N1, 12),
                      b2 = values(N2, 13);
-  std::ostringstream src;
-  src.precision(9);
-  auto dense = [&](const std::vector<float> &data, int64_t rows, int64_t cols) {
-    src << "dense<[";
-    for (int64_t r = 0; r < rows; ++r) {
-      if (cols > 0)
-        src << (r ? ", [" : "[");
-      for (int64_t c = 0; c < std::max<int64_t>(cols, 1); ++c)
-        src << (c || (cols == 0 && r) ? ", " : "")
-            << data[r * std::max<int64_t>(cols, 1) + c];
-      if (cols > 0)
-        src << "]";
-    }
-    src << "]>";
-  };
-  src << "func.func @main(%x: tensor<5x8xf32>) -> (tensor<5x16xf32>, "
-         "tensor<5x40xf32>) {\n  %w1 = arith.constant ";
-  dense(w1, N1, K);
-  src << " : tensor<16x8xf32>\n  %w2 = arith.constant ";
-  dense(w2, N2, K);
-  src << " : tensor<40x8xf32>\n  %b1 = arith.constant ";
-  dense(b1, N1, 0);
-  src << " : tensor<16xf32>\n  %b2 = arith.constant ";
-  dense(b2, N2, 0);
-  src << " : tensor<40xf32>\n"
-         "  %y1 = llm.linear %x, %w1, %b1 : (tensor<5x8xf32>, "
-         "tensor<16x8xf32>, tensor<16xf32>) -> tensor<5x16xf32>\n"
-         "  %y2 = llm.linear %x, %w2, %b2 : (tensor<5x8xf32>, "
-         "tensor<40x8xf32>, tensor<40xf32>) -> tensor<5x40xf32>\n"
-         "  return %y1, %y2 : tensor<5x16xf32>, tensor<5x40xf32>\n}\n";
+  std::string source =
+      "func.func @main(%x: tensor<5x8xf32>) -> (tensor<5x16xf32>, "
+      "tensor<5x40xf32>) {\n" +
+      constant("w1", w1, N1, K) + constant("w2", w2, N2, K) +
+      constant("b1", b1, N1) + constant("b2", b2, N2) +
+      "  %y1 = llm.linear %x, %w1, %b1 : (tensor<5x8xf32>, "
+      "tensor<16x8xf32>, tensor<16xf32>) -> tensor<5x16xf32>\n"
+      "  %y2 = llm.linear %x, %w2, %b2 : (tensor<5x8xf32>, "
+      "tensor<40x8xf32>, tensor<40xf32>) -> tensor<5x40xf32>\n"
+      "  return %y1, %y2 : tensor<5x16xf32>, tensor<5x40xf32>\n}\n";
   std::vector<float> y1(M * N1, 42.0f), y2(M * N2, 42.0f);
   ASSERT_NO_FATAL_FAILURE(compileAndCall(
-      src.str(), {x.data(), y1.data(), y2.data()}, {{M, K}, {M, N1}, {M, N2}}));
-  auto check = [&](const std::vector<float> &y, const std::vector<float> &w,
-                   const std::vector<float> &b, int64_t n) {
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t j = 0; j < n; ++j) {
-        double expected = b[j];
-        for (int64_t k = 0; k < K; ++k)
-          expected += static_cast<double>(x[m * K + k]) * w[j * K + k];
-        ASSERT_NEAR(y[m * n + j], expected, 1e-5) << "m=" << m << " n=" << j;
-      }
-  };
-  check(y1, w1, b1, N1);
-  check(y2, w2, b2, N2);
+      source, {x.data(), y1.data(), y2.data()}, {{M, K}, {M, N1}, {M, N2}}));
+  expectLinear(y1, x, w1, b1, M, K, N1);
+  expectLinear(y2, x, w2, b2, M, K, N2);
 }
 
 TEST(CpuKernels, SoftmaxAndSiluMatchReference) {
