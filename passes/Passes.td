@@ -136,4 +136,72 @@ def LLMSynthesizeKVCache : Pass<"llm-synthesize-kv-cache", "::mlir::ModuleOp"> {
   ];
 }
 
+def LLMPlace : Pass<"llm-place", "::mlir::ModuleOp"> {
+  let summary = "Place every op on a device of a target machine from cost models";
+  let description = [{
+    Gives every op of every function an `llm.device` attribute naming the
+    device of the target description (`target=`: a preset name or a JSON
+    file) that runs it, chosen to minimise the estimated time of one step:
+    a prefill of `context` tokens, or a decode step over a context of
+    `context` tokens, for `batch` sequences.
+
+    Each op's work (FLOPs, bytes of weights, activations and KV cache; the
+    `llm` cost interface) is costed on every device by that device's model
+    (roofline for CPU and NPU, bank-parallel GEMV for PIM, PLMR for the
+    mesh). The step time of an assignment comes from a list schedule in
+    program order: devices run concurrently, an op starts when its device
+    is free and its operands have arrived, and a value crossing devices
+    pays the link's latency and bandwidth. The assignment is the best found
+    by local search (single ops and runs of ops moved between devices) from
+    the greedy assignment and from every all-on-one-device assignment; the
+    search is deterministic.
+
+    With `interleave`, the batch is split into two sub-batches whose steps
+    are scheduled together (NeuPIMs' sub-batch interleaving: one
+    sub-batch's projections on the NPU while the other's attention runs on
+    PIM). Ops that only reshape or slice, and compile-time weight
+    transposes, follow the op that consumes them; constants are not placed
+    (each device segment materialises the weights it uses).
+
+    The function gets `llm.placement`: the target, the phase, the estimated
+    step time and the host device. `report=FILE.json` writes every op's
+    estimates on every device, the reason for the choice and the timeline;
+    `FILE.html` beside it shows the same for a person.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host-cpu\"",
+           "Target description: a preset (host-cpu, edge-npu-pim, "
+           "wafer-mesh) or a JSON file">,
+    Option<"phase", "phase", "std::string", /*default=*/"\"prefill\"",
+           "Which step to optimise: prefill or decode">,
+    Option<"batch", "batch", "int64_t", /*default=*/"1",
+           "Sequences per step (B)">,
+    Option<"context", "context", "int64_t", /*default=*/"128",
+           "Prompt length (prefill) or context length (decode)">,
+    ListOption<"pins", "pin", "std::string",
+               "NAME=KIND[:INDEX]: put the ops whose location name matches "
+               "the glob NAME on that device">,
+    Option<"interleave", "interleave", "bool", /*default=*/"false",
+           "Pipeline two sub-batches across the devices (NeuPIMs)">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the placement report to this JSON file (and .html)">,
+  ];
+}
+
+def LLMPartition : Pass<"llm-partition", "::mlir::ModuleOp"> {
+  let summary = "Outline each same-device run of ops into its own function";
+  let description = [{
+    After `llm-place`: every maximal run of consecutive ops on one device
+    becomes a private function `@<func>_seg<N>_<kind><index>` carrying
+    `llm.device`, called from the original function. A tensor crossing
+    devices goes through an explicit `llm.transfer` (the function's
+    arguments and results live on the host device named by
+    `llm.placement`). Constants are cloned into every segment that uses
+    them, so each device program owns its weights. Functions without
+    placed ops are left alone; an op missing a device is an error.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::func::FuncDialect"];
+}
+
 #endif // LLMC_PASSES_PASSES_TD

@@ -41,6 +41,15 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
                              << "' must be an integer, got " << attr.getValue();
     return success();
   }
+  if (attr.getName() == kPlacementAttrName) {
+    auto dict = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!dict || !dict.getAs<DeviceAttr>("host"))
+      return op->emitError() << "'" << kPlacementAttrName
+                             << "' must be a dictionary with a #llm.device "
+                                "'host', got "
+                             << attr.getValue();
+    return success();
+  }
   return op->emitError() << "unknown llm dialect attribute '"
                          << attr.getName().getValue() << "'";
 }

@@ -50,6 +50,10 @@ def LLM_Dialect : Dialect {
     /// On a function: how many positions its position tables cover.
     static constexpr ::llvm::StringLiteral kMaxPositionsAttrName =
         "llm.max_positions";
+    /// On a function: what llm-place assumed and estimated (target, phase,
+    /// batch, context, host device, step time).
+    static constexpr ::llvm::StringLiteral kPlacementAttrName =
+        "llm.placement";
 
   private:
     /// Defined beside the attribute storage classes (LLMAttrs.cpp).

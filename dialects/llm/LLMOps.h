@@ -3,6 +3,7 @@
 #ifndef LLMC_DIALECTS_LLM_LLMOPS_H
 #define LLMC_DIALECTS_LLM_LLMOPS_H
 
+#include "dialects/llm/CostInterface.h"
 #include "dialects/llm/LLMAttrs.h"
 #include "dialects/llm/LLMDialect.h"
 

@@ -13,6 +13,7 @@
 #define LLMC_DIALECTS_LLM_LLMOPS_TD
 
 include "dialects/llm/LLMAttrs.td"
+include "dialects/llm/CostInterface.td"
 include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/OpBase.td"
@@ -25,7 +26,7 @@ def LLM_IndexTensor : RankedTensorOf<[AnySignlessInteger]>;
 // Embedding and projections
 //===----------------------------------------------------------------------===//
 
-def LLM_EmbeddingOp : LLM_Op<"embedding", [Pure]> {
+def LLM_EmbeddingOp : LLM_Op<"embedding", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
   let summary = "Token embedding lookup";
   let description = [{
     Gathers rows of an embedding `table` of shape `[vocab, dim]` for integer
@@ -45,7 +46,7 @@ def LLM_EmbeddingOp : LLM_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
-def LLM_LinearOp : LLM_Op<"linear", [Pure]> {
+def LLM_LinearOp : LLM_Op<"linear", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
   let summary = "Fully connected layer: x·Wᵀ + bias";
   let description = [{
     Computes `result[..., n] = Σ_k input[..., k] · weight[n, k] + bias[n]`.
@@ -73,7 +74,7 @@ def LLM_LinearOp : LLM_Op<"linear", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def LLM_MatmulOp : LLM_Op<"matmul", [Pure]> {
+def LLM_MatmulOp : LLM_Op<"matmul", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
   let summary = "Batched matrix product with broadcast batch dimensions";
   let description = [{
     Computes `result[b..., m, n] = Σ_k lhs[b..., m, k] · rhs[b..., k, n]` for
@@ -102,7 +103,7 @@ def LLM_MatmulOp : LLM_Op<"matmul", [Pure]> {
 // Normalisation
 //===----------------------------------------------------------------------===//
 
-def LLM_RMSNormOp : LLM_Op<"rms_norm", [Pure]> {
+def LLM_RMSNormOp : LLM_Op<"rms_norm", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
   let summary = "Root-mean-square normalisation over the last dimension";
   let description = [{
     `result = input / sqrt(mean(input², axis = -1) + epsilon) · weight`, with
@@ -126,7 +127,7 @@ def LLM_RMSNormOp : LLM_Op<"rms_norm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def LLM_LayerNormOp : LLM_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
+def LLM_LayerNormOp : LLM_Op<"layer_norm", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>, AttrSizedOperandSegments]> {
   let summary = "Layer normalisation over the last dimension";
   let description = [{
     `result = (input - mean) / sqrt(var + epsilon) · weight + bias`, where
@@ -155,7 +156,7 @@ def LLM_LayerNormOp : LLM_Op<"layer_norm", [Pure, AttrSizedOperandSegments]> {
 // Positions and attention
 //===----------------------------------------------------------------------===//
 
-def LLM_RopeOp : LLM_Op<"rope", [Pure]> {
+def LLM_RopeOp : LLM_Op<"rope", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
   let summary = "Rotary position embedding";
   let description = [{
     Rotates the first `R` features of the last dimension of `input` by the
@@ -191,7 +192,7 @@ def LLM_RopeOp : LLM_Op<"rope", [Pure]> {
   let hasVerifier = 1;
 }
 
-def LLM_AttentionOp : LLM_Op<"attention", [Pure, AttrSizedOperandSegments]> {
+def LLM_AttentionOp : LLM_Op<"attention", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>, AttrSizedOperandSegments]> {
   let summary = "Scaled dot-product attention, multi-head or grouped-query";
   let description = [{
     Operands are laid out `[batch, heads, seq, head_dim]`:
@@ -261,7 +262,7 @@ def LLM_AttentionOp : LLM_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let hasCanonicalizer = 1;
 }
 
-def LLM_SoftmaxOp : LLM_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+def LLM_SoftmaxOp : LLM_Op<"softmax", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>, SameOperandsAndResultType]> {
   let summary = "Softmax along one axis";
   let description = [{
     `result = exp(x - max(x)) / Σ exp(x - max(x))` along `axis` (negative
@@ -290,7 +291,7 @@ def LLM_SoftmaxOp : LLM_Op<"softmax", [Pure, SameOperandsAndResultType]> {
 // Activations
 //===----------------------------------------------------------------------===//
 
-def LLM_SiluOp : LLM_Op<"silu", [Pure, SameOperandsAndResultType]> {
+def LLM_SiluOp : LLM_Op<"silu", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>, SameOperandsAndResultType]> {
   let summary = "SiLU (swish) activation: x · sigmoid(x)";
   let description = [{
     Elementwise `x / (1 + exp(-x))`. Together with `arith.mulf` it forms the
@@ -305,7 +306,7 @@ def LLM_SiluOp : LLM_Op<"silu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def LLM_GeluOp : LLM_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def LLM_GeluOp : LLM_Op<"gelu", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>, SameOperandsAndResultType]> {
   let summary = "GELU activation, exact or tanh-approximated";
   let description = [{
     Elementwise `0.5·x·(1 + erf(x/√2))` (`approximate = none`, the default,
@@ -327,7 +328,7 @@ def LLM_GeluOp : LLM_Op<"gelu", [Pure, SameOperandsAndResultType]> {
 // Mixture of experts
 //===----------------------------------------------------------------------===//
 
-def LLM_MoeOp : LLM_Op<"moe", [Pure]> {
+def LLM_MoeOp : LLM_Op<"moe", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
   let summary = "Mixture-of-experts feed-forward layer with top-k routing";
   let description = [{
     Routes every token of `input : [..., D]` to `top_k` of `E` experts and
@@ -374,7 +375,7 @@ def LLM_MoeOp : LLM_Op<"moe", [Pure]> {
   let hasVerifier = 1;
 }
 
-def LLM_TopKOp : LLM_Op<"topk", [Pure]> {
+def LLM_TopKOp : LLM_Op<"topk", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
   let summary = "The k largest values along the last axis, with their indices";
   let description = [{
     For every row of `input` along its last axis, returns the `k` largest
@@ -400,7 +401,7 @@ def LLM_TopKOp : LLM_Op<"topk", [Pure]> {
 // Placement
 //===----------------------------------------------------------------------===//
 
-def LLM_TransferOp : LLM_Op<"transfer", [Pure, SameOperandsAndResultType]> {
+def LLM_TransferOp : LLM_Op<"transfer", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>, SameOperandsAndResultType]> {
   let summary = "Move a value from one device to another";
   let description = [{
     Makes `input`, produced on device `from`, available on device `to`.

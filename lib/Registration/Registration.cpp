@@ -5,6 +5,10 @@
 #include "dialects/llm/LLMDialect.h"
 #include "passes/Passes.h"
 #include "targets/cpu/BitcastBufferization.h"
+#include "targets/cpu/CostModel.h"
+#include "targets/mesh/CostModel.h"
+#include "targets/npu/CostModel.h"
+#include "targets/pim/CostModel.h"
 #include "targets/cpu/Passes.h"
 #include "targets/cpu/Pipelines.h"
 
@@ -19,4 +23,12 @@ void llmc::registerPasses() {
   mlir::llm::registerLLMPasses();
   mlir::llm::cpu::registerLLMCpuPasses();
   mlir::llm::cpu::registerCpuPipelines();
+  registerDeviceKinds();
+}
+
+void llmc::registerDeviceKinds() {
+  mlir::llm::cpu::registerCpuDeviceKind();
+  mlir::llm::npu::registerNpuDeviceKind();
+  mlir::llm::pim::registerPimDeviceKind();
+  mlir::llm::mesh::registerMeshDeviceKind();
 }

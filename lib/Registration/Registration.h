@@ -17,6 +17,10 @@ void registerDialects(mlir::DialectRegistry &registry);
 /// pass registry, so that `--llm-...` flags and `--pass-pipeline` find them.
 void registerPasses();
 
+/// Makes the device kinds llmc links (cpu, npu, pim, mesh) available to
+/// target descriptions; registerPasses calls it.
+void registerDeviceKinds();
+
 } // namespace llmc
 
 #endif // LLMC_LIB_REGISTRATION_REGISTRATION_H

@@ -1,0 +1,64 @@
+//===- DeviceModel.h - the cost model interface every target implements -===//
+//
+// A device model answers one question: how long does this op (its OpCost)
+// take on this device, and why. Placement compares the answers; the report
+// shows the terms. Models are plain code over plain data (no IR), so they
+// are unit-tested against hand-computed values.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_TARGETS_COMMON_DEVICEMODEL_H
+#define LLMC_TARGETS_COMMON_DEVICEMODEL_H
+
+#include "dialects/llm/OpCost.h"
+
+#include "llvm/Support/JSON.h"
+
+#include <limits>
+#include <string>
+
+namespace mlir::llm {
+
+/// A time estimate with the terms it was made of (seconds). `seconds` is
+/// what placement uses; the terms explain it.
+struct CostEstimate {
+  double computeSeconds = 0;
+  double memorySeconds = 0;
+  double communicationSeconds = 0;
+  /// Fixed per-op cost (kernel launch, command issue, synchronisation).
+  double overheadSeconds = 0;
+  double seconds = 0;
+  /// False when the device cannot run the op (unsupported kind, or a
+  /// layout that breaks a hardware limit); `note` then says why.
+  bool supported = true;
+  /// How the device runs it ("MeshGEMM on 64x64 cores", "bank-parallel GEMV,
+  /// 8 passes over the weights") or why it cannot.
+  std::string note;
+
+  /// The dominant term: "compute", "memory", "communication" or "overhead".
+  const char *bound() const;
+
+  static CostEstimate unsupported(std::string why) {
+    CostEstimate e;
+    e.supported = false;
+    e.seconds = std::numeric_limits<double>::infinity();
+    e.note = std::move(why);
+    return e;
+  }
+};
+
+class DeviceModel {
+public:
+  virtual ~DeviceModel() = default;
+  /// The target kind ("cpu", "npu", ...), the `kind` of #llm.device.
+  virtual llvm::StringRef kind() const = 0;
+  virtual CostEstimate estimate(const OpCost &cost) const = 0;
+  /// Main-memory bandwidth in bytes/s (for the report).
+  virtual double memoryBandwidth() const = 0;
+  /// Peak arithmetic rate in operations/s (for the report).
+  virtual double peakOpsPerSecond() const = 0;
+};
+
+} // namespace mlir::llm
+
+#endif // LLMC_TARGETS_COMMON_DEVICEMODEL_H

@@ -1,0 +1,78 @@
+//===- CostModel.h - PLMR cost model of a wafer-scale mesh ------*- C++ -*-===//
+//
+// WaferLLM's PLMR view of a P×P mesh (techniques.md §2): massive
+// Parallelism, non-uniform Latency (α per hop, β per message), small
+// per-core Memory M, few Routing resources R (colors) per core.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_TARGETS_MESH_COSTMODEL_H
+#define LLMC_TARGETS_MESH_COSTMODEL_H
+
+#include "targets/common/TargetDescription.h"
+
+namespace mlir::llm::mesh {
+
+struct MeshParameters {
+  int64_t grid = 1;              // P: the mesh is P×P cores
+  double coreMemoryBytes = 0;    // M
+  double coreFlops = 0;          // FLOP/s per core
+  double coreMemoryBandwidth = 0; // bytes/s per core (local SRAM)
+  double hopLatency = 0;         // α, seconds
+  double messageOverhead = 0;    // β, seconds
+  int64_t routingColors = 1;     // R
+  double launchOverhead = 0;     // seconds per op
+};
+
+/// Critical-path communication of MeshGEMM on p×p cores: the Cannon skew
+/// (p/2 shifts) and p shift-multiply steps, each neighbour ≤ 2 hops away on
+/// the interleaved ring: (3p/2)·(2α + β), O(p).
+double meshGemmCommunication(int64_t p, double alpha, double beta);
+/// The same schedule on a plain ring without wrap-around links: the shift
+/// that closes the ring crosses p−1 hops every step, O(p²).
+double naiveRingGemmCommunication(int64_t p, double alpha, double beta);
+/// Two-level (K = 2) tree all-reduce over p cores: α·p + 2·√p/2·β, the
+/// complexity WaferLLM quotes, O(α·N + (K·N^{1/K}/2)·β).
+double treeAllReduce(int64_t p, double alpha, double beta);
+
+/// Colors one core needs: MeshGEMM 3 per axis (send, receive, transit),
+/// MeshGEMV's two-level tree 2 per level.
+constexpr int64_t kMeshGemmColors = 6;
+constexpr int64_t kMeshGemvColors = 4;
+
+/// One way to run an op on a p×p sub-grid, checked against M and R.
+struct MeshPlan {
+  const char *algorithm = "";
+  int64_t cores = 1; // p
+  double bytesPerCore = 0;
+  int64_t colors = 0;
+  CostEstimate estimate;
+};
+
+class MeshModel : public DeviceModel {
+public:
+  explicit MeshModel(MeshParameters p) : p(p) {}
+  llvm::StringRef kind() const override { return "mesh"; }
+  /// The fastest legal plan over sub-grids p = P, P/2, ..., 1; unsupported
+  /// (saying which limit) when no plan fits.
+  CostEstimate estimate(const OpCost &cost) const override;
+  double memoryBandwidth() const override {
+    return p.coreMemoryBandwidth * p.grid * p.grid;
+  }
+  double peakOpsPerSecond() const override {
+    return p.coreFlops * p.grid * p.grid;
+  }
+  /// The plan on a p×p sub-grid; its estimate is unsupported when the tile
+  /// exceeds M or the colors exceed R.
+  MeshPlan plan(const OpCost &cost, int64_t cores) const;
+  static std::unique_ptr<DeviceModel> fromDescription(DescriptionReader &r);
+
+private:
+  MeshParameters p;
+};
+
+void registerMeshDeviceKind();
+
+} // namespace mlir::llm::mesh
+
+#endif // LLMC_TARGETS_MESH_COSTMODEL_H
