@@ -128,9 +128,6 @@ LogicalResult PartitionPass::partition(func::FuncOp func,
   for (Operation &op : body.without_terminator()) {
     if (isCompileTime(&op))
       continue;
-    if (op.hasAttr(LLMDialect::kDeviceAttrName) && !deviceOf(&op))
-      return op.emitError() << "'" << LLMDialect::kDeviceAttrName
-                            << "' must be a #llm.device attribute";
     anyPlaced |= bool(deviceOf(&op));
   }
   if (!anyPlaced)

@@ -12,8 +12,14 @@ using namespace mlir::llm;
 using llvm::json::Array;
 using llvm::json::Object;
 
-static double us(double seconds) {
-  return std::isfinite(seconds) ? std::round(seconds * 1e9) / 1e3 : -1;
+/// Microseconds, to the nanosecond.
+static double us(double seconds) { return std::round(seconds * 1e9) / 1e3; }
+
+/// The same for the report; null where the device cannot run the op.
+static llvm::json::Value usOrNull(double seconds) {
+  if (!std::isfinite(seconds))
+    return nullptr;
+  return us(seconds);
 }
 
 /// The sentence the report gives for a choice.
@@ -63,7 +69,7 @@ llvm::json::Value mlir::llm::placementReportJSON(
         const CostEstimate &e = node.estimates[d];
         estimates[machine.devices[d].name] = Object{
             {"supported", e.supported},
-            {"us", us(e.seconds)},
+            {"us", usOrNull(e.seconds)},
             {"compute_us", us(e.computeSeconds)},
             {"memory_us", us(e.memorySeconds)},
             {"communication_us", us(e.communicationSeconds)},
@@ -110,7 +116,7 @@ llvm::json::Value mlir::llm::placementReportJSON(
     functionReports.push_back(Object{
         {"function", placed.function},
         {"step_us", us(placed.schedule.makespan)},
-        {"host_only_step_us", us(placed.hostOnlySeconds)},
+        {"host_only_step_us", usOrNull(placed.hostOnlySeconds)},
         {"busy_us", std::move(busy)},
         {"ops", std::move(ops)},
         {"transfers", std::move(transfers)},

@@ -40,7 +40,7 @@ CostEstimate PimModel::estimate(const OpCost &cost) const {
   e.overheadSeconds = p.commandOverhead;
   finishEstimate(e);
   e.note = llvm::formatv("bank-parallel GEMV, {0} pass{1} over {2} banks",
-                         passes, passes == 1 ? "" : "es",
+                         int64_t(passes), passes == 1 ? "" : "es",
                          p.channels * p.banksPerChannel)
                .str();
   return e;

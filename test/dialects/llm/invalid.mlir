@@ -21,8 +21,13 @@ func.func @device_not_device() attributes {llm.device = "npu"} { return }
 
 // -----
 
-// expected-error @+1 {{unknown llm dialect attribute 'llm.placement'}}
-func.func @unknown_llm_attr() attributes {llm.placement = 1} { return }
+// expected-error @+1 {{unknown llm dialect attribute 'llm.placed'}}
+func.func @unknown_llm_attr() attributes {llm.placed = 1} { return }
+
+// -----
+
+// expected-error @+1 {{'llm.placement' must be a dictionary with a #llm.device 'host', got {target = "edge-npu-pim"}}}
+func.func @placement_without_host() attributes {llm.placement = {target = "edge-npu-pim"}} { return }
 
 // -----
 
