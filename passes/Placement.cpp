@@ -18,6 +18,9 @@ static double schedulePrefix(const PlacementProblem &problem,
   unsigned numDevices = machine.devices.size();
   int subBatches = problem.interleave ? 2 : 1;
   std::vector<double> deviceFree(numDevices, 0.0);
+  // When each shared memory is next free (ops of devices sharing it do
+  // not move data at the same time).
+  std::vector<double> poolFree(machine.pools.size(), 0.0);
   // finish[node * subBatches + s]
   std::vector<double> finish(problem.nodes.size() * subBatches, 0.0);
   double makespan = 0;
@@ -47,6 +50,11 @@ static double schedulePrefix(const PlacementProblem &problem,
       const CostEstimate &estimate =
           half ? node.halfEstimates[device] : node.estimates[device];
       double start = std::max(ready, deviceFree[device]);
+      int pool = machine.devices[device].pool;
+      if (pool >= 0 && estimate.sharedMemorySeconds > 0) {
+        start = std::max(start, poolFree[pool]);
+        poolFree[pool] = start + estimate.sharedMemorySeconds;
+      }
       double end = start + estimate.seconds;
       deviceFree[device] = end;
       finish[i * subBatches + s] = end;

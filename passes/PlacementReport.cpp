@@ -117,6 +117,7 @@ llvm::json::Value mlir::llm::placementReportJSON(
         {"function", placed.function},
         {"step_us", us(placed.schedule.makespan)},
         {"host_only_step_us", usOrNull(placed.hostOnlySeconds)},
+        {"step_us_without_interleave", usOrNull(placed.uninterleavedSeconds)},
         {"busy_us", std::move(busy)},
         {"ops", std::move(ops)},
         {"transfers", std::move(transfers)},
@@ -202,6 +203,10 @@ std::string mlir::llm::placementReportHTML(
                           machine.devices[machine.host].name,
                           us(placed.hostOnlySeconds),
                           placed.hostOnlySeconds / schedule.makespan);
+    if (std::isfinite(placed.uninterleavedSeconds))
+      os << llvm::formatv("; without interleaving: {0:F2} us ({1:F2}x)",
+                          us(placed.uninterleavedSeconds),
+                          placed.uninterleavedSeconds / schedule.makespan);
     os << ". Busy:";
     for (unsigned d = 0; d < machine.devices.size(); ++d)
       os << llvm::formatv(" {0} {1:F2} us;", machine.devices[d].name,

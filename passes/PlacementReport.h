@@ -7,6 +7,8 @@
 
 #include "llvm/Support/JSON.h"
 
+#include <limits>
+
 namespace mlir::llm {
 
 /// One placed function: the problem, the chosen devices and their schedule.
@@ -17,6 +19,8 @@ struct PlacedFunction {
   Schedule schedule;
   /// The step time with every op on the host alone, for comparison.
   double hostOnlySeconds = 0;
+  /// With interleaving: the best step time without it (else NaN).
+  double uninterleavedSeconds = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct PlacementSettings {

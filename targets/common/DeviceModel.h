@@ -27,6 +27,11 @@ struct CostEstimate {
   double communicationSeconds = 0;
   /// Fixed per-op cost (kernel launch, command issue, synchronisation).
   double overheadSeconds = 0;
+  /// The part of memorySeconds spent on memory that other devices may
+  /// share (a SoC's DRAM): while it lasts, no other device of the same
+  /// memory pool moves data. Bank-internal PIM reads and on-chip SRAM are
+  /// not shared.
+  double sharedMemorySeconds = 0;
   double seconds = 0;
   /// False when the device cannot run the op (unsupported kind, or a
   /// layout that breaks a hardware limit); `note` then says why.

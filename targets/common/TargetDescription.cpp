@@ -186,6 +186,13 @@ llvm::Expected<Machine> mlir::llm::parseMachine(StringRef text,
       return descriptionError(where + ": field 'kind' names unknown target '" +
                               device.kind + "' (known: " + known + ")");
     }
+    std::string pool = named.string("memory_pool", "");
+    if (!pool.empty()) {
+      auto it = llvm::find(machine.pools, pool);
+      device.pool = it - machine.pools.begin();
+      if (it == machine.pools.end())
+        machine.pools.push_back(pool);
+    }
     device.model = factory->second(named);
     if (!named.ok())
       return named.takeError();

@@ -75,6 +75,9 @@ struct Device {
   std::string kind;
   int64_t index = 0;
   std::unique_ptr<DeviceModel> model;
+  /// The memory pool it shares with other devices (index into
+  /// Machine::pools), or -1 when its memory is its own.
+  int pool = -1;
 };
 
 struct Link {
@@ -93,6 +96,8 @@ struct Machine {
   std::vector<Link> links;
   /// The device that owns the step's inputs and outputs.
   unsigned host = 0;
+  /// Names of the memories that several devices share ("memory_pool").
+  std::vector<std::string> pools;
 
   std::optional<unsigned> find(llvm::StringRef kind, int64_t index) const;
   /// Seconds to move `bytes` from device `from` to device `to` (0 on the

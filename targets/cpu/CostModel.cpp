@@ -20,6 +20,7 @@ CostEstimate CpuModel::estimate(const OpCost &cost) const {
   double activations = cost.inputBytes + cost.outputBytes;
   bool cached = activations <= p.cacheBytes;
   double dram = p.dramBandwidth * p.memoryEfficiency;
+  e.sharedMemorySeconds = (streamed + (cached ? 0 : activations)) / dram;
   e.memorySeconds =
       streamed / dram +
       activations / (cached ? p.cacheBandwidth * p.memoryEfficiency : dram);

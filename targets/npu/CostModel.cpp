@@ -33,6 +33,7 @@ CostEstimate NpuModel::estimate(const OpCost &cost) const {
   }
   e.computeSeconds = arrayCycles / p.clock + vectorOps / p.vectorFlops;
   e.memorySeconds = cost.bytes() / (p.dramBandwidth * p.memoryEfficiency);
+  e.sharedMemorySeconds = e.memorySeconds;
   e.overheadSeconds = p.launchOverhead;
   finishEstimate(e);
   if (arrayCycles > 0) {

@@ -16,6 +16,7 @@ CostEstimate PimModel::estimate(const OpCost &cost) const {
   if (cost.kind == WorkKind::DataMovement && cost.kvWriteBytes > 0) {
     // Appending to the KV cache held in PIM memory: external traffic.
     e.memorySeconds = (external + cost.kvWriteBytes) / p.dramBandwidth;
+    e.sharedMemorySeconds = e.memorySeconds;
     e.overheadSeconds = p.commandOverhead;
     finishEstimate(e);
     e.note = "KV-cache write over the external interface";
@@ -34,8 +35,8 @@ CostEstimate PimModel::estimate(const OpCost &cost) const {
   }
   double passes = std::ceil(double(std::max<int64_t>(cost.m, 1)) /
                             double(p.vectorsPerPass));
-  e.memorySeconds = passes * matrix / memoryBandwidth() +
-                    (external + cost.kvWriteBytes) / p.dramBandwidth;
+  e.sharedMemorySeconds = (external + cost.kvWriteBytes) / p.dramBandwidth;
+  e.memorySeconds = passes * matrix / memoryBandwidth() + e.sharedMemorySeconds;
   e.computeSeconds = cost.flops / peakOpsPerSecond();
   e.overheadSeconds = p.commandOverhead;
   finishEstimate(e);

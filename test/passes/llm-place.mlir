@@ -1,4 +1,6 @@
-// RUN: llm-opt %s --llm-place="target=edge-npu-pim phase=decode batch=8" | FileCheck %s --check-prefix=EDGE
+// RUN: llm-opt %s --llm-place="target=edge-npu-pim phase=decode batch=8" -o %t.edge.mlir
+// RUN: FileCheck %s --check-prefix=EDGE < %t.edge.mlir
+// RUN: FileCheck %s --check-prefix=EDGE-NOWHERE < %t.edge.mlir
 // RUN: llm-opt %s --llm-place="target=wafer-mesh phase=decode batch=8" | FileCheck %s --check-prefix=MESH
 // RUN: llm-opt %s --llm-place="target=edge-npu-pim phase=decode batch=8 pin=attention=npu pin=*_proj=cpu:0" | FileCheck %s --check-prefix=PIN
 // RUN: llm-opt %s --llm-place="target=%S/Inputs/two-cpus.json" | FileCheck %s --check-prefix=FILE
@@ -20,7 +22,7 @@
 // EDGE: llm.linear {{.*}}llm.device = #llm.device<"npu">
 // EDGE: arith.addf {{.*}}llm.device = #llm.device<"npu">
 // Constants are not placed: each segment will own its weights.
-// EDGE-NOT: arith.constant {{.*}}llm.device
+// EDGE-NOWHERE-NOT: arith.constant {{.*}}llm.device
 
 // The wafer keeps weights and the cache in its cores' SRAM.
 // MESH: llm.linear {{.*}}llm.device = #llm.device<"mesh">
@@ -35,6 +37,7 @@
 // A description read from a file: two CPUs joined by a slow link; the
 // whole chain stays on one of them.
 // FILE: target = "two-cpus"
+// FILE: llm.attention {{.*}}llm.device = #llm.device<"cpu">
 // FILE-NOT: #llm.device<"cpu", 1>
 
 // The report: every op's estimate on every device, with its terms, the
