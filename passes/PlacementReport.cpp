@@ -89,6 +89,10 @@ llvm::json::Value mlir::llm::placementReportJSON(
           {"weight_bytes", node.cost.weightBytes},
           {"kv_bytes", node.cost.kvReadBytes + node.cost.kvWriteBytes},
           {"op_per_byte", node.cost.opsPerByte()},
+          {"shape", Object{{"batch", node.cost.batch},
+                           {"m", node.cost.m},
+                           {"n", node.cost.n},
+                           {"k", node.cost.k}}},
           {"reason", reason(node, machine, chosen)},
           {"estimates", std::move(estimates)}});
     }

@@ -230,6 +230,18 @@ OpCost AttentionOp::getCost(DimSizeFn dimSize) {
     for (Value present : getPresent())
       cost.kvWriteBytes += numBytes(present, dimSize);
   cost.outputBytes = numBytes(getResult(), dimSize);
+  if (getCausal() && rows > 0 && keys > 0) {
+    // The T queries are the last T positions of the S keys: query i sees
+    // S - T + i + 1 of them (a sliding window caps that at its width).
+    double visible = 0;
+    for (int64_t i = 0; i < rows; ++i) {
+      double seen = keys - rows + i + 1;
+      if (std::optional<uint64_t> window = getSlidingWindow())
+        seen = std::min<double>(seen, *window);
+      visible += std::max(0.0, seen);
+    }
+    cost.visibleFraction = visible / (double(rows) * keys);
+  }
   return cost;
 }
 

@@ -47,6 +47,10 @@ struct OpCost {
   /// Whether the op reduces across a row (norms, softmax): a distributed
   /// device needs an all-reduce for it.
   bool rowReduction = false;
+  /// Attention: the fraction of (query, key) pairs a causal or windowed
+  /// mask leaves visible. `flops` counts them all (LLM-Viewer's
+  /// convention); a kernel that skips hidden keys does this fraction.
+  double visibleFraction = 1;
 
   double bytes() const {
     return weightBytes + inputBytes + outputBytes + kvReadBytes + kvWriteBytes;

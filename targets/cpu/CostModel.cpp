@@ -15,7 +15,11 @@ CostEstimate CpuModel::estimate(const OpCost &cost) const {
   else if (cost.kind == WorkKind::Attention)
     efficiency = p.attentionEfficiency;
   CostEstimate e;
-  e.computeSeconds = cost.flops / (p.cores * p.peakFlopsPerCore * efficiency);
+  // llmc's fused attention skips the keys a causal mask hides.
+  double flops = cost.kind == WorkKind::Attention
+                     ? cost.flops * cost.visibleFraction
+                     : cost.flops;
+  e.computeSeconds = flops / (p.cores * p.peakFlopsPerCore * efficiency);
   double streamed = cost.weightBytes + cost.kvReadBytes + cost.kvWriteBytes;
   double activations = cost.inputBytes + cost.outputBytes;
   bool cached = activations <= p.cacheBytes;

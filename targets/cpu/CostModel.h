@@ -21,6 +21,8 @@ struct CpuParameters {
 /// Roofline over all cores with per-kind efficiencies (what llmc's kernels
 /// reach, bench/cpu_bench.sh). Weights and KV stream from DRAM; activations
 /// from the last-level cache when they fit in it (they were just written).
+/// Causal attention does only its visible pairs (the fused kernel skips
+/// the rest).
 class CpuModel : public DeviceModel {
 public:
   explicit CpuModel(CpuParameters p) : p(p) {}

@@ -214,14 +214,18 @@ TEST(TargetDescription, ErrorsNameTheField) {
 struct Toy {
   Machine machine;
   PlacementProblem problem;
-  Toy() {
+  /// With `pool`, both devices share one memory.
+  explicit Toy(bool pool = false) {
     llmc::registerDeviceKinds();
+    std::string shared = pool ? "\"memory_pool\": \"dram\", " : "";
     llvm::Expected<Machine> m = parseMachine(R"json({
       "devices": [
-        {"name": "a", "kind": "cpu", "cores": 1, "peak_gflops_per_core": 1,
-         "dram_bandwidth_gbps": 1, "cache_bytes": 1, "cache_bandwidth_gbps": 1},
-        {"name": "b", "kind": "cpu", "cores": 1, "peak_gflops_per_core": 1,
-         "dram_bandwidth_gbps": 1, "cache_bytes": 1, "cache_bandwidth_gbps": 1}],
+        {"name": "a", "kind": "cpu", )json" + shared + R"json("cores": 1,
+         "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
+         "cache_bytes": 1, "cache_bandwidth_gbps": 1},
+        {"name": "b", "kind": "cpu", )json" + shared + R"json("cores": 1,
+         "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
+         "cache_bytes": 1, "cache_bandwidth_gbps": 1}],
       "links": [{"from": "a", "to": "b", "bandwidth_gbps": 1, "latency_us": 0}]
     })json",
                                              "toy");
@@ -229,12 +233,14 @@ struct Toy {
     machine = std::move(*m);
     problem.machine = &machine;
   }
-  void add(double onA, double onB, std::vector<PlacementInput> inputs = {}) {
+  void add(double onA, double onB, std::vector<PlacementInput> inputs = {},
+           double sharedMemory = 0) {
     PlacementNode node;
     node.name = "op" + std::to_string(problem.nodes.size());
     for (double t : {onA, onB}) {
       CostEstimate e;
       e.seconds = t;
+      e.sharedMemorySeconds = sharedMemory;
       node.estimates.push_back(e);
       node.halfEstimates.push_back(e);
     }
@@ -256,6 +262,20 @@ TEST(Placement, IndependentStreamsOverlap) {
   auto best = solvePlacement(toy.problem, error);
   ASSERT_TRUE(best.has_value());
   EXPECT_DOUBLE_EQ(scheduleStep(toy.problem, *best), 5.0); // {3,2}, {1,4}
+}
+
+TEST(Placement, DevicesSharingMemoryDoNotStreamAtOnce) {
+  // Two memory-bound ops: on separate memories they overlap, on one
+  // shared memory they queue for it.
+  Toy separate, shared(/*pool=*/true);
+  for (Toy *toy : {&separate, &shared}) {
+    toy->add(2, 2, {}, 2);
+    toy->add(2, 2, {}, 2);
+  }
+  EXPECT_DOUBLE_EQ(scheduleStep(separate.problem, {0, 1}), 2.0);
+  EXPECT_DOUBLE_EQ(scheduleStep(shared.problem, {0, 1}), 4.0);
+  EXPECT_EQ(shared.machine.pools.size(), 1u);
+  EXPECT_EQ(shared.machine.devices[1].pool, 0);
 }
 
 TEST(Placement, TransfersCostBandwidth) {
