@@ -144,4 +144,29 @@ func.func @f(%x: tensor<8x64xf32>) -> tensor<8x32xf32> {
   EXPECT_EQ(cost.inputBytes, 8 * 64 * 4.0);
 }
 
+TEST_F(OpCostTest, CausalMasksLeaveAFractionVisible) {
+  constexpr const char *text = R"mlir(
+func.func @f(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %q1: tensor<1x2x1x8xf32>) {
+  %a = llm.attention %q, %k, %k {causal, num_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %w = llm.attention %q, %k, %k {causal, num_heads = 2 : i64, num_kv_heads = 2 : i64, sliding_window = 2 : i64}
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %d = llm.attention %q1, %k, %k {causal, num_heads = 2 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x2x1x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x1x8xf32>
+  return
+}
+)mlir";
+  OwningOpRef<ModuleOp> m = parseSourceString<ModuleOp>(text, &ctx);
+  ASSERT_TRUE(m);
+  auto func = *m->getOps<func::FuncOp>().begin();
+  auto none = [](Value, int64_t) -> int64_t { return 0; };
+  std::vector<double> fractions;
+  for (Operation &op : func.getBody().front().without_terminator())
+    fractions.push_back(estimateOpCost(&op, none)->visibleFraction);
+  ASSERT_EQ(fractions.size(), 3u);
+  EXPECT_DOUBLE_EQ(fractions[0], 10.0 / 16); // 1 + 2 + 3 + 4 of 4 x 4
+  EXPECT_DOUBLE_EQ(fractions[1], 7.0 / 16);  // 1 + 2 + 2 + 2
+  EXPECT_DOUBLE_EQ(fractions[2], 1.0);       // the last position sees all
+}
+
 } // namespace
