@@ -73,8 +73,7 @@ void clusterByDevice(Block &body) {
       for (Value operand : nested->getOperands())
         if (Operation *def = operand.getDefiningOp())
           if (Operation *top = body.findAncestorOpInBlock(*def))
-            if (auto it = position.find(top);
-                it != position.end() && top != op)
+            if (auto it = position.find(top); it != position.end() && top != op)
               producers.insert(it->second);
     });
     waiting[i] = producers.size();
@@ -150,7 +149,8 @@ LogicalResult PartitionPass::partition(func::FuncOp func,
   }
 
   MLIRContext *ctx = func.getContext();
-  auto placement = func->getAttrOfType<DictionaryAttr>(LLMDialect::kPlacementAttrName);
+  auto placement =
+      func->getAttrOfType<DictionaryAttr>(LLMDialect::kPlacementAttrName);
   DeviceAttr host = placement ? placement.getAs<DeviceAttr>("host") : nullptr;
   if (!host)
     host = DeviceAttr::get(ctx, "cpu", 0);
@@ -198,8 +198,7 @@ LogicalResult PartitionPass::partition(func::FuncOp func,
     for (Operation *op : ops)
       for (Value result : op->getResults())
         if (llvm::any_of(result.getUsers(), [&](Operation *user) {
-              return !inside.count(
-                  body.findAncestorOpInBlock(*user));
+              return !inside.count(body.findAncestorOpInBlock(*user));
             }))
           outputs.insert(result);
 
@@ -212,9 +211,9 @@ LogicalResult PartitionPass::partition(func::FuncOp func,
     for (Value v : outputs)
       outputTypes.push_back(v.getType());
     builder.setInsertionPoint(func);
-    auto outlined = func::FuncOp::create(
-        builder, ops.front()->getLoc(), name,
-        builder.getFunctionType(inputTypes, outputTypes));
+    auto outlined =
+        func::FuncOp::create(builder, ops.front()->getLoc(), name,
+                             builder.getFunctionType(inputTypes, outputTypes));
     outlined.setPrivate();
     outlined->setAttr(LLMDialect::kDeviceAttrName, device);
     symbols.insert(outlined);

@@ -167,8 +167,8 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
   std::optional<std::vector<unsigned>> assignment =
       solvePlacement(problem, error);
   if (!assignment)
-    return func.emitError() << "cannot place @" << func.getSymName() << ": "
-                            << error;
+    return func.emitError()
+           << "cannot place @" << func.getSymName() << ": " << error;
   placed.assignment = *assignment;
   if (interleave) {
     // What interleaving buys: the best placement without it.
@@ -183,9 +183,9 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
   bool hostRunsAll = llvm::all_of(problem.nodes, [&](const PlacementNode &n) {
     return n.estimates[machine.host].supported;
   });
-  placed.hostOnlySeconds =
-      hostRunsAll ? scheduleStep(problem, hostOnly)
-                  : std::numeric_limits<double>::infinity();
+  placed.hostOnlySeconds = hostRunsAll
+                               ? scheduleStep(problem, hostOnly)
+                               : std::numeric_limits<double>::infinity();
 
   MLIRContext *ctx = func.getContext();
   auto deviceAttr = [&](unsigned d) {
@@ -240,8 +240,7 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
     summary.push_back(
         b.getNamedAttr("step_us_without_interleave",
                        b.getF64FloatAttr(placed.uninterleavedSeconds * 1e6)));
-  func->setAttr(LLMDialect::kPlacementAttrName,
-                b.getDictionaryAttr(summary));
+  func->setAttr(LLMDialect::kPlacementAttrName, b.getDictionaryAttr(summary));
   return success();
 }
 
@@ -253,8 +252,9 @@ void PlacePass::runOnOperation() {
     return signalPassFailure();
   }
   if (phase != "prefill" && phase != "decode") {
-    module.emitError() << "llm-place: phase must be 'prefill' or 'decode', not '"
-                       << phase << "'";
+    module.emitError()
+        << "llm-place: phase must be 'prefill' or 'decode', not '" << phase
+        << "'";
     return signalPassFailure();
   }
   if (batch < 1 || context < 1) {
@@ -266,15 +266,16 @@ void PlacePass::runOnOperation() {
     auto [pattern, device] = StringRef(spec).rsplit('=');
     auto [kind, indexText] = device.split(':');
     int64_t index = 0;
-    if (device.empty() || (!indexText.empty() && indexText.getAsInteger(10, index))) {
+    if (device.empty() ||
+        (!indexText.empty() && indexText.getAsInteger(10, index))) {
       module.emitError() << "llm-place: pin '" << spec
                          << "' is not NAME=KIND[:INDEX]";
       return signalPassFailure();
     }
     std::optional<unsigned> d = machine->find(kind, index);
     if (!d) {
-      module.emitError() << "llm-place: pin '" << spec << "' names no device of '"
-                         << machine->name << "'";
+      module.emitError() << "llm-place: pin '" << spec
+                         << "' names no device of '" << machine->name << "'";
       return signalPassFailure();
     }
     llvm::Expected<llvm::GlobPattern> glob = llvm::GlobPattern::create(pattern);
@@ -296,8 +297,7 @@ void PlacePass::runOnOperation() {
   }
   for (const Pin &pin : pins)
     if (!pin.used) {
-      module.emitError() << "llm-place: pin '" << pin.text
-                         << "' matches no op";
+      module.emitError() << "llm-place: pin '" << pin.text << "' matches no op";
       return signalPassFailure();
     }
 

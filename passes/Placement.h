@@ -28,10 +28,10 @@ struct PlacementInput {
 };
 
 struct PlacementNode {
-  std::string name;   // location name, for pins and the report
-  std::string opName; // "llm.linear"
-  OpCost cost;        // at the full batch
-  std::vector<CostEstimate> estimates;     // per device, full batch
+  std::string name;                    // location name, for pins and the report
+  std::string opName;                  // "llm.linear"
+  OpCost cost;                         // at the full batch
+  std::vector<CostEstimate> estimates; // per device, full batch
   std::vector<CostEstimate> halfEstimates; // per device, per sub-batch
   std::vector<PlacementInput> inputs;
   /// Bytes of its results the step returns to the host.
@@ -77,8 +77,8 @@ double scheduleStep(const PlacementProblem &problem,
 /// runs of consecutive same-device ops) from an earliest-finish greedy
 /// assignment and from each all-on-one-device assignment. Pins are kept.
 /// Fails with a message naming the op that no device can run.
-std::optional<std::vector<unsigned>> solvePlacement(
-    const PlacementProblem &problem, std::string &error);
+std::optional<std::vector<unsigned>>
+solvePlacement(const PlacementProblem &problem, std::string &error);
 
 } // namespace mlir::llm
 

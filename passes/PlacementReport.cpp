@@ -41,15 +41,15 @@ static std::string reason(const PlacementNode &node, const Machine &machine,
     text += llvm::formatv("; {0} alone is faster ({1} us vs {2} us) but moving "
                           "data there or waiting for it costs more",
                           machine.devices[fastest].name,
-                          us(node.estimates[fastest].seconds),
-                          us(mine.seconds))
+                          us(node.estimates[fastest].seconds), us(mine.seconds))
                 .str();
   return text;
 }
 
-llvm::json::Value mlir::llm::placementReportJSON(
-    const PlacementSettings &settings, const Machine &machine,
-    llvm::ArrayRef<PlacedFunction> functions) {
+llvm::json::Value
+mlir::llm::placementReportJSON(const PlacementSettings &settings,
+                               const Machine &machine,
+                               llvm::ArrayRef<PlacedFunction> functions) {
   Array devices;
   for (const Device &device : machine.devices)
     devices.push_back(Object{
@@ -67,34 +67,34 @@ llvm::json::Value mlir::llm::placementReportJSON(
       Object estimates;
       for (unsigned d = 0; d < machine.devices.size(); ++d) {
         const CostEstimate &e = node.estimates[d];
-        estimates[machine.devices[d].name] = Object{
-            {"supported", e.supported},
-            {"us", usOrNull(e.seconds)},
-            {"compute_us", us(e.computeSeconds)},
-            {"memory_us", us(e.memorySeconds)},
-            {"communication_us", us(e.communicationSeconds)},
-            {"overhead_us", us(e.overheadSeconds)},
-            {"bound", e.bound()},
-            {"note", e.note}};
+        estimates[machine.devices[d].name] =
+            Object{{"supported", e.supported},
+                   {"us", usOrNull(e.seconds)},
+                   {"compute_us", us(e.computeSeconds)},
+                   {"memory_us", us(e.memorySeconds)},
+                   {"communication_us", us(e.communicationSeconds)},
+                   {"overhead_us", us(e.overheadSeconds)},
+                   {"bound", e.bound()},
+                   {"note", e.note}};
       }
       unsigned chosen = placed.assignment[i];
-      ops.push_back(Object{
-          {"name", node.name},
-          {"op", node.opName},
-          {"kind", workKindName(node.cost.kind)},
-          {"device", machine.devices[chosen].name},
-          {"pinned", node.pinned.has_value()},
-          {"flops", node.cost.flops},
-          {"bytes", node.cost.bytes()},
-          {"weight_bytes", node.cost.weightBytes},
-          {"kv_bytes", node.cost.kvReadBytes + node.cost.kvWriteBytes},
-          {"op_per_byte", node.cost.opsPerByte()},
-          {"shape", Object{{"batch", node.cost.batch},
-                           {"m", node.cost.m},
-                           {"n", node.cost.n},
-                           {"k", node.cost.k}}},
-          {"reason", reason(node, machine, chosen)},
-          {"estimates", std::move(estimates)}});
+      ops.push_back(
+          Object{{"name", node.name},
+                 {"op", node.opName},
+                 {"kind", workKindName(node.cost.kind)},
+                 {"device", machine.devices[chosen].name},
+                 {"pinned", node.pinned.has_value()},
+                 {"flops", node.cost.flops},
+                 {"bytes", node.cost.bytes()},
+                 {"weight_bytes", node.cost.weightBytes},
+                 {"kv_bytes", node.cost.kvReadBytes + node.cost.kvWriteBytes},
+                 {"op_per_byte", node.cost.opsPerByte()},
+                 {"shape", Object{{"batch", node.cost.batch},
+                                  {"m", node.cost.m},
+                                  {"n", node.cost.n},
+                                  {"k", node.cost.k}}},
+                 {"reason", reason(node, machine, chosen)},
+                 {"estimates", std::move(estimates)}});
     }
     Array timeline;
     for (const ScheduledOp &op : placed.schedule.ops)
@@ -105,15 +105,14 @@ llvm::json::Value mlir::llm::placementReportJSON(
                                 {"end_us", us(op.end)}});
     Array transfers;
     for (const ScheduledTransfer &t : placed.schedule.transfers)
-      transfers.push_back(Object{
-          {"from", machine.devices[t.from].name},
-          {"to", machine.devices[t.to].name},
-          {"producer", t.producer},
-          {"consumer", t.consumer},
-          {"sub_batch", t.subBatch},
-          {"bytes", t.bytes},
-          {"start_us", us(t.start)},
-          {"end_us", us(t.end)}});
+      transfers.push_back(Object{{"from", machine.devices[t.from].name},
+                                 {"to", machine.devices[t.to].name},
+                                 {"producer", t.producer},
+                                 {"consumer", t.consumer},
+                                 {"sub_batch", t.subBatch},
+                                 {"bytes", t.bytes},
+                                 {"start_us", us(t.start)},
+                                 {"end_us", us(t.end)}});
     Object busy;
     for (unsigned d = 0; d < machine.devices.size(); ++d)
       busy[machine.devices[d].name] = us(placed.schedule.busy[d]);
@@ -177,9 +176,10 @@ static const char *colour(WorkKind kind) {
   return "#bab0ac";
 }
 
-std::string mlir::llm::placementReportHTML(
-    const PlacementSettings &settings, const Machine &machine,
-    llvm::ArrayRef<PlacedFunction> functions) {
+std::string
+mlir::llm::placementReportHTML(const PlacementSettings &settings,
+                               const Machine &machine,
+                               llvm::ArrayRef<PlacedFunction> functions) {
   std::string html;
   llvm::raw_string_ostream os(html);
   os << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>llmc "
@@ -225,10 +225,11 @@ std::string mlir::llm::placementReportHTML(
                         "xmlns=\"http://www.w3.org/2000/svg\">\n",
                         left + width + 20, lanes * lane + 40);
     for (unsigned d = 0; d < lanes; ++d)
-      os << llvm::formatv("<text x=\"4\" y=\"{0}\">{1}</text><line x1=\"{2}\" "
-                          "x2=\"{3}\" y1=\"{4}\" y2=\"{4}\" stroke=\"#ddd\"/>\n",
-                          d * lane + 18, escape(machine.devices[d].name), left,
-                          left + width, d * lane + lane);
+      os << llvm::formatv(
+          "<text x=\"4\" y=\"{0}\">{1}</text><line x1=\"{2}\" "
+          "x2=\"{3}\" y1=\"{4}\" y2=\"{4}\" stroke=\"#ddd\"/>\n",
+          d * lane + 18, escape(machine.devices[d].name), left, left + width,
+          d * lane + lane);
     for (const ScheduledOp &op : schedule.ops) {
       const PlacementNode &node = problem.nodes[op.node];
       double x = left + width * op.start / span;

@@ -251,11 +251,13 @@ OpCost MoeOp::getCost(DimSizeFn dimSize) {
   int64_t model = lastDim(getInput(), dimSize);
   auto up = cast<RankedTensorType>(getUpWeight().getType());
   int64_t experts = up.getDimSize(0), hidden = up.getDimSize(1);
-  double tokens = numElements(getInput(), dimSize) / std::max<int64_t>(model, 1);
+  double tokens =
+      numElements(getInput(), dimSize) / std::max<int64_t>(model, 1);
   double slots = tokens * getTopK();
   int64_t projections = getGateWeight() ? 3 : 2;
   cost.flops = 2.0 * slots * projections * model * hidden +
-               slots * hidden * (getGateWeight() ? 5 : 4) + 5.0 * tokens * experts;
+               slots * hidden * (getGateWeight() ? 5 : 4) +
+               5.0 * tokens * experts;
   // Experts touched by at least one token, in expectation under uniform
   // routing: E·(1 − (1 − k/E)^tokens).
   double touched =

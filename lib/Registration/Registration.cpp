@@ -6,11 +6,11 @@
 #include "passes/Passes.h"
 #include "targets/cpu/BitcastBufferization.h"
 #include "targets/cpu/CostModel.h"
+#include "targets/cpu/Passes.h"
+#include "targets/cpu/Pipelines.h"
 #include "targets/mesh/CostModel.h"
 #include "targets/npu/CostModel.h"
 #include "targets/pim/CostModel.h"
-#include "targets/cpu/Passes.h"
-#include "targets/cpu/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 

@@ -22,12 +22,10 @@ void mlir::llm::finishEstimate(CostEstimate &estimate) {
                      estimate.communicationSeconds + estimate.overheadSeconds;
 }
 
-CostEstimate mlir::llm::rooflineEstimate(double ops, double bytes,
-                                         double peakOps,
-                                         double computeEfficiency,
-                                         double bandwidth,
-                                         double memoryEfficiency,
-                                         double overheadSeconds) {
+CostEstimate
+mlir::llm::rooflineEstimate(double ops, double bytes, double peakOps,
+                            double computeEfficiency, double bandwidth,
+                            double memoryEfficiency, double overheadSeconds) {
   CostEstimate estimate;
   estimate.computeSeconds = ops / (peakOps * computeEfficiency);
   estimate.memorySeconds = bytes / (bandwidth * memoryEfficiency);

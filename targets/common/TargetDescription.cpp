@@ -136,16 +136,15 @@ double Machine::transferSeconds(unsigned from, unsigned to,
 }
 
 static llvm::Error descriptionError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
 }
 
 llvm::Expected<Machine> mlir::llm::parseMachine(StringRef text,
                                                 StringRef source) {
   llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
   if (!parsed)
-    return descriptionError(source + ": not valid JSON: " +
-                            llvm::toString(parsed.takeError()));
+    return descriptionError(
+        source + ": not valid JSON: " + llvm::toString(parsed.takeError()));
   const llvm::json::Object *root = parsed->getAsObject();
   if (!root)
     return descriptionError(source + ": the description must be an object");
@@ -197,7 +196,8 @@ llvm::Expected<Machine> mlir::llm::parseMachine(StringRef text,
     if (!named.ok())
       return named.takeError();
     if (!byName.try_emplace(device.name, machine.devices.size()).second)
-      return descriptionError(where + ": field 'name' repeats an earlier device");
+      return descriptionError(where +
+                              ": field 'name' repeats an earlier device");
     device.index = perKind[device.kind]++;
     machine.devices.push_back(std::move(device));
   }
@@ -220,8 +220,9 @@ llvm::Expected<Machine> mlir::llm::parseMachine(StringRef text,
         return descriptionError(where + " must be an object");
       DescriptionReader reader(*object, where);
       Link link;
-      for (auto [key, slot] : {std::pair<StringRef, unsigned *>{"from", &link.from},
-                               {"to", &link.to}}) {
+      for (auto [key, slot] :
+           {std::pair<StringRef, unsigned *>{"from", &link.from},
+            {"to", &link.to}}) {
         std::string name = reader.string(key, "");
         auto it = byName.find(name);
         if (it == byName.end())
@@ -278,10 +279,9 @@ llvm::Expected<Machine> mlir::llm::loadMachine(StringRef nameOrPath) {
     std::string names;
     for (const std::string &name : presetNames())
       names += (names.empty() ? "" : ", ") + name;
-    return descriptionError("target '" + nameOrPath +
-                            "' is neither a preset (" + names +
-                            ") nor a readable file: " +
-                            file.getError().message());
+    return descriptionError(
+        "target '" + nameOrPath + "' is neither a preset (" + names +
+        ") nor a readable file: " + file.getError().message());
   }
   return parseMachine((*file)->getBuffer(), nameOrPath);
 }

@@ -46,9 +46,9 @@ MeshPlan MeshModel::plan(const OpCost &cost, int64_t cores) const {
   // disjoint p×p sub-grids of the P×P mesh; `rounds` of them in sequence.
   double subGrids = std::max(1.0, std::floor(double(p.grid) / q) *
                                       std::floor(double(p.grid) / q));
-  double rounds = std::ceil(double(std::max<int64_t>(cost.batch, 1)) /
-                            std::min(subGrids, double(std::max<int64_t>(
-                                                   cost.batch, 1))));
+  double rounds =
+      std::ceil(double(std::max<int64_t>(cost.batch, 1)) /
+                std::min(subGrids, double(std::max<int64_t>(cost.batch, 1))));
   switch (cost.kind) {
   case WorkKind::Matmul:
   case WorkKind::Attention: {
@@ -76,8 +76,8 @@ MeshPlan MeshModel::plan(const OpCost &cost, int64_t cores) const {
       plan.algorithm = attention ? "MeshGEMV attention" : "MeshGEMV";
       plan.colors = kMeshGemvColors;
       double rows = std::max<int64_t>(cost.m, 1);
-      plan.bytesPerCore = rounds * element * products * kt * nt +
-                          element * (kt + nt) * rows;
+      plan.bytesPerCore =
+          rounds * element * products * kt * nt + element * (kt + nt) * rows;
       e.computeSeconds = rounds * cost.flops /
                          std::max(1.0, double(cost.batch)) * (kt * nt) /
                          (std::max(1.0, double(cost.k) * cost.n) * p.coreFlops);

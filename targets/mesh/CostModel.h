@@ -14,14 +14,14 @@
 namespace mlir::llm::mesh {
 
 struct MeshParameters {
-  int64_t grid = 1;              // P: the mesh is P×P cores
-  double coreMemoryBytes = 0;    // M
-  double coreFlops = 0;          // FLOP/s per core
+  int64_t grid = 1;               // P: the mesh is P×P cores
+  double coreMemoryBytes = 0;     // M
+  double coreFlops = 0;           // FLOP/s per core
   double coreMemoryBandwidth = 0; // bytes/s per core (local SRAM)
-  double hopLatency = 0;         // α, seconds
-  double messageOverhead = 0;    // β, seconds
-  int64_t routingColors = 1;     // R
-  double launchOverhead = 0;     // seconds per op
+  double hopLatency = 0;          // α, seconds
+  double messageOverhead = 0;     // β, seconds
+  int64_t routingColors = 1;      // R
+  double launchOverhead = 0;      // seconds per op
 };
 
 /// Critical-path communication of MeshGEMM on p×p cores: the Cannon skew

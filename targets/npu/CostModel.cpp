@@ -22,8 +22,8 @@ CostEstimate NpuModel::estimate(const OpCost &cost) const {
   double vectorOps = cost.flops;
   if (cost.kind == WorkKind::Matmul && cost.m > 0) {
     arrayCycles = matmulCycles(cost.batch, cost.m, cost.k, cost.n);
-    vectorOps = std::max(0.0, cost.flops - 2.0 * cost.batch * cost.m *
-                                                cost.n * cost.k);
+    vectorOps =
+        std::max(0.0, cost.flops - 2.0 * cost.batch * cost.m * cost.n * cost.k);
   } else if (cost.kind == WorkKind::Attention) {
     // Q·Kᵀ ([m,d]x[d,S]) and P·V ([m,S]x[S,d]) on the array, softmax on the
     // vector unit.
@@ -39,10 +39,10 @@ CostEstimate NpuModel::estimate(const OpCost &cost) const {
   if (arrayCycles > 0) {
     double useful = 2.0 * p.arrayRows * p.arrayCols * arrayCycles;
     double matmulOps = cost.flops - vectorOps;
-    e.note = llvm::formatv("systolic {0}x{1}, {2:P0} of the array busy",
-                           p.arrayRows, p.arrayCols,
-                           useful > 0 ? matmulOps / useful : 0.0)
-                 .str();
+    e.note =
+        llvm::formatv("systolic {0}x{1}, {2:P0} of the array busy", p.arrayRows,
+                      p.arrayCols, useful > 0 ? matmulOps / useful : 0.0)
+            .str();
   } else {
     e.note = "vector unit";
   }

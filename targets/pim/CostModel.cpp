@@ -54,7 +54,8 @@ std::unique_ptr<DeviceModel> PimModel::fromDescription(DescriptionReader &r) {
   p.bankBandwidth = r.positive("bank_bandwidth_gbps") * 1e9;
   p.macsPerBank = r.count("macs_per_bank");
   p.clock = r.positive("clock_ghz") * 1e9;
-  p.vectorsPerPass = r.json().get("vectors_per_pass") ? r.count("vectors_per_pass") : 1;
+  p.vectorsPerPass =
+      r.json().get("vectors_per_pass") ? r.count("vectors_per_pass") : 1;
   p.dramBandwidth = r.positive("dram_bandwidth_gbps") * 1e9;
   p.commandOverhead = r.nonNegative("command_overhead_us", 0) * 1e-6;
   return std::make_unique<PimModel>(p);

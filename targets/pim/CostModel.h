@@ -11,10 +11,10 @@ struct PimParameters {
   int64_t channels = 1, banksPerChannel = 1;
   double bankBandwidth = 0; // bytes/s each bank's MAC units read
   int64_t macsPerBank = 1;
-  double clock = 0;            // Hz of the bank MAC units
-  int64_t vectorsPerPass = 1;  // input vectors applied per pass over a matrix
-  double dramBandwidth = 0;    // bytes/s of the external interface
-  double commandOverhead = 0;  // seconds per op
+  double clock = 0;           // Hz of the bank MAC units
+  int64_t vectorsPerPass = 1; // input vectors applied per pass over a matrix
+  double dramBandwidth = 0;   // bytes/s of the external interface
+  double commandOverhead = 0; // seconds per op
 };
 
 /// GEMV next to the DRAM banks (Newton/AiM/HBM-PIM style): every bank reads

@@ -1,9 +1,9 @@
 //===- CostModelTest.cpp - device models, descriptions, the scheduler -----===//
 
+#include "targets/cpu/CostModel.h"
 #include "lib/Registration/Registration.h"
 #include "passes/Placement.h"
 #include "targets/common/TargetDescription.h"
-#include "targets/cpu/CostModel.h"
 #include "targets/mesh/CostModel.h"
 #include "targets/npu/CostModel.h"
 #include "targets/pim/CostModel.h"
@@ -56,7 +56,8 @@ TEST(CpuModel, RooflineWithCachedActivations) {
   OpCost c = linear(128, 512, 512);
   CostEstimate e = model.estimate(c);
   EXPECT_DOUBLE_EQ(e.computeSeconds, 2.0 * 128 * 512 * 512 / 100e9);
-  EXPECT_DOUBLE_EQ(e.memorySeconds, 512 * 512 * 4 / 50e9 + 2 * 128 * 512 * 4 / 200e9);
+  EXPECT_DOUBLE_EQ(e.memorySeconds,
+                   512 * 512 * 4 / 50e9 + 2 * 128 * 512 * 4 / 200e9);
   EXPECT_DOUBLE_EQ(e.seconds, e.computeSeconds + 1e-6);
   EXPECT_STREQ(e.bound(), "compute");
   // One row: memory-bound, Op/B ≈ 0.5 for f32.
@@ -220,10 +221,12 @@ struct Toy {
     std::string shared = pool ? "\"memory_pool\": \"dram\", " : "";
     llvm::Expected<Machine> m = parseMachine(R"json({
       "devices": [
-        {"name": "a", "kind": "cpu", )json" + shared + R"json("cores": 1,
+        {"name": "a", "kind": "cpu", )json" + shared +
+                                                 R"json("cores": 1,
          "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
          "cache_bytes": 1, "cache_bandwidth_gbps": 1},
-        {"name": "b", "kind": "cpu", )json" + shared + R"json("cores": 1,
+        {"name": "b", "kind": "cpu", )json" + shared +
+                                                 R"json("cores": 1,
          "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
          "cache_bytes": 1, "cache_bandwidth_gbps": 1}],
       "links": [{"from": "a", "to": "b", "bandwidth_gbps": 1, "latency_us": 0}]
