@@ -32,7 +32,15 @@ CostEstimate NpuModel::estimate(const OpCost &cost) const {
     vectorOps = 5.0 * cost.batch * cost.m * cost.n;
   }
   e.computeSeconds = arrayCycles / p.clock + vectorOps / p.vectorFlops;
-  e.memorySeconds = cost.bytes() / (p.dramBandwidth * p.memoryEfficiency);
+  // The rows streamed through the array are reused across the column
+  // blocks of the weights when they fit in half the on-chip buffer (the
+  // other half holds weight tiles); otherwise every column block reads
+  // them again from DRAM.
+  double bytes = cost.bytes();
+  if (cost.kind == WorkKind::Matmul && cost.inputBytes > p.bufferBytes / 2)
+    bytes += cost.inputBytes *
+             (std::ceil(double(cost.n) / p.arrayCols) - 1);
+  e.memorySeconds = bytes / (p.dramBandwidth * p.memoryEfficiency);
   e.sharedMemorySeconds = e.memorySeconds;
   e.overheadSeconds = p.launchOverhead;
   finishEstimate(e);

@@ -20,7 +20,9 @@ struct NpuParameters {
 /// A weight-stationary systolic array: a [m,k]x[k,n] product loads
 /// ceil(k/R)·ceil(n/C) weight tiles and streams the m rows through each,
 /// m + R + C cycles per tile (fill and drain included), so small m (decode)
-/// wastes the array. Norms, activations and softmax run on the vector unit.
+/// wastes the array. The streamed rows are read once when they fit in half
+/// the on-chip buffer, once per column block of the weights otherwise.
+/// Norms, activations and softmax run on the vector unit.
 /// Time is that compute against DRAM traffic (roofline), plus launch.
 class NpuModel : public DeviceModel {
 public:

@@ -81,6 +81,23 @@ TEST(NpuModel, SystolicTilesWasteTheArrayOnSmallM) {
   EXPECT_GT(one.computeSeconds * 4096 / big.computeSeconds, 100);
 }
 
+TEST(NpuModel, RowsThatDoNotFitTheBufferAreReadPerColumnBlock) {
+  npu::NpuParameters p;
+  p.arrayRows = p.arrayCols = 64;
+  p.clock = 1e9;
+  p.vectorFlops = 100e9;
+  p.bufferBytes = 1 << 20;
+  p.dramBandwidth = 1e9;
+  npu::NpuModel model(p);
+  // 256 rows of 512 floats (512 KiB) fit in half the buffer: read once.
+  OpCost fits = linear(256, 512, 256);
+  EXPECT_DOUBLE_EQ(model.estimate(fits).memorySeconds, fits.bytes() / 1e9);
+  // 1024 rows (2 MiB) do not: read again for each of the 4 column blocks.
+  OpCost spills = linear(1024, 512, 256);
+  EXPECT_DOUBLE_EQ(model.estimate(spills).memorySeconds,
+                   (spills.bytes() + 3 * spills.inputBytes) / 1e9);
+}
+
 TEST(PimModel, PassesGrowWithRowsSharingTheMatrix) {
   pim::PimParameters p;
   p.channels = 8;
