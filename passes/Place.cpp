@@ -129,8 +129,8 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
     node.cost = *cost;
     std::optional<OpCost> halfCost = estimateOpCost(&op, halfDims);
     for (const Device &device : machine.devices) {
-      node.estimates.push_back(device.model->estimate(*cost));
-      node.halfEstimates.push_back(device.model->estimate(*halfCost));
+      node.estimates.push_back(device.estimate(*cost));
+      node.halfEstimates.push_back(device.estimate(*halfCost));
     }
     for (Value operand : op.getOperands()) {
       if (!isa<RankedTensorType>(operand.getType()))
@@ -195,37 +195,35 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
   for (size_t i = 0; i < nodeOps.size(); ++i)
     nodeOps[i]->setAttr(LLMDialect::kDeviceAttrName,
                         deviceAttr(placed.assignment[i]));
-  // The other ops (views, scalar size arithmetic, tensor.empty, weight
-  // transposes) follow their first placed user, else their producer.
-  SmallVector<Operation *> rest;
-  for (Operation &op : llvm::reverse(body.without_terminator()))
-    if (!nodeOf.count(&op) && !op.hasTrait<OpTrait::ConstantLike>())
-      rest.push_back(&op);
+  // The other ops (views, size arithmetic, tensor.empty, weight
+  // preparation) run where their value is consumed: the first placed user,
+  // walking backwards so that chains of them resolve; failing that, where
+  // their operand was produced; failing that, on the host.
   auto deviceOf = [&](Operation *op) {
     return op ? op->getAttrOfType<DeviceAttr>(LLMDialect::kDeviceAttrName)
               : DeviceAttr();
   };
-  for (Operation *op : rest) {
-    DeviceAttr chosen;
-    for (Operation *user : op->getUsers())
-      if (DeviceAttr d = deviceOf(user); d && !chosen)
-        chosen = d;
-    if (!chosen)
-      for (Value operand : op->getOperands())
-        if (DeviceAttr d = deviceOf(operand.getDefiningOp()); d && !chosen)
-          chosen = d;
-    op->setAttr(LLMDialect::kDeviceAttrName,
-                chosen ? chosen : deviceAttr(machine.host));
-  }
-  // Users placed after their producers: fix producers seen before users.
-  for (Operation &op : body.without_terminator())
-    if (!nodeOf.count(&op) && !op.hasTrait<OpTrait::ConstantLike>() &&
-        !llvm::any_of(op.getUsers(), [&](Operation *u) { return deviceOf(u); }))
-      for (Value operand : op.getOperands())
-        if (DeviceAttr d = deviceOf(operand.getDefiningOp())) {
+  auto follows = [&](Operation &op) {
+    return !nodeOf.count(&op) && !op.hasTrait<OpTrait::ConstantLike>();
+  };
+  for (Operation &op : llvm::reverse(body.without_terminator()))
+    if (follows(op))
+      for (Operation *user : op.getUsers())
+        if (DeviceAttr d = deviceOf(user)) {
           op.setAttr(LLMDialect::kDeviceAttrName, d);
           break;
         }
+  for (Operation &op : body.without_terminator()) {
+    if (!follows(op) || deviceOf(&op))
+      continue;
+    DeviceAttr chosen = deviceAttr(machine.host);
+    for (Value operand : op.getOperands())
+      if (DeviceAttr d = deviceOf(operand.getDefiningOp())) {
+        chosen = d;
+        break;
+      }
+    op.setAttr(LLMDialect::kDeviceAttrName, chosen);
+  }
 
   Builder b(ctx);
   SmallVector<NamedAttribute> summary = {

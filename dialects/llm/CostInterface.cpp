@@ -300,6 +300,8 @@ static bool isCacheValue(Value v) {
   return role && role.getValue().ends_with("_cache");
 }
 
+static std::optional<OpCost> countWork(Operation *op, DimSizeFn dimSize);
+
 std::optional<OpCost> mlir::llm::estimateOpCost(Operation *op,
                                                 DimSizeFn dimSize) {
   if (op->getNumResults() == 0 ||
@@ -307,6 +309,15 @@ std::optional<OpCost> mlir::llm::estimateOpCost(Operation *op,
     return std::nullopt;
   if (llvm::all_of(op->getResults(), isCompileTimeValue))
     return std::nullopt;
+  std::optional<OpCost> cost = countWork(op, dimSize);
+  if (cost) {
+    llvm::raw_string_ostream os(cost->dtype);
+    getElementTypeOrSelf(op->getResult(0).getType()).print(os);
+  }
+  return cost;
+}
+
+static std::optional<OpCost> countWork(Operation *op, DimSizeFn dimSize) {
   if (auto costOp = dyn_cast<CostOpInterface>(op))
     return costOp.getCost(dimSize);
   return llvm::TypeSwitch<Operation *, std::optional<OpCost>>(op)

@@ -11,6 +11,7 @@
 #define LLMC_DIALECTS_LLM_OPCOST_H
 
 #include <cstdint>
+#include <string>
 
 namespace mlir::llm {
 
@@ -34,6 +35,9 @@ const char *workKindName(WorkKind kind);
 
 struct OpCost {
   WorkKind kind = WorkKind::Elementwise;
+  /// Element type of the op's result as MLIR spells it ("f32", "bf16",
+  /// "i8"): a device runs only the types its description lists.
+  std::string dtype;
   /// Arithmetic operations (a MAC counts two).
   double flops = 0;
   /// Bytes of constant operands (weights, norm scales, tables) read.

@@ -87,6 +87,27 @@ std::string DescriptionReader::string(StringRef key, StringRef fallback) {
   return fallback.str();
 }
 
+std::vector<std::string> DescriptionReader::strings(StringRef key) {
+  std::vector<std::string> result;
+  const llvm::json::Value *value = object.get(key);
+  if (!value)
+    return result;
+  const llvm::json::Array *array = value->getAsArray();
+  if (!array) {
+    fail(key, "must be an array of strings");
+    return result;
+  }
+  for (const llvm::json::Value &element : *array) {
+    std::optional<StringRef> s = element.getAsString();
+    if (!s) {
+      fail(key, "must be an array of strings");
+      return {};
+    }
+    result.push_back(s->str());
+  }
+  return result;
+}
+
 llvm::Error DescriptionReader::takeError() {
   if (error.empty())
     return llvm::Error::success();
@@ -116,6 +137,18 @@ std::vector<std::string> mlir::llm::registeredDeviceKinds() {
 //===----------------------------------------------------------------------===//
 // Machine
 //===----------------------------------------------------------------------===//
+
+CostEstimate Device::estimate(const OpCost &cost) const {
+  if (!dtypes.empty() && !cost.dtype.empty() &&
+      llvm::find(dtypes, cost.dtype) == dtypes.end()) {
+    std::string list;
+    for (const std::string &dtype : dtypes)
+      list += (list.empty() ? "" : ", ") + dtype;
+    return CostEstimate::unsupported(name + " does not compute in " +
+                                     cost.dtype + " (dtypes: " + list + ")");
+  }
+  return model->estimate(cost);
+}
 
 std::optional<unsigned> Machine::find(StringRef kind, int64_t index) const {
   for (unsigned i = 0; i < devices.size(); ++i)
@@ -192,6 +225,7 @@ llvm::Expected<Machine> mlir::llm::parseMachine(StringRef text,
       if (it == machine.pools.end())
         machine.pools.push_back(pool);
     }
+    device.dtypes = named.strings("dtypes");
     device.model = factory->second(named);
     if (!named.ok())
       return named.takeError();

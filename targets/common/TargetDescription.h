@@ -44,6 +44,8 @@ public:
   int64_t count(llvm::StringRef key);
   /// An optional string.
   std::string string(llvm::StringRef key, llvm::StringRef fallback);
+  /// An optional array of strings.
+  std::vector<std::string> strings(llvm::StringRef key);
   /// Reports a problem with `key` (for checks a kind makes itself).
   void fail(llvm::StringRef key, const llvm::Twine &problem);
 
@@ -78,6 +80,11 @@ struct Device {
   /// The memory pool it shares with other devices (index into
   /// Machine::pools), or -1 when its memory is its own.
   int pool = -1;
+  /// Element types it computes in ("dtypes"); empty: any.
+  std::vector<std::string> dtypes;
+
+  /// Its model's estimate, or unsupported when it lacks the op's type.
+  CostEstimate estimate(const OpCost &cost) const;
 };
 
 struct Link {

@@ -38,8 +38,7 @@ CostEstimate NpuModel::estimate(const OpCost &cost) const {
   // them again from DRAM.
   double bytes = cost.bytes();
   if (cost.kind == WorkKind::Matmul && cost.inputBytes > p.bufferBytes / 2)
-    bytes += cost.inputBytes *
-             (std::ceil(double(cost.n) / p.arrayCols) - 1);
+    bytes += cost.inputBytes * (std::ceil(double(cost.n) / p.arrayCols) - 1);
   e.memorySeconds = bytes / (p.dramBandwidth * p.memoryEfficiency);
   e.sharedMemorySeconds = e.memorySeconds;
   e.overheadSeconds = p.launchOverhead;

@@ -1,5 +1,6 @@
 // RUN: llm-opt %s --split-input-file -verify-diagnostics \
 // RUN:   --llm-place="target=edge-npu-pim pin=norm=pim"
+// RUN: not llm-opt %s --split-input-file --llm-place="target=%S/Inputs/int8-npu.json pin=norm=npu" 2>&1 | FileCheck %s --check-prefix=DTYPE
 // RUN: not llm-opt %s --split-input-file --llm-place="target=nope" 2>&1 | FileCheck %s --check-prefix=PRESET
 // RUN: not llm-opt %s --split-input-file --llm-place="target=%S/Inputs/bad-target.json" 2>&1 | FileCheck %s --check-prefix=FIELD
 // RUN: not llm-opt %s --split-input-file --llm-place="phase=both" 2>&1 | FileCheck %s --check-prefix=PHASE
@@ -9,6 +10,7 @@
 // RUN: not llm-opt %s --split-input-file --llm-place="target=edge-npu-pim pin=nothing=npu" 2>&1 | FileCheck %s --check-prefix=UNUSED
 // RUN: not llm-opt %s --split-input-file --llm-place="report=/nonexistent/dir/r.json" 2>&1 | FileCheck %s --check-prefix=REPORT
 
+// DTYPE: error: cannot place @pinned: 'norm' (llm.rms_norm) cannot run on npu0, where it is pinned: npu0 does not compute in f32 (dtypes: i8)
 // PRESET: error: llm-place: target 'nope' is neither a preset (host-cpu, edge-npu-pim, wafer-mesh) nor a readable file
 // FIELD: error: llm-place: {{.*}}bad-target.json: devices[0] 'npu0': field 'clock_ghz' must be a positive number
 // PHASE: error: llm-place: phase must be 'prefill' or 'decode', not 'both'
