@@ -12,18 +12,27 @@ using namespace mlir::llm::mesh;
 
 double mlir::llm::mesh::meshGemmCommunication(int64_t p, double alpha,
                                               double beta) {
-  double steps = std::floor(p / 2.0) + p;
+  double steps = std::floor(p / 2.0) + p - 1;
   return steps * (2 * alpha + beta);
 }
 
 double mlir::llm::mesh::naiveRingGemmCommunication(int64_t p, double alpha,
                                                    double beta) {
-  double steps = std::floor(p / 2.0) + p;
+  double steps = std::floor(p / 2.0) + p - 1;
   return steps * (std::max<int64_t>(p - 1, 1) * alpha + beta);
 }
 
-double mlir::llm::mesh::treeAllReduce(int64_t p, double alpha, double beta) {
-  return alpha * p + std::sqrt(double(p)) * beta;
+double mlir::llm::mesh::treeAllReduce(int64_t p, double alpha, double beta,
+                                      double addSeconds) {
+  int64_t g = 1;
+  while (g * g < p)
+    ++g;
+  int64_t groups = (p + g - 1) / g;
+  int64_t root = g / 2, top = groups / 2;
+  double inGroup = std::max(root, g - 1 - root);
+  double acrossGroups = std::max(top, groups - 1 - top);
+  return 2 * (inGroup * (alpha + beta) + acrossGroups * (g * alpha + beta)) +
+         (inGroup + acrossGroups) * addSeconds;
 }
 
 static double ceilDiv(double a, double b) { return std::ceil(a / b); }
@@ -83,7 +92,8 @@ MeshPlan MeshModel::plan(const OpCost &cost, int64_t cores) const {
                          (std::max(1.0, double(cost.k) * cost.n) * p.coreFlops);
       double reductions = attention ? 3 : 1;
       e.communicationSeconds =
-          rounds * reductions * treeAllReduce(cores, alpha, beta) +
+          rounds * reductions *
+              treeAllReduce(cores, alpha, beta, nt / p.coreFlops) +
           std::max(0.0, rounds * rows - 1) * beta;
     }
     break;

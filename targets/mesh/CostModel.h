@@ -25,15 +25,21 @@ struct MeshParameters {
 };
 
 /// Critical-path communication of MeshGEMM on p×p cores: the Cannon skew
-/// (p/2 shifts) and p shift-multiply steps, each neighbour ≤ 2 hops away on
-/// the interleaved ring: (3p/2)·(2α + β), O(p).
+/// (⌊p/2⌋ ring shifts, each going the shorter way) and the p − 1 shifts
+/// between the p multiply steps, every logical neighbour ≤ 2 hops away on
+/// the interleaved ring: (⌊p/2⌋ + p − 1)·(2α + β), O(p).
 double meshGemmCommunication(int64_t p, double alpha, double beta);
 /// The same schedule on a plain ring without wrap-around links: the shift
-/// that closes the ring crosses p−1 hops every step, O(p²).
+/// that closes the ring crosses p − 1 hops every step, O(p²).
 double naiveRingGemmCommunication(int64_t p, double alpha, double beta);
-/// Two-level (K = 2) tree all-reduce over p cores: α·p + 2·√p/2·β, the
-/// complexity WaferLLM quotes, O(α·N + (K·N^{1/K}/2)·β).
-double treeAllReduce(int64_t p, double alpha, double beta);
+/// WaferLLM's two-level tree all-reduce over a line of p cores (the K = 2
+/// case of O(α·N + (K·N^{1/K}/2)·β)): groups of g = ⌈√p⌉ reduce towards
+/// their middle core in c₁ steps of one hop, the G = ⌈p/g⌉ group middles
+/// towards the middle group in c₂ steps of g hops, then the sum goes back
+/// the same way: 2·(c₁·(α + β) + c₂·(g·α + β)) + (c₁ + c₂)·add, `add`
+/// being the time to add one received partial.
+double treeAllReduce(int64_t p, double alpha, double beta,
+                     double addSeconds = 0);
 
 /// Colors one core needs: MeshGEMM 3 per axis (send, receive, transit),
 /// MeshGEMV's two-level tree 2 per level.
