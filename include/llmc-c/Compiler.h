@@ -33,9 +33,20 @@ typedef struct LlmcCompileOptions {
   /* Called as each long step starts; may be NULL. */
   void (*progress)(const char *step, void *user_data);
   void *user_data;
+  /* When not NULL: also place the model on `placement_target` (a preset
+     such as "host-cpu" or "edge-npu-pim", or a machine description file)
+     and write the placement report for a prefill and for a decode step:
+     for "r.json", r.prefill.json/.html and r.decode.json/.html. The
+     artifact is unchanged (the CPU target runs every op). */
+  const char *placement_report;
+  const char *placement_target;
+  /* Batch and prompt/context length the report assumes. */
+  int placement_batch;
+  int placement_context;
 } LlmcCompileOptions;
 
-/* Defaults: cpu target, host CPU, -O3, auto mode, no callbacks. */
+/* Defaults: cpu target, host CPU, -O3, auto mode, no callbacks, no
+   placement report (host-cpu, batch 1, context 128 when asked for). */
 void llmcCompileOptionsInit(LlmcCompileOptions *options);
 
 /* Compiles the model in memory (`name` tells the format by its extension,

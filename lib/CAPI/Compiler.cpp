@@ -44,6 +44,14 @@ llmc::CompileOptions convert(const LlmcCompileOptions *in, std::string &error) {
     out.mode = llmc::EntryMode::Function;
   else
     error = "unknown mode '" + mode + "' (auto, generate or function)";
+  if (o.placement_report)
+    out.placementReport = o.placement_report;
+  if (o.placement_target)
+    out.placementTarget = o.placement_target;
+  if (o.placement_batch < 1 || o.placement_context < 1)
+    error = "placement_batch and placement_context must be at least 1";
+  out.placementBatch = o.placement_batch;
+  out.placementContext = o.placement_context;
   for (size_t i = 0; i < o.num_input_shapes; ++i)
     if (o.input_shapes && o.input_shapes[i])
       out.inputShapes.push_back(o.input_shapes[i]);
@@ -74,6 +82,9 @@ void llmcCompileOptionsInit(LlmcCompileOptions *options) {
   options->cpu = "host";
   options->opt_level = 3;
   options->mode = "auto";
+  options->placement_target = "host-cpu";
+  options->placement_batch = 1;
+  options->placement_context = 128;
 }
 
 int llmcCompileBuffer(const void *data, size_t size, const char *name,

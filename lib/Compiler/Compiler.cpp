@@ -159,6 +159,30 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("could not build the KV-cache entry points");
   }
 
+  if (!options.placementReport.empty()) {
+    step("placing on " + options.placementTarget);
+    SmallVector<StringRef> phases = {"prefill"};
+    if (generate)
+      phases.push_back("decode");
+    for (StringRef phase : phases) {
+      // On a copy: the CPU target compiles the model as it is.
+      OwningOpRef<ModuleOp> copy(module.clone());
+      SmallString<256> report(options.placementReport);
+      StringRef extension = llvm::sys::path::extension(report);
+      std::string stem =
+          report.substr(0, report.size() - extension.size()).str();
+      std::string path = stem + "." + phase.str() + ".json";
+      std::string pipeline =
+          llvm::formatv("llm-place{{target={0} phase={1} batch={2} "
+                        "context={3} report={4}}",
+                        options.placementTarget, phase, options.placementBatch,
+                        options.placementContext, path)
+              .str();
+      if (failed(runPipeline(*copy, pipeline)))
+        return fail("placement on '" + options.placementTarget + "' failed");
+    }
+  }
+
   step("lowering to linalg");
   if (failed(runPipeline(module,
                          "llm-fuse-linears,llm-cpu-fuse-attention,"

@@ -39,6 +39,12 @@ struct CompileOptions {
   int64_t minWeightBytes = 256;
   /// Called with a short description as each long step starts.
   std::function<void(llvm::StringRef)> progress;
+  /// When set: the placement report of the model on `placementTarget` for
+  /// a prefill and a decode step (FILE.json → FILE.prefill.json/.html and
+  /// FILE.decode.json/.html), made beside the compilation.
+  std::string placementReport;
+  std::string placementTarget = "host-cpu";
+  int64_t placementBatch = 1, placementContext = 128;
 };
 
 /// Registers every pass the compiler runs (upstream's and llmc's) with the

@@ -51,6 +51,24 @@ static cl::list<std::string>
                 cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not show progress"),
                            cl::cat(category));
+static cl::opt<std::string> placementReport(
+    "llm-placement-report", cl::init(""),
+    cl::desc(
+        "Also write where --placement-target would run each op, and "
+        "why: FILE.json → FILE.prefill.json/.html, FILE.decode.json/.html"),
+    cl::value_desc("FILE.json"), cl::cat(category));
+static cl::opt<std::string> placementTarget(
+    "placement-target", cl::init("host-cpu"),
+    cl::desc("Machine for the placement report: a preset (host-cpu, "
+             "edge-npu-pim, wafer-mesh) or a description file"),
+    cl::cat(category));
+static cl::opt<int> placementBatch("placement-batch", cl::init(1),
+                                   cl::desc("Batch the report assumes"),
+                                   cl::cat(category));
+static cl::opt<int>
+    placementContext("placement-context", cl::init(128),
+                     cl::desc("Prompt / context length the report assumes"),
+                     cl::cat(category));
 
 namespace {
 struct Progress {
@@ -86,6 +104,11 @@ int main(int argc, char **argv) {
   options.features = features.c_str();
   options.opt_level = optLevel;
   options.mode = mode.c_str();
+  if (!placementReport.empty())
+    options.placement_report = placementReport.c_str();
+  options.placement_target = placementTarget.c_str();
+  options.placement_batch = placementBatch;
+  options.placement_context = placementContext;
   std::vector<const char *> shapes;
   for (const std::string &s : inputShapes)
     shapes.push_back(s.c_str());
