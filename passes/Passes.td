@@ -204,4 +204,26 @@ def LLMPartition : Pass<"llm-partition", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::func::FuncDialect"];
 }
 
+def LLMMoeToMoge : Pass<"llm-moe-to-moge"> {
+  let summary = "Route mixture-of-experts layers group-wise (Mixture of Grouped Experts)";
+  let description = [{
+    Pangu Pro MoE's grouping (techniques.md §8): the E experts of every
+    `llm.moe` form `groups` contiguous groups of E/G, and each token picks
+    its top `k-per-group` experts inside every group from one softmax over
+    all experts, so `top_k` becomes G·K'. Every group (a device, once
+    placement maps groups to devices) then receives exactly tokens·K'
+    slots: static dispatch buffers, no capacity factor, nothing dropped.
+
+    This changes what the model computes when it was trained with plain
+    top-k routing: each rewritten op gets a warning saying so.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect"];
+  let options = [
+    Option<"groups", "groups", "int64_t", /*default=*/"2",
+           "Number of expert groups (G); must divide the number of experts">,
+    Option<"kPerGroup", "k-per-group", "int64_t", /*default=*/"1",
+           "Experts chosen in every group (K'); top_k becomes G·K'">,
+  ];
+}
+
 #endif // LLMC_PASSES_PASSES_TD

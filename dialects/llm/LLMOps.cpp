@@ -621,6 +621,16 @@ LogicalResult MoeOp::verify() {
                getGateWeight(), getUpWeight(), getDownWeight(), getTopK());
   if (failed(inferred))
     return failure();
+  int64_t groups = getGroups(), experts = getNumExperts();
+  if (groups > 1) {
+    if (!ShapedType::isDynamic(experts) && experts % groups != 0)
+      return emitOpError() << "groups (" << groups
+                           << ") must divide the number of experts (" << experts
+                           << ")";
+    if (getTopK() % groups != 0)
+      return emitOpError() << "groups (" << groups << ") must divide top_k ("
+                           << getTopK() << ")";
+  }
   return checkResult(*this, "result", getType(), *inferred);
 }
 

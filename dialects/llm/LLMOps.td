@@ -337,7 +337,11 @@ def LLM_MoeOp : LLM_Op<"moe", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterfa
     1. `p = softmax(router_logits)` over the last axis of
        `router_logits : [..., E]` (same leading dimensions as the input);
     2. the `top_k` largest `p` are selected (ties go to the lower expert
-       index); with `normalize_top_k` their weights are divided by their sum;
+       index); with `groups = G` (Mixture of Grouped Experts, MoGE) the
+       experts form G contiguous groups of E/G and `top_k / G` are selected
+       in every group instead, so each group receives exactly
+       `tokens · top_k / G` slots; with `normalize_top_k` the selected
+       weights are divided by their sum;
     3. `result = Σ_selected weight_e · expert_e(input)`, where
        `expert_e(x) = (act(x·W_gate[e]ᵀ) · (x·W_up[e]ᵀ))·W_down[e]ᵀ`, or
        `act(x·W_up[e]ᵀ)·W_down[e]ᵀ` when there is no gate.
@@ -360,7 +364,8 @@ def LLM_MoeOp : LLM_Op<"moe", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterfa
                        LLM_FloatTensor:$up_weight, LLM_FloatTensor:$down_weight,
                        ConfinedAttr<I64Attr, [IntPositive]>:$top_k,
                        UnitAttr:$normalize_top_k,
-                       DefaultValuedAttr<LLM_ActivationAttr, "::mlir::llm::Activation::silu">:$activation);
+                       DefaultValuedAttr<LLM_ActivationAttr, "::mlir::llm::Activation::silu">:$activation,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1">:$groups);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $router_logits (`gate` `(` $gate_weight^ `)`)? `up` `(` $up_weight `)`

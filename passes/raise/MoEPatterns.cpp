@@ -208,7 +208,8 @@ struct RaiseMoE : OpRewritePattern<TopKOp> {
         stack(rewriter, loc, gates), stack(rewriter, loc, ups),
         stack(rewriter, loc, downs), rewriter.getI64IntegerAttr(topk.getK()),
         isRenormalised(topk.getValues()) ? rewriter.getUnitAttr() : UnitAttr(),
-        ActivationAttr::get(rewriter.getContext(), Activation::silu));
+        ActivationAttr::get(rewriter.getContext(), Activation::silu),
+        rewriter.getI64IntegerAttr(1));
     rewriter.replaceOp(combine, moe.getResult());
     return success();
   }

@@ -1040,6 +1040,41 @@ struct LowerTopK : OpRewritePattern<TopKOp> {
   }
 };
 
+/// The top k of `probs : [T, E]`, or with G groups the top k/G of every
+/// contiguous group of E/G experts (MoGE), indices into all E; [T, k] each.
+std::pair<Value, Value> lowerGroupedTopK(OpBuilder &b, Location loc,
+                                         Value probs, int64_t k, int64_t groups,
+                                         int64_t experts) {
+  if (groups == 1)
+    return lowerTopK(b, loc, probs, k);
+  int64_t width = experts / groups, perGroup = k / groups;
+  OpFoldResult tokens = tensor::getMixedSize(b, loc, probs, 0);
+  SmallVector<Value> values, indices;
+  for (int64_t g = 0; g < groups; ++g) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
+                                         b.getIndexAttr(g * width)};
+    SmallVector<OpFoldResult> sizes = {tokens, b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    Value slice =
+        tensor::ExtractSliceOp::create(b, loc, probs, offsets, sizes, strides);
+    auto [v, i] = lowerTopK(b, loc, slice, perGroup);
+    // Indices within the group → indices among all experts.
+    auto type = cast<RankedTensorType>(i.getType());
+    Value shifted = elementwise(
+        b, loc, type, ValueRange{i}, tensor::getMixedSizes(b, loc, i),
+        [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+          return arith::AddIOp::create(
+              nb, nl, a[0],
+              arith::ConstantOp::create(nb, nl,
+                                        nb.getI64IntegerAttr(g * width)));
+        });
+    values.push_back(v);
+    indices.push_back(shifted);
+  }
+  return {tensor::ConcatOp::create(b, loc, 1, values).getResult(),
+          tensor::ConcatOp::create(b, loc, 1, indices).getResult()};
+}
+
 /// llm.moe computed densely: every expert on every token, weighted by the
 /// routing weights (zero for the experts a token does not choose). Same
 /// numbers as the sparse form; issue 9's lowering runs only chosen experts.
@@ -1062,7 +1097,8 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     if (failed(probs))
       return rewriter.notifyMatchFailure(op, "softmax did not decompose");
     int64_t k = op.getTopK();
-    auto [weights, chosen] = lowerTopK(rewriter, loc, *probs, k);
+    auto [weights, chosen] =
+        lowerGroupedTopK(rewriter, loc, *probs, k, op.getGroups(), experts);
     bool normalize = op.getNormalizeTopK();
     auto gatesType = RankedTensorType::get({xType.getDimSize(0), experts}, f32);
     SmallVector<OpFoldResult> gateSizes = {tokens,

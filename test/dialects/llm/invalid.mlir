@@ -821,3 +821,21 @@ func.func @topk_zero(%p: tensor<4x8xf32>) {
   %w, %i = llm.topk %p {k = 0 : i64} : tensor<4x8xf32> -> tensor<4x0xf32>, tensor<4x0xi64>
   return
 }
+
+// -----
+
+func.func @moe_groups_experts(%x: tensor<2x4xf32>, %l: tensor<2x6xf32>, %u: tensor<6x8x4xf32>, %d: tensor<6x4x8xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'llm.moe' op groups (4) must divide the number of experts (6)}}
+  %y = llm.moe %x, %l up(%u) down(%d) {top_k = 4 : i64, groups = 4 : i64}
+      : (tensor<2x4xf32>, tensor<2x6xf32>, tensor<6x8x4xf32>, tensor<6x4x8xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @moe_groups_top_k(%x: tensor<2x4xf32>, %l: tensor<2x6xf32>, %u: tensor<6x8x4xf32>, %d: tensor<6x4x8xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'llm.moe' op groups (2) must divide top_k (3)}}
+  %y = llm.moe %x, %l up(%u) down(%d) {top_k = 3 : i64, groups = 2 : i64}
+      : (tensor<2x4xf32>, tensor<2x6xf32>, tensor<6x8x4xf32>, tensor<6x4x8xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
