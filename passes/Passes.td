@@ -226,4 +226,20 @@ def LLMMoeToMoge : Pass<"llm-moe-to-moge"> {
   ];
 }
 
+def LLMExposeRouterLogits : Pass<"llm-expose-router-logits", "::mlir::ModuleOp"> {
+  let summary = "Return every MoE layer's router logits from the model function";
+  let description = [{
+    Appends the `router_logits` of every `llm.moe` in `func` (in program
+    order) to its results, named `router_logits_<i>` with `llm.layer = i`,
+    so that a compiled model reports how it routes its tokens (the balance
+    analysis of `llm-moe-balance` runs it). A function without MoE layers
+    is an error.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::func::FuncDialect"];
+  let options = [
+    Option<"func", "func", "std::string", /*default=*/"\"main\"",
+           "The model function">,
+  ];
+}
+
 #endif // LLMC_PASSES_PASSES_TD

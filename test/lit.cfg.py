@@ -21,6 +21,7 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["llm-opt", "llm-translate", "llm-compile", "llm-run",
+                                    "llm-moe-balance",
                                     "llmc-capi-test", "llmc-conformance", "llmc-model-check",
                                     "llmc-runtime-tests", "llmc-compile-capi-test",
                                     "llmc-embed-example"], tool_dirs)

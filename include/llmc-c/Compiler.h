@@ -43,6 +43,9 @@ typedef struct LlmcCompileOptions {
   /* Batch and prompt/context length the report assumes. */
   int placement_batch;
   int placement_context;
+  /* Passes run on the raised model before anything else, as a pass
+     pipeline ("llm-moe-to-moge{groups=4 k-per-group=1}"); may be NULL. */
+  const char *passes;
 } LlmcCompileOptions;
 
 /* Defaults: cpu target, host CPU, -O3, auto mode, no callbacks, no

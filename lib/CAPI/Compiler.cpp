@@ -44,6 +44,8 @@ llmc::CompileOptions convert(const LlmcCompileOptions *in, std::string &error) {
     out.mode = llmc::EntryMode::Function;
   else
     error = "unknown mode '" + mode + "' (auto, generate or function)";
+  if (o.passes)
+    out.passes = o.passes;
   if (o.placement_report)
     out.placementReport = o.placement_report;
   if (o.placement_target)

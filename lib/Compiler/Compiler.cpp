@@ -146,6 +146,11 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   step("raising to the llm dialect");
   if (failed(runPipeline(module, "llm-raise")))
     return fail("raising failed");
+  if (!options.passes.empty()) {
+    step("running " + options.passes);
+    if (failed(runPipeline(module, options.passes)))
+      return fail("the passes '" + options.passes + "' failed");
+  }
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return fail("the model has no function @main");

@@ -39,6 +39,8 @@ struct CompileOptions {
   int64_t minWeightBytes = 256;
   /// Called with a short description as each long step starts.
   std::function<void(llvm::StringRef)> progress;
+  /// A pass pipeline run on the raised model before anything else.
+  std::string passes;
   /// When set: the placement report of the model on `placementTarget` for
   /// a prefill and a decode step (FILE.json → FILE.prefill.json/.html and
   /// FILE.decode.json/.html), made beside the compilation.

@@ -51,6 +51,11 @@ static cl::list<std::string>
                 cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not show progress"),
                            cl::cat(category));
+static cl::opt<std::string>
+    passes("llm-passes", cl::init(""),
+           cl::desc("Passes run on the raised model before lowering, e.g. "
+                    "llm-moe-to-moge{groups=4 k-per-group=1}"),
+           cl::value_desc("pipeline"), cl::cat(category));
 static cl::opt<std::string> placementReport(
     "llm-placement-report", cl::init(""),
     cl::desc(
@@ -104,6 +109,8 @@ int main(int argc, char **argv) {
   options.features = features.c_str();
   options.opt_level = optLevel;
   options.mode = mode.c_str();
+  if (!passes.empty())
+    options.passes = passes.c_str();
   if (!placementReport.empty())
     options.placement_report = placementReport.c_str();
   options.placement_target = placementTarget.c_str();
