@@ -5,6 +5,8 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 using namespace mlir::llm;
 using namespace mlir::llm::cpu;
 
@@ -19,6 +21,8 @@ CostEstimate CpuModel::estimate(const OpCost &cost) const {
   double flops = cost.kind == WorkKind::Attention
                      ? cost.flops * cost.visibleFraction
                      : cost.flops;
+  if (cost.kind == WorkKind::Matmul && cost.n > 0)
+    flops *= std::ceil(double(cost.n) / p.simdLanes) * p.simdLanes / cost.n;
   e.computeSeconds = flops / (p.cores * p.peakFlopsPerCore * efficiency);
   double streamed = cost.weightBytes + cost.kvReadBytes + cost.kvWriteBytes;
   double activations = cost.inputBytes + cost.outputBytes;
@@ -39,6 +43,7 @@ CostEstimate CpuModel::estimate(const OpCost &cost) const {
 std::unique_ptr<DeviceModel> CpuModel::fromDescription(DescriptionReader &r) {
   CpuParameters p;
   p.cores = r.count("cores");
+  p.simdLanes = r.count("simd_lanes");
   p.peakFlopsPerCore = r.positive("peak_gflops_per_core") * 1e9;
   p.dramBandwidth = r.positive("dram_bandwidth_gbps") * 1e9;
   p.cacheBytes = r.positive("cache_bytes");

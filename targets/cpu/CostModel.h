@@ -9,6 +9,7 @@ namespace mlir::llm::cpu {
 
 struct CpuParameters {
   int64_t cores = 1;
+  int64_t simdLanes = 1;       // f32 lanes of a vector register
   double peakFlopsPerCore = 0; // FLOP/s, FMA counted as two
   double dramBandwidth = 0;    // bytes/s, all cores
   double cacheBytes = 0;       // last-level cache
@@ -22,7 +23,8 @@ struct CpuParameters {
 /// reach, bench/cpu_bench.sh). Weights and KV stream from DRAM; activations
 /// from the last-level cache when they fit in it (they were just written).
 /// Causal attention does only its visible pairs (the fused kernel skips
-/// the rest).
+/// the rest). A matmul's output columns fill whole vector registers: n is
+/// rounded up to the SIMD width.
 class CpuModel : public DeviceModel {
 public:
   explicit CpuModel(CpuParameters p) : p(p) {}

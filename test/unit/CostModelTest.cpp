@@ -44,6 +44,7 @@ std::string errorOf(llvm::StringRef json) {
 TEST(CpuModel, RooflineWithCachedActivations) {
   cpu::CpuParameters p;
   p.cores = 2;
+  p.simdLanes = 16;
   p.peakFlopsPerCore = 100e9;
   p.dramBandwidth = 50e9;
   p.cacheBytes = 1e6;
@@ -62,6 +63,9 @@ TEST(CpuModel, RooflineWithCachedActivations) {
   EXPECT_STREQ(e.bound(), "compute");
   // One row: memory-bound, Op/B ≈ 0.5 for f32.
   EXPECT_STREQ(model.estimate(linear(1, 512, 512)).bound(), "memory");
+  // 20 output columns fill two 16-lane registers: 32/20 of the work.
+  EXPECT_DOUBLE_EQ(model.estimate(linear(128, 512, 20)).computeSeconds,
+                   2.0 * 128 * 512 * 32 / 100e9);
 }
 
 TEST(NpuModel, SystolicTilesWasteTheArrayOnSmallM) {
@@ -216,7 +220,8 @@ TEST(TargetDescription, ErrorsNameTheField) {
   EXPECT_NE(errorOf("{\"devices\": [").find("not valid JSON"),
             std::string::npos);
   std::string cpu = "{\"name\": \"c\", \"kind\": \"cpu\", \"cores\": 1, "
-                    "\"peak_gflops_per_core\": 1, \"dram_bandwidth_gbps\": 1, "
+                    "\"simd_lanes\": 1, \"peak_gflops_per_core\": 1, "
+                    "\"dram_bandwidth_gbps\": 1, "
                     "\"cache_bytes\": 1, \"cache_bandwidth_gbps\": 1}";
   EXPECT_EQ(errorOf("{\"devices\": [" + cpu + "], \"host\": \"x\"}"),
             "t.json: field 'host' names no device ('x')");
@@ -244,11 +249,11 @@ struct Toy {
       "devices": [
         {"name": "a", "kind": "cpu", )json" + shared +
                                                  R"json("cores": 1,
-         "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
+         "simd_lanes": 1, "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
          "cache_bytes": 1, "cache_bandwidth_gbps": 1},
         {"name": "b", "kind": "cpu", )json" + shared +
                                                  R"json("cores": 1,
-         "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
+         "simd_lanes": 1, "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1,
          "cache_bytes": 1, "cache_bandwidth_gbps": 1}],
       "links": [{"from": "a", "to": "b", "bandwidth_gbps": 1, "latency_us": 0}]
     })json",
