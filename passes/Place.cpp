@@ -127,6 +127,7 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
     node.name = displayName(&op, ordinal);
     node.opName = op.getName().getStringRef().str();
     node.cost = *cost;
+    node.residentBytes = cost->weightBytes + cost->kvReadBytes;
     std::optional<OpCost> halfCost = estimateOpCost(&op, halfDims);
     for (const Device &device : machine.devices) {
       node.estimates.push_back(device.estimate(*cost));
@@ -170,6 +171,11 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
     return func.emitError()
            << "cannot place @" << func.getSymName() << ": " << error;
   placed.assignment = *assignment;
+  if (!std::isfinite(scheduleStep(problem, placed.assignment)))
+    return func.emitError()
+           << "cannot place @" << func.getSymName()
+           << ": no assignment fits the weights and KV cache in the devices "
+              "that must hold them, and no device can reach the others";
   if (interleave) {
     // What interleaving buys: the best placement without it.
     PlacementProblem whole = problem;

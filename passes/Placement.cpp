@@ -21,6 +21,37 @@ static double schedulePrefix(const PlacementProblem &problem,
   // When each shared memory is next free (ops of devices sharing it do
   // not move data at the same time).
   std::vector<double> poolFree(machine.pools.size(), 0.0);
+  // When each link is next free: a link that copies carries one transfer
+  // at a time.
+  std::vector<double> linkFree(machine.links.size(), 0.0);
+  // Devices that hold their weights and KV: the step is infeasible past
+  // their capacity.
+  std::vector<double> resident(numDevices, 0.0);
+  for (size_t i = 0; i < count; ++i)
+    resident[assignment[i]] += problem.nodes[i].residentBytes;
+  for (unsigned d = 0; d < numDevices; ++d)
+    if (resident[d] > machine.devices[d].model->residentCapacity()) {
+      if (out) {
+        *out = Schedule();
+        out->makespan = kInfinity;
+        out->busy.assign(numDevices, 0.0);
+      }
+      return kInfinity;
+    }
+  // The arrival of `bytes` sent from `from` at `sent` on `to`.
+  auto deliver = [&](unsigned from, unsigned to, double sent, double bytes) {
+    if (from == to)
+      return sent;
+    std::optional<size_t> link = machine.linkBetween(from, to);
+    if (!link)
+      return kInfinity;
+    const Link &l = machine.links[*link];
+    if (l.sharedMemory)
+      return sent + l.latency;
+    double start = std::max(sent, linkFree[*link]);
+    linkFree[*link] = start + bytes / l.bandwidth;
+    return linkFree[*link] + l.latency;
+  };
   // finish[node * subBatches + s]
   std::vector<double> finish(problem.nodes.size() * subBatches, 0.0);
   double makespan = 0;
@@ -40,8 +71,7 @@ static double schedulePrefix(const PlacementProblem &problem,
             input.producer < 0 ? machine.host : assignment[input.producer];
         double available =
             input.producer < 0 ? 0 : finish[input.producer * subBatches + s];
-        double arrival =
-            available + machine.transferSeconds(from, device, bytes);
+        double arrival = deliver(from, device, available, bytes);
         ready = std::max(ready, arrival);
         if (out && from != device)
           out->transfers.push_back({input.producer, int(i), s, from, device,
@@ -61,8 +91,7 @@ static double schedulePrefix(const PlacementProblem &problem,
       makespan = std::max(makespan, end);
       double outputBytes = half ? node.halfOutputBytes : node.outputBytes;
       if (outputBytes > 0) {
-        double back =
-            end + machine.transferSeconds(device, machine.host, outputBytes);
+        double back = deliver(device, machine.host, end, outputBytes);
         makespan = std::max(makespan, back);
         if (out && device != machine.host)
           out->transfers.push_back(

@@ -36,6 +36,8 @@ struct PlacementNode {
   std::vector<PlacementInput> inputs;
   /// Bytes of its results the step returns to the host.
   double outputBytes = 0, halfOutputBytes = 0;
+  /// Weights and KV cache it keeps on its device between steps.
+  double residentBytes = 0;
   std::optional<unsigned> pinned;
 };
 
@@ -67,8 +69,11 @@ struct Schedule {
 };
 
 /// List-schedules the ops in program order under `assignment`: an op
-/// starts when its device is free and its inputs have arrived. Returns the
-/// step time; fills `out` (ops, transfers, busy time) when given.
+/// starts when its device is free, its inputs have arrived, its memory
+/// pool is free, and (for a value crossing a link that is not shared
+/// memory) the link is free. Returns the step time, or infinity when the
+/// weights and KV placed on a device exceed what it can hold; fills `out`
+/// (ops, transfers, busy time) when given.
 double scheduleStep(const PlacementProblem &problem,
                     const std::vector<unsigned> &assignment,
                     Schedule *out = nullptr);

@@ -62,6 +62,12 @@ public:
   virtual double memoryBandwidth() const = 0;
   /// Peak arithmetic rate in operations/s (for the report).
   virtual double peakOpsPerSecond() const = 0;
+  /// Bytes of weights and KV cache the device can hold for the ops placed
+  /// on it (a mesh keeps them in its cores' SRAM); infinity when they live
+  /// in a memory the model does not bound.
+  virtual double residentCapacity() const {
+    return std::numeric_limits<double>::infinity();
+  }
 };
 
 } // namespace mlir::llm

@@ -157,15 +157,12 @@ std::optional<unsigned> Machine::find(StringRef kind, int64_t index) const {
   return std::nullopt;
 }
 
-double Machine::transferSeconds(unsigned from, unsigned to,
-                                double bytes) const {
-  if (from == to)
-    return 0;
-  for (const Link &link : links)
-    if ((link.from == from && link.to == to) ||
-        (link.from == to && link.to == from))
-      return link.latency + (link.sharedMemory ? 0 : bytes / link.bandwidth);
-  return std::numeric_limits<double>::infinity();
+std::optional<size_t> Machine::linkBetween(unsigned a, unsigned b) const {
+  for (size_t i = 0; i < links.size(); ++i)
+    if ((links[i].from == a && links[i].to == b) ||
+        (links[i].from == b && links[i].to == a))
+      return i;
+  return std::nullopt;
 }
 
 static llvm::Error descriptionError(const llvm::Twine &message) {

@@ -107,9 +107,8 @@ struct Machine {
   std::vector<std::string> pools;
 
   std::optional<unsigned> find(llvm::StringRef kind, int64_t index) const;
-  /// Seconds to move `bytes` from device `from` to device `to` (0 on the
-  /// same device, infinity when no link joins them).
-  double transferSeconds(unsigned from, unsigned to, double bytes) const;
+  /// The link joining two devices (either direction), if any.
+  std::optional<size_t> linkBetween(unsigned a, unsigned b) const;
 };
 
 /// Parses a machine description; `source` names it in errors.

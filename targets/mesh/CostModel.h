@@ -68,6 +68,10 @@ public:
   double peakOpsPerSecond() const override {
     return p.coreFlops * p.grid * p.grid;
   }
+  /// Weights and KV stay in the cores' SRAM: P²·M.
+  double residentCapacity() const override {
+    return p.coreMemoryBytes * p.grid * p.grid;
+  }
   /// The plan on a p×p sub-grid; its estimate is unsupported when the tile
   /// exceeds M or the colors exceed R.
   MeshPlan plan(const OpCost &cost, int64_t cores) const;

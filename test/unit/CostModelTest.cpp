@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace mlir::llm;
 
 namespace {
@@ -305,6 +307,51 @@ TEST(Placement, DevicesSharingMemoryDoNotStreamAtOnce) {
   EXPECT_DOUBLE_EQ(scheduleStep(shared.problem, {0, 1}), 4.0);
   EXPECT_EQ(shared.machine.pools.size(), 1u);
   EXPECT_EQ(shared.machine.devices[1].pool, 0);
+}
+
+TEST(Placement, TransfersQueueOnALinkThatCopies) {
+  // Two values cross the same 1 GB/s link at once: the second waits.
+  Toy toy;
+  toy.add(0, 0);
+  toy.add(0, 0);
+  toy.add(0, 0, {{0, 1e9, 5e8}, {1, 1e9, 5e8}});
+  EXPECT_DOUBLE_EQ(scheduleStep(toy.problem, {0, 0, 1}), 2.0);
+}
+
+TEST(Placement, WeightsMustFitADeviceThatHoldsThem) {
+  llmc::registerDeviceKinds();
+  llvm::Expected<Machine> m = parseMachine(R"json({
+    "devices": [
+      {"name": "host", "kind": "cpu", "cores": 1, "simd_lanes": 1,
+       "peak_gflops_per_core": 1, "dram_bandwidth_gbps": 1, "cache_bytes": 1,
+       "cache_bandwidth_gbps": 1},
+      {"name": "wafer", "kind": "mesh", "grid": 2, "core_memory_bytes": 100,
+       "core_gflops": 1, "core_memory_bandwidth_gbps": 1, "hop_latency_ns": 1,
+       "message_overhead_ns": 1, "routing_colors": 8}],
+    "links": [{"from": "host", "to": "wafer", "bandwidth_gbps": 1}]
+  })json",
+                                           "cap");
+  ASSERT_TRUE(bool(m)) << llvm::toString(m.takeError());
+  PlacementProblem problem;
+  problem.machine = &*m;
+  for (int i = 0; i < 2; ++i) {
+    PlacementNode node;
+    node.name = "op" + std::to_string(i);
+    node.residentBytes = 300; // the wafer holds 2x2x100 = 400 bytes
+    for (double t : {10.0, 1.0}) {
+      CostEstimate e;
+      e.seconds = t;
+      node.estimates.push_back(e);
+      node.halfEstimates.push_back(e);
+    }
+    problem.nodes.push_back(node);
+  }
+  EXPECT_TRUE(std::isinf(scheduleStep(problem, {1, 1})));
+  EXPECT_DOUBLE_EQ(scheduleStep(problem, {1, 0}), 10.0);
+  std::string error;
+  auto best = solvePlacement(problem, error);
+  ASSERT_TRUE(best.has_value());
+  EXPECT_NE((*best)[0], (*best)[1]); // only one of them fits on the wafer
 }
 
 TEST(Placement, TransfersCostBandwidth) {
