@@ -129,18 +129,20 @@ std::vector<unsigned> greedy(const PlacementProblem &problem) {
   unsigned numDevices = problem.machine->devices.size();
   for (size_t i = 0; i < problem.nodes.size(); ++i) {
     double best = kInfinity;
-    unsigned bestDevice = 0;
+    std::optional<unsigned> bestDevice;
     for (unsigned d = 0; d < numDevices; ++d) {
       if (!runs(problem.nodes[i], d))
         continue;
       assignment[i] = d;
       double t = schedulePrefix(problem, assignment, nullptr, i + 1);
-      if (t < best) {
+      // The first device that runs it, even when every choice so far is
+      // infeasible (the search may still repair the prefix).
+      if (!bestDevice || t < best) {
         best = t;
         bestDevice = d;
       }
     }
-    assignment[i] = bestDevice;
+    assignment[i] = bestDevice.value_or(0);
   }
   return assignment;
 }
