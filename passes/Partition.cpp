@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/llm/CostInterface.h"
+#include "dialects/llm/EntryPoint.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -31,17 +32,6 @@ struct PartitionPass : public llm::impl::LLMPartitionBase<PartitionPass> {
   void runOnOperation() override;
   LogicalResult partition(func::FuncOp func, SymbolTable &symbols);
 };
-
-bool isCacheArgument(Value v) {
-  auto arg = dyn_cast<BlockArgument>(v);
-  if (!arg)
-    return false;
-  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-  auto role =
-      func ? func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "llm.role")
-           : nullptr;
-  return role && role.getValue().ends_with("_cache");
-}
 
 /// Constants and values computed from constants only (weight transposes,
 /// tensor.empty): each segment gets its own copy.
@@ -80,9 +70,6 @@ void clusterByDevice(Block &body) {
     for (unsigned p : producers)
       consumers[p].push_back(i);
   }
-  auto deviceOf = [](Operation *op) {
-    return op->getAttr(LLMDialect::kDeviceAttrName);
-  };
   std::set<unsigned> ready;
   for (unsigned i = 0; i < ops.size(); ++i)
     if (!waiting[i])
@@ -92,13 +79,13 @@ void clusterByDevice(Block &body) {
   while (!ready.empty()) {
     unsigned next = *ready.begin();
     for (unsigned i : ready)
-      if (current && deviceOf(ops[i]) == current) {
+      if (current && placedDevice(ops[i]) == current) {
         next = i;
         break;
       }
     ready.erase(next);
     ops[next]->moveBefore(terminator);
-    if (Attribute device = deviceOf(ops[next]))
+    if (Attribute device = placedDevice(ops[next]))
       current = device;
     for (unsigned c : consumers[next])
       if (--waiting[c] == 0)
@@ -120,19 +107,16 @@ void collectCompileTime(Operation *op, llvm::SetVector<Operation *> &into) {
 LogicalResult PartitionPass::partition(func::FuncOp func,
                                        SymbolTable &symbols) {
   Block &body = func.getBody().front();
-  auto deviceOf = [](Operation *op) {
-    return op->getAttrOfType<DeviceAttr>(LLMDialect::kDeviceAttrName);
-  };
   bool anyPlaced = false;
   for (Operation &op : body.without_terminator()) {
     if (isCompileTime(&op))
       continue;
-    anyPlaced |= bool(deviceOf(&op));
+    anyPlaced |= bool(placedDevice(&op));
   }
   if (!anyPlaced)
     return success();
   for (Operation &op : body.without_terminator())
-    if (!isCompileTime(&op) && !deviceOf(&op))
+    if (!isCompileTime(&op) && !placedDevice(&op))
       return op.emitError() << "op has no '" << LLMDialect::kDeviceAttrName
                             << "' while others do; run llm-place first";
 
@@ -142,7 +126,7 @@ LogicalResult PartitionPass::partition(func::FuncOp func,
   for (Operation &op : body.without_terminator()) {
     if (isCompileTime(&op))
       continue;
-    DeviceAttr device = deviceOf(&op);
+    DeviceAttr device = placedDevice(&op);
     if (segments.empty() || segments.back().first != device)
       segments.push_back({device, {}});
     segments.back().second.push_back(&op);
@@ -158,7 +142,7 @@ LogicalResult PartitionPass::partition(func::FuncOp func,
   // Where each value lives once its segment ran.
   DenseMap<Value, DeviceAttr> location;
   for (BlockArgument arg : body.getArguments())
-    if (!isCacheArgument(arg))
+    if (!isKVCacheArgument(arg))
       location[arg] = host;
   // Transfers already made: (value, device) -> moved value.
   DenseMap<std::pair<Value, Attribute>, Value> moved;
@@ -257,7 +241,8 @@ LogicalResult PartitionPass::partition(func::FuncOp func,
   Operation *terminator = body.getTerminator();
   builder.setInsertionPoint(terminator);
   for (OpOperand &operand : terminator->getOpOperands())
-    if (!func.getResultAttr(operand.getOperandNumber(), "llm.tied_arg"))
+    if (!func.getResultAttr(operand.getOperandNumber(),
+                            LLMDialect::kTiedArgAttrName))
       operand.set(availableOn(builder, operand.get(), host));
   // Weights now used only inside the segments.
   SmallVector<Operation *> weights;

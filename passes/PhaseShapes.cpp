@@ -2,31 +2,21 @@
 
 #include "passes/PhaseShapes.h"
 
+#include "dialects/llm/EntryPoint.h"
 #include "dialects/llm/ShapeTracing.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include <algorithm>
 
 using namespace mlir;
 using namespace mlir::llm;
 
-static StringRef roleOf(BlockArgument arg) {
-  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-  if (!func)
-    return {};
-  auto role = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "llm.role");
-  return role ? role.getValue() : StringRef();
-}
-
 int64_t PhaseShapes::argumentDim(Value root, int64_t d) {
-  StringRef role;
-  if (auto arg = dyn_cast<BlockArgument>(root))
-    role = roleOf(arg);
+  StringRef role = argumentRole(root);
   int64_t keys = binding.position + binding.tokens;
   if (d == 0)
     return binding.batch;
@@ -43,7 +33,7 @@ int64_t PhaseShapes::evaluate(Value size, int depth) {
   if (matchPattern(size, m_ConstantInt(&constant)))
     return constant.getSExtValue();
   if (auto arg = dyn_cast<BlockArgument>(size))
-    return roleOf(arg) == "position" ? binding.position : binding.tokens;
+    return argumentRole(arg) == "position" ? binding.position : binding.tokens;
   Operation *def = size.getDefiningOp();
   if (auto dim = dyn_cast<tensor::DimOp>(def)) {
     std::optional<int64_t> index = dim.getConstantIndex();

@@ -14,6 +14,7 @@
 #include "passes/PlacementReport.h"
 
 #include "dialects/llm/CostInterface.h"
+#include "dialects/llm/EntryPoint.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -48,17 +49,6 @@ std::string displayName(Operation *op, int ordinal) {
   return (op->getName().getStringRef() + "#" + llvm::Twine(ordinal)).str();
 }
 
-bool isResidentState(Value v) {
-  auto arg = dyn_cast<BlockArgument>(v);
-  if (!arg)
-    return false;
-  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-  auto role =
-      func ? func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "llm.role")
-           : nullptr;
-  return role && role.getValue().ends_with("_cache");
-}
-
 struct Pin {
   llvm::GlobPattern pattern;
   std::string text;
@@ -83,7 +73,7 @@ static std::optional<int> producerOf(Value v,
                                      const DenseMap<Operation *, int> &nodeOf) {
   while (true) {
     if (isa<BlockArgument>(v))
-      return isResidentState(v) ? std::nullopt : std::optional<int>(-1);
+      return isKVCacheArgument(v) ? std::nullopt : std::optional<int>(-1);
     if (isCompileTimeValue(v))
       return std::nullopt;
     Operation *def = v.getDefiningOp();
@@ -154,7 +144,8 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
   // Returned values go back to the host (caches stay where they are).
   Operation *terminator = body.getTerminator();
   for (OpOperand &operand : terminator->getOpOperands()) {
-    if (func.getResultAttr(operand.getOperandNumber(), "llm.tied_arg"))
+    if (func.getResultAttr(operand.getOperandNumber(),
+                           LLMDialect::kTiedArgAttrName))
       continue;
     std::optional<int> producer = producerOf(operand.get(), nodeOf);
     if (!producer || *producer < 0)
@@ -171,11 +162,6 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
     return func.emitError()
            << "cannot place @" << func.getSymName() << ": " << error;
   placed.assignment = *assignment;
-  if (!std::isfinite(scheduleStep(problem, placed.assignment)))
-    return func.emitError()
-           << "cannot place @" << func.getSymName()
-           << ": no assignment fits the weights and KV cache in the devices "
-              "that must hold them, and no device can reach the others";
   if (interleave) {
     // What interleaving buys: the best placement without it.
     PlacementProblem whole = problem;
@@ -205,26 +191,22 @@ LogicalResult PlacePass::placeFunction(func::FuncOp func,
   // preparation) run where their value is consumed: the first placed user,
   // walking backwards so that chains of them resolve; failing that, where
   // their operand was produced; failing that, on the host.
-  auto deviceOf = [&](Operation *op) {
-    return op ? op->getAttrOfType<DeviceAttr>(LLMDialect::kDeviceAttrName)
-              : DeviceAttr();
-  };
   auto follows = [&](Operation &op) {
     return !nodeOf.count(&op) && !op.hasTrait<OpTrait::ConstantLike>();
   };
   for (Operation &op : llvm::reverse(body.without_terminator()))
     if (follows(op))
       for (Operation *user : op.getUsers())
-        if (DeviceAttr d = deviceOf(user)) {
+        if (DeviceAttr d = placedDevice(user)) {
           op.setAttr(LLMDialect::kDeviceAttrName, d);
           break;
         }
   for (Operation &op : body.without_terminator()) {
-    if (!follows(op) || deviceOf(&op))
+    if (!follows(op) || placedDevice(&op))
       continue;
     DeviceAttr chosen = deviceAttr(machine.host);
     for (Value operand : op.getOperands())
-      if (DeviceAttr d = deviceOf(operand.getDefiningOp())) {
+      if (DeviceAttr d = placedDevice(operand.getDefiningOp())) {
         chosen = d;
         break;
       }

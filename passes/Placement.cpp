@@ -258,5 +258,10 @@ mlir::llm::solvePlacement(const PlacementProblem &problem, std::string &error) {
       best = start;
     }
   }
+  if (!std::isfinite(bestTime)) {
+    error = "no assignment fits the weights and KV cache in the devices "
+            "that must hold them, and no device can reach the others";
+    return std::nullopt;
+  }
   return best;
 }

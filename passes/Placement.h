@@ -81,7 +81,8 @@ double scheduleStep(const PlacementProblem &problem,
 /// The best assignment found: local search (moves of single ops and of
 /// runs of consecutive same-device ops) from an earliest-finish greedy
 /// assignment and from each all-on-one-device assignment. Pins are kept.
-/// Fails with a message naming the op that no device can run.
+/// Fails with a message naming the op that no device can run, or saying
+/// that no assignment is feasible.
 std::optional<std::vector<unsigned>>
 solvePlacement(const PlacementProblem &problem, std::string &error);
 

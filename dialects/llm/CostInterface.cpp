@@ -13,13 +13,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/llm/CostInterface.h"
+#include "dialects/llm/EntryPoint.h"
 #include "dialects/llm/LLMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -289,17 +289,6 @@ OpCost TransferOp::getCost(DimSizeFn dimSize) {
 // Upstream ops
 //===----------------------------------------------------------------------===//
 
-static bool isCacheValue(Value v) {
-  auto arg = dyn_cast<BlockArgument>(v);
-  if (!arg)
-    return false;
-  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-  if (!func)
-    return false;
-  auto role = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "llm.role");
-  return role && role.getValue().ends_with("_cache");
-}
-
 static std::optional<OpCost> countWork(Operation *op, DimSizeFn dimSize);
 
 std::optional<OpCost> mlir::llm::estimateOpCost(Operation *op,
@@ -353,7 +342,7 @@ static std::optional<OpCost> countWork(Operation *op, DimSizeFn dimSize) {
         cost.kind = WorkKind::DataMovement;
         double bytes = numBytes(insert.getSource(), dimSize);
         cost.inputBytes = bytes;
-        if (isCacheValue(insert.getDest()))
+        if (isKVCacheArgument(insert.getDest()))
           cost.kvWriteBytes = bytes;
         else
           cost.outputBytes = bytes;

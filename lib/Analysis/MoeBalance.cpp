@@ -12,8 +12,6 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -84,12 +82,8 @@ bool run(llvm::StringRef path, const std::vector<int64_t> &ids,
     error = "import failed: " + diagnostics;
     return false;
   }
-  PassManager pm(&ctx);
-  std::string parseError;
-  llvm::raw_string_ostream parseStream(parseError);
-  if (failed(parsePassPipeline(pipeline, pm, parseStream)) ||
-      failed(pm.run(*module))) {
-    error = "'" + pipeline.str() + "' failed: " + parseError + diagnostics;
+  if (failed(runPipeline(*module, pipeline))) {
+    error = "'" + pipeline.str() + "' failed: " + diagnostics;
     return false;
   }
   auto main = module->lookupSymbol<func::FuncOp>("main");

@@ -37,10 +37,7 @@ void llmc::registerCompilerPasses() {
   });
 }
 
-namespace {
-
-/// Runs a textual pipeline; errors go to the context's diagnostics.
-LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
+LogicalResult llmc::runPipeline(ModuleOp module, StringRef pipeline) {
   PassManager pm(module.getContext());
   // Debugging options a tool registered (--mlir-print-ir-after-all, ...);
   // it fails, harmlessly, in callers that registered none.
@@ -52,6 +49,8 @@ LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
            << "bad pass pipeline '" << pipeline << "': " << error;
   return pm.run(module);
 }
+
+namespace {
 
 OwningOpRef<ModuleOp> load(MLIRContext &ctx, StringRef input,
                            StringRef inputName, StringRef baseDir,
@@ -172,11 +171,8 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     for (StringRef phase : phases) {
       // On a copy: the CPU target compiles the model as it is.
       OwningOpRef<ModuleOp> copy(module.clone());
-      SmallString<256> report(options.placementReport);
-      StringRef extension = llvm::sys::path::extension(report);
-      std::string stem =
-          report.substr(0, report.size() - extension.size()).str();
-      std::string path = stem + "." + phase.str() + ".json";
+      SmallString<256> path(options.placementReport);
+      llvm::sys::path::replace_extension(path, phase + ".json");
       std::string pipeline =
           llvm::formatv("llm-place{{target={0} phase={1} batch={2} "
                         "context={3} report={4}}",

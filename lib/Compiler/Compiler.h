@@ -49,6 +49,11 @@ struct CompileOptions {
   int64_t placementBatch = 1, placementContext = 128;
 };
 
+/// Runs a textual pass pipeline on `module`; errors go to the context's
+/// diagnostics.
+mlir::LogicalResult runPipeline(mlir::ModuleOp module,
+                                llvm::StringRef pipeline);
+
 /// Registers every pass the compiler runs (upstream's and llmc's) with the
 /// global registry. Idempotent; the compile functions call it.
 void registerCompilerPasses();

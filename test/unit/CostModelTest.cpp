@@ -7,6 +7,7 @@
 #include "targets/mesh/CostModel.h"
 #include "targets/npu/CostModel.h"
 #include "targets/pim/CostModel.h"
+#include "test/unit/DeviceTestSupport.h"
 
 #include "llvm/Support/Error.h"
 
@@ -18,18 +19,7 @@ using namespace mlir::llm;
 
 namespace {
 
-OpCost linear(int64_t m, int64_t k, int64_t n, double elementBytes = 4) {
-  OpCost c;
-  c.kind = WorkKind::Matmul;
-  c.m = m;
-  c.k = k;
-  c.n = n;
-  c.flops = 2.0 * m * k * n;
-  c.weightBytes = elementBytes * k * n;
-  c.inputBytes = elementBytes * m * k;
-  c.outputBytes = elementBytes * m * n;
-  return c;
-}
+using llmc_test::linear;
 
 std::string errorOf(llvm::StringRef json) {
   llmc::registerDeviceKinds();

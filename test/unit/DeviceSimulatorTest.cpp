@@ -10,20 +10,14 @@
 #include "targets/npu/CostModel.h"
 #include "targets/pim/CostModel.h"
 
-#include <gtest/gtest.h>
+#include "test/unit/DeviceTestSupport.h"
 
-#include <random>
+#include <gtest/gtest.h>
 
 namespace {
 
-std::vector<float> randomMatrix(int rows, int cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(size_t(rows) * cols);
-  for (float &x : v)
-    x = dist(rng);
-  return v;
-}
+using llmc_test::linear;
+using llmc_test::randomMatrix;
 
 void expectProduct(const std::vector<float> &x, const std::vector<float> &w,
                    const std::vector<float> &y, int m, int k, int n) {
@@ -34,19 +28,6 @@ void expectProduct(const std::vector<float> &x, const std::vector<float> &w,
         ref += double(x[size_t(i) * k + q]) * w[size_t(q) * n + j];
       ASSERT_NEAR(y[size_t(i) * n + j], ref, 1e-4) << i << ", " << j;
     }
-}
-
-mlir::llm::OpCost linear(int64_t m, int64_t k, int64_t n) {
-  mlir::llm::OpCost c;
-  c.kind = mlir::llm::WorkKind::Matmul;
-  c.m = m;
-  c.k = k;
-  c.n = n;
-  c.flops = 2.0 * m * k * n;
-  c.weightBytes = 4.0 * k * n;
-  c.inputBytes = 4.0 * m * k;
-  c.outputBytes = 4.0 * m * n;
-  return c;
 }
 
 llmc::npu::NpuTiming npuTiming() {

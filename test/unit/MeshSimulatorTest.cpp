@@ -9,23 +9,18 @@
 #include "runtime/mesh/MeshSimulator.h"
 #include "targets/mesh/CostModel.h"
 
+#include "test/unit/DeviceTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 using namespace llmc::mesh;
 
 namespace {
 
-std::vector<float> randomMatrix(int rows, int cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(size_t(rows) * cols);
-  for (float &x : v)
-    x = dist(rng);
-  return v;
-}
+using llmc_test::linear;
+using llmc_test::randomMatrix;
 
 MeshTiming timing() {
   MeshTiming t;
@@ -128,19 +123,6 @@ TEST(MeshSimulator, CommunicationIsWhatThePLMRFormulasSay) {
         << "p = " << p;
     EXPECT_LE(interleaved.maxHops, 2);
   }
-}
-
-mlir::llm::OpCost linear(int64_t m, int64_t k, int64_t n) {
-  mlir::llm::OpCost c;
-  c.kind = mlir::llm::WorkKind::Matmul;
-  c.m = m;
-  c.k = k;
-  c.n = n;
-  c.flops = 2.0 * m * k * n;
-  c.weightBytes = 4.0 * k * n;
-  c.inputBytes = 4.0 * m * k;
-  c.outputBytes = 4.0 * m * n;
-  return c;
 }
 
 mlir::llm::mesh::MeshModel model(int p) {
