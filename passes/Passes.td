@@ -204,6 +204,40 @@ def LLMPartition : Pass<"llm-partition", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::func::FuncDialect"];
 }
 
+def LLMQuantize : Pass<"llm-quantize"> {
+  let summary = "Quantize the weights of linear layers to group-wise integers";
+  let description = [{
+    Every `llm.linear` with a constant floating-point weight `[N, K]`
+    becomes `llm.quantized_linear`: unsigned `bits`-bit codes, one scale
+    per group of `group-size` inputs of each output row, and with
+    `asymmetric` a zero point per group (else the fixed `2^(bits-1)`).
+    Rounding is to nearest (techniques.md §6): symmetric
+    `s = max|w| / (2^(bits-1) − 1)`; asymmetric over the group's range
+    widened to hold zero, `s = (max − min) / (2^bits − 1)`,
+    `z = round(−min / s)`.
+
+    `group-size`: a positive value must divide every quantized K (else an
+    error names the layer); 0 is per-channel (one group per row); -1, the
+    default, is 128, or for a K that 128 does not divide the largest
+    multiple of 8 below 128 that does (K itself when K ≤ 128).
+
+    `report=<file>` writes, per layer, the weight's name and shape, the
+    group size used and the weight NMSE `Σ(w − ŵ)² / Σw²` as JSON.
+    Weights of `llm.moe` experts are not quantized (not done yet).
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"8",
+           "Bits per weight code: 2, 4 or 8">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
+           "Inputs per scale: > 0 strict, 0 per-channel, -1 automatic (128)">,
+    Option<"asymmetric", "asymmetric", "bool", /*default=*/"false",
+           "A zero point per group (else symmetric around 2^(bits-1))">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the per-layer weight error as JSON to this file ('-': stdout)">,
+  ];
+}
+
 def LLMMoeToMoge : Pass<"llm-moe-to-moge"> {
   let summary = "Route mixture-of-experts layers group-wise (Mixture of Grouped Experts)";
   let description = [{

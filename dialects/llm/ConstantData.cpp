@@ -19,6 +19,24 @@ std::optional<ArrayRef<char>> mlir::llm::constantBytes(ElementsAttr attr) {
   return std::nullopt;
 }
 
+Value mlir::llm::bytesConstant(OpBuilder &builder, Location loc,
+                               RankedTensorType type, StringRef name,
+                               ArrayRef<char> bytes) {
+  size_t align = std::max<size_t>(1, type.getElementTypeBitWidth() / 8);
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      bytes, align, /*dataIsMutable=*/true);
+  return arith::ConstantOp::create(
+      builder, loc,
+      DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+std::string mlir::llm::constantName(arith::ConstantOp constant,
+                                    StringRef fallback) {
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+    return resource.getRawHandle().getKey().str();
+  return fallback.str();
+}
+
 Value mlir::llm::relayoutConstant(
     OpBuilder &builder, Location loc, arith::ConstantOp constant,
     ArrayRef<int64_t> shape,

@@ -19,6 +19,14 @@ namespace mlir::llm {
 /// nothing (a splat, elided resource data).
 std::optional<ArrayRef<char>> constantBytes(ElementsAttr attr);
 
+/// A dense_resource constant of `type` holding `bytes` (row-major, whole
+/// bytes per element) under the resource name `name`.
+Value bytesConstant(OpBuilder &builder, Location loc, RankedTensorType type,
+                    StringRef name, ArrayRef<char> bytes);
+
+/// The resource name of a dense_resource constant, or `fallback`.
+std::string constantName(arith::ConstantOp constant, StringRef fallback);
+
 /// A new dense_resource constant of `shape` (named after the source's
 /// resource with `suffix`) whose element at each index is the source's
 /// element at `sourceIndex(index)` (a row-major linear index), or zero when

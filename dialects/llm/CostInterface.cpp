@@ -153,6 +153,23 @@ OpCost LinearOp::getCost(DimSizeFn dimSize) {
   return cost;
 }
 
+OpCost QuantizedLinearOp::getCost(DimSizeFn dimSize) {
+  OpCost cost;
+  cost.kind = WorkKind::Matmul;
+  int64_t k = getInFeatures(), n = getOutFeatures();
+  double rows = numElements(getInput(), dimSize) / std::max<int64_t>(k, 1);
+  cost.m = static_cast<int64_t>(rows);
+  cost.n = n;
+  cost.k = k;
+  // Dequantization (a scale and a zero point per group) is not counted: the
+  // kernels apply it once per group of partial sums.
+  cost.flops = 2.0 * rows * n * k + (getBias() ? rows * n : 0);
+  for (Value operand : getOperands())
+    addOperand(cost, operand, dimSize);
+  cost.outputBytes = numBytes(getResult(), dimSize);
+  return cost;
+}
+
 OpCost MatmulOp::getCost(DimSizeFn dimSize) {
   OpCost cost;
   cost.kind = WorkKind::Matmul;

@@ -439,6 +439,72 @@ LogicalResult MatmulOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// QuantizedLinearOp
+//===----------------------------------------------------------------------===//
+
+int64_t QuantizedLinearOp::getOutFeatures() {
+  return getCodes().getType().getDimSize(0);
+}
+
+int64_t QuantizedLinearOp::getInFeatures() {
+  return getCodes().getType().getDimSize(1) * 8 / getBits();
+}
+
+LogicalResult QuantizedLinearOp::verify() {
+  auto emitError = [&] { return emitOpError(); };
+  int64_t bits = getBits(), group = getGroupSize();
+  if (bits != 2 && bits != 4 && bits != 8)
+    return emitOpError() << "bits must be 2, 4 or 8, got " << bits;
+  RankedTensorType codes = getCodes().getType(), scales = getScales().getType();
+  if (failed(checkRank(emitError, "codes", codes, 2,
+                       "[out_features, in_features * bits / 8]")) ||
+      failed(checkRank(emitError, "scales", scales, 2,
+                       "[out_features, in_features / group_size]")))
+    return failure();
+  if (!codes.hasStaticShape() || !scales.hasStaticShape())
+    return emitOpError() << "codes and scales must have static shapes, got "
+                         << codes << " and " << scales;
+  int64_t n = getOutFeatures(), k = getInFeatures();
+  RankedTensorType input = getInput().getType();
+  if (input.getRank() < 1)
+    return emitOpError() << "input must have rank >= 1, got " << input;
+  if (failed(checkDim(emitError, "input feature dimension",
+                      input.getShape().back(), "in_features of the codes", k)))
+    return failure();
+  if (k % group != 0)
+    return emitOpError() << "group_size " << group
+                         << " does not divide in_features " << k;
+  if (scales.getDimSize(0) != n || scales.getDimSize(1) != k / group)
+    return emitOpError() << "scales must be " << formatShape({n, k / group})
+                         << " (out_features x in_features / group_size), got "
+                         << scales;
+  if (failed(checkElementType(emitError, "scales", scales,
+                              input.getElementType())))
+    return failure();
+  if (Value zeroPoints = getZeroPoints()) {
+    auto zType = cast<RankedTensorType>(zeroPoints.getType());
+    if (zType.getShape() != scales.getShape())
+      return emitOpError() << "zero_points must have the shape of the scales "
+                           << formatShape(scales.getShape()) << ", got "
+                           << zType;
+  }
+  Value bias = getBias();
+  if (bias) {
+    RankedTensorType biasType = tensorOf(bias);
+    if (failed(checkRank(emitError, "bias", biasType, 1, "[out_features]")) ||
+        failed(checkElementType(emitError, "bias", biasType,
+                                input.getElementType())) ||
+        failed(checkDim(emitError, "bias size", biasType.getDimSize(0),
+                        "out_features", n)))
+      return failure();
+  }
+  SmallVector<int64_t> shape(input.getShape());
+  shape.back() = n;
+  return checkResult(*this, "result", getType(),
+                     RankedTensorType::get(shape, input.getElementType()));
+}
+
+//===----------------------------------------------------------------------===//
 // Normalisation
 //===----------------------------------------------------------------------===//
 

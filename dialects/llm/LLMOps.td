@@ -99,6 +99,55 @@ def LLM_MatmulOp : LLM_Op<"matmul", [Pure, DeclareOpInterfaceMethods<LLM_CostOpI
   let hasCanonicalizer = 1;
 }
 
+def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSegments, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
+  let summary = "Fully connected layer with group-wise quantized weights";
+  let description = [{
+    `llm.linear` whose weight `W[N, K]` is stored as `bits`-bit unsigned
+    integer codes with one scale (and zero point) per group of `group_size`
+    consecutive input features of an output row:
+
+    `W[n, k] = scales[n, k / group_size] · (q[n, k] − z[n, k / group_size])`
+
+    - `codes` is `[N, K · bits / 8]` of `i8` holding the unsigned codes
+      `q ∈ [0, 2^bits)` row-major; for `bits = 4` two codes share a byte,
+      the even `k` in the low nibble (ONNX Runtime's `MatMulNBits` order).
+    - `scales` is `[N, K / group_size]`, floating point.
+    - `zero_points` is `[N, K / group_size]` of `i8` unsigned codes; without
+      it the zero point is `2^(bits − 1)` (symmetric quantization).
+    - `group_size` divides `K`; `group_size = K` is per-channel.
+
+    Activations stay floating point: the op computes
+    `result[..., n] = Σ_k input[..., k] · W[n, k] + bias[n]`, so its value is
+    that of `llm.linear` over the dequantized weight. `llm-quantize` writes
+    it; the CPU target keeps the codes packed and applies each group's scale
+    and zero point once per group.
+
+    ```mlir
+    %y = llm.quantized_linear %x, %codes, %scales bits(4) group(32)
+        : (tensor<1x8x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>) -> tensor<1x8x176xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input,
+                       RankedTensorOf<[I8]>:$codes,
+                       LLM_FloatTensor:$scales,
+                       Optional<RankedTensorOf<[I8]>>:$zero_points,
+                       Optional<LLM_FloatTensor>:$bias,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$bits,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$group_size);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $codes `,` $scales (`zero_points` `(` $zero_points^ `)`)?
+    (`bias` `(` $bias^ `)`)? `bits` `(` $bits `)` `group` `(` $group_size `)`
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The weight's shape [N, K].
+    int64_t getOutFeatures();
+    int64_t getInFeatures();
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation
 //===----------------------------------------------------------------------===//

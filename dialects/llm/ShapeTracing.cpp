@@ -78,8 +78,8 @@ struct Tracer {
     if (isa<RMSNormOp, LayerNormOp, RopeOp, SiluOp, GeluOp, SoftmaxOp, MoeOp,
             TransferOp>(op))
       return trace(op->getOperand(0), d);
-    if (auto linear = dyn_cast<LinearOp>(op))
-      return d < rank - 1 ? trace(linear.getInput(), d) : OpFoldResult();
+    if (isa<LinearOp, QuantizedLinearOp>(op))
+      return d < rank - 1 ? trace(op->getOperand(0), d) : OpFoldResult();
     if (auto embedding = dyn_cast<EmbeddingOp>(op))
       return d < rank - 1 ? trace(embedding.getIds(), d) : OpFoldResult();
     if (auto matmul = dyn_cast<MatmulOp>(op)) {

@@ -46,6 +46,14 @@ typedef struct LlmcCompileOptions {
   /* Passes run on the raised model before anything else, as a pass
      pipeline ("llm-moe-to-moge{groups=4 k-per-group=1}"); may be NULL. */
   const char *passes;
+  /* Weight quantization scheme for every linear layer with constant
+     weights: "int8", "int4", "int2", with optional "-g<N>" (group size),
+     "-pc" (per-channel) and "-asym" (zero points), e.g. "int4-g128-asym";
+     NULL or "" keeps f32 weights. */
+  const char *quantize;
+  /* When not NULL (and quantize is set): the per-layer weight error, as
+     JSON, is written to this file. */
+  const char *quant_report;
 } LlmcCompileOptions;
 
 /* Defaults: cpu target, host CPU, -O3, auto mode, no callbacks, no

@@ -46,6 +46,10 @@ llmc::CompileOptions convert(const LlmcCompileOptions *in, std::string &error) {
     error = "unknown mode '" + mode + "' (auto, generate or function)";
   if (o.passes)
     out.passes = o.passes;
+  if (o.quantize)
+    out.quantize = o.quantize;
+  if (o.quant_report)
+    out.quantReport = o.quant_report;
   if (o.placement_report)
     out.placementReport = o.placement_report;
   if (o.placement_target)

@@ -1,6 +1,7 @@
 //===- Compiler.cpp - model file -> deployable artifact -------------------===//
 
 #include "lib/Compiler/Compiler.h"
+#include "lib/Quant/Scheme.h"
 
 #include "lib/Compiler/ArtifactWriter.h"
 #include "lib/Compiler/Manifest.h"
@@ -142,6 +143,22 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   };
   if (options.target != "cpu")
     return fail("unknown target '" + options.target + "' (available: cpu)");
+  // The pipeline prefixes that quantize the weights: for the compilation
+  // (with the report) and for the placement report's copies.
+  std::string quantize, placedQuantize;
+  if (!options.quantize.empty()) {
+    llmc::quant::NamedScheme scheme;
+    std::string error;
+    if (!llmc::quant::parseScheme(options.quantize, scheme, error))
+      return fail(error);
+    placedQuantize = "llm-quantize{" + llmc::quant::passOptions(scheme) + "},";
+    quantize = "llm-quantize{" + llmc::quant::passOptions(scheme);
+    if (!options.quantReport.empty())
+      quantize += " report=" + options.quantReport;
+    quantize += "},";
+  } else if (!options.quantReport.empty()) {
+    return fail("a quantization report needs a quantization scheme");
+  }
   step("raising to the llm dialect");
   if (failed(runPipeline(module, "llm-raise")))
     return fail("raising failed");
@@ -174,10 +191,10 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       SmallString<256> path(options.placementReport);
       llvm::sys::path::replace_extension(path, phase + ".json");
       std::string pipeline =
-          llvm::formatv("llm-place{{target={0} phase={1} batch={2} "
+          llvm::formatv("{5}llm-place{{target={0} phase={1} batch={2} "
                         "context={3} report={4}}",
                         options.placementTarget, phase, options.placementBatch,
-                        options.placementContext, path)
+                        options.placementContext, path, placedQuantize)
               .str();
       if (failed(runPipeline(*copy, pipeline)))
         return fail("placement on '" + options.placementTarget + "' failed");
@@ -185,11 +202,12 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   }
 
   step("lowering to linalg");
-  if (failed(runPipeline(module,
-                         "llm-fuse-linears,llm-cpu-fuse-attention,"
-                         "llm-lower-to-linalg,"
-                         "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops,"
-                         "func.func(llm-cpu-parallelize)")))
+  if (failed(runPipeline(
+          module, "llm-fuse-linears," + quantize +
+                      "llm-cpu-fuse-attention,"
+                      "llm-lower-to-linalg,"
+                      "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops,"
+                      "func.func(llm-cpu-parallelize)")))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
       llm::cpu::externalizeWeights(module, options.minWeightBytes);

@@ -47,6 +47,10 @@ struct CompileOptions {
   std::string placementReport;
   std::string placementTarget = "host-cpu";
   int64_t placementBatch = 1, placementContext = 128;
+  /// A weight quantization scheme (lib/Quant/Scheme.h), empty for f32.
+  std::string quantize;
+  /// With `quantize`: the per-layer weight error as JSON to this file.
+  std::string quantReport;
 };
 
 /// Runs a textual pass pipeline on `module`; errors go to the context's

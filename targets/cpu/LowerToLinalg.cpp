@@ -373,6 +373,97 @@ struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
+/// The accumulator of a linear layer's output [..., N] of `sizes`: the
+/// bias broadcast over the rows, or zeros.
+Value linearInit(OpBuilder &b, Location loc, RankedTensorType outType,
+                 ArrayRef<OpFoldResult> sizes, Value bias) {
+  if (!bias)
+    return filled(b, loc, outType, sizes, 0.0);
+  int64_t rank = outType.getRank();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ValueRange{bias},
+             ValueRange{emptyLike(b, loc, outType, sizes)},
+             ArrayRef<AffineMap>{AffineMap::get(rank, 0,
+                                                b.getAffineDimExpr(rank - 1),
+                                                b.getContext()),
+                                 b.getMultiDimIdentityMap(rank)},
+             SmallVector<IT>(rank, IT::parallel),
+             [](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l, a[0]);
+             })
+      .getResult(0);
+}
+
+/// Columns per panel of a packed weight: the widest of 32, 16 and 8 that
+/// divides n (a register-tile row for llm-cpu-vectorize-linear), else all
+/// of them in one panel when that is narrow enough. No panel width divides
+/// a wide N (a vocabulary of 50257): panels of 32, the columns past N
+/// padded with zero weights (panelled slices the output back to N).
+int64_t panelWidth(int64_t n) {
+  for (int64_t width : {32, 16, 8})
+    if (n % width == 0)
+      return width;
+  return n > cpu::kMaxPanelWidth ? 32 : n;
+}
+
+/// A linear layer over a weight packed into panels of `nb` output columns:
+/// `init` [..., N] is viewed as [..., ⌈N/nb⌉, nb] (padded past N when nb does
+/// not divide N), `build` computes that blocked output from the blocked
+/// accumulator, and the result is viewed back as [..., N].
+Value panelled(
+    PatternRewriter &rewriter, Location loc, RankedTensorType resultType,
+    int64_t n, int64_t nb, Value init,
+    function_ref<Value(RankedTensorType blockedType, Value blockedInit)>
+        build) {
+  int64_t blocks = (n + nb - 1) / nb;
+  bool padded = blocks * nb != n;
+  RankedTensorType outType = resultType;
+  if (padded) {
+    SmallVector<int64_t> shape(outType.getShape());
+    shape.back() = blocks * nb;
+    auto paddedType = RankedTensorType::get(shape, outType.getElementType());
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, init);
+    SmallVector<OpFoldResult> paddedSizes(sizes);
+    paddedSizes.back() = rewriter.getIndexAttr(blocks * nb);
+    SmallVector<OpFoldResult> zeros(shape.size(), rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> ones(shape.size(), rewriter.getIndexAttr(1));
+    init = tensor::InsertSliceOp::create(
+        rewriter, loc, init,
+        filled(rewriter, loc, paddedType, paddedSizes, 0.0), zeros, sizes,
+        ones);
+    outType = paddedType;
+  }
+  int64_t rank = outType.getRank();
+  // [..., N] <-> [..., B, N / B]: the last dim splits into static ones.
+  SmallVector<ReassociationIndices> reassoc;
+  for (int64_t d = 0; d < rank - 1; ++d)
+    reassoc.push_back({d});
+  reassoc.push_back({rank - 1, rank});
+  SmallVector<int64_t> blockedShape(outType.getShape().drop_back());
+  blockedShape.append({blocks, nb});
+  auto blockedType =
+      RankedTensorType::get(blockedShape, outType.getElementType());
+  auto sizes = tensor::getMixedSizes(rewriter, loc, init);
+  sizes.back() = rewriter.getIndexAttr(blocks);
+  sizes.push_back(rewriter.getIndexAttr(nb));
+  Value blockedInit = tensor::ExpandShapeOp::create(rewriter, loc, blockedType,
+                                                    init, reassoc, sizes);
+  Value y = build(blockedType, blockedInit);
+  Value result =
+      tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc);
+  if (!padded)
+    return result;
+  SmallVector<OpFoldResult> resultSizes =
+      tensor::getMixedSizes(rewriter, loc, result);
+  resultSizes.back() = rewriter.getIndexAttr(n);
+  SmallVector<OpFoldResult> zeros(rank, rewriter.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(rank, rewriter.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(rewriter, loc, resultType, result,
+                                        zeros, resultSizes, ones)
+      .getResult();
+}
+
 struct LowerLinear : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearOp op,
@@ -396,24 +487,7 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
       e.append(tail.begin(), tail.end());
       return e;
     };
-    // The bias initialises the accumulator.
-    Value init;
-    if (Value bias = op.getBias()) {
-      init = linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{outType}, ValueRange{bias},
-                 ValueRange{emptyLike(rewriter, loc, outType, sizes)},
-                 ArrayRef<AffineMap>{
-                     AffineMap::get(rank, 0,
-                                    rewriter.getAffineDimExpr(rank - 1), ctx),
-                     rewriter.getMultiDimIdentityMap(rank)},
-                 SmallVector<IT>(rank, IT::parallel),
-                 [](OpBuilder &b, Location l, ValueRange a) {
-                   linalg::YieldOp::create(b, l, a[0]);
-                 })
-                 .getResult(0);
-    } else {
-      init = filled(rewriter, loc, outType, sizes, 0.0);
-    }
+    Value init = linearInit(rewriter, loc, outType, sizes, op.getBias());
     Type element = outType.getElementType();
     bool sameFloat = isa<FloatType>(element) &&
                      op.getInput().getType().getElementType() == element &&
@@ -441,16 +515,6 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
     return success();
   }
 
-  /// Columns per panel of a packed weight: the widest of 32, 16 and 8 that
-  /// divides n (a register-tile row for llm-cpu-vectorize-linear), else all
-  /// of them in one panel (packedLinear pads a wide n to panels of 32).
-  static int64_t panelWidth(int64_t n) {
-    for (int64_t width : {32, 16, 8})
-      if (n % width == 0)
-        return width;
-    return n;
-  }
-
   /// A constant weight [N, K] is packed at compile time into panels
   /// [N / NR, K, NR] of NR output columns each, and the linear becomes one
   /// generic with loops (panel, leading dims, k, column): each panel's
@@ -468,12 +532,6 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
       return failure();
     int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
     int64_t nb = panelWidth(n);
-    // No panel width divides a wide N (a vocabulary of 50257): panels of 32
-    // with zero weights past N, computed into a padded output that is
-    // sliced back to N.
-    bool padded = nb == n && n > cpu::kMaxPanelWidth;
-    if (padded)
-      nb = 32;
     int64_t blocks = (n + nb - 1) / nb;
     Value packed = relayoutConstant(
         rewriter, loc, constant, {blocks, k, nb},
@@ -484,73 +542,234 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         "_packed");
     if (!packed)
       return failure();
+    return panelled(rewriter, loc, op.getType(), n, nb, init,
+                    [&](RankedTensorType blockedType, Value blockedInit) {
+                      int64_t rank = blockedType.getRank() - 1;
+                      // Loops: d0 = block, d1..d(rank-1) = leading dims,
+                      // d(rank) = k, d(rank+1) = column in the block.
+                      int64_t loops = rank + 2;
+                      SmallVector<AffineExpr> lead;
+                      for (int64_t d = 1; d < rank; ++d)
+                        lead.push_back(rewriter.getAffineDimExpr(d));
+                      AffineExpr block = rewriter.getAffineDimExpr(0);
+                      AffineExpr kk = rewriter.getAffineDimExpr(rank);
+                      AffineExpr col = rewriter.getAffineDimExpr(rank + 1);
+                      SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
+                      xExprs.push_back(kk);
+                      yExprs.append({block, col});
+                      SmallVector<AffineMap> maps = {
+                          AffineMap::get(loops, 0, xExprs, ctx),
+                          AffineMap::get(loops, 0, {block, kk, col}, ctx),
+                          AffineMap::get(loops, 0, yExprs, ctx)};
+                      SmallVector<IT> iterators(rank, IT::parallel);
+                      iterators.append({IT::reduction, IT::parallel});
+                      return linalg::GenericOp::create(
+                                 rewriter, loc, TypeRange{blockedType},
+                                 ValueRange{op.getInput(), packed},
+                                 ValueRange{blockedInit}, maps, iterators,
+                                 yieldFma)
+                          .getResult(0);
+                    });
+  }
+};
+
+/// The code at bit `shift` (an i32) of a byte (i8, or a vector of them
+/// widened to i32 by the caller), as f32: (byte >> shift) & (2^bits − 1).
+Value extractCode(OpBuilder &b, Location l, Value byte, Value shift,
+                  int64_t bits) {
+  Type i32 = b.getI32Type();
+  Value wide = arith::ExtUIOp::create(b, l, i32, byte);
+  Value shifted = arith::ShRUIOp::create(b, l, wide, shift);
+  Value mask =
+      arith::ConstantOp::create(b, l, b.getI32IntegerAttr((1 << bits) - 1));
+  Value code = arith::AndIOp::create(b, l, shifted, mask);
+  return arith::UIToFPOp::create(b, l, b.getF32Type(), code);
+}
+
+/// The bit offset of input `k` (an index) inside its byte, as i32.
+Value codeShift(OpBuilder &b, Location l, Value k, int64_t bits) {
+  int64_t perByte = 8 / bits;
+  Value within = arith::RemUIOp::create(
+      b, l, k, arith::ConstantIndexOp::create(b, l, perByte));
+  Value bitsIndex = arith::MulIOp::create(
+      b, l, within, arith::ConstantIndexOp::create(b, l, bits));
+  return arith::IndexCastUIOp::create(b, l, b.getI32Type(), bitsIndex);
+}
+
+/// llm.quantized_linear. With constant codes, scales and zero points (what
+/// llm-quantize writes) the codes are packed at compile time into panels
+/// [P, K·bits/8, NR] of NR output columns (the layout llm.linear's packed
+/// weights have, a byte holding 8/bits consecutive k of one column), the
+/// scales into [P, K/G, NR] and the zero points folded into per-group
+/// offsets m = −s·z [P, K/G, NR], so that w = s·q + m. The generic that
+/// computes y += x·(s·q + m) carries the bit width and group size
+/// (kQuantizedBitsAttr, kQuantizedGroupAttr) for llm-cpu-vectorize-linear,
+/// which applies s and m once per group of partial sums. Otherwise one
+/// generic dequantizes every weight from the op's own layout.
+struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizedLinearOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
     RankedTensorType outType = op.getType();
-    if (padded) {
-      SmallVector<int64_t> shape(outType.getShape());
-      shape.back() = blocks * nb;
-      auto paddedType = RankedTensorType::get(shape, outType.getElementType());
-      SmallVector<OpFoldResult> sizes =
-          tensor::getMixedSizes(rewriter, loc, init);
-      SmallVector<OpFoldResult> paddedSizes(sizes);
-      paddedSizes.back() = rewriter.getIndexAttr(blocks * nb);
-      SmallVector<OpFoldResult> zeros(shape.size(), rewriter.getIndexAttr(0));
-      SmallVector<OpFoldResult> ones(shape.size(), rewriter.getIndexAttr(1));
-      init = tensor::InsertSliceOp::create(
-          rewriter, loc, init,
-          filled(rewriter, loc, paddedType, paddedSizes, 0.0), zeros, sizes,
-          ones);
-      outType = paddedType;
-    }
-    int64_t rank = outType.getRank();
-    // [..., N] <-> [..., B, N / B]: the last dim splits into static ones.
-    SmallVector<ReassociationIndices> reassoc;
-    for (int64_t d = 0; d < rank - 1; ++d)
-      reassoc.push_back({d});
-    reassoc.push_back({rank - 1, rank});
-    SmallVector<int64_t> blockedShape(outType.getShape().drop_back());
-    blockedShape.append({blocks, nb});
-    auto blockedType =
-        RankedTensorType::get(blockedShape, outType.getElementType());
-    auto sizes = tensor::getMixedSizes(rewriter, loc, init);
-    sizes.back() = rewriter.getIndexAttr(blocks);
-    sizes.push_back(rewriter.getIndexAttr(nb));
-    Value blockedInit = tensor::ExpandShapeOp::create(
-        rewriter, loc, blockedType, init, reassoc, sizes);
-    // Loops: d0 = block, d1..d(rank-1) = leading dims, d(rank) = k,
-    // d(rank+1) = column in the block.
-    int64_t loops = rank + 2;
+    if (!outType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "f32 activations only");
+    auto sizes = tensor::getMixedSizes(rewriter, loc, op.getInput());
+    sizes.back() = rewriter.getIndexAttr(op.getOutFeatures());
+    Value init = linearInit(rewriter, loc, outType, sizes, op.getBias());
+    FailureOr<Value> y = packed(rewriter, op, init);
+    rewriter.replaceOp(op,
+                       succeeded(y) ? *y : dequantizing(rewriter, op, init));
+    return success();
+  }
+
+  static Value dequantizing(PatternRewriter &rewriter, QuantizedLinearOp op,
+                            Value init) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = op.getType().getRank();
+    int64_t bits = op.getBits(), group = op.getGroupSize();
     SmallVector<AffineExpr> lead;
-    for (int64_t d = 1; d < rank; ++d)
+    for (int64_t d = 0; d < rank - 1; ++d)
       lead.push_back(rewriter.getAffineDimExpr(d));
-    AffineExpr block = rewriter.getAffineDimExpr(0);
-    AffineExpr kk = rewriter.getAffineDimExpr(rank);
-    AffineExpr col = rewriter.getAffineDimExpr(rank + 1);
+    AffineExpr n = rewriter.getAffineDimExpr(rank - 1);
+    AffineExpr k = rewriter.getAffineDimExpr(rank);
     SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
-    xExprs.push_back(kk);
-    yExprs.append({block, col});
+    xExprs.push_back(k);
+    yExprs.push_back(n);
+    SmallVector<Value> inputs = {op.getInput(), op.getCodes(), op.getScales()};
     SmallVector<AffineMap> maps = {
-        AffineMap::get(loops, 0, xExprs, ctx),
-        AffineMap::get(loops, 0, {block, kk, col}, ctx),
-        AffineMap::get(loops, 0, yExprs, ctx)};
+        AffineMap::get(rank + 1, 0, xExprs, ctx),
+        AffineMap::get(rank + 1, 0, {n, k.floorDiv(8 / bits)}, ctx),
+        AffineMap::get(rank + 1, 0, {n, k.floorDiv(group)}, ctx)};
+    if (Value zeros = op.getZeroPoints()) {
+      inputs.push_back(zeros);
+      maps.push_back(maps.back());
+    }
+    maps.push_back(AffineMap::get(rank + 1, 0, yExprs, ctx));
     SmallVector<IT> iterators(rank, IT::parallel);
-    iterators.append({IT::reduction, IT::parallel});
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{blockedType},
-        ValueRange{op.getInput(), packed}, ValueRange{blockedInit}, maps,
-        iterators, yieldFma);
-    Value y = generic.getResult(0);
-    Value result =
-        tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc);
-    if (!padded)
-      return result;
-    SmallVector<OpFoldResult> resultSizes =
-        tensor::getMixedSizes(rewriter, loc, result);
-    resultSizes.back() = rewriter.getIndexAttr(n);
-    SmallVector<OpFoldResult> zeros(rank, rewriter.getIndexAttr(0));
-    SmallVector<OpFoldResult> ones(rank, rewriter.getIndexAttr(1));
-    return tensor::ExtractSliceOp::create(rewriter, loc, op.getType(), result,
-                                          zeros, resultSizes, ones)
-        .getResult();
+    iterators.push_back(IT::reduction);
+    bool hasZeros = op.getZeroPoints() != nullptr;
+    return linalg::GenericOp::create(
+               rewriter, loc, TypeRange{op.getType()}, inputs, ValueRange{init},
+               maps, iterators,
+               [&](OpBuilder &b, Location l, ValueRange a) {
+                 Value kIndex = linalg::IndexOp::create(b, l, rank);
+                 Value code = extractCode(b, l, a[1],
+                                          codeShift(b, l, kIndex, bits), bits);
+                 Value zero =
+                     hasZeros
+                         ? Value(arith::UIToFPOp::create(
+                               b, l, b.getF32Type(),
+                               arith::ExtUIOp::create(b, l, b.getI32Type(),
+                                                      a[3])))
+                         : floatConst(b, l, b.getF32Type(), 1 << (bits - 1));
+                 Value w = arith::MulFOp::create(
+                     b, l, arith::SubFOp::create(b, l, code, zero), a[2]);
+                 linalg::YieldOp::create(
+                     b, l,
+                     math::FmaOp::create(b, l, a[0], w, a.back()).getResult());
+               })
+        .getResult(0);
+  }
+
+  static FailureOr<Value> packed(PatternRewriter &rewriter,
+                                 QuantizedLinearOp op, Value init) {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto codes = op.getCodes().getDefiningOp<arith::ConstantOp>();
+    auto scales = op.getScales().getDefiningOp<arith::ConstantOp>();
+    auto zeros = op.getZeroPoints()
+                     ? op.getZeroPoints().getDefiningOp<arith::ConstantOp>()
+                     : arith::ConstantOp();
+    if (!codes || !scales || (op.getZeroPoints() && !zeros))
+      return failure();
+    int64_t n = op.getOutFeatures(), k = op.getInFeatures();
+    int64_t bits = op.getBits(), group = op.getGroupSize();
+    int64_t depth = k * bits / 8, groups = k / group;
+    int64_t nb = panelWidth(n);
+    int64_t blocks = (n + nb - 1) / nb;
+    auto panelOf = [&](int64_t rowLength) {
+      return [=](ArrayRef<int64_t> i) -> int64_t {
+        int64_t column = i[0] * nb + i[2];
+        return column < n ? column * rowLength + i[1] : -1;
+      };
+    };
+    Value codePanels = relayoutConstant(
+        rewriter, loc, codes, {blocks, depth, nb}, panelOf(depth), "_panels");
+    Value scalePanels =
+        relayoutConstant(rewriter, loc, scales, {blocks, groups, nb},
+                         panelOf(groups), "_panels");
+    std::optional<ArrayRef<char>> scaleBytes =
+        constantBytes(cast<ElementsAttr>(scales.getValue()));
+    std::optional<ArrayRef<char>> zeroBytes;
+    if (zeros)
+      zeroBytes = constantBytes(cast<ElementsAttr>(zeros.getValue()));
+    if (!codePanels || !scalePanels || !scaleBytes || (zeros && !zeroBytes))
+      return failure();
+    // m = −s·z per group, in panels (zero past N).
+    std::vector<float> offsets(blocks * groups * nb, 0.0f);
+    const float *s = reinterpret_cast<const float *>(scaleBytes->data());
+    for (int64_t p = 0; p < blocks; ++p)
+      for (int64_t g = 0; g < groups; ++g)
+        for (int64_t c = 0; c < nb; ++c) {
+          int64_t column = p * nb + c;
+          if (column >= n)
+            continue;
+          float z =
+              zeroBytes
+                  ? static_cast<uint8_t>((*zeroBytes)[column * groups + g])
+                  : static_cast<float>(1 << (bits - 1));
+          offsets[(p * groups + g) * nb + c] = -s[column * groups + g] * z;
+        }
+    Value offsetPanels = bytesConstant(
+        rewriter, loc,
+        RankedTensorType::get({blocks, groups, nb}, rewriter.getF32Type()),
+        constantName(scales, "scales") + "_offsets",
+        ArrayRef<char>(reinterpret_cast<const char *>(offsets.data()),
+                       offsets.size() * sizeof(float)));
+    return panelled(
+        rewriter, loc, op.getType(), n, nb, init,
+        [&](RankedTensorType blockedType, Value blockedInit) {
+          int64_t rank = blockedType.getRank() - 1;
+          // Loops: d0 = panel, leading dims, d(rank) = k, d(rank+1) = column.
+          int64_t loops = rank + 2;
+          SmallVector<AffineExpr> lead;
+          for (int64_t d = 1; d < rank; ++d)
+            lead.push_back(rewriter.getAffineDimExpr(d));
+          AffineExpr block = rewriter.getAffineDimExpr(0);
+          AffineExpr kk = rewriter.getAffineDimExpr(rank);
+          AffineExpr col = rewriter.getAffineDimExpr(rank + 1);
+          SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
+          xExprs.push_back(kk);
+          yExprs.append({block, col});
+          AffineMap groupMap =
+              AffineMap::get(loops, 0, {block, kk.floorDiv(group), col}, ctx);
+          SmallVector<AffineMap> maps = {
+              AffineMap::get(loops, 0, xExprs, ctx),
+              AffineMap::get(loops, 0, {block, kk.floorDiv(8 / bits), col},
+                             ctx),
+              groupMap, groupMap, AffineMap::get(loops, 0, yExprs, ctx)};
+          SmallVector<IT> iterators(rank, IT::parallel);
+          iterators.append({IT::reduction, IT::parallel});
+          auto generic = linalg::GenericOp::create(
+              rewriter, loc, TypeRange{blockedType},
+              ValueRange{op.getInput(), codePanels, scalePanels, offsetPanels},
+              ValueRange{blockedInit}, maps, iterators,
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Value kIndex = linalg::IndexOp::create(b, l, rank);
+                Value code = extractCode(b, l, a[1],
+                                         codeShift(b, l, kIndex, bits), bits);
+                Value w = math::FmaOp::create(b, l, a[2], code, a[3]);
+                linalg::YieldOp::create(
+                    b, l, math::FmaOp::create(b, l, a[0], w, a[4]).getResult());
+              });
+          generic->setAttr(cpu::kQuantizedBitsAttr,
+                           rewriter.getI64IntegerAttr(bits));
+          generic->setAttr(cpu::kQuantizedGroupAttr,
+                           rewriter.getI64IntegerAttr(group));
+          return generic.getResult(0);
+        });
   }
 };
 
@@ -1226,8 +1445,9 @@ struct LLMLowerToLinalgPass
     RewritePatternSet patterns(&getContext());
     patterns
         .add<LowerSilu, LowerGelu, LowerSoftmax, LowerTransfer, LowerRMSNorm,
-             LowerLayerNorm, LowerLinear, LowerMatmul, LowerEmbedding,
-             LowerRope, LowerAttention, LowerTopK, LowerMoe>(&getContext());
+             LowerLayerNorm, LowerLinear, LowerQuantizedLinear, LowerMatmul,
+             LowerEmbedding, LowerRope, LowerAttention, LowerTopK, LowerMoe>(
+            &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       getOperation()->emitWarning() << "llm-lower-to-linalg did not converge";
     // Whatever is left is a case no pattern covers.

@@ -19,6 +19,12 @@ namespace mlir::llm::cpu {
 /// llm-lower-to-linalg pads wider ones into panels it can take.
 constexpr int64_t kMaxPanelWidth = 64;
 
+/// On the generic llm-lower-to-linalg writes for a quantized linear over
+/// packed panels (codes, scales, offsets): the bits per code and the group
+/// size, for llm-cpu-vectorize-linear.
+constexpr llvm::StringLiteral kQuantizedBitsAttr = "llm_cpu.quantized_bits";
+constexpr llvm::StringLiteral kQuantizedGroupAttr = "llm_cpu.quantized_group";
+
 #define GEN_PASS_DECL
 #include "targets/cpu/Passes.h.inc"
 

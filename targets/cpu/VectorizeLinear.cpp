@@ -172,6 +172,121 @@ AccumulatorInit analyseInit(PatternRewriter &rewriter, Value init) {
   return result;
 }
 
+/// The rows of a panelled linear's tile loops: x as [M, K] and the output
+/// slice of one panel [M, NR].
+using RowTilesFn = function_ref<Value(
+    PatternRewriter &rewriter, Location loc, Value x, Value panel, Value slice,
+    Value start, Value lo, Value hi, int64_t tile)>;
+
+/// Replaces `op` (a generic computing y[rows..., p, c] over panels of
+/// `width` columns from x[rows..., K]) by an scf.forall over the `panels`
+/// whose body runs `tiles` over full tiles of `rows` rows, then one row at
+/// a time. `prepare` sees x as [M, K] and M before the loop.
+void vectorizeOverPanels(PatternRewriter &rewriter, linalg::GenericOp op,
+                         Value x, Value init, int64_t lead, int64_t panels,
+                         int64_t width, int64_t rows,
+                         function_ref<void(Value x, Value m)> prepare,
+                         RowTilesFn tiles) {
+  Location loc = op.getLoc();
+  auto yType = cast<RankedTensorType>(init.getType());
+  Type element = yType.getElementType();
+  int64_t depth = cast<RankedTensorType>(x.getType()).getShape().back();
+  // Rows: the leading dims as one (a lone row when there are none).
+  AccumulatorInit accInit = analyseInit(rewriter, init);
+  Value y = accInit.dest;
+  SmallVector<ReassociationIndices> xReassoc, yReassoc;
+  if (lead == 0) {
+    xReassoc = {{0, 1}};
+    yReassoc = {{0, 1}, {2}};
+    x = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({1, depth}, element), x, xReassoc);
+    y = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({1, panels, width}, element), y,
+        yReassoc);
+  } else if (lead > 1) {
+    ReassociationIndices rowDims;
+    for (int64_t d = 0; d < lead; ++d)
+      rowDims.push_back(d);
+    xReassoc = {rowDims, {lead}};
+    yReassoc = {rowDims, {lead}, {lead + 1}};
+    x = tensor::CollapseShapeOp::create(rewriter, loc, x, xReassoc);
+    y = tensor::CollapseShapeOp::create(rewriter, loc, y, yReassoc);
+  }
+  Value m = tensor::DimOp::create(rewriter, loc, x, 0);
+  prepare(x, m);
+
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+  };
+  Value zero = index(0);
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(panels)},
+      ValueRange{y}, std::nullopt);
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value panel = forall.getInductionVar(0);
+    Value out = forall.getRegionIterArgs()[0];
+    SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), panel,
+                                         rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {m, rewriter.getIndexAttr(1),
+                                       rewriter.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    auto sliceType =
+        RankedTensorType::get({ShapedType::kDynamic, width}, element);
+    Value slice = tensor::ExtractSliceOp::create(rewriter, loc, sliceType, out,
+                                                 offsets, sizes, strides);
+    // Full tiles of `rows` rows, then the rest one row at a time.
+    Value tileRows = index(rows);
+    Value full = arith::MulIOp::create(
+        rewriter, loc, arith::DivUIOp::create(rewriter, loc, m, tileRows),
+        tileRows);
+    // The accumulators' start, the same for every row.
+    Value start;
+    auto vectorType = VectorType::get({width}, element);
+    if (accInit.zero) {
+      start = arith::ConstantOp::create(
+          rewriter, loc, vectorType,
+          DenseElementsAttr::get(vectorType, rewriter.getZeroAttr(element)));
+    } else if (accInit.bias) {
+      Value column = arith::MulIOp::create(rewriter, loc, panel, index(width));
+      start = vector::TransferReadOp::create(
+          rewriter, loc, vectorType, accInit.bias, ValueRange{column},
+          arith::ConstantOp::create(rewriter, loc, element,
+                                    rewriter.getZeroAttr(element))
+              .getResult(),
+          ArrayRef<bool>{true});
+    }
+    slice = tiles(rewriter, loc, x, panel, slice, start, zero, full, rows);
+    slice = tiles(rewriter, loc, x, panel, slice, start, full, m, 1);
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, slice, out, offsets,
+                                          sizes, strides);
+  }
+  Value result = forall.getResult(0);
+  if (lead == 0)
+    result =
+        tensor::CollapseShapeOp::create(rewriter, loc, yType, result, yReassoc);
+  else if (lead > 1)
+    result = tensor::ExpandShapeOp::create(
+        rewriter, loc, yType, result, yReassoc,
+        tensor::getMixedSizes(rewriter, loc, accInit.dest));
+  rewriter.replaceOp(op, result);
+}
+
+/// Sums `partial` pairwise into one value.
+Value treeSum(OpBuilder &b, Location l, SmallVector<Value> partial) {
+  while (partial.size() > 1) {
+    SmallVector<Value> halved;
+    for (size_t i = 0; i + 1 < partial.size(); i += 2)
+      halved.push_back(arith::AddFOp::create(b, l, partial[i], partial[i + 1]));
+    if (partial.size() % 2)
+      halved.push_back(partial.back());
+    partial = halved;
+  }
+  return partial.front();
+}
+
 struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
   VectorizePackedLinear(MLIRContext *ctx, int64_t rows)
       : OpRewritePattern(ctx), rows(rows) {}
@@ -181,98 +296,17 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
     FailureOr<PackedLinear> match = matchPackedLinear(op);
     if (failed(match))
       return rewriter.notifyMatchFailure(op, "not a packed linear");
-    Location loc = op.getLoc();
     auto wType = cast<RankedTensorType>(match->w.getType());
-    auto yType = cast<RankedTensorType>(match->init.getType());
-    int64_t panels = wType.getDimSize(0), depth = wType.getDimSize(1),
-            width = wType.getDimSize(2);
-    Type element = wType.getElementType();
-
-    // Rows: the leading dims as one (a lone row when there are none).
-    AccumulatorInit accInit = analyseInit(rewriter, match->init);
-    Value x = match->x, y = accInit.dest;
-    int64_t lead = match->leadDims;
-    SmallVector<ReassociationIndices> xReassoc, yReassoc;
-    if (lead == 0) {
-      xReassoc = {{0, 1}};
-      yReassoc = {{0, 1}, {2}};
-      x = tensor::ExpandShapeOp::create(
-          rewriter, loc, RankedTensorType::get({1, depth}, element), x,
-          xReassoc);
-      y = tensor::ExpandShapeOp::create(
-          rewriter, loc, RankedTensorType::get({1, panels, width}, element), y,
-          yReassoc);
-    } else if (lead > 1) {
-      ReassociationIndices rowDims;
-      for (int64_t d = 0; d < lead; ++d)
-        rowDims.push_back(d);
-      xReassoc = {rowDims, {lead}};
-      yReassoc = {rowDims, {lead}, {lead + 1}};
-      x = tensor::CollapseShapeOp::create(rewriter, loc, x, xReassoc);
-      y = tensor::CollapseShapeOp::create(rewriter, loc, y, yReassoc);
-    }
-    Value m = tensor::DimOp::create(rewriter, loc, x, 0);
-
-    auto index = [&](int64_t v) {
-      return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
-    };
-    Value zero = index(0);
-    auto forall = scf::ForallOp::create(
-        rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(panels)},
-        ValueRange{y}, std::nullopt);
-    {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(forall.getBody());
-      Value panel = forall.getInductionVar(0);
-      Value out = forall.getRegionIterArgs()[0];
-      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), panel,
-                                           rewriter.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {m, rewriter.getIndexAttr(1),
-                                         rewriter.getIndexAttr(width)};
-      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-      auto sliceType =
-          RankedTensorType::get({ShapedType::kDynamic, width}, element);
-      Value slice = tensor::ExtractSliceOp::create(
-          rewriter, loc, sliceType, out, offsets, sizes, strides);
-      // Full tiles of `rows` rows, then the rest one row at a time.
-      Value tileRows = index(rows);
-      Value full = arith::MulIOp::create(
-          rewriter, loc, arith::DivUIOp::create(rewriter, loc, m, tileRows),
-          tileRows);
-      // The accumulators' start, the same for every row.
-      Value start;
-      auto vectorType = VectorType::get({width}, element);
-      if (accInit.zero) {
-        start = arith::ConstantOp::create(
-            rewriter, loc, vectorType,
-            DenseElementsAttr::get(vectorType, rewriter.getZeroAttr(element)));
-      } else if (accInit.bias) {
-        Value column =
-            arith::MulIOp::create(rewriter, loc, panel, index(width));
-        start = vector::TransferReadOp::create(
-            rewriter, loc, vectorType, accInit.bias, ValueRange{column},
-            arith::ConstantOp::create(rewriter, loc, element,
-                                      rewriter.getZeroAttr(element))
-                .getResult(),
-            ArrayRef<bool>{true});
-      }
-      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, start, zero,
-                       full, rows, depth, width);
-      slice = rowTiles(rewriter, loc, x, match->w, panel, slice, start, full, m,
-                       1, depth, width);
-      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-      tensor::ParallelInsertSliceOp::create(rewriter, loc, slice, out, offsets,
-                                            sizes, strides);
-    }
-    Value result = forall.getResult(0);
-    if (lead == 0)
-      result = tensor::CollapseShapeOp::create(rewriter, loc, yType, result,
-                                               yReassoc);
-    else if (lead > 1)
-      result = tensor::ExpandShapeOp::create(
-          rewriter, loc, yType, result, yReassoc,
-          tensor::getMixedSizes(rewriter, loc, accInit.dest));
-    rewriter.replaceOp(op, result);
+    int64_t depth = wType.getDimSize(1), width = wType.getDimSize(2);
+    Value w = match->w;
+    vectorizeOverPanels(
+        rewriter, op, match->x, match->init, match->leadDims,
+        wType.getDimSize(0), width, rows, [](Value, Value) {},
+        [&](PatternRewriter &r, Location loc, Value x, Value panel, Value slice,
+            Value start, Value lo, Value hi, int64_t tile) {
+          return rowTiles(r, loc, x, w, panel, slice, start, lo, hi, tile,
+                          depth, width);
+        });
     return success();
   }
 
@@ -345,20 +379,292 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
             SmallVector<Value> partial;
             for (int64_t c = 0; c < chains; ++c)
               partial.push_back(kLoop.getResult(r * chains + c));
-            while (partial.size() > 1) {
-              SmallVector<Value> halved;
-              for (size_t i = 0; i + 1 < partial.size(); i += 2)
-                halved.push_back(
-                    arith::AddFOp::create(b, l, partial[i], partial[i + 1]));
-              partial = halved;
-            }
-            sums.push_back(partial.front());
+            sums.push_back(treeSum(b, l, partial));
           }
           Value out = iter[0];
           for (int64_t r = 0; r < tile; ++r)
             out = vector::TransferWriteOp::create(b, l, sums[r], out,
                                                   ValueRange{rowIndex[r], zero},
                                                   inBounds)
+                      .getResult();
+          scf::YieldOp::create(b, l, out);
+        });
+    return loop.getResult(0);
+  }
+
+  int64_t rows;
+};
+
+/// The operands of the generic llm-lower-to-linalg writes for a quantized
+/// linear over packed panels:
+///   y[lead..., p, c] += x[lead..., k] * (s[p, k/G, c] * q(p, k, c) + m[p, k/G,
+///   c])
+/// with codes [P, K·bits/8, NR] (8/bits consecutive k per byte).
+struct QuantizedPanels {
+  Value x, codes, scales, offsets, init;
+  int64_t leadDims, bits, group;
+};
+
+FailureOr<QuantizedPanels> matchQuantizedPanels(linalg::GenericOp op) {
+  auto bits = op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedBitsAttr);
+  auto group = op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedGroupAttr);
+  if (!bits || !group || op.getNumDpsInputs() != 4 ||
+      op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
+    return failure();
+  QuantizedPanels q{op.getDpsInputs()[0], op.getDpsInputs()[1],
+                    op.getDpsInputs()[2], op.getDpsInputs()[3],
+                    op.getDpsInits()[0],  op.getNumLoops() - 3,
+                    bits.getInt(),        group.getInt()};
+  auto xType = dyn_cast<RankedTensorType>(q.x.getType());
+  auto cType = dyn_cast<RankedTensorType>(q.codes.getType());
+  auto sType = dyn_cast<RankedTensorType>(q.scales.getType());
+  auto yType = dyn_cast<RankedTensorType>(q.init.getType());
+  if (!xType || !cType || !sType || !yType || q.leadDims < 0 ||
+      (q.bits != 2 && q.bits != 4 && q.bits != 8) || q.group < 1 ||
+      q.group % (8 / q.bits) != 0 || !cType.hasStaticShape() ||
+      !sType.hasStaticShape() || cType.getRank() != 3 || sType.getRank() != 3 ||
+      q.offsets.getType() != sType || !xType.getElementType().isF32() ||
+      !cType.getElementType().isInteger(8) || !sType.getElementType().isF32() ||
+      yType.getElementType() != sType.getElementType() ||
+      xType.getRank() != q.leadDims + 1 || yType.getRank() != q.leadDims + 2)
+    return failure();
+  int64_t panels = cType.getDimSize(0), width = cType.getDimSize(2);
+  int64_t k = cType.getDimSize(1) * 8 / q.bits;
+  if (width > llm::cpu::kMaxPanelWidth || k % q.group != 0 ||
+      xType.getShape().back() != k || sType.getDimSize(0) != panels ||
+      sType.getDimSize(1) != k / q.group || sType.getDimSize(2) != width ||
+      yType.getDimSize(q.leadDims) != panels ||
+      yType.getDimSize(q.leadDims + 1) != width)
+    return failure();
+  return q;
+}
+
+/// Register-tiled code for a quantized linear. Codes are loaded a panel row
+/// of bytes at a time (8/bits codes of each column per byte), widened and
+/// converted in registers. A tile of rows (prefill) dequantizes each code
+/// row once, w = s·q + m, and shares it across the tile's rows. A single
+/// row (decode) accumulates Σ x·q over the group in registers and then
+/// applies the group's scale and offset once, y += s·Σx·q + m·Σx (MixPE's
+/// dequantize after the GEMV): one FMA per weight instead of two. Σx per row
+/// and group is computed once, before the panels.
+struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
+  VectorizeQuantizedPanels(MLIRContext *ctx, int64_t rows)
+      : OpRewritePattern(ctx), rows(rows) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<QuantizedPanels> match = matchQuantizedPanels(op);
+    if (failed(match))
+      return rewriter.notifyMatchFailure(op, "not quantized panels");
+    QuantizedPanels q = *match;
+    auto cType = cast<RankedTensorType>(q.codes.getType());
+    int64_t width = cType.getDimSize(2);
+    Value groupSums;
+    vectorizeOverPanels(
+        rewriter, op, q.x, q.init, q.leadDims, cType.getDimSize(0), width, rows,
+        [&](Value x, Value m) {
+          groupSums = sumGroups(rewriter, op.getLoc(), x, m, q.group);
+        },
+        [&](PatternRewriter &r, Location loc, Value x, Value panel, Value slice,
+            Value start, Value lo, Value hi, int64_t tile) {
+          return rowTiles(r, loc, q, x, groupSums, panel, slice, start, lo, hi,
+                          tile, width);
+        });
+    return success();
+  }
+
+  /// xs[r, g] = Σ_i x[r, g·G + i] for x [M, K].
+  static Value sumGroups(PatternRewriter &rewriter, Location loc, Value x,
+                         Value m, int64_t group) {
+    MLIRContext *ctx = rewriter.getContext();
+    auto xType = cast<RankedTensorType>(x.getType());
+    int64_t k = xType.getDimSize(1), groups = k / group;
+    Type f32 = rewriter.getF32Type();
+    int64_t rows = xType.getDimSize(0);
+    OpFoldResult rowSize = xType.isDynamicDim(0)
+                               ? OpFoldResult(m)
+                               : OpFoldResult(rewriter.getIndexAttr(rows));
+    Value grouped = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({rows, groups, group}, f32), x,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}},
+        SmallVector<OpFoldResult>{rowSize, rewriter.getIndexAttr(groups),
+                                  rewriter.getIndexAttr(group)});
+    auto sumsType = RankedTensorType::get({rows, groups}, f32);
+    Value empty = tensor::EmptyOp::create(rewriter, loc, sumsType,
+                                          xType.isDynamicDim(0) ? ValueRange{m}
+                                                                : ValueRange{});
+    Value zero = arith::ConstantOp::create(rewriter, loc,
+                                           rewriter.getF32FloatAttr(0.0f));
+    Value init =
+        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    AffineExpr r, g, i;
+    bindDims(ctx, r, g, i);
+    return linalg::GenericOp::create(
+               rewriter, loc, TypeRange{sumsType}, ValueRange{grouped},
+               ValueRange{init},
+               ArrayRef<AffineMap>{AffineMap::get(3, 0, {r, g, i}, ctx),
+                                   AffineMap::get(3, 0, {r, g}, ctx)},
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                             utils::IteratorType::parallel,
+                                             utils::IteratorType::reduction},
+               [](OpBuilder &b, Location l, ValueRange a) {
+                 linalg::YieldOp::create(
+                     b, l, arith::AddFOp::create(b, l, a[0], a[1]).getResult());
+               })
+        .getResult(0);
+  }
+
+  /// scf.for over rows [lo, hi) in steps of `tile`; inside, scf.for over
+  /// the groups, and inside that over the group's bytes of codes.
+  static Value rowTiles(PatternRewriter &rewriter, Location loc,
+                        const QuantizedPanels &q, Value x, Value groupSums,
+                        Value panel, Value acc, Value start, Value lo, Value hi,
+                        int64_t tile, int64_t width) {
+    Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
+    auto vectorType = VectorType::get({width}, f32);
+    auto byteType = VectorType::get({width}, rewriter.getI8Type());
+    auto wideType = VectorType::get({width}, i32);
+    int64_t perByte = 8 / q.bits;
+    int64_t groupBytes = q.group / perByte;
+    int64_t groups = cast<RankedTensorType>(q.scales.getType()).getDimSize(1);
+    auto index = [&](OpBuilder &b, int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    Value zero = index(rewriter, 0);
+    Value padding = arith::ConstantOp::create(rewriter, loc, f32,
+                                              rewriter.getZeroAttr(f32));
+    Value bytePadding =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getI8Type(),
+                                  rewriter.getZeroAttr(rewriter.getI8Type()));
+    SmallVector<bool> inBounds = {true};
+    // A single row (decode's GEMV) splits each group's bytes over
+    // independent accumulator chains (FMA latency).
+    int64_t chains = 1;
+    if (tile == 1)
+      for (int64_t c : {4, 2})
+        if (groupBytes % c == 0) {
+          chains = c;
+          break;
+        }
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lo, hi, index(rewriter, tile), ValueRange{acc},
+        [&](OpBuilder &b, Location l, Value row0, ValueRange iter) {
+          SmallVector<Value> rowIndex;
+          for (int64_t r = 0; r < tile; ++r)
+            rowIndex.push_back(
+                r == 0 ? row0
+                       : arith::AddIOp::create(b, l, row0, index(b, r))
+                             .getResult());
+          SmallVector<Value> accs;
+          for (int64_t r = 0; r < tile; ++r)
+            accs.push_back(start ? start
+                                 : vector::TransferReadOp::create(
+                                       b, l, vectorType, iter[0],
+                                       ValueRange{rowIndex[r], zero}, padding,
+                                       inBounds)
+                                       .getResult());
+          Value zeros = arith::ConstantOp::create(
+              b, l, vectorType,
+              DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
+          auto groupLoop = scf::ForOp::create(
+              b, l, zero, index(b, groups), index(b, 1), accs,
+              [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
+                Value firstByte =
+                    arith::MulIOp::create(gb, gl, g, index(gb, groupBytes));
+                Value lastByte = arith::AddIOp::create(gb, gl, firstByte,
+                                                       index(gb, groupBytes));
+                Value scale = vector::TransferReadOp::create(
+                    gb, gl, vectorType, q.scales, ValueRange{panel, g, zero},
+                    padding, inBounds);
+                Value offset = vector::TransferReadOp::create(
+                    gb, gl, vectorType, q.offsets, ValueRange{panel, g, zero},
+                    padding, inBounds);
+                bool dequantize = tile > 1;
+                SmallVector<Value> partialInit =
+                    dequantize ? SmallVector<Value>(gAccs)
+                               : SmallVector<Value>(tile * chains, zeros);
+                auto byteLoop = scf::ForOp::create(
+                    gb, gl, firstByte, lastByte, index(gb, chains), partialInit,
+                    [&](OpBuilder &kb, Location kl, Value j0,
+                        ValueRange partial) {
+                      SmallVector<Value> next(partial.begin(), partial.end());
+                      for (int64_t c = 0; c < chains; ++c) {
+                        Value j = c == 0 ? j0
+                                         : arith::AddIOp::create(kb, kl, j0,
+                                                                 index(kb, c))
+                                               .getResult();
+                        Value bytes = vector::TransferReadOp::create(
+                            kb, kl, byteType, q.codes,
+                            ValueRange{panel, j, zero}, bytePadding, inBounds);
+                        Value wide =
+                            arith::ExtUIOp::create(kb, kl, wideType, bytes);
+                        for (int64_t t = 0; t < perByte; ++t) {
+                          Value code = wide;
+                          if (t > 0)
+                            code = arith::ShRUIOp::create(
+                                kb, kl, code,
+                                arith::ConstantOp::create(
+                                    kb, kl, wideType,
+                                    DenseElementsAttr::get(
+                                        wideType,
+                                        kb.getI32IntegerAttr(t * q.bits))));
+                          // The top code of a byte needs no mask.
+                          if (t + 1 < perByte)
+                            code = arith::AndIOp::create(
+                                kb, kl, code,
+                                arith::ConstantOp::create(
+                                    kb, kl, wideType,
+                                    DenseElementsAttr::get(
+                                        wideType, kb.getI32IntegerAttr(
+                                                      (1 << q.bits) - 1))));
+                          Value weights =
+                              arith::UIToFPOp::create(kb, kl, vectorType, code);
+                          if (dequantize)
+                            weights = vector::FMAOp::create(kb, kl, scale,
+                                                            weights, offset);
+                          Value k = arith::AddIOp::create(
+                              kb, kl,
+                              arith::MulIOp::create(kb, kl, j,
+                                                    index(kb, perByte)),
+                              index(kb, t));
+                          for (int64_t r = 0; r < tile; ++r) {
+                            Value a = tensor::ExtractOp::create(
+                                kb, kl, x, ValueRange{rowIndex[r], k});
+                            Value splat = vector::BroadcastOp::create(
+                                kb, kl, vectorType, a);
+                            next[r * chains + c] = vector::FMAOp::create(
+                                kb, kl, splat, weights, next[r * chains + c]);
+                          }
+                        }
+                      }
+                      scf::YieldOp::create(kb, kl, next);
+                    });
+                if (dequantize) {
+                  scf::YieldOp::create(gb, gl, byteLoop.getResults());
+                  return;
+                }
+                SmallVector<Value> updated;
+                for (int64_t r = 0; r < tile; ++r) {
+                  SmallVector<Value> partial;
+                  for (int64_t c = 0; c < chains; ++c)
+                    partial.push_back(byteLoop.getResult(r * chains + c));
+                  Value sum = treeSum(gb, gl, partial);
+                  Value xs = tensor::ExtractOp::create(
+                      gb, gl, groupSums, ValueRange{rowIndex[r], g});
+                  Value y = vector::FMAOp::create(gb, gl, sum, scale, gAccs[r]);
+                  y = vector::FMAOp::create(
+                      gb, gl,
+                      vector::BroadcastOp::create(gb, gl, vectorType, xs),
+                      offset, y);
+                  updated.push_back(y);
+                }
+                scf::YieldOp::create(gb, gl, updated);
+              });
+          Value out = iter[0];
+          for (int64_t r = 0; r < tile; ++r)
+            out = vector::TransferWriteOp::create(
+                      b, l, groupLoop.getResult(r), out,
+                      ValueRange{rowIndex[r], zero}, inBounds)
                       .getResult();
           scf::YieldOp::create(b, l, out);
         });
@@ -379,7 +685,8 @@ struct VectorizeLinear
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<VectorizePackedLinear>(&getContext(), rows);
+    patterns.add<VectorizePackedLinear, VectorizeQuantizedPanels>(&getContext(),
+                                                                  rows);
     // One rewrite per generic; the new ops are not generics.
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);

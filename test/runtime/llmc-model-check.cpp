@@ -10,6 +10,8 @@
 //  - full: prefill of the whole input (after loading the past, if any);
 //  - --split: prefill of a prefix, then one decode per remaining token,
 //    each decode's logits against the full-sequence logits;
+//  - --max-nmse X: checks against the reference pass when the normalised
+//    squared error Σ(y − ref)² / Σref² is at most X (quantized models);
 //  - --padding: row 1 shortened by two tokens and left-padded in the batch,
 //    against the same shortened row run alone (RoPE models: attention is
 //    invariant to the position shift the padding causes).
@@ -83,11 +85,28 @@ Tensor load(const std::string &path) {
 bool exists(const std::string &path) { return std::ifstream(path).good(); }
 
 int failures = 0;
+// With --max-nmse: checks against the reference pass on the normalised
+// squared error Σ(y − ref)² / Σref² (a quantized model) instead of 1e-4.
+double maxNmse = -1;
 
-void report(const char *check, double diff) {
-  bool pass = diff <= 1e-4;
+/// The largest absolute difference and the squared errors of a check.
+struct Difference {
+  double maxAbs = 0, error = 0, energy = 0;
+  void add(float got, float want) {
+    double d = double(got) - double(want);
+    maxAbs = std::max(maxAbs, std::fabs(d));
+    error += d * d;
+    energy += double(want) * want;
+  }
+  double nmse() const { return energy > 0 ? error / energy : error; }
+};
+
+void report(const char *check, const Difference &d,
+            bool againstReference = true) {
+  bool byNmse = againstReference && maxNmse >= 0;
+  bool pass = byNmse ? d.nmse() <= maxNmse : d.maxAbs <= 1e-4;
   failures += !pass;
-  std::printf("%s: max_abs_diff=%.3g %s\n", check, diff,
+  std::printf("%s: max_abs_diff=%.3g nmse=%.3g %s\n", check, d.maxAbs, d.nmse(),
               pass ? "PASS" : "FAIL");
 }
 
@@ -104,7 +123,8 @@ void report(const char *check, double diff) {
 int main(int argc, char **argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: llmc-model-check MODEL.llmc TEST_SET_DIR "
-                         "[--split] [--padding] [--threads N]\n");
+                         "[--split] [--padding] [--threads N] "
+                         "[--max-nmse X]\n");
     return 2;
   }
   std::string dir = argv[2];
@@ -120,6 +140,8 @@ int main(int argc, char **argv) {
       hf = true;
     else if (a == "--threads" && i + 1 < argc)
       threads = std::atoi(argv[++i]);
+    else if (a == "--max-nmse" && i + 1 < argc)
+      maxNmse = std::atof(argv[++i]);
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
       return 2;
@@ -186,12 +208,12 @@ int main(int argc, char **argv) {
   CHECK_OK(llmc_session_prefill(session, ids.i.data(),
                                 hf ? newReal.data() : nullptr, steps,
                                 logits.data()));
-  double diff = 0;
+  Difference diff;
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t p = steps - newReal[b]; p < steps; ++p)
       for (int64_t v = 0; v < vocab; ++v) {
         size_t k = size_t((b * steps + p) * vocab + v);
-        diff = std::max(diff, double(std::fabs(logits[k] - want.f[k])));
+        diff.add(logits[k], want.f[k]);
       }
   report("full", diff);
 
@@ -207,13 +229,12 @@ int main(int argc, char **argv) {
       std::vector<float> out(batch * prefix * vocab);
       CHECK_OK(llmc_session_prefill(session, head.data(), nullptr, prefix,
                                     out.data()));
-      double d = 0;
+      Difference d;
       for (int64_t b = 0; b < batch; ++b)
         for (int64_t p = 0; p < prefix; ++p)
           for (int64_t v = 0; v < vocab; ++v)
-            d = std::max(
-                d, double(std::fabs(out[(b * prefix + p) * vocab + v] -
-                                    want.f[(b * steps + p) * vocab + v])));
+            d.add(out[(b * prefix + p) * vocab + v],
+                  want.f[(b * steps + p) * vocab + v]);
       std::vector<float> step(batch * vocab);
       std::vector<int64_t> token(batch);
       for (int64_t p = prefix; p < steps; ++p) {
@@ -222,9 +243,7 @@ int main(int argc, char **argv) {
         CHECK_OK(llmc_session_decode(session, token.data(), step.data()));
         for (int64_t b = 0; b < batch; ++b)
           for (int64_t v = 0; v < vocab; ++v)
-            d = std::max(
-                d, double(std::fabs(step[b * vocab + v] -
-                                    want.f[(b * steps + p) * vocab + v])));
+            d.add(step[b * vocab + v], want.f[(b * steps + p) * vocab + v]);
       }
       std::string name = "split(prefill " + std::to_string(prefix) +
                          ", decode " + std::to_string(steps - prefix) + ")";
@@ -255,16 +274,13 @@ int main(int argc, char **argv) {
     CHECK_OK(llmc_session_prefill(alone, &ids.i[steps + 2], nullptr, shorter,
                                   single.data()));
     CHECK_OK(llmc_session_decode(alone, next.data(), singleNext.data()));
-    double d = 0;
+    Difference d;
     for (int64_t p = 0; p < shorter; ++p)
       for (int64_t v = 0; v < vocab; ++v)
-        d = std::max(d,
-                     double(std::fabs(batched[((steps) + 2 + p) * vocab + v] -
-                                      single[p * vocab + v])));
+        d.add(batched[((steps) + 2 + p) * vocab + v], single[p * vocab + v]);
     for (int64_t v = 0; v < vocab; ++v)
-      d = std::max(d,
-                   double(std::fabs(batchedNext[vocab + v] - singleNext[v])));
-    report("left padding", d);
+      d.add(batchedNext[vocab + v], singleNext[v]);
+    report("left padding", d, /*againstReference=*/false);
     llmc_session_destroy(alone);
   }
   llmc_session_destroy(session);

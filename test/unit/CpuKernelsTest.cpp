@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Quant/GroupQuant.h"
 #include "llmc-c/Compiler.h"
 #include "llmc/runtime.h"
 
@@ -27,10 +28,12 @@ namespace {
 /// `buffers` (inputs, then outputs) with `shapes`.
 void compileAndCall(const std::string &source,
                     const std::vector<void *> &buffers,
-                    const std::vector<std::vector<int64_t>> &shapes) {
+                    const std::vector<std::vector<int64_t>> &shapes,
+                    const char *quantize = nullptr) {
   LlmcCompileOptions options;
   llmcCompileOptionsInit(&options);
   options.mode = "function";
+  options.quantize = quantize;
   void *bytes = nullptr;
   size_t size = 0;
   char *diagnostics = nullptr;
@@ -225,6 +228,84 @@ TEST(CpuKernels, LinearWithPaddedPanelsMatchesReference) {
 // Single rows with K a multiple of 4 split k over independent accumulator
 // chains; N = 48: panels of 16.
 TEST(CpuKernels, LinearRowsWithSplitKMatchReference) { checkLinear(3, 24, 48); }
+
+/// y = x Ŵ^T + b compiled with `--quantize=scheme`, against plain loops over
+/// the dequantized weight Ŵ of the same scheme (lib/Quant): the kernels
+/// apply scales and zero points per group, in another order, so not bit
+/// for bit.
+void checkQuantizedLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
+                          llmc::quant::GroupScheme expected) {
+  std::vector<float> w = values(N * K, 5), bias = values(N, 6),
+                     x = values(M * K, 7);
+  std::string xt = tensorType({M, K}), wt = tensorType({N, K}),
+              bt = tensorType({N}), yt = tensorType({M, N});
+  std::string source = "func.func @main(%x: " + xt + ") -> " + yt + " {\n" +
+                       constant("w", w, N, K) + constant("b", bias, N) +
+                       "  %y = llm.linear %x, %w, %b : (" + xt + ", " + wt +
+                       ", " + bt + ") -> " + yt + "\n  return %y : " + yt +
+                       "\n}\n";
+  std::vector<float> y(M * N, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {x.data(), y.data()}, {{M, K}, {M, N}}, scheme));
+  llmc::quant::GroupQuantized q =
+      llmc::quant::quantizeGroupwise(w.data(), N, K, expected);
+  std::vector<float> dequantized(N * K);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k)
+      dequantized[n * K + k] = q.dequantized(n, k);
+  // The quantized weights differ from w: a check that cannot pass by
+  // accident with the f32 kernel.
+  ASSERT_GT(llmc::quant::weightNmse(w.data(), q), 1e-7);
+  expectLinear(y, x, dequantized, bias, M, K, N);
+}
+
+// 11 rows (a tile of 8 dequantizing each code row once, then single rows
+// with per-group partial sums), groups of 32, 3 panels of 32.
+TEST(CpuKernels, Int8GroupLinearMatchesDequantizedReference) {
+  checkQuantizedLinear(11, 64, 96, "int8-g32", {8, 32, false});
+}
+
+// 4-bit codes two per byte, zero points, N = 100 padded to panels of 32.
+TEST(CpuKernels, Int4AsymmetricLinearMatchesDequantizedReference) {
+  checkQuantizedLinear(11, 64, 100, "int4-g16-asym", {4, 16, true});
+}
+
+// 2-bit codes four per byte, per-channel; single rows only.
+TEST(CpuKernels, Int2PerChannelLinearMatchesDequantizedReference) {
+  checkQuantizedLinear(3, 48, 48, "int2-pc", {2, 0, false});
+}
+
+// Codes and scales that are not constants (arguments) take the generic
+// path that dequantizes each weight: 4-bit codes, two groups of 4.
+TEST(CpuKernels, QuantizedLinearOfArgumentsMatchesReference) {
+  constexpr int64_t M = 3, K = 8, N = 5;
+  std::vector<float> x = values(M * K, 14), scales = values(N * 2, 15);
+  std::vector<int8_t> codes(N * K / 2), zeros(N * 2);
+  for (size_t i = 0; i < codes.size(); ++i)
+    codes[i] = static_cast<int8_t>(i * 37 + 11);
+  for (size_t i = 0; i < zeros.size(); ++i)
+    zeros[i] = static_cast<int8_t>(i % 16);
+  std::string source =
+      "func.func @main(%x: tensor<3x8xf32>, %c: tensor<5x4xi8>, %s: "
+      "tensor<5x2xf32>, %z: tensor<5x2xi8>) -> tensor<3x5xf32> {\n"
+      "  %y = llm.quantized_linear %x, %c, %s zero_points(%z) bits(4) "
+      "group(4) : (tensor<3x8xf32>, tensor<5x4xi8>, tensor<5x2xf32>, "
+      "tensor<5x2xi8>) -> tensor<3x5xf32>\n"
+      "  return %y : tensor<3x5xf32>\n}\n";
+  std::vector<float> y(M * N, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(compileAndCall(
+      source, {x.data(), codes.data(), scales.data(), zeros.data(), y.data()},
+      {{M, K}, {N, K / 2}, {N, 2}, {N, 2}, {M, N}}));
+  std::vector<float> w(N * K), noBias(N, 0.0f);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) {
+      uint8_t byte = static_cast<uint8_t>(codes[n * K / 2 + k / 2]);
+      int code = k % 2 ? byte >> 4 : byte & 15;
+      w[n * K + k] = scales[n * 2 + k / 4] *
+                     (code - static_cast<uint8_t>(zeros[n * 2 + k / 4]));
+    }
+  expectLinear(y, x, w, noBias, M, K, N);
+}
 
 // Two linear layers with biases on one input (fused into one GEMM by
 // llm-fuse-linears, the results sliced apart) against plain loops.

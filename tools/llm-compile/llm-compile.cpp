@@ -56,6 +56,16 @@ static cl::opt<std::string>
            cl::desc("Passes run on the raised model before lowering, e.g. "
                     "llm-moe-to-moge{groups=4 k-per-group=1}"),
            cl::value_desc("pipeline"), cl::cat(category));
+static cl::opt<std::string> quantize(
+    "quantize", cl::init(""),
+    cl::desc("Quantize the linear layers' weights: int8, int4, int2 with "
+             "optional -g<N> (group size), -pc (per-channel), -asym (zero "
+             "points), e.g. int4-g128-asym"),
+    cl::value_desc("scheme"), cl::cat(category));
+static cl::opt<std::string> quantReport(
+    "llm-quant-report", cl::init(""),
+    cl::desc("With --quantize: write each layer's weight error as JSON"),
+    cl::value_desc("FILE.json"), cl::cat(category));
 static cl::opt<std::string> placementReport(
     "llm-placement-report", cl::init(""),
     cl::desc(
@@ -113,6 +123,10 @@ int main(int argc, char **argv) {
     options.passes = passes.c_str();
   if (!placementReport.empty())
     options.placement_report = placementReport.c_str();
+  if (!quantize.empty())
+    options.quantize = quantize.c_str();
+  if (!quantReport.empty())
+    options.quant_report = quantReport.c_str();
   options.placement_target = placementTarget.c_str();
   options.placement_batch = placementBatch;
   options.placement_context = placementContext;

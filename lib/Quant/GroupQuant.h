@@ -1,0 +1,56 @@
+//===- GroupQuant.h - group-wise integer weight quantization ----*- C++ -*-===//
+//
+// The numbers behind llm-quantize and llm.quantized_linear, in plain C++ so
+// that the pass, the accuracy report and the tests share one definition:
+// a weight W[N, K] becomes unsigned b-bit codes q with a scale s and a zero
+// point z per group of G consecutive inputs of a row, W ≈ s·(q − z).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_LIB_QUANT_GROUPQUANT_H
+#define LLMC_LIB_QUANT_GROUPQUANT_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace llmc::quant {
+
+struct GroupScheme {
+  int bits = 8;            // 2, 4 or 8
+  int64_t groupSize = 0;   // inputs per group; K (per-channel) when 0
+  bool asymmetric = false; // a zero point per group, else 2^(bits-1)
+};
+
+/// A quantized [N, K] matrix in llm.quantized_linear's layout.
+struct GroupQuantized {
+  int64_t rows = 0, cols = 0, groupSize = 0;
+  int bits = 8;
+  /// [N, K·bits/8]: codes row-major; sub-byte codes fill a byte from its
+  /// low bits (the even k of 4-bit codes in the low nibble).
+  std::vector<uint8_t> codes;
+  std::vector<float> scales;       // [N, K / G]
+  std::vector<uint8_t> zeroPoints; // [N, K / G]; empty when symmetric
+
+  int64_t groups() const { return cols / groupSize; }
+  uint8_t code(int64_t n, int64_t k) const;
+  uint8_t zeroPoint(int64_t n, int64_t group) const;
+  float dequantized(int64_t n, int64_t k) const;
+};
+
+/// Why `scheme` cannot quantize a [rows, cols] matrix, or empty.
+std::string checkScheme(const GroupScheme &scheme, int64_t rows, int64_t cols);
+
+/// Round-to-nearest quantization of a row-major [rows, cols] matrix.
+/// Symmetric: s = max|w| / (2^(b-1) − 1), z = 2^(b-1). Asymmetric: the
+/// group's range widened to hold 0, s = range / (2^b − 1), z = round(−min/s).
+/// The scheme must pass checkScheme.
+GroupQuantized quantizeGroupwise(const float *w, int64_t rows, int64_t cols,
+                                 const GroupScheme &scheme);
+
+/// Σ(w − ŵ)² / Σw² of the dequantized matrix against the original.
+double weightNmse(const float *w, const GroupQuantized &q);
+
+} // namespace llmc::quant
+
+#endif // LLMC_LIB_QUANT_GROUPQUANT_H

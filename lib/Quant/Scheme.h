@@ -1,0 +1,34 @@
+//===- Scheme.h - quantization scheme names ---------------------*- C++ -*-===//
+//
+// The names llm-compile --quantize takes: int8, int4, int2, each with an
+// optional group (-g<N>, or -pc for per-channel) and -asym, e.g.
+// int4-g128-asym.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_LIB_QUANT_SCHEME_H
+#define LLMC_LIB_QUANT_SCHEME_H
+
+#include "lib/Quant/GroupQuant.h"
+
+#include <string>
+
+namespace llmc::quant {
+
+/// A weight scheme and whether the group size was given (else automatic:
+/// 128, or the largest multiple of 8 below it that divides K).
+struct NamedScheme {
+  GroupScheme weights;
+  bool explicitGroup = false;
+};
+
+/// Parses `name`; on failure returns false with `error` saying why.
+bool parseScheme(const std::string &name, NamedScheme &scheme,
+                 std::string &error);
+
+/// The llm-quantize options for `scheme` ("bits=4 group-size=-1 ...").
+std::string passOptions(const NamedScheme &scheme);
+
+} // namespace llmc::quant
+
+#endif // LLMC_LIB_QUANT_SCHEME_H

@@ -1,0 +1,160 @@
+//===- Quantize.cpp - llm-quantize ----------------------------------------===//
+//
+// Linear layers with constant weights become llm.quantized_linear over
+// group-wise integer codes computed here at compile time (the arithmetic
+// is lib/Quant/GroupQuant, shared with the tests and reports).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/llm/ConstantData.h"
+#include "lib/Quant/GroupQuant.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::llm {
+#define GEN_PASS_DEF_LLMQUANTIZE
+#include "passes/Passes.h.inc"
+} // namespace mlir::llm
+
+using namespace mlir;
+using namespace mlir::llm;
+
+namespace {
+
+/// The group size for a row of `k` inputs, or an error.
+FailureOr<int64_t> chooseGroup(int64_t option, int64_t k, std::string &why) {
+  if (option == 0)
+    return k;
+  if (option > 0) {
+    if (k % option == 0)
+      return option;
+    why = "group-size " + std::to_string(option) +
+          " does not divide the layer's " + std::to_string(k) + " inputs";
+    return failure();
+  }
+  if (option != -1) {
+    why = "group-size must be > 0, 0 (per-channel) or -1 (automatic), got " +
+          std::to_string(option);
+    return failure();
+  }
+  if (k <= 128)
+    return k;
+  for (int64_t g = 128; g >= 8; g -= 8)
+    if (k % g == 0)
+      return g;
+  why = "no group of 8 to 128 inputs divides the layer's " + std::to_string(k) +
+        " inputs; give group-size=0 (per-channel)";
+  return failure();
+}
+
+struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
+  using LLMQuantizeBase::LLMQuantizeBase;
+
+  void runOnOperation() override {
+    if (bits != 2 && bits != 4 && bits != 8) {
+      getOperation()->emitError() << "llm-quantize: unsupported bit width "
+                                  << bits << " (supported: 2, 4, 8)";
+      return signalPassFailure();
+    }
+    llvm::json::Array layers;
+    SmallVector<LinearOp> linears;
+    getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
+    for (LinearOp op : linears)
+      if (failed(quantize(op, layers)))
+        return signalPassFailure();
+    if (!report.empty() && failed(writeReport(std::move(layers))))
+      return signalPassFailure();
+  }
+
+  LogicalResult quantize(LinearOp op, llvm::json::Array &layers) {
+    auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
+    auto type = op.getWeight().getType();
+    // Weights computed at run time stay as they are.
+    if (!constant || !type.hasStaticShape() || !type.getElementType().isF32())
+      return success();
+    auto attr = dyn_cast<ElementsAttr>(constant.getValue());
+    std::optional<ArrayRef<char>> bytes =
+        attr ? constantBytes(attr) : std::nullopt;
+    int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+    std::string name = constantName(constant, "weight");
+    if (!bytes || static_cast<int64_t>(bytes->size()) != n * k * 4)
+      return op.emitError() << "llm-quantize: the data of weight '" << name
+                            << "' is not available";
+    std::string why;
+    FailureOr<int64_t> group = chooseGroup(groupSize, k, why);
+    llmc::quant::GroupScheme scheme{static_cast<int>(bits.getValue()),
+                                    group.value_or(0), asymmetric};
+    if (succeeded(group))
+      why = llmc::quant::checkScheme(scheme, n, k);
+    if (!why.empty())
+      return op.emitError()
+             << "llm-quantize: cannot quantize weight '" << name << "' [" << n
+             << ", " << k << "] to " << bits.getValue() << " bits: " << why;
+    const float *w = reinterpret_cast<const float *>(bytes->data());
+    llmc::quant::GroupQuantized q =
+        llmc::quant::quantizeGroupwise(w, n, k, scheme);
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    std::string tag = "_q" + std::to_string(bits);
+    auto i8 = b.getIntegerType(8);
+    auto asChars = [](const auto &v) {
+      return ArrayRef<char>(reinterpret_cast<const char *>(v.data()),
+                            v.size() * sizeof(v[0]));
+    };
+    Value codes =
+        bytesConstant(b, loc, RankedTensorType::get({n, k * bits / 8}, i8),
+                      name + tag + "_codes", asChars(q.codes));
+    auto groupsType = [&](Type element) {
+      return RankedTensorType::get({n, q.groups()}, element);
+    };
+    Value scales = bytesConstant(b, loc, groupsType(b.getF32Type()),
+                                 name + tag + "_scales", asChars(q.scales));
+    Value zeros;
+    if (asymmetric)
+      zeros = bytesConstant(b, loc, groupsType(i8), name + tag + "_zeros",
+                            asChars(q.zeroPoints));
+    Value y = QuantizedLinearOp::create(
+        b, loc, op.getType(), op.getInput(), codes, scales, zeros, op.getBias(),
+        b.getI64IntegerAttr(bits), b.getI64IntegerAttr(q.groupSize));
+    op.replaceAllUsesWith(y);
+    op.erase();
+    if (constant->use_empty())
+      constant.erase();
+    if (!report.empty())
+      layers.push_back(
+          llvm::json::Object{{"weight", name},
+                             {"shape", llvm::json::Array{n, k}},
+                             {"bits", bits.getValue()},
+                             {"group_size", q.groupSize},
+                             {"asymmetric", asymmetric.getValue()},
+                             {"weight_nmse", llmc::quant::weightNmse(w, q)}});
+    return success();
+  }
+
+  LogicalResult writeReport(llvm::json::Array layers) {
+    llvm::json::Object root{{"scheme",
+                             llvm::json::Object{
+                                 {"bits", bits.getValue()},
+                                 {"group_size", groupSize.getValue()},
+                                 {"asymmetric", asymmetric.getValue()},
+                             }},
+                            {"layers", std::move(layers)}};
+    std::error_code ec;
+    llvm::raw_fd_ostream file(report == "-" ? std::string("-") : report, ec,
+                              llvm::sys::fs::OF_Text);
+    if (ec)
+      return getOperation()->emitError() << "llm-quantize: cannot write '"
+                                         << report << "': " << ec.message();
+    file << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+    return success();
+  }
+};
+
+} // namespace
