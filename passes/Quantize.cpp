@@ -59,7 +59,7 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
   void runOnOperation() override {
     if (bits != 2 && bits != 4 && bits != 8) {
       getOperation()->emitError() << "llm-quantize: unsupported bit width "
-                                  << bits << " (supported: 2, 4, 8)";
+                                  << bits.getValue() << " (supported: 2, 4, 8)";
       return signalPassFailure();
     }
     llvm::json::Array layers;

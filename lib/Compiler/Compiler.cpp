@@ -201,13 +201,20 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     }
   }
 
+  if (failed(runPipeline(module, "llm-fuse-linears")))
+    return fail("fusing linear layers failed");
+  if (!quantize.empty()) {
+    step("quantizing weights (" + options.quantize + ")");
+    quantize.pop_back(); // the trailing ','
+    if (failed(runPipeline(module, quantize)))
+      return fail("quantization '" + options.quantize + "' failed");
+  }
   step("lowering to linalg");
-  if (failed(runPipeline(
-          module, "llm-fuse-linears," + quantize +
-                      "llm-cpu-fuse-attention,"
-                      "llm-lower-to-linalg,"
-                      "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops,"
-                      "func.func(llm-cpu-parallelize)")))
+  if (failed(runPipeline(module,
+                         "llm-cpu-fuse-attention,"
+                         "llm-lower-to-linalg,"
+                         "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops,"
+                         "func.func(llm-cpu-parallelize)")))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
       llm::cpu::externalizeWeights(module, options.minWeightBytes);

@@ -839,3 +839,51 @@ func.func @moe_groups_top_k(%x: tensor<2x4xf32>, %l: tensor<2x6xf32>, %u: tensor
       : (tensor<2x4xf32>, tensor<2x6xf32>, tensor<6x8x4xf32>, tensor<6x4x8xf32>) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @quantized_bits(%x: tensor<3x8xf32>, %c: tensor<2x3xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op bits must be 2, 4 or 8, got 3}}
+  %y = llm.quantized_linear %x, %c, %s bits(3) group(8) : (tensor<3x8xf32>, tensor<2x3xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @quantized_k(%x: tensor<3x6xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op input feature dimension (6) does not match in_features of the codes (8)}}
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(8) : (tensor<3x6xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @quantized_group(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op group_size 3 does not divide in_features 8}}
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(3) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @quantized_scales(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op scales must be [2, 2] (out_features x in_features / group_size), got 'tensor<2x1xf32>'}}
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(4) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @quantized_zeros(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>, %z: tensor<2x2xi8>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op zero_points must have the shape of the scales [2, 1], got 'tensor<2x2xi8>'}}
+  %y = llm.quantized_linear %x, %c, %s zero_points(%z) bits(4) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x2xi8>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @quantized_result(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>) -> tensor<3x5xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op result type 'tensor<3x5xf32>' is incompatible with the inferred type 'tensor<3x2xf32>'}}
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}

@@ -1,0 +1,21 @@
+// RUN: not llm-opt %s --llm-quantize="bits=4 group-size=3" 2>&1 | FileCheck %s --check-prefix=GROUP
+// RUN: not llm-opt %s --llm-quantize="bits=3" 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not llm-opt %s --llm-quantize="bits=4 group-size=-2" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// RUN: not llm-opt %s --llm-quantize="bits=4 report=/nonexistent/dir/r.json" 2>&1 | FileCheck %s --check-prefix=REPORT
+
+// GROUP: error: llm-quantize: cannot quantize weight 'w' [2, 8] to 4 bits: group-size 3 does not divide the layer's 8 inputs
+// BITS: error: llm-quantize: unsupported bit width 3 (supported: 2, 4, 8)
+// NEGATIVE: group-size must be > 0, 0 (per-channel) or -1 (automatic), got -2
+// REPORT: error: llm-quantize: cannot write '/nonexistent/dir/r.json'
+func.func @linear(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense_resource<w> : tensor<2x8xf32>
+  %y = llm.linear %x, %w : (tensor<3x8xf32>, tensor<2x8xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F000080BF00000040000000C000006040000060C00000E040000000000000000000000000000000000000000000000000000000000000000000000000"
+    }
+  }
+#-}

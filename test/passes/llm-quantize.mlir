@@ -1,0 +1,51 @@
+// RUN: llm-opt %s --llm-quantize="bits=4" | FileCheck %s
+// RUN: llm-opt %s --llm-quantize="bits=4 asymmetric=true group-size=8 report=%t.json" | FileCheck %s --check-prefix=ASYM
+// RUN: FileCheck %s --check-prefix=REPORT < %t.json
+// RUN: llm-opt %s --llm-quantize="bits=8 group-size=0" | FileCheck %s --check-prefix=INT8
+
+// A weight computed at run time stays f32.
+// CHECK-LABEL: func.func @runtime_weight
+// CHECK: llm.linear
+// CHECK-NOT: llm.linear
+// ASYM-LABEL: func.func @runtime_weight
+func.func @runtime_weight(%x: tensor<3x8xf32>, %w: tensor<2x8xf32>) -> tensor<3x2xf32> {
+  %y = llm.linear %x, %w : (tensor<3x8xf32>, tensor<2x8xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// Symmetric 4-bit, one group of 8 per row: s = max|w| / 7, q = round(w/s) + 8,
+// two codes a byte with the even input in the low nibble; an all-zero row
+// gets scale 1 and codes 8.
+// CHECK-LABEL: func.func @linear
+// CHECK-DAG: %[[C:.*]] = arith.constant dense_resource<weight_q4_codes> : tensor<2x4xi8>
+// CHECK-DAG: %[[S:.*]] = arith.constant dense_resource<weight_q4_scales> : tensor<2x1xf32>
+// CHECK: llm.quantized_linear %{{.*}}, %[[C]], %[[S]] bias(%{{.*}}) bits(4) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+// CHECK-NOT: llm.linear
+// q row 0 = 9 7 10 6 12 4 15 8 (3.5 rounds away from zero); row 1 all 8.
+// CHECK: weight_q4_codes: "0x01000000796A4C8F88888888"
+// CHECK: weight_q4_scales: "0x040000000000803F0000803F"
+
+// Asymmetric: the range [min(w, 0), max(w, 0)] in 15 steps; row 0 is
+// [-3.5, 7]: s = 0.7, z = round(3.5 / 0.7) = 5.
+// ASYM-LABEL: func.func @linear
+// ASYM: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} zero_points(%{{.*}}) bias(%{{.*}}) bits(4) group(8)
+// ASYM: weight_q4_zeros: "0x010000000500"
+
+// REPORT: "bits": 4
+// REPORT: "group_size": 8
+// REPORT: "weight": "weight"
+// REPORT: "weight_nmse": 0.0{{[0-9]+}}
+
+// INT8: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(8) group(8) : (tensor<3x8xf32>, tensor<2x8xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+func.func @linear(%x: tensor<3x8xf32>, %b: tensor<2xf32>) -> tensor<3x2xf32> {
+  %w = arith.constant dense_resource<weight> : tensor<2x8xf32>
+  %y = llm.linear %x, %w, %b : (tensor<3x8xf32>, tensor<2x8xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      weight: "0x040000000000803F000080BF00000040000000C000006040000060C00000E040000000000000000000000000000000000000000000000000000000000000000000000000"
+    }
+  }
+#-}
