@@ -147,8 +147,7 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
                              }},
                             {"layers", std::move(layers)}};
     std::error_code ec;
-    llvm::raw_fd_ostream file(report == "-" ? std::string("-") : report, ec,
-                              llvm::sys::fs::OF_Text);
+    llvm::raw_fd_ostream file(report, ec, llvm::sys::fs::OF_Text);
     if (ec)
       return getOperation()->emitError() << "llm-quantize: cannot write '"
                                          << report << "': " << ec.message();

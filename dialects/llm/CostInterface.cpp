@@ -136,37 +136,37 @@ OpCost EmbeddingOp::getCost(DimSizeFn dimSize) {
   return cost;
 }
 
-OpCost LinearOp::getCost(DimSizeFn dimSize) {
+/// A linear layer's shape, FLOPs and output; the caller adds its operands.
+static OpCost linearCost(Value input, Value result, int64_t k, bool hasBias,
+                         DimSizeFn dimSize) {
   OpCost cost;
   cost.kind = WorkKind::Matmul;
-  int64_t k = lastDim(getInput(), dimSize);
-  int64_t n = lastDim(getResult(), dimSize);
-  double rows = numElements(getInput(), dimSize) / std::max<int64_t>(k, 1);
+  int64_t n = lastDim(result, dimSize);
+  double rows = numElements(input, dimSize) / std::max<int64_t>(k, 1);
   cost.m = static_cast<int64_t>(rows);
   cost.n = n;
   cost.k = k;
-  cost.flops = 2.0 * rows * n * k + (getBias() ? rows * n : 0);
+  cost.flops = 2.0 * rows * n * k + (hasBias ? rows * n : 0);
+  cost.outputBytes = numBytes(result, dimSize);
+  return cost;
+}
+
+OpCost LinearOp::getCost(DimSizeFn dimSize) {
+  OpCost cost = linearCost(getInput(), getResult(),
+                           lastDim(getInput(), dimSize), !!getBias(), dimSize);
   addOperand(cost, getInput(), dimSize);
   addOperand(cost, getWeight(), dimSize);
   addOperand(cost, getBias(), dimSize);
-  cost.outputBytes = numBytes(getResult(), dimSize);
   return cost;
 }
 
 OpCost QuantizedLinearOp::getCost(DimSizeFn dimSize) {
-  OpCost cost;
-  cost.kind = WorkKind::Matmul;
-  int64_t k = getInFeatures(), n = getOutFeatures();
-  double rows = numElements(getInput(), dimSize) / std::max<int64_t>(k, 1);
-  cost.m = static_cast<int64_t>(rows);
-  cost.n = n;
-  cost.k = k;
   // Dequantization (a scale and a zero point per group) is not counted: the
   // kernels apply it once per group of partial sums.
-  cost.flops = 2.0 * rows * n * k + (getBias() ? rows * n : 0);
+  OpCost cost = linearCost(getInput(), getResult(), getInFeatures(),
+                           !!getBias(), dimSize);
   for (Value operand : getOperands())
     addOperand(cost, operand, dimSize);
-  cost.outputBytes = numBytes(getResult(), dimSize);
   return cost;
 }
 

@@ -143,19 +143,19 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   };
   if (options.target != "cpu")
     return fail("unknown target '" + options.target + "' (available: cpu)");
-  // The pipeline prefixes that quantize the weights: for the compilation
-  // (with the report) and for the placement report's copies.
+  // The quantization pass: for the compilation (with the report), and
+  // without the report before placement on the report's copies.
   std::string quantize, placedQuantize;
   if (!options.quantize.empty()) {
     llmc::quant::NamedScheme scheme;
     std::string error;
     if (!llmc::quant::parseScheme(options.quantize, scheme, error))
       return fail(error);
-    placedQuantize = "llm-quantize{" + llmc::quant::passOptions(scheme) + "},";
-    quantize = "llm-quantize{" + llmc::quant::passOptions(scheme);
+    std::string passOptions = llmc::quant::passOptions(scheme);
+    placedQuantize = "llm-quantize{" + passOptions + "},";
     if (!options.quantReport.empty())
-      quantize += " report=" + options.quantReport;
-    quantize += "},";
+      passOptions += " report=" + options.quantReport;
+    quantize = "llm-quantize{" + passOptions + "}";
   } else if (!options.quantReport.empty()) {
     return fail("a quantization report needs a quantization scheme");
   }
@@ -205,7 +205,6 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     return fail("fusing linear layers failed");
   if (!quantize.empty()) {
     step("quantizing weights (" + options.quantize + ")");
-    quantize.pop_back(); // the trailing ','
     if (failed(runPipeline(module, quantize)))
       return fail("quantization '" + options.quantize + "' failed");
   }

@@ -406,15 +406,32 @@ int64_t panelWidth(int64_t n) {
   return n > cpu::kMaxPanelWidth ? 32 : n;
 }
 
+/// The loops of a generic over a panelled linear: d0 = panel, then the
+/// leading dims, then d(rank) = k (the reduction), d(rank+1) = column in
+/// the panel.
+struct PanelLoops {
+  int64_t count;
+  AffineExpr panel, k, column;
+  AffineMap input;  // x[lead..., k]
+  AffineMap output; // y[lead..., panel, column]
+  SmallVector<IT> iterators;
+
+  /// [panel, kExpr, column]: a packed operand indexed by `kExpr`.
+  AffineMap packed(AffineExpr kExpr) const {
+    return AffineMap::get(count, 0, {panel, kExpr, column}, panel.getContext());
+  }
+};
+
 /// A linear layer over a weight packed into panels of `nb` output columns:
 /// `init` [..., N] is viewed as [..., ⌈N/nb⌉, nb] (padded past N when nb does
 /// not divide N), `build` computes that blocked output from the blocked
-/// accumulator, and the result is viewed back as [..., N].
-Value panelled(
-    PatternRewriter &rewriter, Location loc, RankedTensorType resultType,
-    int64_t n, int64_t nb, Value init,
-    function_ref<Value(RankedTensorType blockedType, Value blockedInit)>
-        build) {
+/// accumulator with a generic over `loops`, and the result is viewed back
+/// as [..., N].
+Value panelled(PatternRewriter &rewriter, Location loc,
+               RankedTensorType resultType, int64_t n, int64_t nb, Value init,
+               function_ref<Value(RankedTensorType blockedType,
+                                  Value blockedInit, const PanelLoops &loops)>
+                   build) {
   int64_t blocks = (n + nb - 1) / nb;
   bool padded = blocks * nb != n;
   RankedTensorType outType = resultType;
@@ -449,7 +466,23 @@ Value panelled(
   sizes.push_back(rewriter.getIndexAttr(nb));
   Value blockedInit = tensor::ExpandShapeOp::create(rewriter, loc, blockedType,
                                                     init, reassoc, sizes);
-  Value y = build(blockedType, blockedInit);
+  PanelLoops loops;
+  loops.count = rank + 2;
+  SmallVector<AffineExpr> xExprs, yExprs;
+  for (int64_t d = 1; d < rank; ++d) {
+    xExprs.push_back(rewriter.getAffineDimExpr(d));
+    yExprs.push_back(rewriter.getAffineDimExpr(d));
+  }
+  loops.panel = rewriter.getAffineDimExpr(0);
+  loops.k = rewriter.getAffineDimExpr(rank);
+  loops.column = rewriter.getAffineDimExpr(rank + 1);
+  xExprs.push_back(loops.k);
+  yExprs.append({loops.panel, loops.column});
+  loops.input = AffineMap::get(loops.count, 0, xExprs, rewriter.getContext());
+  loops.output = AffineMap::get(loops.count, 0, yExprs, rewriter.getContext());
+  loops.iterators.assign(rank, IT::parallel);
+  loops.iterators.append({IT::reduction, IT::parallel});
+  Value y = build(blockedType, blockedInit, loops);
   Value result =
       tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc);
   if (!padded)
@@ -526,7 +559,6 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
   static FailureOr<Value> packedLinear(PatternRewriter &rewriter, LinearOp op,
                                        arith::ConstantOp constant, Value init) {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     auto wType = op.getWeight().getType();
     if (!wType.hasStaticShape())
       return failure();
@@ -542,34 +574,18 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         "_packed");
     if (!packed)
       return failure();
-    return panelled(rewriter, loc, op.getType(), n, nb, init,
-                    [&](RankedTensorType blockedType, Value blockedInit) {
-                      int64_t rank = blockedType.getRank() - 1;
-                      // Loops: d0 = block, d1..d(rank-1) = leading dims,
-                      // d(rank) = k, d(rank+1) = column in the block.
-                      int64_t loops = rank + 2;
-                      SmallVector<AffineExpr> lead;
-                      for (int64_t d = 1; d < rank; ++d)
-                        lead.push_back(rewriter.getAffineDimExpr(d));
-                      AffineExpr block = rewriter.getAffineDimExpr(0);
-                      AffineExpr kk = rewriter.getAffineDimExpr(rank);
-                      AffineExpr col = rewriter.getAffineDimExpr(rank + 1);
-                      SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
-                      xExprs.push_back(kk);
-                      yExprs.append({block, col});
-                      SmallVector<AffineMap> maps = {
-                          AffineMap::get(loops, 0, xExprs, ctx),
-                          AffineMap::get(loops, 0, {block, kk, col}, ctx),
-                          AffineMap::get(loops, 0, yExprs, ctx)};
-                      SmallVector<IT> iterators(rank, IT::parallel);
-                      iterators.append({IT::reduction, IT::parallel});
-                      return linalg::GenericOp::create(
-                                 rewriter, loc, TypeRange{blockedType},
-                                 ValueRange{op.getInput(), packed},
-                                 ValueRange{blockedInit}, maps, iterators,
-                                 yieldFma)
-                          .getResult(0);
-                    });
+    return panelled(
+        rewriter, loc, op.getType(), n, nb, init,
+        [&](RankedTensorType blockedType, Value blockedInit,
+            const PanelLoops &loops) {
+          return linalg::GenericOp::create(
+                     rewriter, loc, TypeRange{blockedType},
+                     ValueRange{op.getInput(), packed}, ValueRange{blockedInit},
+                     ArrayRef<AffineMap>{loops.input, loops.packed(loops.k),
+                                         loops.output},
+                     loops.iterators, yieldFma)
+              .getResult(0);
+        });
   }
 };
 
@@ -676,7 +692,6 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
   static FailureOr<Value> packed(PatternRewriter &rewriter,
                                  QuantizedLinearOp op, Value init) {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     auto codes = op.getCodes().getDefiningOp<arith::ConstantOp>();
     auto scales = op.getScales().getDefiningOp<arith::ConstantOp>();
     auto zeros = op.getZeroPoints()
@@ -730,32 +745,17 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                        offsets.size() * sizeof(float)));
     return panelled(
         rewriter, loc, op.getType(), n, nb, init,
-        [&](RankedTensorType blockedType, Value blockedInit) {
+        [&](RankedTensorType blockedType, Value blockedInit,
+            const PanelLoops &loops) {
           int64_t rank = blockedType.getRank() - 1;
-          // Loops: d0 = panel, leading dims, d(rank) = k, d(rank+1) = column.
-          int64_t loops = rank + 2;
-          SmallVector<AffineExpr> lead;
-          for (int64_t d = 1; d < rank; ++d)
-            lead.push_back(rewriter.getAffineDimExpr(d));
-          AffineExpr block = rewriter.getAffineDimExpr(0);
-          AffineExpr kk = rewriter.getAffineDimExpr(rank);
-          AffineExpr col = rewriter.getAffineDimExpr(rank + 1);
-          SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
-          xExprs.push_back(kk);
-          yExprs.append({block, col});
-          AffineMap groupMap =
-              AffineMap::get(loops, 0, {block, kk.floorDiv(group), col}, ctx);
+          AffineMap groupMap = loops.packed(loops.k.floorDiv(group));
           SmallVector<AffineMap> maps = {
-              AffineMap::get(loops, 0, xExprs, ctx),
-              AffineMap::get(loops, 0, {block, kk.floorDiv(8 / bits), col},
-                             ctx),
-              groupMap, groupMap, AffineMap::get(loops, 0, yExprs, ctx)};
-          SmallVector<IT> iterators(rank, IT::parallel);
-          iterators.append({IT::reduction, IT::parallel});
+              loops.input, loops.packed(loops.k.floorDiv(8 / bits)), groupMap,
+              groupMap, loops.output};
           auto generic = linalg::GenericOp::create(
               rewriter, loc, TypeRange{blockedType},
               ValueRange{op.getInput(), codePanels, scalePanels, offsetPanels},
-              ValueRange{blockedInit}, maps, iterators,
+              ValueRange{blockedInit}, maps, loops.iterators,
               [&](OpBuilder &b, Location l, ValueRange a) {
                 Value kIndex = linalg::IndexOp::create(b, l, rank);
                 Value code = extractCode(b, l, a[1],

@@ -172,21 +172,64 @@ AccumulatorInit analyseInit(PatternRewriter &rewriter, Value init) {
   return result;
 }
 
-/// The rows of a panelled linear's tile loops: x as [M, K] and the output
-/// slice of one panel [M, NR].
-using RowTilesFn = function_ref<Value(
-    PatternRewriter &rewriter, Location loc, Value x, Value panel, Value slice,
-    Value start, Value lo, Value hi, int64_t tile)>;
+/// The vector code of one tile of rows of a panelled linear: given x as
+/// [M, K], the panel, the tile's row indices and each row's starting
+/// accumulator vector<NR>, it returns each row's result vector.
+using TileBodyFn = function_ref<SmallVector<Value>(
+    OpBuilder &b, Location l, Value x, Value panel, ArrayRef<Value> rows,
+    ArrayRef<Value> accs)>;
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v).getResult();
+}
+
+/// scf.for over rows [lo, hi) of the panel's output slice `acc` [M, NR] in
+/// steps of `tile`: each row's accumulator starts from `start` (or is read
+/// from `acc` when null), `body` computes the tile, and the results are
+/// written back into `acc`.
+Value rowTiles(OpBuilder &builder, Location loc, Value x, Value panel,
+               Value acc, Value start, Value lo, Value hi, int64_t tile,
+               VectorType vectorType, TileBodyFn body) {
+  Type element = vectorType.getElementType();
+  Value zero = indexConstant(builder, loc, 0);
+  Value padding = arith::ConstantOp::create(builder, loc, element,
+                                            builder.getZeroAttr(element));
+  SmallVector<bool> inBounds = {true};
+  auto loop = scf::ForOp::create(
+      builder, loc, lo, hi, indexConstant(builder, loc, tile), ValueRange{acc},
+      [&](OpBuilder &b, Location l, Value row0, ValueRange iter) {
+        SmallVector<Value> rows, starts;
+        for (int64_t r = 0; r < tile; ++r)
+          rows.push_back(
+              r == 0 ? row0
+                     : arith::AddIOp::create(b, l, row0, indexConstant(b, l, r))
+                           .getResult());
+        for (Value row : rows)
+          starts.push_back(start ? start
+                                 : vector::TransferReadOp::create(
+                                       b, l, vectorType, iter[0],
+                                       ValueRange{row, zero}, padding, inBounds)
+                                       .getResult());
+        SmallVector<Value> results = body(b, l, x, panel, rows, starts);
+        Value out = iter[0];
+        for (int64_t r = 0; r < tile; ++r)
+          out = vector::TransferWriteOp::create(
+                    b, l, results[r], out, ValueRange{rows[r], zero}, inBounds)
+                    .getResult();
+        scf::YieldOp::create(b, l, out);
+      });
+  return loop.getResult(0);
+}
 
 /// Replaces `op` (a generic computing y[rows..., p, c] over panels of
 /// `width` columns from x[rows..., K]) by an scf.forall over the `panels`
-/// whose body runs `tiles` over full tiles of `rows` rows, then one row at
-/// a time. `prepare` sees x as [M, K] and M before the loop.
+/// whose body runs `body` over full tiles of `rows` rows, then one row at a
+/// time. `prepare` sees x as [M, K] and M before the loop.
 void vectorizeOverPanels(PatternRewriter &rewriter, linalg::GenericOp op,
                          Value x, Value init, int64_t lead, int64_t panels,
                          int64_t width, int64_t rows,
                          function_ref<void(Value x, Value m)> prepare,
-                         RowTilesFn tiles) {
+                         TileBodyFn body) {
   Location loc = op.getLoc();
   auto yType = cast<RankedTensorType>(init.getType());
   Type element = yType.getElementType();
@@ -257,8 +300,10 @@ void vectorizeOverPanels(PatternRewriter &rewriter, linalg::GenericOp op,
               .getResult(),
           ArrayRef<bool>{true});
     }
-    slice = tiles(rewriter, loc, x, panel, slice, start, zero, full, rows);
-    slice = tiles(rewriter, loc, x, panel, slice, start, full, m, 1);
+    slice = rowTiles(rewriter, loc, x, panel, slice, start, zero, full, rows,
+                     vectorType, body);
+    slice = rowTiles(rewriter, loc, x, panel, slice, start, full, m, 1,
+                     vectorType, body);
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(rewriter, loc, slice, out, offsets,
                                           sizes, strides);
@@ -302,94 +347,67 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
     vectorizeOverPanels(
         rewriter, op, match->x, match->init, match->leadDims,
         wType.getDimSize(0), width, rows, [](Value, Value) {},
-        [&](PatternRewriter &r, Location loc, Value x, Value panel, Value slice,
-            Value start, Value lo, Value hi, int64_t tile) {
-          return rowTiles(r, loc, x, w, panel, slice, start, lo, hi, tile,
-                          depth, width);
+        [&](OpBuilder &b, Location l, Value x, Value panel,
+            ArrayRef<Value> rowIndex, ArrayRef<Value> starts) {
+          return tileBody(b, l, x, w, panel, rowIndex, starts, depth, width);
         });
     return success();
   }
 
-  /// scf.for over rows [lo, hi) in steps of `tile`: `tile` accumulators of
-  /// vector<width>, starting from `start` (or read from `acc` when null),
-  /// carried through the k loop, written into `acc`.
-  static Value rowTiles(PatternRewriter &rewriter, Location loc, Value x,
-                        Value w, Value panel, Value acc, Value start, Value lo,
-                        Value hi, int64_t tile, int64_t depth, int64_t width) {
+  /// The tile's accumulators of vector<width> carried through the k loop;
+  /// each step reads one panel row and does one broadcast-FMA per row.
+  static SmallVector<Value> tileBody(OpBuilder &b, Location l, Value x, Value w,
+                                     Value panel, ArrayRef<Value> rowIndex,
+                                     ArrayRef<Value> starts, int64_t depth,
+                                     int64_t width) {
     Type element = cast<ShapedType>(w.getType()).getElementType();
     auto vectorType = VectorType::get({width}, element);
-    auto index = [&](OpBuilder &b, int64_t v) {
-      return arith::ConstantIndexOp::create(b, loc, v).getResult();
-    };
-    Value zero = index(rewriter, 0);
-    Value padding = arith::ConstantOp::create(rewriter, loc, element,
-                                              rewriter.getZeroAttr(element));
+    int64_t tile = rowIndex.size();
+    Value zero = indexConstant(b, l, 0);
+    Value padding =
+        arith::ConstantOp::create(b, l, element, b.getZeroAttr(element));
     SmallVector<bool> inBounds = {true};
-    auto loop = scf::ForOp::create(
-        rewriter, loc, lo, hi, index(rewriter, tile), ValueRange{acc},
-        [&](OpBuilder &b, Location l, Value row0, ValueRange iter) {
-          SmallVector<Value> rowIndex;
-          for (int64_t r = 0; r < tile; ++r)
-            rowIndex.push_back(
-                r == 0 ? row0
-                       : arith::AddIOp::create(b, l, row0, index(b, r))
-                             .getResult());
-          // A single row (decode's GEMV) has one accumulator per column
-          // vector: split k over `chains` independent ones so that FMA
-          // latency does not bound the stream of weights.
-          int64_t chains = tile == 1 && depth % 4 == 0 ? 4 : 1;
-          Value zeros = arith::ConstantOp::create(
-              b, l, vectorType,
-              DenseElementsAttr::get(vectorType, b.getZeroAttr(element)));
-          SmallVector<Value> accs;
-          for (int64_t r = 0; r < tile; ++r)
-            for (int64_t c = 0; c < chains; ++c)
-              accs.push_back(c > 0   ? zeros
-                             : start ? start
-                                     : vector::TransferReadOp::create(
-                                           b, l, vectorType, iter[0],
-                                           ValueRange{rowIndex[r], zero},
-                                           padding, inBounds)
-                                           .getResult());
-          auto kLoop = scf::ForOp::create(
-              b, l, zero, index(b, depth), index(b, chains), accs,
-              [&](OpBuilder &kb, Location kl, Value k0, ValueRange kAccs) {
-                SmallVector<Value> next(kAccs.begin(), kAccs.end());
-                for (int64_t c = 0; c < chains; ++c) {
-                  Value k =
-                      c == 0 ? k0
-                             : arith::AddIOp::create(kb, kl, k0, index(kb, c))
+    // A single row (decode's GEMV) has one accumulator per column vector:
+    // split k over `chains` independent ones so that FMA latency does not
+    // bound the stream of weights.
+    int64_t chains = tile == 1 && depth % 4 == 0 ? 4 : 1;
+    Value zeros = arith::ConstantOp::create(
+        b, l, vectorType,
+        DenseElementsAttr::get(vectorType, b.getZeroAttr(element)));
+    SmallVector<Value> accs;
+    for (int64_t r = 0; r < tile; ++r)
+      for (int64_t c = 0; c < chains; ++c)
+        accs.push_back(c > 0 ? zeros : starts[r]);
+    auto kLoop = scf::ForOp::create(
+        b, l, zero, indexConstant(b, l, depth), indexConstant(b, l, chains),
+        accs, [&](OpBuilder &kb, Location kl, Value k0, ValueRange kAccs) {
+          SmallVector<Value> next(kAccs.begin(), kAccs.end());
+          for (int64_t c = 0; c < chains; ++c) {
+            Value k = c == 0 ? k0
+                             : arith::AddIOp::create(kb, kl, k0,
+                                                     indexConstant(kb, kl, c))
                                    .getResult();
-                  Value weights = vector::TransferReadOp::create(
-                      kb, kl, vectorType, w, ValueRange{panel, k, zero},
-                      padding, inBounds);
-                  for (int64_t r = 0; r < tile; ++r) {
-                    Value a = tensor::ExtractOp::create(
-                        kb, kl, x, ValueRange{rowIndex[r], k});
-                    Value splat =
-                        vector::BroadcastOp::create(kb, kl, vectorType, a);
-                    next[r * chains + c] = vector::FMAOp::create(
-                        kb, kl, splat, weights, next[r * chains + c]);
-                  }
-                }
-                scf::YieldOp::create(kb, kl, next);
-              });
-          SmallVector<Value> sums;
-          for (int64_t r = 0; r < tile; ++r) {
-            SmallVector<Value> partial;
-            for (int64_t c = 0; c < chains; ++c)
-              partial.push_back(kLoop.getResult(r * chains + c));
-            sums.push_back(treeSum(b, l, partial));
+            Value weights = vector::TransferReadOp::create(
+                kb, kl, vectorType, w, ValueRange{panel, k, zero}, padding,
+                inBounds);
+            for (int64_t r = 0; r < tile; ++r) {
+              Value a = tensor::ExtractOp::create(kb, kl, x,
+                                                  ValueRange{rowIndex[r], k});
+              Value splat = vector::BroadcastOp::create(kb, kl, vectorType, a);
+              next[r * chains + c] = vector::FMAOp::create(
+                  kb, kl, splat, weights, next[r * chains + c]);
+            }
           }
-          Value out = iter[0];
-          for (int64_t r = 0; r < tile; ++r)
-            out = vector::TransferWriteOp::create(b, l, sums[r], out,
-                                                  ValueRange{rowIndex[r], zero},
-                                                  inBounds)
-                      .getResult();
-          scf::YieldOp::create(b, l, out);
+          scf::YieldOp::create(kb, kl, next);
         });
-    return loop.getResult(0);
+    SmallVector<Value> sums;
+    for (int64_t r = 0; r < tile; ++r) {
+      SmallVector<Value> partial;
+      for (int64_t c = 0; c < chains; ++c)
+        partial.push_back(kLoop.getResult(r * chains + c));
+      sums.push_back(treeSum(b, l, partial));
+    }
+    return sums;
   }
 
   int64_t rows;
@@ -465,10 +483,10 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
         [&](Value x, Value m) {
           groupSums = sumGroups(rewriter, op.getLoc(), x, m, q.group);
         },
-        [&](PatternRewriter &r, Location loc, Value x, Value panel, Value slice,
-            Value start, Value lo, Value hi, int64_t tile) {
-          return rowTiles(r, loc, q, x, groupSums, panel, slice, start, lo, hi,
-                          tile, width);
+        [&](OpBuilder &b, Location l, Value x, Value panel,
+            ArrayRef<Value> rowIndex, ArrayRef<Value> starts) {
+          return tileBody(b, l, q, x, groupSums, panel, rowIndex, starts,
+                          width);
         });
     return success();
   }
@@ -514,161 +532,132 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
         .getResult(0);
   }
 
-  /// scf.for over rows [lo, hi) in steps of `tile`; inside, scf.for over
-  /// the groups, and inside that over the group's bytes of codes.
-  static Value rowTiles(PatternRewriter &rewriter, Location loc,
-                        const QuantizedPanels &q, Value x, Value groupSums,
-                        Value panel, Value acc, Value start, Value lo, Value hi,
-                        int64_t tile, int64_t width) {
-    Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
+  /// Splat of an i32 constant.
+  static Value splatI32(OpBuilder &b, Location l, VectorType type,
+                        int64_t value) {
+    return arith::ConstantOp::create(
+        b, l, type, DenseElementsAttr::get(type, b.getI32IntegerAttr(value)));
+  }
+
+  /// scf.for over the groups, and inside it over the group's bytes of
+  /// codes, for one tile of rows.
+  static SmallVector<Value> tileBody(OpBuilder &b, Location l,
+                                     const QuantizedPanels &q, Value x,
+                                     Value groupSums, Value panel,
+                                     ArrayRef<Value> rowIndex,
+                                     ArrayRef<Value> starts, int64_t width) {
+    Type f32 = b.getF32Type();
     auto vectorType = VectorType::get({width}, f32);
-    auto byteType = VectorType::get({width}, rewriter.getI8Type());
-    auto wideType = VectorType::get({width}, i32);
+    auto byteType = VectorType::get({width}, b.getI8Type());
+    auto wideType = VectorType::get({width}, b.getI32Type());
+    int64_t tile = rowIndex.size();
     int64_t perByte = 8 / q.bits;
     int64_t groupBytes = q.group / perByte;
     int64_t groups = cast<RankedTensorType>(q.scales.getType()).getDimSize(1);
-    auto index = [&](OpBuilder &b, int64_t v) {
-      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    auto index = [&](OpBuilder &ib, int64_t v) {
+      return indexConstant(ib, l, v);
     };
-    Value zero = index(rewriter, 0);
-    Value padding = arith::ConstantOp::create(rewriter, loc, f32,
-                                              rewriter.getZeroAttr(f32));
-    Value bytePadding =
-        arith::ConstantOp::create(rewriter, loc, rewriter.getI8Type(),
-                                  rewriter.getZeroAttr(rewriter.getI8Type()));
+    Value zero = index(b, 0);
+    Value padding = arith::ConstantOp::create(b, l, f32, b.getZeroAttr(f32));
+    Value bytePadding = arith::ConstantOp::create(b, l, b.getI8Type(),
+                                                  b.getZeroAttr(b.getI8Type()));
     SmallVector<bool> inBounds = {true};
-    // A single row (decode's GEMV) splits each group's bytes over
-    // independent accumulator chains (FMA latency).
+    // A tile of rows (prefill) dequantizes each code row once and shares
+    // it; a single row (decode) applies scale and offset per group, and
+    // splits each group's bytes over independent accumulator chains (FMA
+    // latency).
+    bool dequantize = tile > 1;
     int64_t chains = 1;
-    if (tile == 1)
+    if (!dequantize)
       for (int64_t c : {4, 2})
         if (groupBytes % c == 0) {
           chains = c;
           break;
         }
-    auto loop = scf::ForOp::create(
-        rewriter, loc, lo, hi, index(rewriter, tile), ValueRange{acc},
-        [&](OpBuilder &b, Location l, Value row0, ValueRange iter) {
-          SmallVector<Value> rowIndex;
-          for (int64_t r = 0; r < tile; ++r)
-            rowIndex.push_back(
-                r == 0 ? row0
-                       : arith::AddIOp::create(b, l, row0, index(b, r))
-                             .getResult());
-          SmallVector<Value> accs;
-          for (int64_t r = 0; r < tile; ++r)
-            accs.push_back(start ? start
-                                 : vector::TransferReadOp::create(
-                                       b, l, vectorType, iter[0],
-                                       ValueRange{rowIndex[r], zero}, padding,
-                                       inBounds)
-                                       .getResult());
-          Value zeros = arith::ConstantOp::create(
-              b, l, vectorType,
-              DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
-          auto groupLoop = scf::ForOp::create(
-              b, l, zero, index(b, groups), index(b, 1), accs,
-              [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
-                Value firstByte =
-                    arith::MulIOp::create(gb, gl, g, index(gb, groupBytes));
-                Value lastByte = arith::AddIOp::create(gb, gl, firstByte,
-                                                       index(gb, groupBytes));
-                Value scale = vector::TransferReadOp::create(
-                    gb, gl, vectorType, q.scales, ValueRange{panel, g, zero},
-                    padding, inBounds);
-                Value offset = vector::TransferReadOp::create(
-                    gb, gl, vectorType, q.offsets, ValueRange{panel, g, zero},
-                    padding, inBounds);
-                bool dequantize = tile > 1;
-                SmallVector<Value> partialInit =
-                    dequantize ? SmallVector<Value>(gAccs)
-                               : SmallVector<Value>(tile * chains, zeros);
-                auto byteLoop = scf::ForOp::create(
-                    gb, gl, firstByte, lastByte, index(gb, chains), partialInit,
-                    [&](OpBuilder &kb, Location kl, Value j0,
-                        ValueRange partial) {
-                      SmallVector<Value> next(partial.begin(), partial.end());
-                      for (int64_t c = 0; c < chains; ++c) {
-                        Value j = c == 0 ? j0
-                                         : arith::AddIOp::create(kb, kl, j0,
-                                                                 index(kb, c))
-                                               .getResult();
-                        Value bytes = vector::TransferReadOp::create(
-                            kb, kl, byteType, q.codes,
-                            ValueRange{panel, j, zero}, bytePadding, inBounds);
-                        Value wide =
-                            arith::ExtUIOp::create(kb, kl, wideType, bytes);
-                        for (int64_t t = 0; t < perByte; ++t) {
-                          Value code = wide;
-                          if (t > 0)
-                            code = arith::ShRUIOp::create(
-                                kb, kl, code,
-                                arith::ConstantOp::create(
-                                    kb, kl, wideType,
-                                    DenseElementsAttr::get(
-                                        wideType,
-                                        kb.getI32IntegerAttr(t * q.bits))));
-                          // The top code of a byte needs no mask.
-                          if (t + 1 < perByte)
-                            code = arith::AndIOp::create(
-                                kb, kl, code,
-                                arith::ConstantOp::create(
-                                    kb, kl, wideType,
-                                    DenseElementsAttr::get(
-                                        wideType, kb.getI32IntegerAttr(
-                                                      (1 << q.bits) - 1))));
-                          Value weights =
-                              arith::UIToFPOp::create(kb, kl, vectorType, code);
-                          if (dequantize)
-                            weights = vector::FMAOp::create(kb, kl, scale,
-                                                            weights, offset);
-                          Value k = arith::AddIOp::create(
-                              kb, kl,
-                              arith::MulIOp::create(kb, kl, j,
-                                                    index(kb, perByte)),
-                              index(kb, t));
-                          for (int64_t r = 0; r < tile; ++r) {
-                            Value a = tensor::ExtractOp::create(
-                                kb, kl, x, ValueRange{rowIndex[r], k});
-                            Value splat = vector::BroadcastOp::create(
-                                kb, kl, vectorType, a);
-                            next[r * chains + c] = vector::FMAOp::create(
-                                kb, kl, splat, weights, next[r * chains + c]);
-                          }
-                        }
-                      }
-                      scf::YieldOp::create(kb, kl, next);
-                    });
-                if (dequantize) {
-                  scf::YieldOp::create(gb, gl, byteLoop.getResults());
-                  return;
+    Value zeros = arith::ConstantOp::create(
+        b, l, vectorType,
+        DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
+    auto groupLoop = scf::ForOp::create(
+        b, l, zero, index(b, groups), index(b, 1), starts,
+        [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
+          Value firstByte =
+              arith::MulIOp::create(gb, gl, g, index(gb, groupBytes));
+          Value lastByte =
+              arith::AddIOp::create(gb, gl, firstByte, index(gb, groupBytes));
+          Value scale = vector::TransferReadOp::create(
+              gb, gl, vectorType, q.scales, ValueRange{panel, g, zero}, padding,
+              inBounds);
+          Value offset = vector::TransferReadOp::create(
+              gb, gl, vectorType, q.offsets, ValueRange{panel, g, zero},
+              padding, inBounds);
+          SmallVector<Value> partialInit =
+              dequantize ? SmallVector<Value>(gAccs)
+                         : SmallVector<Value>(tile * chains, zeros);
+          auto byteLoop = scf::ForOp::create(
+              gb, gl, firstByte, lastByte, index(gb, chains), partialInit,
+              [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
+                SmallVector<Value> next(partial.begin(), partial.end());
+                for (int64_t c = 0; c < chains; ++c) {
+                  Value j =
+                      c == 0 ? j0
+                             : arith::AddIOp::create(kb, kl, j0, index(kb, c))
+                                   .getResult();
+                  Value bytes = vector::TransferReadOp::create(
+                      kb, kl, byteType, q.codes, ValueRange{panel, j, zero},
+                      bytePadding, inBounds);
+                  Value wide = arith::ExtUIOp::create(kb, kl, wideType, bytes);
+                  for (int64_t t = 0; t < perByte; ++t) {
+                    Value code = wide;
+                    if (t > 0)
+                      code = arith::ShRUIOp::create(
+                          kb, kl, code, splatI32(kb, kl, wideType, t * q.bits));
+                    // The top code of a byte needs no mask.
+                    if (t + 1 < perByte)
+                      code = arith::AndIOp::create(
+                          kb, kl, code,
+                          splatI32(kb, kl, wideType, (1 << q.bits) - 1));
+                    Value weights =
+                        arith::UIToFPOp::create(kb, kl, vectorType, code);
+                    if (dequantize)
+                      weights =
+                          vector::FMAOp::create(kb, kl, scale, weights, offset);
+                    Value k = arith::AddIOp::create(
+                        kb, kl,
+                        arith::MulIOp::create(kb, kl, j, index(kb, perByte)),
+                        index(kb, t));
+                    for (int64_t r = 0; r < tile; ++r) {
+                      Value a = tensor::ExtractOp::create(
+                          kb, kl, x, ValueRange{rowIndex[r], k});
+                      Value splat =
+                          vector::BroadcastOp::create(kb, kl, vectorType, a);
+                      next[r * chains + c] = vector::FMAOp::create(
+                          kb, kl, splat, weights, next[r * chains + c]);
+                    }
+                  }
                 }
-                SmallVector<Value> updated;
-                for (int64_t r = 0; r < tile; ++r) {
-                  SmallVector<Value> partial;
-                  for (int64_t c = 0; c < chains; ++c)
-                    partial.push_back(byteLoop.getResult(r * chains + c));
-                  Value sum = treeSum(gb, gl, partial);
-                  Value xs = tensor::ExtractOp::create(
-                      gb, gl, groupSums, ValueRange{rowIndex[r], g});
-                  Value y = vector::FMAOp::create(gb, gl, sum, scale, gAccs[r]);
-                  y = vector::FMAOp::create(
-                      gb, gl,
-                      vector::BroadcastOp::create(gb, gl, vectorType, xs),
-                      offset, y);
-                  updated.push_back(y);
-                }
-                scf::YieldOp::create(gb, gl, updated);
+                scf::YieldOp::create(kb, kl, next);
               });
-          Value out = iter[0];
-          for (int64_t r = 0; r < tile; ++r)
-            out = vector::TransferWriteOp::create(
-                      b, l, groupLoop.getResult(r), out,
-                      ValueRange{rowIndex[r], zero}, inBounds)
-                      .getResult();
-          scf::YieldOp::create(b, l, out);
+          if (dequantize) {
+            scf::YieldOp::create(gb, gl, byteLoop.getResults());
+            return;
+          }
+          SmallVector<Value> updated;
+          for (int64_t r = 0; r < tile; ++r) {
+            SmallVector<Value> partial;
+            for (int64_t c = 0; c < chains; ++c)
+              partial.push_back(byteLoop.getResult(r * chains + c));
+            Value sum = treeSum(gb, gl, partial);
+            Value xs = tensor::ExtractOp::create(gb, gl, groupSums,
+                                                 ValueRange{rowIndex[r], g});
+            Value y = vector::FMAOp::create(gb, gl, sum, scale, gAccs[r]);
+            y = vector::FMAOp::create(
+                gb, gl, vector::BroadcastOp::create(gb, gl, vectorType, xs),
+                offset, y);
+            updated.push_back(y);
+          }
+          scf::YieldOp::create(gb, gl, updated);
         });
-    return loop.getResult(0);
+    return SmallVector<Value>(groupLoop.getResults());
   }
 
   int64_t rows;

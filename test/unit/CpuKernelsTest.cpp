@@ -197,21 +197,36 @@ void expectLinear(const std::vector<float> &y, const std::vector<float> &x,
     }
 }
 
-/// y = x W^T + b with W a constant [N, K], compiled, against plain loops.
-void checkLinear(int64_t M, int64_t K, int64_t N) {
-  std::vector<float> w = values(N * K, 5), bias = values(N, 6),
-                     x = values(M * K, 7);
+/// A linear layer y = x W^T + b with a constant W [N, K], its inputs and
+/// its compiled output.
+struct LinearRun {
+  std::vector<float> w, bias, x, y;
+};
+
+/// Compiles y = x W^T + b (weights quantized with `--quantize=scheme` when
+/// given) and runs it on deterministic values.
+void runLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
+               LinearRun &run) {
+  run.w = values(N * K, 5);
+  run.bias = values(N, 6);
+  run.x = values(M * K, 7);
   std::string xt = tensorType({M, K}), wt = tensorType({N, K}),
               bt = tensorType({N}), yt = tensorType({M, N});
   std::string source = "func.func @main(%x: " + xt + ") -> " + yt + " {\n" +
-                       constant("w", w, N, K) + constant("b", bias, N) +
+                       constant("w", run.w, N, K) + constant("b", run.bias, N) +
                        "  %y = llm.linear %x, %w, %b : (" + xt + ", " + wt +
                        ", " + bt + ") -> " + yt + "\n  return %y : " + yt +
                        "\n}\n";
-  std::vector<float> y(M * N, 42.0f);
-  ASSERT_NO_FATAL_FAILURE(
-      compileAndCall(source, {x.data(), y.data()}, {{M, K}, {M, N}}));
-  expectLinear(y, x, w, bias, M, K, N);
+  run.y.assign(M * N, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(compileAndCall(source, {run.x.data(), run.y.data()},
+                                         {{M, K}, {M, N}}, scheme));
+}
+
+/// y = x W^T + b with W a constant [N, K], compiled, against plain loops.
+void checkLinear(int64_t M, int64_t K, int64_t N) {
+  LinearRun run;
+  ASSERT_NO_FATAL_FAILURE(runLinear(M, K, N, nullptr, run));
+  expectLinear(run.y, run.x, run.w, run.bias, M, K, N);
 }
 
 // 11 rows: one full tile of 8 and 3 single rows; N = 96: 3 panels of 32.
@@ -235,18 +250,9 @@ TEST(CpuKernels, LinearRowsWithSplitKMatchReference) { checkLinear(3, 24, 48); }
 /// for bit.
 void checkQuantizedLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
                           llmc::quant::GroupScheme expected) {
-  std::vector<float> w = values(N * K, 5), bias = values(N, 6),
-                     x = values(M * K, 7);
-  std::string xt = tensorType({M, K}), wt = tensorType({N, K}),
-              bt = tensorType({N}), yt = tensorType({M, N});
-  std::string source = "func.func @main(%x: " + xt + ") -> " + yt + " {\n" +
-                       constant("w", w, N, K) + constant("b", bias, N) +
-                       "  %y = llm.linear %x, %w, %b : (" + xt + ", " + wt +
-                       ", " + bt + ") -> " + yt + "\n  return %y : " + yt +
-                       "\n}\n";
-  std::vector<float> y(M * N, 42.0f);
-  ASSERT_NO_FATAL_FAILURE(
-      compileAndCall(source, {x.data(), y.data()}, {{M, K}, {M, N}}, scheme));
+  LinearRun run;
+  ASSERT_NO_FATAL_FAILURE(runLinear(M, K, N, scheme, run));
+  const std::vector<float> &w = run.w;
   llmc::quant::GroupQuantized q =
       llmc::quant::quantizeGroupwise(w.data(), N, K, expected);
   std::vector<float> dequantized(N * K);
@@ -256,7 +262,7 @@ void checkQuantizedLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
   // The quantized weights differ from w: a check that cannot pass by
   // accident with the f32 kernel.
   ASSERT_GT(llmc::quant::weightNmse(w.data(), q), 1e-7);
-  expectLinear(y, x, dequantized, bias, M, K, N);
+  expectLinear(run.y, run.x, dequantized, run.bias, M, K, N);
 }
 
 // 11 rows (a tile of 8 dequantizing each code row once, then single rows
