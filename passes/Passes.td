@@ -221,6 +221,10 @@ def LLMQuantize : Pass<"llm-quantize"> {
     default, is 128, or for a K that 128 does not divide the largest
     multiple of 8 below 128 that does (K itself when K ≤ 128).
 
+    `activations=8` also quantizes each row of the layers' inputs to int8
+    at run time (W8A8 / W4A8: `llm.quantized_linear ... activations(8)`,
+    integer dot products per group).
+
     `report=<file>` writes, per layer, the weight's name and shape, the
     group size used and the weight NMSE `Σ(w − ŵ)² / Σw²` as JSON.
     Weights of `llm.moe` experts are not quantized (not done yet).
@@ -233,6 +237,9 @@ def LLMQuantize : Pass<"llm-quantize"> {
            "Inputs per scale: > 0 strict, 0 per-channel, -1 automatic (128)">,
     Option<"asymmetric", "asymmetric", "bool", /*default=*/"false",
            "A zero point per group (else symmetric around 2^(bits-1))">,
+    Option<"activations", "activations", "int64_t", /*default=*/"0",
+           "Bits of the run-time activation quantization: 0 (none) or 8 "
+           "(int8 per token)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write the per-layer weight error as JSON to this file ('-': stdout)">,
   ];

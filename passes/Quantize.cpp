@@ -62,6 +62,13 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
                                   << bits.getValue() << " (supported: 2, 4, 8)";
       return signalPassFailure();
     }
+    if (activations != 0 && activations != 8) {
+      getOperation()->emitError()
+          << "llm-quantize: activations must be 0 (floating point) or 8 "
+             "(int8 per token), got "
+          << activations.getValue();
+      return signalPassFailure();
+    }
     llvm::json::Array layers;
     SmallVector<LinearOp> linears;
     getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
@@ -122,7 +129,8 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
                             asChars(q.zeroPoints));
     Value y = QuantizedLinearOp::create(
         b, loc, op.getType(), op.getInput(), codes, scales, zeros, op.getBias(),
-        b.getI64IntegerAttr(bits), b.getI64IntegerAttr(q.groupSize));
+        b.getI64IntegerAttr(bits), b.getI64IntegerAttr(q.groupSize),
+        activations ? b.getI64IntegerAttr(activations) : IntegerAttr());
     op.replaceAllUsesWith(y);
     op.erase();
     if (constant->use_empty())
@@ -144,6 +152,7 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
                                  {"bits", bits.getValue()},
                                  {"group_size", groupSize.getValue()},
                                  {"asymmetric", asymmetric.getValue()},
+                                 {"activation_bits", activations.getValue()},
                              }},
                             {"layers", std::move(layers)}};
     std::error_code ec;

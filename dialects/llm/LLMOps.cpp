@@ -455,6 +455,10 @@ LogicalResult QuantizedLinearOp::verify() {
   int64_t bits = getBits(), group = getGroupSize();
   if (bits != 2 && bits != 4 && bits != 8)
     return emitOpError() << "bits must be 2, 4 or 8, got " << bits;
+  if (std::optional<uint64_t> activations = getActivationBits();
+      activations && *activations != 8)
+    return emitOpError() << "activations must be quantized to 8 bits, got "
+                         << static_cast<int64_t>(*activations);
   RankedTensorType codes = getCodes().getType(), scales = getScales().getType();
   if (failed(checkRank(emitError, "codes", codes, 2,
                        "[out_features, in_features * bits / 8]")) ||

@@ -116,14 +116,23 @@ def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSe
       it the zero point is `2^(bits − 1)` (symmetric quantization).
     - `group_size` divides `K`; `group_size = K` is per-channel.
 
-    Activations stay floating point: the op computes
+    Without `activations`, activations stay floating point: the op computes
     `result[..., n] = Σ_k input[..., k] · W[n, k] + bias[n]`, so its value is
     that of `llm.linear` over the dequantized weight. `llm-quantize` writes
     it; the CPU target keeps the codes packed and applies each group's scale
     and zero point once per group.
 
+    With `activations(8)` (W8A8, W4A8) each row of the input (a token) is
+    first quantized to symmetric int8, `a = max_k |input[k]|`,
+    `x_q[k] = clamp(roundeven(input[k] · 127 / a), −127, 127)` (0 when
+    `a = 0`), and the op computes
+    `result[n] = a/127 · Σ_g scales[n, g] · Σ_{k ∈ g} (q[n, k] − z[n, g]) · x_q[k] + bias[n]`:
+    integer products summed per group, the scales applied once per group.
+
     ```mlir
     %y = llm.quantized_linear %x, %codes, %scales bits(4) group(32)
+        : (tensor<1x8x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>) -> tensor<1x8x176xf32>
+    %z = llm.quantized_linear %x, %codes, %scales bits(4) group(32) activations(8)
         : (tensor<1x8x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>) -> tensor<1x8x176xf32>
     ```
   }];
@@ -133,12 +142,13 @@ def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSe
                        Optional<RankedTensorOf<[I8]>>:$zero_points,
                        Optional<LLM_FloatTensor>:$bias,
                        ConfinedAttr<I64Attr, [IntMinValue<1>]>:$bits,
-                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$group_size);
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$group_size,
+                       OptionalAttr<I64Attr>:$activation_bits);
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $codes `,` $scales (`zero_points` `(` $zero_points^ `)`)?
     (`bias` `(` $bias^ `)`)? `bits` `(` $bits `)` `group` `(` $group_size `)`
-    attr-dict `:` functional-type(operands, results)
+    (`activations` `(` $activation_bits^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     /// The weight's shape [N, K].

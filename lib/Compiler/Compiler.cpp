@@ -209,11 +209,17 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("quantization '" + options.quantize + "' failed");
   }
   step("lowering to linalg");
+  // int8 dot products of quantized activations take VNNI where the target
+  // has it.
+  bool vnni = llm::cpu::targetHasFeature(options.codegen, "avx512vnni");
   if (failed(runPipeline(module,
-                         "llm-cpu-fuse-attention,"
-                         "llm-lower-to-linalg,"
-                         "llm-cpu-vectorize-linear,linalg-fuse-elementwise-ops,"
-                         "func.func(llm-cpu-parallelize)")))
+                         llvm::formatv("llm-cpu-fuse-attention,"
+                                       "llm-lower-to-linalg,"
+                                       "llm-cpu-vectorize-linear{{vnni={0}},"
+                                       "linalg-fuse-elementwise-ops,"
+                                       "func.func(llm-cpu-parallelize)",
+                                       vnni ? "true" : "false")
+                             .str())))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
       llm::cpu::externalizeWeights(module, options.minWeightBytes);

@@ -14,8 +14,15 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
   std::stringstream stream(name);
   for (std::string part; std::getline(stream, part, '-');)
     parts.push_back(part);
-  const char *known = "int8, int4, int2 with optional -g<N> (group size), -pc "
-                      "(per-channel) and -asym, e.g. int4-g128-asym";
+  const char *known =
+      "int8, int4, int2 with optional -g<N> (group size), -pc "
+      "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
+      "w8a8 and w4a8 for int8-a8 and int4-a8";
+  int activationBits = 0;
+  if (!parts.empty() && (parts[0] == "w8a8" || parts[0] == "w4a8")) {
+    parts[0] = parts[0] == "w8a8" ? "int8" : "int4";
+    activationBits = 8;
+  }
   if (parts.empty() || parts[0].size() < 4 || parts[0].compare(0, 3, "int")) {
     error = "unknown quantization scheme '" + name + "' (known: " + known + ")";
     return false;
@@ -29,10 +36,13 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
   scheme = NamedScheme();
   scheme.weights.bits = bits;
   scheme.weights.groupSize = -1;
+  scheme.activationBits = activationBits;
   for (size_t i = 1; i < parts.size(); ++i) {
     const std::string &part = parts[i];
     if (part == "asym") {
       scheme.weights.asymmetric = true;
+    } else if (part == "a8") {
+      scheme.activationBits = 8;
     } else if (part == "pc") {
       scheme.weights.groupSize = 0;
       scheme.explicitGroup = true;
@@ -53,5 +63,6 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
 std::string llmc::quant::passOptions(const NamedScheme &scheme) {
   return "bits=" + std::to_string(scheme.weights.bits) +
          " group-size=" + std::to_string(scheme.weights.groupSize) +
-         " asymmetric=" + (scheme.weights.asymmetric ? "true" : "false");
+         " asymmetric=" + (scheme.weights.asymmetric ? "true" : "false") +
+         " activations=" + std::to_string(scheme.activationBits);
 }

@@ -1,8 +1,9 @@
 //===- Scheme.h - quantization scheme names ---------------------*- C++ -*-===//
 //
 // The names llm-compile --quantize takes: int8, int4, int2, each with an
-// optional group (-g<N>, or -pc for per-channel) and -asym, e.g.
-// int4-g128-asym.
+// optional group (-g<N>, or -pc for per-channel), -asym and -a8 (int8
+// activations per token), e.g. int4-g128-asym; w8a8 and w4a8 are int8-a8
+// and int4-a8.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,8 @@ namespace llmc::quant {
 struct NamedScheme {
   GroupScheme weights;
   bool explicitGroup = false;
+  /// Bits of the run-time activation quantization, 0 for none.
+  int activationBits = 0;
 };
 
 /// Parses `name`; on failure returns false with `error` saying why.

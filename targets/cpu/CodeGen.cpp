@@ -12,6 +12,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -70,6 +71,31 @@ std::string hostFeatures() {
 
 } // namespace
 
+void mlir::llm::cpu::resolveCpu(const CpuCodeGenOptions &options,
+                                CpuTargetInfo &info) {
+  bool host = options.cpu == "host";
+  info.cpu = host ? llvm::sys::getHostCPUName().str() : options.cpu;
+  info.features = host ? hostFeatures() : std::string();
+  if (!options.features.empty())
+    info.features += (info.features.empty() ? "" : ",") + options.features;
+}
+
+bool mlir::llm::cpu::targetHasFeature(const CpuCodeGenOptions &options,
+                                      StringRef feature) {
+  llvm::InitializeNativeTarget();
+  CpuTargetInfo info;
+  resolveCpu(options, info);
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(triple, info.cpu, info.features));
+  return subtarget && subtarget->checkFeatures(("+" + feature).str());
+}
+
 FailureOr<std::string>
 mlir::llm::cpu::emitObject(ModuleOp module, const CpuCodeGenOptions &options,
                            CpuTargetInfo &info) {
@@ -95,11 +121,7 @@ mlir::llm::cpu::emitObject(ModuleOp module, const CpuCodeGenOptions &options,
   if (!target)
     return module.emitError()
            << "no LLVM target for " << info.triple << ": " << error;
-  bool host = options.cpu == "host";
-  info.cpu = host ? llvm::sys::getHostCPUName().str() : options.cpu;
-  info.features = host ? hostFeatures() : std::string();
-  if (!options.features.empty())
-    info.features += (info.features.empty() ? "" : ",") + options.features;
+  resolveCpu(options, info);
   if (!target->hasTargetMachine())
     return module.emitError()
            << "LLVM target " << info.triple << " cannot generate code";

@@ -25,6 +25,14 @@ struct CpuTargetInfo {
   std::string triple, cpu, features;
 };
 
+/// The CPU name and feature string `options` resolve to ("host": the
+/// host's name and features, then options.features).
+void resolveCpu(const CpuCodeGenOptions &options, CpuTargetInfo &info);
+
+/// Whether code for `options` may use `feature` (an LLVM feature name such
+/// as "avx512vnni").
+bool targetHasFeature(const CpuCodeGenOptions &options, StringRef feature);
+
 /// The prefix of the argument-packing wrapper of a C-interface function:
 /// `void llmc_packed_<name>(void **args)` calls `_mlir_ciface_<name>` with
 /// args[i] as the i-th memref descriptor pointer, or, for a scalar

@@ -612,16 +612,111 @@ Value codeShift(OpBuilder &b, Location l, Value k, int64_t bits) {
   return arith::IndexCastUIOp::create(b, l, b.getI32Type(), bitsIndex);
 }
 
+/// A row-wise int8 quantization of the input [..., K] of a linear layer
+/// with `activations(8)`: per row a = max|x|, codes
+/// x_q = clamp(roundeven(x · 127/a), −127, 127) (0 when a = 0) and the
+/// row's scale a/127.
+struct QuantizedRows {
+  Value codes;  // [..., K] i8
+  Value scales; // [...] f32
+};
+
+QuantizedRows quantizeRows(OpBuilder &b, Location loc, Value x) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  Type f32 = b.getF32Type();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  SmallVector<OpFoldResult> rowSizes(sizes.begin(), sizes.end() - 1);
+  auto rowType = RankedTensorType::get(xType.getShape().drop_back(), f32);
+  AffineMap all = b.getMultiDimIdentityMap(rank);
+  AffineMap rowOf = all.dropResult(rank - 1);
+  SmallVector<IT> rowLoops(rank - 1, IT::parallel);
+  SmallVector<IT> reduceLast(rowLoops);
+  reduceLast.push_back(IT::reduction);
+  Value absMax =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{rowType}, ValueRange{x},
+          ValueRange{filled(b, loc, rowType, rowSizes, 0.0)},
+          ArrayRef<AffineMap>{all, rowOf}, reduceLast,
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            Value magnitude = math::AbsFOp::create(nb, l, a[0]);
+            linalg::YieldOp::create(
+                nb, l,
+                arith::MaximumFOp::create(nb, l, magnitude, a[1]).getResult());
+          })
+          .getResult(0);
+  AffineMap rowIdentity = b.getMultiDimIdentityMap(rank - 1);
+  auto perRow = linalg::GenericOp::create(
+      b, loc, TypeRange{rowType, rowType}, ValueRange{absMax},
+      ValueRange{emptyLike(b, loc, rowType, rowSizes),
+                 emptyLike(b, loc, rowType, rowSizes)},
+      ArrayRef<AffineMap>{rowIdentity, rowIdentity, rowIdentity}, rowLoops,
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        Type t = a[0].getType();
+        Value zero = floatConst(nb, l, t, 0.0);
+        Value full = floatConst(nb, l, t, 127.0);
+        Value positive =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, a[0], zero);
+        Value inverse = arith::SelectOp::create(
+            nb, l, positive, arith::DivFOp::create(nb, l, full, a[0]), zero);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{inverse, arith::DivFOp::create(nb, l, a[0], full)});
+      });
+  auto codeType = RankedTensorType::get(xType.getShape(), b.getI8Type());
+  Value codes =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{codeType}, ValueRange{x, perRow.getResult(0)},
+          ValueRange{emptyLike(b, loc, codeType, sizes)},
+          ArrayRef<AffineMap>{all, rowOf, all},
+          SmallVector<IT>(rank, IT::parallel),
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            Type t = a[0].getType();
+            Value v = math::RoundEvenOp::create(
+                nb, l, arith::MulFOp::create(nb, l, a[0], a[1]));
+            v = arith::MaximumFOp::create(nb, l, v,
+                                          floatConst(nb, l, t, -127.0));
+            v = arith::MinimumFOp::create(nb, l, v,
+                                          floatConst(nb, l, t, 127.0));
+            linalg::YieldOp::create(
+                nb, l,
+                arith::FPToSIOp::create(nb, l, nb.getI8Type(), v).getResult());
+          })
+          .getResult(0);
+  return {codes, perRow.getResult(1)};
+}
+
+/// An input of a quantized linear's generic as f32: the element itself, or
+/// with quantized rows the code times its row's scale.
+Value activation(OpBuilder &b, Location l, Value x, Value rowScale) {
+  if (!rowScale)
+    return x;
+  return arith::MulFOp::create(
+      b, l, arith::SIToFPOp::create(b, l, b.getF32Type(), x), rowScale);
+}
+
+/// Output columns per panel of a quantized linear with int8 activations:
+/// one 16-lane vector of i32 sums (a zmm register) per row.
+constexpr int64_t kIntegerDotPanel = 16;
+
 /// llm.quantized_linear. With constant codes, scales and zero points (what
-/// llm-quantize writes) the codes are packed at compile time into panels
-/// [P, K·bits/8, NR] of NR output columns (the layout llm.linear's packed
-/// weights have, a byte holding 8/bits consecutive k of one column), the
-/// scales into [P, K/G, NR] and the zero points folded into per-group
-/// offsets m = −s·z [P, K/G, NR], so that w = s·q + m. The generic that
-/// computes y += x·(s·q + m) carries the bit width and group size
-/// (kQuantizedBitsAttr, kQuantizedGroupAttr) for llm-cpu-vectorize-linear,
-/// which applies s and m once per group of partial sums. Otherwise one
-/// generic dequantizes every weight from the op's own layout.
+/// llm-quantize writes) the codes are packed at compile time into panels of
+/// NR output columns, the scales into [P, K/G, NR] and the zero points
+/// folded into per-group offsets m = −s·z [P, K/G, NR], so that
+/// w = s·q + m:
+/// - f32 activations: codes [P, K·bits/8, NR] (the layout llm.linear's
+///   packed weights have, a byte holding 8/bits consecutive k of one
+///   column); the generic computes y += x·(s·q + m);
+/// - int8 activations (activations(8)): the input's rows are quantized
+///   (quantizeRows) and the codes packed for 4-way integer dot products,
+///   [P, K/(4·8/bits), 4·NR] with NR = 16: byte 4c + i of row j holds, at
+///   bit t·bits, the code of column c at k = (j·8/bits + t)·4 + i, so one
+///   64-byte row feeds VNNI's vpdpbusd (16 columns × 4 consecutive k) once
+///   per t. The generic computes y += a_row·x_q·(s·q + m).
+/// The generics carry the bit width, the group size and the activation
+/// bits (kQuantized*Attr) for llm-cpu-vectorize-linear, which applies s and
+/// m once per group of partial sums. Otherwise one generic dequantizes
+/// every weight from the op's own layout.
 struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(QuantizedLinearOp op,
@@ -633,14 +728,17 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
     auto sizes = tensor::getMixedSizes(rewriter, loc, op.getInput());
     sizes.back() = rewriter.getIndexAttr(op.getOutFeatures());
     Value init = linearInit(rewriter, loc, outType, sizes, op.getBias());
-    FailureOr<Value> y = packed(rewriter, op, init);
-    rewriter.replaceOp(op,
-                       succeeded(y) ? *y : dequantizing(rewriter, op, init));
+    std::optional<QuantizedRows> rows;
+    if (op.getActivationBits())
+      rows = quantizeRows(rewriter, loc, op.getInput());
+    FailureOr<Value> y = packed(rewriter, op, init, rows);
+    rewriter.replaceOp(
+        op, succeeded(y) ? *y : dequantizing(rewriter, op, init, rows));
     return success();
   }
 
   static Value dequantizing(PatternRewriter &rewriter, QuantizedLinearOp op,
-                            Value init) {
+                            Value init, std::optional<QuantizedRows> rows) {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     int64_t rank = op.getType().getRank();
@@ -653,7 +751,8 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
     SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
     xExprs.push_back(k);
     yExprs.push_back(n);
-    SmallVector<Value> inputs = {op.getInput(), op.getCodes(), op.getScales()};
+    SmallVector<Value> inputs = {rows ? rows->codes : op.getInput(),
+                                 op.getCodes(), op.getScales()};
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank + 1, 0, xExprs, ctx),
         AffineMap::get(rank + 1, 0, {n, k.floorDiv(8 / bits)}, ctx),
@@ -662,10 +761,15 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
       inputs.push_back(zeros);
       maps.push_back(maps.back());
     }
+    if (rows) {
+      inputs.push_back(rows->scales);
+      maps.push_back(AffineMap::get(rank + 1, 0, lead, ctx));
+    }
     maps.push_back(AffineMap::get(rank + 1, 0, yExprs, ctx));
     SmallVector<IT> iterators(rank, IT::parallel);
     iterators.push_back(IT::reduction);
     bool hasZeros = op.getZeroPoints() != nullptr;
+    bool quantizedRows = rows.has_value();
     return linalg::GenericOp::create(
                rewriter, loc, TypeRange{op.getType()}, inputs, ValueRange{init},
                maps, iterators,
@@ -682,15 +786,44 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                          : floatConst(b, l, b.getF32Type(), 1 << (bits - 1));
                  Value w = arith::MulFOp::create(
                      b, l, arith::SubFOp::create(b, l, code, zero), a[2]);
+                 Value x = activation(
+                     b, l, a[0], quantizedRows ? a[a.size() - 2] : Value());
                  linalg::YieldOp::create(
                      b, l,
-                     math::FmaOp::create(b, l, a[0], w, a.back()).getResult());
+                     math::FmaOp::create(b, l, x, w, a.back()).getResult());
                })
         .getResult(0);
   }
 
+  /// The codes [N, K·bits/8] repacked for 4-way integer dot products into
+  /// [⌈N/nb⌉, K/(4·8/bits), 4·nb] (see the struct's comment); columns past
+  /// N are zero.
+  static std::vector<char> integerDotPanels(ArrayRef<char> codes, int64_t n,
+                                            int64_t k, int64_t bits,
+                                            int64_t nb) {
+    int64_t perByte = 8 / bits, quad = 4 * perByte;
+    int64_t rowBytes = k * bits / 8, steps = k / quad;
+    int64_t blocks = (n + nb - 1) / nb;
+    int mask = (1 << bits) - 1;
+    std::vector<char> packed(blocks * steps * 4 * nb, 0);
+    for (int64_t column = 0; column < n; ++column)
+      for (int64_t kk = 0; kk < k; ++kk) {
+        int code =
+            (static_cast<uint8_t>(codes[column * rowBytes + kk / perByte]) >>
+             ((kk % perByte) * bits)) &
+            mask;
+        int64_t p = column / nb, c = column % nb;
+        int64_t j = kk / quad, t = (kk / 4) % perByte, i = kk % 4;
+        char &byte = packed[(p * steps + j) * 4 * nb + 4 * c + i];
+        byte = static_cast<char>(static_cast<uint8_t>(byte) |
+                                 (code << (t * bits)));
+      }
+    return packed;
+  }
+
   static FailureOr<Value> packed(PatternRewriter &rewriter,
-                                 QuantizedLinearOp op, Value init) {
+                                 QuantizedLinearOp op, Value init,
+                                 std::optional<QuantizedRows> rows) {
     Location loc = op.getLoc();
     auto codes = op.getCodes().getDefiningOp<arith::ConstantOp>();
     auto scales = op.getScales().getDefiningOp<arith::ConstantOp>();
@@ -701,8 +834,12 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
       return failure();
     int64_t n = op.getOutFeatures(), k = op.getInFeatures();
     int64_t bits = op.getBits(), group = op.getGroupSize();
+    int64_t perByte = 8 / bits, quad = 4 * perByte;
     int64_t depth = k * bits / 8, groups = k / group;
-    int64_t nb = panelWidth(n);
+    // Integer dot products take 4·8/bits consecutive k of a group per step.
+    if (rows && group % quad != 0)
+      return failure();
+    int64_t nb = rows ? kIntegerDotPanel : panelWidth(n);
     int64_t blocks = (n + nb - 1) / nb;
     auto panelOf = [&](int64_t rowLength) {
       return [=](ArrayRef<int64_t> i) -> int64_t {
@@ -710,17 +847,30 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
         return column < n ? column * rowLength + i[1] : -1;
       };
     };
-    Value codePanels = relayoutConstant(
-        rewriter, loc, codes, {blocks, depth, nb}, panelOf(depth), "_panels");
-    Value scalePanels =
-        relayoutConstant(rewriter, loc, scales, {blocks, groups, nb},
-                         panelOf(groups), "_panels");
+    std::optional<ArrayRef<char>> codeBytes =
+        constantBytes(cast<ElementsAttr>(codes.getValue()));
     std::optional<ArrayRef<char>> scaleBytes =
         constantBytes(cast<ElementsAttr>(scales.getValue()));
     std::optional<ArrayRef<char>> zeroBytes;
     if (zeros)
       zeroBytes = constantBytes(cast<ElementsAttr>(zeros.getValue()));
-    if (!codePanels || !scalePanels || !scaleBytes || (zeros && !zeroBytes))
+    if (!codeBytes || !scaleBytes || (zeros && !zeroBytes))
+      return failure();
+    Value codePanels;
+    auto i8 = rewriter.getI8Type();
+    if (rows) {
+      std::vector<char> dots = integerDotPanels(*codeBytes, n, k, bits, nb);
+      codePanels = bytesConstant(
+          rewriter, loc, RankedTensorType::get({blocks, k / quad, 4 * nb}, i8),
+          constantName(codes, "codes") + "_dot_panels", dots);
+    } else {
+      codePanels = relayoutConstant(rewriter, loc, codes, {blocks, depth, nb},
+                                    panelOf(depth), "_panels");
+    }
+    Value scalePanels =
+        relayoutConstant(rewriter, loc, scales, {blocks, groups, nb},
+                         panelOf(groups), "_panels");
+    if (!codePanels || !scalePanels)
       return failure();
     // m = −s·z per group, in panels (zero past N).
     std::vector<float> offsets(blocks * groups * nb, 0.0f);
@@ -749,25 +899,51 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
             const PanelLoops &loops) {
           int64_t rank = blockedType.getRank() - 1;
           AffineMap groupMap = loops.packed(loops.k.floorDiv(group));
+          SmallVector<Value> inputs = {rows ? rows->codes : op.getInput(),
+                                       codePanels, scalePanels, offsetPanels};
           SmallVector<AffineMap> maps = {
               loops.input, loops.packed(loops.k.floorDiv(8 / bits)), groupMap,
-              groupMap, loops.output};
+              groupMap};
+          if (rows) {
+            maps[1] = AffineMap::get(loops.count, 0,
+                                     {loops.panel, loops.k.floorDiv(quad),
+                                      loops.column * 4 + loops.k % 4},
+                                     rewriter.getContext());
+            inputs.push_back(rows->scales);
+            maps.push_back(
+                loops.input.dropResult(loops.input.getNumResults() - 1));
+          }
+          maps.push_back(loops.output);
+          bool quantizedRows = rows.has_value();
           auto generic = linalg::GenericOp::create(
-              rewriter, loc, TypeRange{blockedType},
-              ValueRange{op.getInput(), codePanels, scalePanels, offsetPanels},
+              rewriter, loc, TypeRange{blockedType}, inputs,
               ValueRange{blockedInit}, maps, loops.iterators,
               [&](OpBuilder &b, Location l, ValueRange a) {
                 Value kIndex = linalg::IndexOp::create(b, l, rank);
-                Value code = extractCode(b, l, a[1],
-                                         codeShift(b, l, kIndex, bits), bits);
+                Value shift =
+                    quantizedRows
+                        ? codeShift(
+                              b, l,
+                              arith::DivUIOp::create(
+                                  b, l, kIndex,
+                                  arith::ConstantIndexOp::create(b, l, 4)),
+                              bits)
+                        : codeShift(b, l, kIndex, bits);
+                Value code = extractCode(b, l, a[1], shift, bits);
                 Value w = math::FmaOp::create(b, l, a[2], code, a[3]);
+                Value x =
+                    activation(b, l, a[0], quantizedRows ? a[4] : Value());
                 linalg::YieldOp::create(
-                    b, l, math::FmaOp::create(b, l, a[0], w, a[4]).getResult());
+                    b, l,
+                    math::FmaOp::create(b, l, x, w, a.back()).getResult());
               });
           generic->setAttr(cpu::kQuantizedBitsAttr,
                            rewriter.getI64IntegerAttr(bits));
           generic->setAttr(cpu::kQuantizedGroupAttr,
                            rewriter.getI64IntegerAttr(group));
+          if (rows)
+            generic->setAttr(cpu::kQuantizedActivationsAttr,
+                             rewriter.getI64IntegerAttr(8));
           return generic.getResult(0);
         });
   }

@@ -24,6 +24,15 @@ constexpr int64_t kMaxPanelWidth = 64;
 /// size, for llm-cpu-vectorize-linear.
 constexpr llvm::StringLiteral kQuantizedBitsAttr = "llm_cpu.quantized_bits";
 constexpr llvm::StringLiteral kQuantizedGroupAttr = "llm_cpu.quantized_group";
+/// On that generic when the activations are int8 codes per row (inputs
+/// x_q [rows..., K] i8, codes [P, K/(4·8/bits), 4·NR], scales, offsets,
+/// row scales [rows...]): 8.
+constexpr llvm::StringLiteral kQuantizedActivationsAttr =
+    "llm_cpu.quantized_activations";
+
+/// On a vector.multi_reduction that llm-cpu-vnni-dot-products makes a
+/// vpdpbusd.
+constexpr llvm::StringLiteral kVnniDotAttr = "llm_cpu.vnni_dot";
 
 #define GEN_PASS_DECL
 #include "targets/cpu/Passes.h.inc"

@@ -109,6 +109,20 @@ def LLMCpuApproximateMath : Pass<"llm-cpu-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def LLMCpuVnniDotProducts : Pass<"llm-cpu-vnni-dot-products"> {
+  let summary = "Tagged 4-way i8 dot products as AVX512-VNNI vpdpbusd";
+  let description = [{
+    Replaces each `vector.multi_reduction <add>` tagged `llm_cpu.vnni_dot`
+    (by `llm-cpu-vectorize-linear{vnni}`) over
+    `shape_cast<16x4>(extui(a) * extsi(b))`, `a` and `b` of `vector<64xi8>`,
+    with `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"`: the same
+    sums, one instruction. Runs after buffer deallocation, which rejects
+    operations with unknown memory effects. A tagged reduction of another
+    shape is an error.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def LLMCpuParallelize : Pass<"llm-cpu-parallelize", "::mlir::func::FuncOp"> {
   let summary = "Split the remaining top-level linalg ops across threads";
   let description = [{
@@ -148,7 +162,16 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
     stream), summed at the end; tiles of rows sum over `k` in order. When
     the output starts as zeros (`linalg.fill`) or as a bias broadcast over
     the rows, the accumulators start from a zero vector or the panel's bias
-    slice and the output is never filled. Other ops are left alone.
+    slice and the output is never filled.
+
+    Quantized linears (generics carrying `llm_cpu.quantized_bits`) become
+    the same loops over panels of codes, with the scales applied once per
+    group. With int8 activations (`llm_cpu.quantized_activations`) each
+    group's sums are i32 4-way dot products of unsigned codes and signed
+    activations, widened products summed in fours per 16 columns × 4
+    inputs; with `vnni` they are tagged for `llm-cpu-vnni-dot-products`,
+    which makes each one AVX512-VNNI `vpdpbusd` after bufferization. Other
+    ops are left alone.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
@@ -157,6 +180,8 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
   let options = [
     Option<"rows", "rows", "int64_t", /*default=*/"8",
            "Rows per register tile">,
+    Option<"vnni", "vnni", "bool", /*default=*/"false",
+           "Use AVX512-VNNI dot products for int8 activations">,
   ];
 }
 

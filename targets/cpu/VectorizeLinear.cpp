@@ -221,28 +221,54 @@ Value rowTiles(OpBuilder &builder, Location loc, Value x, Value panel,
   return loop.getResult(0);
 }
 
+/// `v` [rows..., rest...] (`lead` row dims, at most one more) as
+/// [M, rest...]: the row dims collapsed into one, or a unit one added when
+/// there are none.
+Value asRows(OpBuilder &b, Location loc, Value v, int64_t lead) {
+  auto type = cast<RankedTensorType>(v.getType());
+  bool tail = type.getRank() > lead;
+  if (lead == 1)
+    return v;
+  if (lead == 0) {
+    SmallVector<int64_t> shape = {1};
+    SmallVector<ReassociationIndices> reassoc;
+    if (tail) {
+      shape.push_back(type.getDimSize(0));
+      reassoc.push_back({0, 1});
+    }
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), v,
+        reassoc);
+  }
+  ReassociationIndices rowDims;
+  for (int64_t d = 0; d < lead; ++d)
+    rowDims.push_back(d);
+  SmallVector<ReassociationIndices> reassoc = {rowDims};
+  if (tail)
+    reassoc.push_back({lead});
+  return tensor::CollapseShapeOp::create(b, loc, v, reassoc);
+}
+
 /// Replaces `op` (a generic computing y[rows..., p, c] over panels of
-/// `width` columns from x[rows..., K]) by an scf.forall over the `panels`
-/// whose body runs `body` over full tiles of `rows` rows, then one row at a
-/// time. `prepare` sees x as [M, K] and M before the loop.
-void vectorizeOverPanels(PatternRewriter &rewriter, linalg::GenericOp op,
-                         Value x, Value init, int64_t lead, int64_t panels,
-                         int64_t width, int64_t rows,
-                         function_ref<void(Value x, Value m)> prepare,
-                         TileBodyFn body) {
+/// `width` columns from x[rows..., K], and from further per-row inputs
+/// `rowInputs` [rows..., ...]) by an scf.forall over the `panels` whose
+/// body runs `body` over full tiles of `rows` rows, then one row at a time.
+/// `prepare` sees x as [M, K], the row inputs as [M, ...] and M before the
+/// loop.
+void vectorizeOverPanels(
+    PatternRewriter &rewriter, linalg::GenericOp op, Value x, Value init,
+    int64_t lead, int64_t panels, int64_t width, int64_t rows,
+    function_ref<void(Value x, ArrayRef<Value> rowInputs, Value m)> prepare,
+    TileBodyFn body, ValueRange rowInputs = {}) {
   Location loc = op.getLoc();
   auto yType = cast<RankedTensorType>(init.getType());
   Type element = yType.getElementType();
-  int64_t depth = cast<RankedTensorType>(x.getType()).getShape().back();
   // Rows: the leading dims as one (a lone row when there are none).
   AccumulatorInit accInit = analyseInit(rewriter, init);
   Value y = accInit.dest;
-  SmallVector<ReassociationIndices> xReassoc, yReassoc;
+  SmallVector<ReassociationIndices> yReassoc;
   if (lead == 0) {
-    xReassoc = {{0, 1}};
     yReassoc = {{0, 1}, {2}};
-    x = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get({1, depth}, element), x, xReassoc);
     y = tensor::ExpandShapeOp::create(
         rewriter, loc, RankedTensorType::get({1, panels, width}, element), y,
         yReassoc);
@@ -250,13 +276,15 @@ void vectorizeOverPanels(PatternRewriter &rewriter, linalg::GenericOp op,
     ReassociationIndices rowDims;
     for (int64_t d = 0; d < lead; ++d)
       rowDims.push_back(d);
-    xReassoc = {rowDims, {lead}};
     yReassoc = {rowDims, {lead}, {lead + 1}};
-    x = tensor::CollapseShapeOp::create(rewriter, loc, x, xReassoc);
     y = tensor::CollapseShapeOp::create(rewriter, loc, y, yReassoc);
   }
+  x = asRows(rewriter, loc, x, lead);
+  SmallVector<Value> extra;
+  for (Value v : rowInputs)
+    extra.push_back(asRows(rewriter, loc, v, lead));
   Value m = tensor::DimOp::create(rewriter, loc, x, 0);
-  prepare(x, m);
+  prepare(x, extra, m);
 
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
@@ -332,6 +360,62 @@ Value treeSum(OpBuilder &b, Location l, SmallVector<Value> partial) {
   return partial.front();
 }
 
+/// xs[r, g] = Σ_i x[r, g·G + i] for x [M, K]: f32 sums of f32, i32 sums
+/// of i8 codes.
+Value sumGroups(PatternRewriter &rewriter, Location loc, Value x, Value m,
+                int64_t group) {
+  MLIRContext *ctx = rewriter.getContext();
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t k = xType.getDimSize(1), groups = k / group;
+  bool integer = xType.getElementType().isInteger(8);
+  Type sumType = integer ? Type(rewriter.getI32Type()) : rewriter.getF32Type();
+  int64_t rows = xType.getDimSize(0);
+  OpFoldResult rowSize = xType.isDynamicDim(0)
+                             ? OpFoldResult(m)
+                             : OpFoldResult(rewriter.getIndexAttr(rows));
+  Value grouped = tensor::ExpandShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({rows, groups, group}, xType.getElementType()), x,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}},
+      SmallVector<OpFoldResult>{rowSize, rewriter.getIndexAttr(groups),
+                                rewriter.getIndexAttr(group)});
+  auto sumsType = RankedTensorType::get({rows, groups}, sumType);
+  Value empty = tensor::EmptyOp::create(rewriter, loc, sumsType,
+                                        xType.isDynamicDim(0) ? ValueRange{m}
+                                                              : ValueRange{});
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(sumType));
+  Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+  AffineExpr r, g, i;
+  bindDims(ctx, r, g, i);
+  return linalg::GenericOp::create(
+             rewriter, loc, TypeRange{sumsType}, ValueRange{grouped},
+             ValueRange{init},
+             ArrayRef<AffineMap>{AffineMap::get(3, 0, {r, g, i}, ctx),
+                                 AffineMap::get(3, 0, {r, g}, ctx)},
+             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                           utils::IteratorType::parallel,
+                                           utils::IteratorType::reduction},
+             [&](OpBuilder &b, Location l, ValueRange a) {
+               Value sum =
+                   integer
+                       ? Value(arith::AddIOp::create(
+                             b, l, arith::ExtSIOp::create(b, l, sumType, a[0]),
+                             a[1]))
+                       : Value(arith::AddFOp::create(b, l, a[0], a[1]));
+               linalg::YieldOp::create(b, l, sum);
+             })
+      .getResult(0);
+}
+
+/// Splat of an i32 or i8 constant.
+Value splatInt(OpBuilder &b, Location l, VectorType type, int64_t value) {
+  return arith::ConstantOp::create(
+      b, l, type,
+      DenseElementsAttr::get(type,
+                             b.getIntegerAttr(type.getElementType(), value)));
+}
+
 struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
   VectorizePackedLinear(MLIRContext *ctx, int64_t rows)
       : OpRewritePattern(ctx), rows(rows) {}
@@ -346,7 +430,7 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
     Value w = match->w;
     vectorizeOverPanels(
         rewriter, op, match->x, match->init, match->leadDims,
-        wType.getDimSize(0), width, rows, [](Value, Value) {},
+        wType.getDimSize(0), width, rows, [](Value, ArrayRef<Value>, Value) {},
         [&](OpBuilder &b, Location l, Value x, Value panel,
             ArrayRef<Value> rowIndex, ArrayRef<Value> starts) {
           return tileBody(b, l, x, w, panel, rowIndex, starts, depth, width);
@@ -480,7 +564,7 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
     Value groupSums;
     vectorizeOverPanels(
         rewriter, op, q.x, q.init, q.leadDims, cType.getDimSize(0), width, rows,
-        [&](Value x, Value m) {
+        [&](Value x, ArrayRef<Value>, Value m) {
           groupSums = sumGroups(rewriter, op.getLoc(), x, m, q.group);
         },
         [&](OpBuilder &b, Location l, Value x, Value panel,
@@ -489,54 +573,6 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
                           width);
         });
     return success();
-  }
-
-  /// xs[r, g] = Σ_i x[r, g·G + i] for x [M, K].
-  static Value sumGroups(PatternRewriter &rewriter, Location loc, Value x,
-                         Value m, int64_t group) {
-    MLIRContext *ctx = rewriter.getContext();
-    auto xType = cast<RankedTensorType>(x.getType());
-    int64_t k = xType.getDimSize(1), groups = k / group;
-    Type f32 = rewriter.getF32Type();
-    int64_t rows = xType.getDimSize(0);
-    OpFoldResult rowSize = xType.isDynamicDim(0)
-                               ? OpFoldResult(m)
-                               : OpFoldResult(rewriter.getIndexAttr(rows));
-    Value grouped = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get({rows, groups, group}, f32), x,
-        SmallVector<ReassociationIndices>{{0}, {1, 2}},
-        SmallVector<OpFoldResult>{rowSize, rewriter.getIndexAttr(groups),
-                                  rewriter.getIndexAttr(group)});
-    auto sumsType = RankedTensorType::get({rows, groups}, f32);
-    Value empty = tensor::EmptyOp::create(rewriter, loc, sumsType,
-                                          xType.isDynamicDim(0) ? ValueRange{m}
-                                                                : ValueRange{});
-    Value zero = arith::ConstantOp::create(rewriter, loc,
-                                           rewriter.getF32FloatAttr(0.0f));
-    Value init =
-        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
-    AffineExpr r, g, i;
-    bindDims(ctx, r, g, i);
-    return linalg::GenericOp::create(
-               rewriter, loc, TypeRange{sumsType}, ValueRange{grouped},
-               ValueRange{init},
-               ArrayRef<AffineMap>{AffineMap::get(3, 0, {r, g, i}, ctx),
-                                   AffineMap::get(3, 0, {r, g}, ctx)},
-               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                             utils::IteratorType::parallel,
-                                             utils::IteratorType::reduction},
-               [](OpBuilder &b, Location l, ValueRange a) {
-                 linalg::YieldOp::create(
-                     b, l, arith::AddFOp::create(b, l, a[0], a[1]).getResult());
-               })
-        .getResult(0);
-  }
-
-  /// Splat of an i32 constant.
-  static Value splatI32(OpBuilder &b, Location l, VectorType type,
-                        int64_t value) {
-    return arith::ConstantOp::create(
-        b, l, type, DenseElementsAttr::get(type, b.getI32IntegerAttr(value)));
   }
 
   /// scf.for over the groups, and inside it over the group's bytes of
@@ -610,12 +646,12 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
                     Value code = wide;
                     if (t > 0)
                       code = arith::ShRUIOp::create(
-                          kb, kl, code, splatI32(kb, kl, wideType, t * q.bits));
+                          kb, kl, code, splatInt(kb, kl, wideType, t * q.bits));
                     // The top code of a byte needs no mask.
                     if (t + 1 < perByte)
                       code = arith::AndIOp::create(
                           kb, kl, code,
-                          splatI32(kb, kl, wideType, (1 << q.bits) - 1));
+                          splatInt(kb, kl, wideType, (1 << q.bits) - 1));
                     Value weights =
                         arith::UIToFPOp::create(kb, kl, vectorType, code);
                     if (dequantize)
@@ -663,6 +699,264 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
   int64_t rows;
 };
 
+/// The operands of the generic llm-lower-to-linalg writes for a quantized
+/// linear with int8 activations:
+///   y[lead..., p, c] += a[lead...]·x_q[lead..., k]·(s[p, k/G, c]·q + m)
+/// with codes [P, K/(4·8/bits), 4·NR] packed for 4-way dot products.
+struct IntegerDotPanels {
+  Value x, codes, scales, offsets, rowScales, init;
+  int64_t leadDims, bits, group;
+};
+
+FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
+  auto bits = op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedBitsAttr);
+  auto group = op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedGroupAttr);
+  auto activations =
+      op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedActivationsAttr);
+  if (!bits || !group || !activations || activations.getInt() != 8 ||
+      op.getNumDpsInputs() != 5 || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics())
+    return failure();
+  ValueRange in = op.getDpsInputs();
+  IntegerDotPanels q{in[0],
+                     in[1],
+                     in[2],
+                     in[3],
+                     in[4],
+                     op.getDpsInits()[0],
+                     op.getNumLoops() - 3,
+                     bits.getInt(),
+                     group.getInt()};
+  auto xType = dyn_cast<RankedTensorType>(q.x.getType());
+  auto cType = dyn_cast<RankedTensorType>(q.codes.getType());
+  auto sType = dyn_cast<RankedTensorType>(q.scales.getType());
+  auto rType = dyn_cast<RankedTensorType>(q.rowScales.getType());
+  auto yType = dyn_cast<RankedTensorType>(q.init.getType());
+  if (!xType || !cType || !sType || !rType || !yType || q.leadDims < 0 ||
+      (q.bits != 2 && q.bits != 4 && q.bits != 8) ||
+      q.group % (32 / q.bits) != 0 || !cType.hasStaticShape() ||
+      !sType.hasStaticShape() || cType.getRank() != 3 || sType.getRank() != 3 ||
+      q.offsets.getType() != sType || !xType.getElementType().isInteger(8) ||
+      !cType.getElementType().isInteger(8) || !sType.getElementType().isF32() ||
+      !rType.getElementType().isF32() ||
+      yType.getElementType() != sType.getElementType() ||
+      xType.getRank() != q.leadDims + 1 || rType.getRank() != q.leadDims ||
+      yType.getRank() != q.leadDims + 2)
+    return failure();
+  int64_t panels = cType.getDimSize(0), width = sType.getDimSize(2);
+  int64_t k = cType.getDimSize(1) * 32 / q.bits;
+  if (width % 16 != 0 || width > llm::cpu::kMaxPanelWidth ||
+      cType.getDimSize(2) != 4 * width || k % q.group != 0 ||
+      xType.getShape().back() != k || sType.getDimSize(0) != panels ||
+      sType.getDimSize(1) != k / q.group ||
+      yType.getDimSize(q.leadDims) != panels ||
+      yType.getDimSize(q.leadDims + 1) != width)
+    return failure();
+  return q;
+}
+
+/// Register-tiled code for a quantized linear with int8 activations
+/// (W8A8, W4A8): per group, Σ q·x_q in i32 with 4-way dot products of
+/// unsigned codes and signed activations, 16 columns × 4 k per step (tagged
+/// to become VNNI's vpdpbusd when `vnni`), then
+/// y += s·Σq·x_q + m·Σx_q in f32 once per group, and the row's scale once
+/// at the end. Integer sums are exact, so the result does not depend on how
+/// k is split over accumulator chains.
+struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
+  VectorizeIntegerDotPanels(MLIRContext *ctx, int64_t rows, bool vnni)
+      : OpRewritePattern(ctx), rows(rows), vnni(vnni) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<IntegerDotPanels> match = matchIntegerDotPanels(op);
+    if (failed(match))
+      return rewriter.notifyMatchFailure(op, "not integer dot panels");
+    IntegerDotPanels q = *match;
+    auto sType = cast<RankedTensorType>(q.scales.getType());
+    int64_t width = sType.getDimSize(2);
+    Value groupSums, rowScales;
+    vectorizeOverPanels(
+        rewriter, op, q.x, q.init, q.leadDims, sType.getDimSize(0), width, rows,
+        [&](Value x, ArrayRef<Value> rowInputs, Value m) {
+          groupSums = sumGroups(rewriter, op.getLoc(), x, m, q.group);
+          rowScales = rowInputs[0];
+        },
+        [&](OpBuilder &b, Location l, Value x, Value panel,
+            ArrayRef<Value> rowIndex, ArrayRef<Value> starts) {
+          return tileBody(b, l, q, x, groupSums, rowScales, panel, rowIndex,
+                          starts, width);
+        },
+        ValueRange{q.rowScales});
+    return success();
+  }
+
+  /// acc + Σ_{i<4} a[4c + i]·b[4c + i] per lane c: a unsigned, b signed,
+  /// tagged for llm-cpu-vnni-dot-products with `vnni`.
+  Value dot(OpBuilder &b, Location l, Value acc, Value a, Value x) const {
+    auto wide = VectorType::get({64}, b.getI32Type());
+    Value products =
+        arith::MulIOp::create(b, l, arith::ExtUIOp::create(b, l, wide, a),
+                              arith::ExtSIOp::create(b, l, wide, x));
+    Value quads = vector::ShapeCastOp::create(
+        b, l, VectorType::get({16, 4}, b.getI32Type()), products);
+    auto sum = vector::MultiDimReductionOp::create(b, l, quads, acc,
+                                                   ArrayRef<bool>{false, true},
+                                                   vector::CombiningKind::ADD);
+    if (vnni)
+      sum->setAttr(llm::cpu::kVnniDotAttr, b.getUnitAttr());
+    return sum;
+  }
+
+  SmallVector<Value> tileBody(OpBuilder &b, Location l,
+                              const IntegerDotPanels &q, Value x,
+                              Value groupSums, Value rowScales, Value panel,
+                              ArrayRef<Value> rowIndex, ArrayRef<Value> starts,
+                              int64_t width) const {
+    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
+    auto vectorType = VectorType::get({width}, f32);
+    auto laneType = VectorType::get({16}, i32);
+    auto rowBytesType = VectorType::get({4 * width}, i8);
+    auto chunkType = VectorType::get({64}, i8);
+    int64_t tile = rowIndex.size();
+    int64_t perByte = 8 / q.bits, quad = 4 * perByte;
+    int64_t chunks = width / 16;
+    int64_t steps = q.group / quad;
+    int64_t groups = cast<RankedTensorType>(q.scales.getType()).getDimSize(1);
+    auto index = [&](OpBuilder &ib, int64_t v) {
+      return indexConstant(ib, l, v);
+    };
+    Value zero = index(b, 0);
+    Value padding = arith::ConstantOp::create(b, l, f32, b.getZeroAttr(f32));
+    Value bytePadding = arith::ConstantOp::create(b, l, i8, b.getZeroAttr(i8));
+    SmallVector<bool> inBounds = {true};
+    // A single row has one i32 accumulator per 16 columns: split each
+    // group's steps over chains (dot-product latency).
+    int64_t chains = 1;
+    if (tile == 1)
+      for (int64_t c : {4, 2})
+        if (steps % c == 0) {
+          chains = c;
+          break;
+        }
+    Value zerosF = arith::ConstantOp::create(
+        b, l, vectorType,
+        DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
+    Value zerosI = splatInt(b, l, laneType, 0);
+    auto groupLoop = scf::ForOp::create(
+        b, l, zero, index(b, groups), index(b, 1),
+        SmallVector<Value>(tile, zerosF),
+        [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
+          Value first = arith::MulIOp::create(gb, gl, g, index(gb, steps));
+          Value last = arith::AddIOp::create(gb, gl, first, index(gb, steps));
+          auto stepLoop = scf::ForOp::create(
+              gb, gl, first, last, index(gb, chains),
+              SmallVector<Value>(tile * chains * chunks, zerosI),
+              [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
+                SmallVector<Value> next(partial.begin(), partial.end());
+                for (int64_t c = 0; c < chains; ++c) {
+                  Value j =
+                      c == 0 ? j0
+                             : arith::AddIOp::create(kb, kl, j0, index(kb, c))
+                                   .getResult();
+                  Value bytes = vector::TransferReadOp::create(
+                      kb, kl, rowBytesType, q.codes, ValueRange{panel, j, zero},
+                      bytePadding, inBounds);
+                  for (int64_t t = 0; t < perByte; ++t) {
+                    Value codes = bytes;
+                    if (t > 0)
+                      codes = arith::ShRUIOp::create(
+                          kb, kl, codes,
+                          splatInt(kb, kl, rowBytesType, t * q.bits));
+                    if (t + 1 < perByte)
+                      codes = arith::AndIOp::create(
+                          kb, kl, codes,
+                          splatInt(kb, kl, rowBytesType, (1 << q.bits) - 1));
+                    Value k = arith::MulIOp::create(
+                        kb, kl,
+                        arith::AddIOp::create(
+                            kb, kl,
+                            arith::MulIOp::create(kb, kl, j,
+                                                  index(kb, perByte)),
+                            index(kb, t)),
+                        index(kb, 4));
+                    for (int64_t r = 0; r < tile; ++r) {
+                      // x_q[row, k..k+3] as one i32, in every lane.
+                      Value four = vector::TransferReadOp::create(
+                          kb, kl, VectorType::get({4}, i8), x,
+                          ValueRange{rowIndex[r], k}, bytePadding, inBounds);
+                      Value word = vector::BitCastOp::create(
+                          kb, kl, VectorType::get({1}, i32), four);
+                      Value splat =
+                          vector::BroadcastOp::create(kb, kl, laneType, word);
+                      Value xBytes =
+                          vector::BitCastOp::create(kb, kl, chunkType, splat);
+                      for (int64_t h = 0; h < chunks; ++h) {
+                        Value part =
+                            chunks == 1
+                                ? codes
+                                : vector::ExtractStridedSliceOp::create(
+                                      kb, kl, codes, ArrayRef<int64_t>{h * 64},
+                                      ArrayRef<int64_t>{64},
+                                      ArrayRef<int64_t>{1})
+                                      .getResult();
+                        Value &acc = next[(r * chains + c) * chunks + h];
+                        acc = dot(kb, kl, acc, part, xBytes);
+                      }
+                    }
+                  }
+                }
+                scf::YieldOp::create(kb, kl, next);
+              });
+          Value scale = vector::TransferReadOp::create(
+              gb, gl, vectorType, q.scales, ValueRange{panel, g, zero}, padding,
+              inBounds);
+          Value offset = vector::TransferReadOp::create(
+              gb, gl, vectorType, q.offsets, ValueRange{panel, g, zero},
+              padding, inBounds);
+          SmallVector<Value> updated;
+          for (int64_t r = 0; r < tile; ++r) {
+            Value sums = splatInt(gb, gl, VectorType::get({width}, i32), 0);
+            for (int64_t h = 0; h < chunks; ++h) {
+              Value sum = stepLoop.getResult(r * chains * chunks + h);
+              for (int64_t c = 1; c < chains; ++c)
+                sum = arith::AddIOp::create(
+                    gb, gl, sum,
+                    stepLoop.getResult((r * chains + c) * chunks + h));
+              sums = chunks == 1
+                         ? sum
+                         : vector::InsertStridedSliceOp::create(
+                               gb, gl, sum, sums, ArrayRef<int64_t>{h * 16},
+                               ArrayRef<int64_t>{1})
+                               .getResult();
+            }
+            Value xs = arith::SIToFPOp::create(
+                gb, gl, f32,
+                tensor::ExtractOp::create(gb, gl, groupSums,
+                                          ValueRange{rowIndex[r], g}));
+            Value y = vector::FMAOp::create(
+                gb, gl, arith::SIToFPOp::create(gb, gl, vectorType, sums),
+                scale, gAccs[r]);
+            y = vector::FMAOp::create(
+                gb, gl, vector::BroadcastOp::create(gb, gl, vectorType, xs),
+                offset, y);
+            updated.push_back(y);
+          }
+          scf::YieldOp::create(gb, gl, updated);
+        });
+    SmallVector<Value> results;
+    for (int64_t r = 0; r < tile; ++r) {
+      Value a = tensor::ExtractOp::create(b, l, rowScales, rowIndex[r]);
+      results.push_back(vector::FMAOp::create(
+          b, l, vector::BroadcastOp::create(b, l, vectorType, a),
+          groupLoop.getResult(r), starts[r]));
+    }
+    return results;
+  }
+
+  int64_t rows;
+  bool vnni;
+};
+
 struct VectorizeLinear
     : llm::cpu::impl::LLMCpuVectorizeLinearBase<VectorizeLinear> {
   using Base::Base;
@@ -676,6 +970,7 @@ struct VectorizeLinear
     RewritePatternSet patterns(&getContext());
     patterns.add<VectorizePackedLinear, VectorizeQuantizedPanels>(&getContext(),
                                                                   rows);
+    patterns.add<VectorizeIntegerDotPanels>(&getContext(), rows, vnni);
     // One rewrite per generic; the new ops are not generics.
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);
