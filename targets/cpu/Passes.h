@@ -30,8 +30,8 @@ constexpr llvm::StringLiteral kQuantizedGroupAttr = "llm_cpu.quantized_group";
 constexpr llvm::StringLiteral kQuantizedActivationsAttr =
     "llm_cpu.quantized_activations";
 
-/// On a vector.multi_reduction that llm-cpu-vnni-dot-products makes a
-/// vpdpbusd.
+/// On the arith.addi of a 4-way i8 dot product that
+/// llm-cpu-vnni-dot-products makes a vpdpbusd.
 constexpr llvm::StringLiteral kVnniDotAttr = "llm_cpu.vnni_dot";
 
 #define GEN_PASS_DECL

@@ -112,13 +112,15 @@ def LLMCpuApproximateMath : Pass<"llm-cpu-approximate-math"> {
 def LLMCpuVnniDotProducts : Pass<"llm-cpu-vnni-dot-products"> {
   let summary = "Tagged 4-way i8 dot products as AVX512-VNNI vpdpbusd";
   let description = [{
-    Replaces each `vector.multi_reduction <add>` tagged `llm_cpu.vnni_dot`
-    (by `llm-cpu-vectorize-linear{vnni}`) over
-    `shape_cast<16x4>(extui(a) * extsi(b))`, `a` and `b` of `vector<64xi8>`,
-    with `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"`: the same
-    sums, one instruction. Runs after buffer deallocation, which rejects
+    Replaces each `arith.addi` tagged `llm_cpu.vnni_dot` (by
+    `llm-cpu-vectorize-linear{vnni}`),
+    `acc + ((s0 + s1) + (s2 + s3))` with `s_i` the lanes `i, 4 + i, ...`
+    (`vector.shuffle`) of `extui(a) * extsi(b)`, `a` and `b` of
+    `vector<64xi8>`, `acc` of `vector<16xi32>`, with
+    `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"`: the same sums, one
+    instruction. Runs after buffer deallocation, which rejects
     operations with unknown memory effects. A tagged reduction of another
-    shape is an error.
+    form is an error.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
@@ -168,7 +170,7 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
     the same loops over panels of codes, with the scales applied once per
     group. With int8 activations (`llm_cpu.quantized_activations`) each
     group's sums are i32 4-way dot products of unsigned codes and signed
-    activations, widened products summed in fours per 16 columns × 4
+    activations, widened products added in fours per 16 columns × 4
     inputs; with `vnni` they are tagged for `llm-cpu-vnni-dot-products`,
     which makes each one AVX512-VNNI `vpdpbusd` after bufferization. Other
     ops are left alone.

@@ -790,18 +790,27 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
     return success();
   }
 
-  /// acc + Σ_{i<4} a[4c + i]·b[4c + i] per lane c: a unsigned, b signed,
-  /// tagged for llm-cpu-vnni-dot-products with `vnni`.
+  /// acc + Σ_{i<4} a[4c + i]·b[4c + i] per lane c: a unsigned, b signed.
+  /// Each i's products are gathered with a shuffle (1-D vectors only, so
+  /// it lowers as it is), and the final add is tagged for
+  /// llm-cpu-vnni-dot-products with `vnni`.
   Value dot(OpBuilder &b, Location l, Value acc, Value a, Value x) const {
     auto wide = VectorType::get({64}, b.getI32Type());
-    Value products =
-        arith::MulIOp::create(b, l, arith::ExtUIOp::create(b, l, wide, a),
-                              arith::ExtSIOp::create(b, l, wide, x));
-    Value quads = vector::ShapeCastOp::create(
-        b, l, VectorType::get({16, 4}, b.getI32Type()), products);
-    auto sum = vector::MultiDimReductionOp::create(b, l, quads, acc,
-                                                   ArrayRef<bool>{false, true},
-                                                   vector::CombiningKind::ADD);
+    Value products = arith::MulIOp::create(
+        b, l, arith::ExtUIOp::create(b, l, wide, a),
+        arith::ExtSIOp::create(b, l, wide, x));
+    SmallVector<Value> strided;
+    for (int64_t i = 0; i < 4; ++i) {
+      SmallVector<int64_t> lanes;
+      for (int64_t c = 0; c < 16; ++c)
+        lanes.push_back(4 * c + i);
+      strided.push_back(
+          vector::ShuffleOp::create(b, l, products, products, lanes));
+    }
+    Value quads = arith::AddIOp::create(
+        b, l, arith::AddIOp::create(b, l, strided[0], strided[1]),
+        arith::AddIOp::create(b, l, strided[2], strided[3]));
+    auto sum = arith::AddIOp::create(b, l, acc, quads);
     if (vnni)
       sum->setAttr(llm::cpu::kVnniDotAttr, b.getUnitAttr());
     return sum;

@@ -2,6 +2,7 @@
 // RUN: llm-opt %s --llm-quantize="bits=4 asymmetric=true group-size=8 report=%t.json" | FileCheck %s --check-prefix=ASYM
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
 // RUN: llm-opt %s --llm-quantize="bits=8 group-size=0" | FileCheck %s --check-prefix=INT8
+// RUN: llm-opt %s --llm-quantize="bits=4 activations=8 report=-" | FileCheck %s --check-prefix=A8
 
 // A weight computed at run time stays f32.
 // CHECK-LABEL: func.func @runtime_weight
@@ -35,6 +36,13 @@ func.func @runtime_weight(%x: tensor<3x8xf32>, %w: tensor<2x8xf32>) -> tensor<3x
 // REPORT: "group_size": 8
 // REPORT: "weight": "weight"
 // REPORT: "weight_nmse": 0.0{{[0-9]+}}
+
+// Int8 activations: the same codes, the op marked activations(8), and the
+// report says so.
+// A8: "activation_bits": 8
+// A8-LABEL: func.func @linear
+// A8: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(4) group(8) activations(8)
+// A8: weight_q4_codes: "0x01000000796A4C8F88888888"
 
 // INT8: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(8) group(8) : (tensor<3x8xf32>, tensor<2x8xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
 func.func @linear(%x: tensor<3x8xf32>, %b: tensor<2xf32>) -> tensor<3x2xf32> {

@@ -29,11 +29,13 @@ namespace {
 void compileAndCall(const std::string &source,
                     const std::vector<void *> &buffers,
                     const std::vector<std::vector<int64_t>> &shapes,
-                    const char *quantize = nullptr) {
+                    const char *quantize = nullptr,
+                    const char *features = nullptr) {
   LlmcCompileOptions options;
   llmcCompileOptionsInit(&options);
   options.mode = "function";
   options.quantize = quantize;
+  options.features = features;
   void *bytes = nullptr;
   size_t size = 0;
   char *diagnostics = nullptr;
@@ -206,7 +208,7 @@ struct LinearRun {
 /// Compiles y = x W^T + b (weights quantized with `--quantize=scheme` when
 /// given) and runs it on deterministic values.
 void runLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
-               LinearRun &run) {
+               LinearRun &run, const char *features = nullptr) {
   run.w = values(N * K, 5);
   run.bias = values(N, 6);
   run.x = values(M * K, 7);
@@ -219,7 +221,7 @@ void runLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
                        "\n}\n";
   run.y.assign(M * N, 42.0f);
   ASSERT_NO_FATAL_FAILURE(compileAndCall(source, {run.x.data(), run.y.data()},
-                                         {{M, K}, {M, N}}, scheme));
+                                         {{M, K}, {M, N}}, scheme, features));
 }
 
 /// y = x W^T + b with W a constant [N, K], compiled, against plain loops.
@@ -281,9 +283,91 @@ TEST(CpuKernels, Int2PerChannelLinearMatchesDequantizedReference) {
   checkQuantizedLinear(3, 48, 48, "int2-pc", {2, 0, false});
 }
 
-// Codes and scales that are not constants (arguments) take the generic
-// path that dequantizes each weight: 4-bit codes, two groups of 4.
-TEST(CpuKernels, QuantizedLinearOfArgumentsMatchesReference) {
+/// A row of K activations quantized to int8 as activations(8) does:
+/// a = max|x|, x_q = clamp(roundeven(x·127/a), −127, 127); returns a.
+float int8Row(const float *x, int64_t K, std::vector<int> &xq) {
+  float a = 0.0f;
+  for (int64_t k = 0; k < K; ++k)
+    a = std::max(a, std::fabs(x[k]));
+  float inverse = a > 0.0f ? 127.0f / a : 0.0f;
+  xq.resize(K);
+  for (int64_t k = 0; k < K; ++k) {
+    float v = std::nearbyint(x[k] * inverse);
+    xq[k] = static_cast<int>(std::min(127.0f, std::max(-127.0f, v)));
+  }
+  return a;
+}
+
+/// The compiled y = x Ŵ^T + b with int8 activations (`scheme` ends in -a8)
+/// against the same arithmetic in plain C++, bit for bit: each row of x
+/// quantized to int8 (a = max|x|, x_q = clamp(roundeven(x·127/a))), per
+/// group the exact integer sums Σq·x_q and Σx_q applied as
+/// y_g = fma(Σx_q, m, fma(Σq·x_q, s, y_g−1)) with m = −s·z, and
+/// y = fma(a/127, y_G, b). `features` "-avx512vnni" takes the widened
+/// products instead of vpdpbusd.
+void checkIntegerDotLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
+                           llmc::quant::GroupScheme expected,
+                           const char *features = nullptr) {
+  LinearRun run;
+  ASSERT_NO_FATAL_FAILURE(runLinear(M, K, N, scheme, run, features));
+  llmc::quant::GroupQuantized q =
+      llmc::quant::quantizeGroupwise(run.w.data(), N, K, expected);
+  int64_t G = q.groupSize;
+  std::vector<int> xq;
+  int64_t clamped = 0;
+  for (int64_t m = 0; m < M; ++m) {
+    float a = int8Row(&run.x[m * K], K, xq);
+    clamped += std::count(xq.begin(), xq.end(), 127) +
+               std::count(xq.begin(), xq.end(), -127);
+    for (int64_t n = 0; n < N; ++n) {
+      float acc = 0.0f;
+      for (int64_t g = 0; g < K / G; ++g) {
+        int32_t dot = 0, sum = 0;
+        for (int64_t k = g * G; k < (g + 1) * G; ++k) {
+          dot += q.code(n, k) * xq[k];
+          sum += xq[k];
+        }
+        float s = q.scales[n * q.groups() + g];
+        float offset = -s * static_cast<float>(q.zeroPoint(n, g));
+        acc = std::fma(static_cast<float>(dot), s, acc);
+        acc = std::fma(static_cast<float>(sum), offset, acc);
+      }
+      float y = std::fma(a / 127.0f, acc, run.bias[n]);
+      ASSERT_EQ(run.y[m * N + n], y) << scheme << " m=" << m << " n=" << n;
+    }
+  }
+  // Every row's largest element maps to ±127.
+  EXPECT_GE(clamped, M);
+}
+
+// 11 rows: a tile of 8, then single rows (their groups split over dot
+// product chains); groups of 32; N = 40 padded to 3 panels of 16.
+TEST(CpuKernels, W8A8LinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 64, 40, "w8a8-g32", {8, 32, false});
+}
+
+TEST(CpuKernels, W8A8LinearWithoutVnniMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 64, 40, "w8a8-g32", {8, 32, false},
+                        "-avx512vnni");
+}
+
+// Two 4-bit codes per byte (two dot products per byte row), zero points.
+TEST(CpuKernels, W4A8AsymmetricLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 64, 100, "w4a8-g16-asym", {4, 16, true});
+  checkIntegerDotLinear(3, 64, 100, "w4a8-g16-asym", {4, 16, true},
+                        "-avx512vnni");
+}
+
+// Four 2-bit codes per byte, per-channel (one group of 48).
+TEST(CpuKernels, W2A8PerChannelLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(9, 48, 32, "int2-pc-a8", {2, 0, false});
+}
+
+/// Codes and scales that are not constants (arguments) take the generic
+/// path that dequantizes each weight: 4-bit codes, two groups of 4; with
+/// `int8Activations` the rows of x are quantized first (the reference
+/// takes x as a/127·x_q).
+void checkQuantizedLinearOfArguments(bool int8Activations) {
   constexpr int64_t M = 3, K = 8, N = 5;
   std::vector<float> x = values(M * K, 14), scales = values(N * 2, 15);
   std::vector<int8_t> codes(N * K / 2), zeros(N * 2);
@@ -295,7 +379,9 @@ TEST(CpuKernels, QuantizedLinearOfArgumentsMatchesReference) {
       "func.func @main(%x: tensor<3x8xf32>, %c: tensor<5x4xi8>, %s: "
       "tensor<5x2xf32>, %z: tensor<5x2xi8>) -> tensor<3x5xf32> {\n"
       "  %y = llm.quantized_linear %x, %c, %s zero_points(%z) bits(4) "
-      "group(4) : (tensor<3x8xf32>, tensor<5x4xi8>, tensor<5x2xf32>, "
+      "group(4) " +
+      std::string(int8Activations ? "activations(8) " : "") +
+      ": (tensor<3x8xf32>, tensor<5x4xi8>, tensor<5x2xf32>, "
       "tensor<5x2xi8>) -> tensor<3x5xf32>\n"
       "  return %y : tensor<3x5xf32>\n}\n";
   std::vector<float> y(M * N, 42.0f);
@@ -310,7 +396,23 @@ TEST(CpuKernels, QuantizedLinearOfArgumentsMatchesReference) {
       w[n * K + k] = scales[n * 2 + k / 4] *
                      (code - static_cast<uint8_t>(zeros[n * 2 + k / 4]));
     }
+  if (int8Activations) {
+    std::vector<int> xq;
+    for (int64_t m = 0; m < M; ++m) {
+      float a = int8Row(&x[m * K], K, xq);
+      for (int64_t k = 0; k < K; ++k)
+        x[m * K + k] = a / 127.0f * static_cast<float>(xq[k]);
+    }
+  }
   expectLinear(y, x, w, noBias, M, K, N);
+}
+
+TEST(CpuKernels, QuantizedLinearOfArgumentsMatchesReference) {
+  checkQuantizedLinearOfArguments(false);
+}
+
+TEST(CpuKernels, QuantizedLinearOfArgumentsWithInt8ActivationsMatchesReference) {
+  checkQuantizedLinearOfArguments(true);
 }
 
 // Two linear layers with biases on one input (fused into one GEMM by

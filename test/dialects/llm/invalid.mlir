@@ -842,6 +842,14 @@ func.func @moe_groups_top_k(%x: tensor<2x4xf32>, %l: tensor<2x6xf32>, %u: tensor
 
 // -----
 
+func.func @quantized_activation_bits(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op activations must be quantized to 8 bits, got 4}}
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(8) activations(4) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
 func.func @quantized_bits(%x: tensor<3x8xf32>, %c: tensor<2x3xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
   // expected-error @+1 {{'llm.quantized_linear' op bits must be 2, 4 or 8, got 3}}
   %y = llm.quantized_linear %x, %c, %s bits(3) group(8) : (tensor<3x8xf32>, tensor<2x3xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>

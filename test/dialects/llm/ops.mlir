@@ -35,8 +35,8 @@ func.func @quantized_linear(%x: tensor<1x8x64xf32>, %c: tensor<176x32xi8>, %s: t
   %0 = llm.quantized_linear %x, %c, %s bits(4) group(32) : (tensor<1x8x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>) -> tensor<1x8x176xf32>
   %x2 = tensor.collapse_shape %x [[0, 1], [2]] : tensor<1x8x64xf32> into tensor<8x64xf32>
   %xd = tensor.cast %x2 : tensor<8x64xf32> to tensor<?x64xf32>
-  // CHECK: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} zero_points(%{{.*}}) bias(%{{.*}}) bits(4) group(32) : (tensor<?x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>, tensor<176x2xi8>, tensor<176xf32>) -> tensor<?x176xf32>
-  %1 = llm.quantized_linear %xd, %c, %s zero_points(%z) bias(%b) bits(4) group(32) : (tensor<?x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>, tensor<176x2xi8>, tensor<176xf32>) -> tensor<?x176xf32>
+  // CHECK: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} zero_points(%{{.*}}) bias(%{{.*}}) bits(4) group(32) activations(8) : (tensor<?x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>, tensor<176x2xi8>, tensor<176xf32>) -> tensor<?x176xf32>
+  %1 = llm.quantized_linear %xd, %c, %s zero_points(%z) bias(%b) bits(4) group(32) activations(8) : (tensor<?x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>, tensor<176x2xi8>, tensor<176xf32>) -> tensor<?x176xf32>
   return %0, %1 : tensor<1x8x176xf32>, tensor<?x176xf32>
 }
 

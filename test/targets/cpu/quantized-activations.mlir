@@ -1,0 +1,105 @@
+// RUN: llm-opt %s --llm-lower-to-linalg | FileCheck %s
+// RUN: llm-opt %s --llm-lower-to-linalg --llm-cpu-vectorize-linear="rows=4" | FileCheck %s --check-prefix=VEC
+// RUN: llm-opt %s --llm-lower-to-linalg --llm-cpu-vectorize-linear="rows=4 vnni=true" | FileCheck %s --check-prefix=VNNI
+
+// Int8 activations: each row of x is quantized (max |x|, 127/a, roundeven,
+// clamp, i8), the 4-bit codes are packed for 4-way dot products into one
+// panel of 16 columns [1, K/8, 64] (two columns used, the rest zero), and
+// one generic computes y += a/127·x_q·(s·q + m) with the code's nibble
+// picked by k/4; it carries the bit width, the group and the activation
+// bits.
+// CHECK-LABEL: func.func @int8_activations
+// CHECK-DAG: arith.constant dense_resource<codes_dot_panels> : tensor<1x1x64xi8>
+// CHECK-DAG: arith.constant dense_resource<scales_panels> : tensor<1x1x16xf32>
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic
+// CHECK: arith.cmpf ogt
+// CHECK: arith.divf
+// CHECK: arith.select
+// CHECK: arith.divf
+// CHECK: linalg.generic
+// CHECK: math.roundeven
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: arith.fptosi {{.*}} : f32 to i8
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x8xi8>, tensor<1x1x64xi8>, tensor<1x1x16xf32>, tensor<1x1x16xf32>, tensor<3xf32>)
+// CHECK-SAME: llm_cpu.quantized_activations = 8 : i64, llm_cpu.quantized_bits = 4 : i64, llm_cpu.quantized_group = 8 : i64
+// CHECK: arith.divui
+// CHECK: arith.sitofp
+// CHECK: math.fma
+
+// The kernel: Σx_q per row and group in i32 first, then per group i32 dot
+// products of 64 code bytes with 4 bytes of x_q broadcast, as widened
+// products gathered in fours; with vnni the final add is tagged for
+// llm-cpu-vnni-dot-products. Per group y += s·Σ + m·Σx_q, then a/127 once.
+// VEC-LABEL: func.func @int8_activations
+// VEC: arith.extsi {{.*}} : i8 to i32
+// VEC: scf.forall
+// VEC: vector.transfer_read {{.*}} : tensor<1x1x64xi8>, vector<64xi8>
+// VEC: arith.shrui
+// VEC: vector.transfer_read {{.*}} : tensor<3x8xi8>, vector<4xi8>
+// VEC: vector.bitcast {{.*}} : vector<4xi8> to vector<1xi32>
+// VEC: vector.broadcast {{.*}} : vector<1xi32> to vector<16xi32>
+// VEC: arith.extui {{.*}} : vector<64xi8> to vector<64xi32>
+// VEC: arith.extsi {{.*}} : vector<64xi8> to vector<64xi32>
+// VEC: arith.muli
+// VEC: vector.shuffle
+// VEC-SAME: [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60]
+// VEC-NOT: llm_cpu.vnni_dot
+// VEC: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// VEC: vector.fma
+// VEC: vector.fma
+// VEC-NOT: llm_cpu.quantized_bits
+// VNNI-LABEL: func.func @int8_activations
+// VNNI: arith.addi {{.*}} {llm_cpu.vnni_dot} : vector<16xi32>
+func.func @int8_activations(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
+  %c = arith.constant dense_resource<codes> : tensor<2x4xi8>
+  %s = arith.constant dense_resource<scales> : tensor<2x1xf32>
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(8) activations(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// A group of 4 4-bit codes is less than one dot-product step (8 codes):
+// the dequantizing generic.
+// CHECK-LABEL: func.func @small_groups
+// CHECK-NOT: llm_cpu.quantized_bits
+// CHECK: return
+func.func @small_groups(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
+  %c = arith.constant dense_resource<codes> : tensor<2x4xi8>
+  %s = arith.constant dense_resource<scales4> : tensor<2x2xf32>
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(4) activations(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// Codes from an argument: the rows are quantized the same way and one
+// generic dequantizes every weight, scaling x_q by its row's a/127.
+// CHECK-LABEL: func.func @argument_codes
+// CHECK: math.roundeven
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x8xi8>, tensor<2x4xi8>, tensor<2x2xf32>, tensor<3xf32>)
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+// CHECK: math.fma
+// CHECK-NOT: llm_cpu.quantized_bits
+func.func @argument_codes(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x2xf32>) -> tensor<3x2xf32> {
+  %y = llm.quantized_linear %x, %c, %s bits(4) group(4) activations(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// Column 0's codes k0..k7 = 2 1 4 3 6 5 8 7 become bytes (k_i | k_{4+i} << 4)
+// 0x62 0x51 0x84 0x73; column 1's (7 8 5 6 3 4 1 2) 0x37 0x48 0x15 0x26;
+// the 14 unused columns are zero.
+// CHECK: codes_dot_panels: "0x0100000062518473374815260000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+{-#
+  dialect_resources: {
+    builtin: {
+      codes: "0x010000001234567887654321",
+      scales: "0x040000000000003F00000040",
+      scales4: "0x040000000000003F0000803F000000400000803E"
+    }
+  }
+#-}
