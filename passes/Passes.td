@@ -221,6 +221,11 @@ def LLMQuantize : Pass<"llm-quantize"> {
     default, is 128, or for a K that 128 does not divide the largest
     multiple of 8 below 128 that does (K itself when K ≤ 128).
 
+    `weights=ternary` is BitNet b1.58: one scale for the whole weight,
+    `γ = mean|w|`, and `q = clamp(round(w/γ), −1, 1)`, stored as 2-bit codes
+    `q + 2` (one group per row, every row's scale γ); `bits`, `group-size`
+    and `asymmetric` do not apply.
+
     `activations=8` also quantizes each row of the layers' inputs to int8
     at run time (W8A8 / W4A8: `llm.quantized_linear ... activations(8)`,
     integer dot products per group).
@@ -231,6 +236,8 @@ def LLMQuantize : Pass<"llm-quantize"> {
   }];
   let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect"];
   let options = [
+    Option<"weights", "weights", "std::string", /*default=*/"\"int\"",
+           "How weights become codes: int (group-wise, `bits`) or ternary">,
     Option<"bits", "bits", "int64_t", /*default=*/"8",
            "Bits per weight code: 2, 4 or 8">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",

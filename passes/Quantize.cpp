@@ -57,7 +57,18 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
   using LLMQuantizeBase::LLMQuantizeBase;
 
   void runOnOperation() override {
-    if (bits != 2 && bits != 4 && bits != 8) {
+    if (weights != "int" && weights != "ternary") {
+      getOperation()->emitError() << "llm-quantize: unknown weights format '"
+                                  << weights << "' (known: int, ternary)";
+      return signalPassFailure();
+    }
+    if (ternary() && (groupSize != -1 || asymmetric)) {
+      getOperation()->emitError()
+          << "llm-quantize: weights=ternary has one scale per tensor; "
+             "group-size and asymmetric do not apply";
+      return signalPassFailure();
+    }
+    if (!ternary() && bits != 2 && bits != 4 && bits != 8) {
       getOperation()->emitError() << "llm-quantize: unsupported bit width "
                                   << bits.getValue() << " (supported: 2, 4, 8)";
       return signalPassFailure();
@@ -79,6 +90,8 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
       return signalPassFailure();
   }
 
+  bool ternary() const { return weights == "ternary"; }
+
   LogicalResult quantize(LinearOp op, llvm::json::Array &layers) {
     auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
     auto type = op.getWeight().getType();
@@ -94,29 +107,34 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
       return op.emitError() << "llm-quantize: the data of weight '" << name
                             << "' is not available";
     std::string why;
-    FailureOr<int64_t> group = chooseGroup(groupSize, k, why);
-    llmc::quant::GroupScheme scheme{static_cast<int>(bits.getValue()),
+    int64_t codeBits = ternary() ? 2 : bits.getValue();
+    FailureOr<int64_t> group =
+        chooseGroup(ternary() ? 0 : groupSize.getValue(), k, why);
+    llmc::quant::GroupScheme scheme{static_cast<int>(codeBits),
                                     group.value_or(0), asymmetric};
     if (succeeded(group))
       why = llmc::quant::checkScheme(scheme, n, k);
     if (!why.empty())
-      return op.emitError()
-             << "llm-quantize: cannot quantize weight '" << name << "' [" << n
-             << ", " << k << "] to " << bits.getValue() << " bits: " << why;
+      return op.emitError() << "llm-quantize: cannot quantize weight '" << name
+                            << "' [" << n << ", " << k << "] to "
+                            << (ternary() ? std::string("ternary")
+                                          : std::to_string(codeBits) + " bits")
+                            << ": " << why;
     const float *w = reinterpret_cast<const float *>(bytes->data());
     llmc::quant::GroupQuantized q =
-        llmc::quant::quantizeGroupwise(w, n, k, scheme);
+        ternary() ? llmc::quant::quantizeTernary(w, n, k)
+                  : llmc::quant::quantizeGroupwise(w, n, k, scheme);
 
     OpBuilder b(op);
     Location loc = op.getLoc();
-    std::string tag = "_q" + std::to_string(bits);
+    std::string tag = ternary() ? "_t" : "_q" + std::to_string(codeBits);
     auto i8 = b.getIntegerType(8);
     auto asChars = [](const auto &v) {
       return ArrayRef<char>(reinterpret_cast<const char *>(v.data()),
                             v.size() * sizeof(v[0]));
     };
     Value codes =
-        bytesConstant(b, loc, RankedTensorType::get({n, k * bits / 8}, i8),
+        bytesConstant(b, loc, RankedTensorType::get({n, k * codeBits / 8}, i8),
                       name + tag + "_codes", asChars(q.codes));
     auto groupsType = [&](Type element) {
       return RankedTensorType::get({n, q.groups()}, element);
@@ -129,7 +147,7 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
                             asChars(q.zeroPoints));
     Value y = QuantizedLinearOp::create(
         b, loc, op.getType(), op.getInput(), codes, scales, zeros, op.getBias(),
-        b.getI64IntegerAttr(bits), b.getI64IntegerAttr(q.groupSize),
+        b.getI64IntegerAttr(codeBits), b.getI64IntegerAttr(q.groupSize),
         activations ? b.getI64IntegerAttr(activations) : IntegerAttr());
     op.replaceAllUsesWith(y);
     op.erase();
@@ -139,7 +157,7 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
       layers.push_back(
           llvm::json::Object{{"weight", name},
                              {"shape", llvm::json::Array{n, k}},
-                             {"bits", bits.getValue()},
+                             {"bits", codeBits},
                              {"group_size", q.groupSize},
                              {"asymmetric", asymmetric.getValue()},
                              {"weight_nmse", llmc::quant::weightNmse(w, q)}});
@@ -149,7 +167,8 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
   LogicalResult writeReport(llvm::json::Array layers) {
     llvm::json::Object root{{"scheme",
                              llvm::json::Object{
-                                 {"bits", bits.getValue()},
+                                 {"weights", weights.getValue()},
+                                 {"bits", ternary() ? 2 : bits.getValue()},
                                  {"group_size", groupSize.getValue()},
                                  {"asymmetric", asymmetric.getValue()},
                                  {"activation_bits", activations.getValue()},

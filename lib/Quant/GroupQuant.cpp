@@ -92,6 +92,33 @@ GroupQuantized llmc::quant::quantizeGroupwise(const float *w, int64_t rows,
   return q;
 }
 
+GroupQuantized llmc::quant::quantizeTernary(const float *w, int64_t rows,
+                                            int64_t cols) {
+  GroupQuantized q;
+  q.rows = rows;
+  q.cols = cols;
+  q.bits = 2;
+  q.groupSize = cols;
+  double sum = 0.0;
+  for (int64_t i = 0; i < rows * cols; ++i)
+    sum += std::fabs(w[i]);
+  float gamma = static_cast<float>(sum / static_cast<double>(rows * cols));
+  // An all-zero tensor: any scale represents it; 1 keeps 1/γ finite.
+  if (!(gamma > 0.0f))
+    gamma = 1.0f;
+  q.scales.assign(rows, gamma);
+  int64_t rowBytes = cols / 4;
+  q.codes.assign(rows * rowBytes, 0);
+  for (int64_t n = 0; n < rows; ++n)
+    for (int64_t k = 0; k < cols; ++k) {
+      long t = std::clamp<long>(std::lround(w[n * cols + k] / gamma), -1, 1);
+      int64_t bit = k * 2;
+      q.codes[n * rowBytes + bit / 8] |=
+          static_cast<uint8_t>((t + 2) << (bit % 8));
+    }
+  return q;
+}
+
 double llmc::quant::weightNmse(const float *w, const GroupQuantized &q) {
   double error = 0.0, energy = 0.0;
   for (int64_t n = 0; n < q.rows; ++n)

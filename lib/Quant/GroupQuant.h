@@ -48,6 +48,12 @@ std::string checkScheme(const GroupScheme &scheme, int64_t rows, int64_t cols);
 GroupQuantized quantizeGroupwise(const float *w, int64_t rows, int64_t cols,
                                  const GroupScheme &scheme);
 
+/// Ternary (BitNet b1.58) quantization of a row-major [rows, cols] matrix:
+/// one scale for the whole tensor, γ = mean|w|, and q = clamp(round(w/γ),
+/// −1, 1) stored as 2-bit codes q + 2 with the symmetric zero point 2, one
+/// group per row (every row's scale γ).
+GroupQuantized quantizeTernary(const float *w, int64_t rows, int64_t cols);
+
 /// Σ(w − ŵ)² / Σw² of the dequantized matrix against the original.
 double weightNmse(const float *w, const GroupQuantized &q);
 

@@ -17,7 +17,17 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
   const char *known =
       "int8, int4, int2 with optional -g<N> (group size), -pc "
       "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
-      "w8a8 and w4a8 for int8-a8 and int4-a8";
+      "w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 weights, int8 "
+      "activations)";
+  if (name == "ternary") {
+    scheme = NamedScheme();
+    scheme.format = NamedScheme::Format::Ternary;
+    scheme.weights.bits = 2;
+    scheme.weights.groupSize = 0;
+    scheme.explicitGroup = true;
+    scheme.activationBits = 8;
+    return true;
+  }
   int activationBits = 0;
   if (!parts.empty() && (parts[0] == "w8a8" || parts[0] == "w4a8")) {
     parts[0] = parts[0] == "w8a8" ? "int8" : "int4";
@@ -61,6 +71,9 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
 }
 
 std::string llmc::quant::passOptions(const NamedScheme &scheme) {
+  if (scheme.format == NamedScheme::Format::Ternary)
+    return "weights=ternary activations=" +
+           std::to_string(scheme.activationBits);
   return "bits=" + std::to_string(scheme.weights.bits) +
          " group-size=" + std::to_string(scheme.weights.groupSize) +
          " asymmetric=" + (scheme.weights.asymmetric ? "true" : "false") +

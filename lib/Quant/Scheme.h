@@ -3,7 +3,8 @@
 // The names llm-compile --quantize takes: int8, int4, int2, each with an
 // optional group (-g<N>, or -pc for per-channel), -asym and -a8 (int8
 // activations per token), e.g. int4-g128-asym; w8a8 and w4a8 are int8-a8
-// and int4-a8.
+// and int4-a8; ternary is BitNet b1.58 weights (absmean per tensor) with
+// int8 activations.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,9 @@ namespace llmc::quant {
 /// A weight scheme and whether the group size was given (else automatic:
 /// 128, or the largest multiple of 8 below it that divides K).
 struct NamedScheme {
+  /// How weights become codes: group-wise round to nearest, or ternary.
+  enum class Format { Integer, Ternary };
+  Format format = Format::Integer;
   GroupScheme weights;
   bool explicitGroup = false;
   /// Bits of the run-time activation quantization, 0 for none.

@@ -796,9 +796,9 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
   /// llm-cpu-vnni-dot-products with `vnni`.
   Value dot(OpBuilder &b, Location l, Value acc, Value a, Value x) const {
     auto wide = VectorType::get({64}, b.getI32Type());
-    Value products = arith::MulIOp::create(
-        b, l, arith::ExtUIOp::create(b, l, wide, a),
-        arith::ExtSIOp::create(b, l, wide, x));
+    Value products =
+        arith::MulIOp::create(b, l, arith::ExtUIOp::create(b, l, wide, a),
+                              arith::ExtSIOp::create(b, l, wide, x));
     SmallVector<Value> strided;
     for (int64_t i = 0; i < 4; ++i) {
       SmallVector<int64_t> lanes;

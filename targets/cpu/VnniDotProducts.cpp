@@ -2,8 +2,8 @@
 //
 // llm-cpu-vectorize-linear writes the 4-way i8 dot products of quantized
 // activations as plain vector arithmetic (widen, multiply, gather and add
-// in fours) and, for a target with AVX512-VNNI, tags the final add; this pass replaces the
-// tagged ones with vpdpbusd (llvm.call_intrinsic). It runs after
+// in fours) and, for a target with AVX512-VNNI, tags the final add; this pass
+// replaces the tagged ones with vpdpbusd (llvm.call_intrinsic). It runs after
 // bufferization and buffer deallocation: those reject llvm.call_intrinsic,
 // an op with unknown memory effects.
 //
@@ -66,8 +66,7 @@ FailureOr<std::pair<Value, Value>> matchDotProduct(arith::AddIOp op) {
   auto mul = products.getDefiningOp<arith::MulIOp>();
   auto a = mul ? mul.getLhs().getDefiningOp<arith::ExtUIOp>() : nullptr;
   auto b = mul ? mul.getRhs().getDefiningOp<arith::ExtSIOp>() : nullptr;
-  if (!a || !b || a.getIn().getType() != i8x64 ||
-      b.getIn().getType() != i8x64)
+  if (!a || !b || a.getIn().getType() != i8x64 || b.getIn().getType() != i8x64)
     return failure();
   return std::make_pair(a.getIn(), b.getIn());
 }

@@ -3,11 +3,15 @@
 // RUN: not llm-opt %s --llm-quantize="bits=4 group-size=-2" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not llm-opt %s --llm-quantize="bits=4 report=/nonexistent/dir/r.json" 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: not llm-opt %s --llm-quantize="bits=4 activations=4" 2>&1 | FileCheck %s --check-prefix=ACTIVATIONS
+// RUN: not llm-opt %s --llm-quantize="weights=float4" 2>&1 | FileCheck %s --check-prefix=FORMAT
+// RUN: not llm-opt %s --llm-quantize="weights=ternary group-size=8" 2>&1 | FileCheck %s --check-prefix=TERNARY
 
 // GROUP: error: llm-quantize: cannot quantize weight 'w' [2, 8] to 4 bits: group-size 3 does not divide the layer's 8 inputs
 // BITS: error: llm-quantize: unsupported bit width 3 (supported: 2, 4, 8)
 // NEGATIVE: group-size must be > 0, 0 (per-channel) or -1 (automatic), got -2
 // REPORT: error: llm-quantize: cannot write '/nonexistent/dir/r.json'
+// FORMAT: error: llm-quantize: unknown weights format 'float4' (known: int, ternary)
+// TERNARY: error: llm-quantize: weights=ternary has one scale per tensor; group-size and asymmetric do not apply
 // ACTIVATIONS: error: llm-quantize: activations must be 0 (floating point) or 8 (int8 per token), got 4
 func.func @linear(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
   %w = arith.constant dense_resource<w> : tensor<2x8xf32>

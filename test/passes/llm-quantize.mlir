@@ -3,6 +3,7 @@
 // RUN: FileCheck %s --check-prefix=REPORT < %t.json
 // RUN: llm-opt %s --llm-quantize="bits=8 group-size=0" | FileCheck %s --check-prefix=INT8
 // RUN: llm-opt %s --llm-quantize="bits=4 activations=8 report=-" | FileCheck %s --check-prefix=A8
+// RUN: llm-opt %s --llm-quantize="weights=ternary activations=8" | FileCheck %s --check-prefix=TERNARY
 
 // A weight computed at run time stays f32.
 // CHECK-LABEL: func.func @runtime_weight
@@ -43,6 +44,15 @@ func.func @runtime_weight(%x: tensor<3x8xf32>, %w: tensor<2x8xf32>) -> tensor<3x
 // A8-LABEL: func.func @linear
 // A8: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(4) group(8) activations(8)
 // A8: weight_q4_codes: "0x01000000796A4C8F88888888"
+
+// Ternary: γ = mean|w| over the whole weight = 20/16 = 1.25, row 0's
+// w/γ = 0.8 -0.8 1.6 -1.6 2.8 -2.8 5.6 0 round and clip to 1 -1 1 -1 1 -1 1 0,
+// codes t + 2 four to a byte (low bits first): 0x77 0xB7; the zero row is
+// all 2 (0xAA); every row's scale is γ.
+// TERNARY-LABEL: func.func @linear
+// TERNARY: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(2) group(8) activations(8) : (tensor<3x8xf32>, tensor<2x2xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+// TERNARY: weight_t_codes: "0x0100000077B7AAAA"
+// TERNARY: weight_t_scales: "0x040000000000A03F0000A03F"
 
 // INT8: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(8) group(8) : (tensor<3x8xf32>, tensor<2x8xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
 func.func @linear(%x: tensor<3x8xf32>, %b: tensor<2xf32>) -> tensor<3x2xf32> {

@@ -311,7 +311,9 @@ void checkIntegerDotLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
   LinearRun run;
   ASSERT_NO_FATAL_FAILURE(runLinear(M, K, N, scheme, run, features));
   llmc::quant::GroupQuantized q =
-      llmc::quant::quantizeGroupwise(run.w.data(), N, K, expected);
+      std::string(scheme) == "ternary"
+          ? llmc::quant::quantizeTernary(run.w.data(), N, K)
+          : llmc::quant::quantizeGroupwise(run.w.data(), N, K, expected);
   int64_t G = q.groupSize;
   std::vector<int> xq;
   int64_t clamped = 0;
@@ -347,8 +349,7 @@ TEST(CpuKernels, W8A8LinearMatchesIntegerReferenceBitForBit) {
 }
 
 TEST(CpuKernels, W8A8LinearWithoutVnniMatchesIntegerReferenceBitForBit) {
-  checkIntegerDotLinear(11, 64, 40, "w8a8-g32", {8, 32, false},
-                        "-avx512vnni");
+  checkIntegerDotLinear(11, 64, 40, "w8a8-g32", {8, 32, false}, "-avx512vnni");
 }
 
 // Two 4-bit codes per byte (two dot products per byte row), zero points.
@@ -361,6 +362,13 @@ TEST(CpuKernels, W4A8AsymmetricLinearMatchesIntegerReferenceBitForBit) {
 // Four 2-bit codes per byte, per-channel (one group of 48).
 TEST(CpuKernels, W2A8PerChannelLinearMatchesIntegerReferenceBitForBit) {
   checkIntegerDotLinear(9, 48, 32, "int2-pc-a8", {2, 0, false});
+}
+
+// Ternary (b1.58): codes 1, 2, 3 around the zero point 2, one scale for
+// the whole weight.
+TEST(CpuKernels, TernaryLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 64, 48, "ternary", {});
+  checkIntegerDotLinear(2, 64, 48, "ternary", {}, "-avx512vnni");
 }
 
 /// Codes and scales that are not constants (arguments) take the generic
@@ -411,7 +419,8 @@ TEST(CpuKernels, QuantizedLinearOfArgumentsMatchesReference) {
   checkQuantizedLinearOfArguments(false);
 }
 
-TEST(CpuKernels, QuantizedLinearOfArgumentsWithInt8ActivationsMatchesReference) {
+TEST(CpuKernels,
+     QuantizedLinearOfArgumentsWithInt8ActivationsMatchesReference) {
   checkQuantizedLinearOfArguments(true);
 }
 
