@@ -226,6 +226,13 @@ def LLMQuantize : Pass<"llm-quantize"> {
     `q + 2` (one group per row, every row's scale γ); `bits`, `group-size`
     and `asymmetric` do not apply.
 
+    `weights=bitmod` is BitMoD (techniques.md §6.5): 4-bit codes into one
+    of four value grids per group (FP4 base values extended by ±10 or ±16),
+    the grid with the least squared error chosen per group, the scale
+    `max|w| / max|grid|`; the op carries the grids as its `codebook` and the
+    choice per group as `datatypes`. `group-size` as for `int`; `bits` and
+    `asymmetric` do not apply.
+
     `activations=8` also quantizes each row of the layers' inputs to int8
     at run time (W8A8 / W4A8: `llm.quantized_linear ... activations(8)`,
     integer dot products per group).
@@ -237,7 +244,8 @@ def LLMQuantize : Pass<"llm-quantize"> {
   let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect"];
   let options = [
     Option<"weights", "weights", "std::string", /*default=*/"\"int\"",
-           "How weights become codes: int (group-wise, `bits`) or ternary">,
+           "How weights become codes: int (group-wise, `bits`), ternary or "
+           "bitmod">,
     Option<"bits", "bits", "int64_t", /*default=*/"8",
            "Bits per weight code: 2, 4 or 8">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",

@@ -9,6 +9,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/llm/ConstantData.h"
+#include "lib/Quant/BitMod.h"
 #include "lib/Quant/GroupQuant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -57,9 +58,16 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
   using LLMQuantizeBase::LLMQuantizeBase;
 
   void runOnOperation() override {
-    if (weights != "int" && weights != "ternary") {
-      getOperation()->emitError() << "llm-quantize: unknown weights format '"
-                                  << weights << "' (known: int, ternary)";
+    if (weights != "int" && weights != "ternary" && weights != "bitmod") {
+      getOperation()->emitError()
+          << "llm-quantize: unknown weights format '" << weights
+          << "' (known: int, ternary, bitmod)";
+      return signalPassFailure();
+    }
+    if (bitMod() && asymmetric) {
+      getOperation()->emitError() << "llm-quantize: weights=bitmod picks a "
+                                     "grid per group; asymmetric does not "
+                                     "apply";
       return signalPassFailure();
     }
     if (ternary() && (groupSize != -1 || asymmetric)) {
@@ -91,6 +99,10 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
   }
 
   bool ternary() const { return weights == "ternary"; }
+  bool bitMod() const { return weights == "bitmod"; }
+  int64_t codeBits() const {
+    return ternary() ? 2 : bitMod() ? 4 : bits.getValue();
+  }
 
   LogicalResult quantize(LinearOp op, llvm::json::Array &layers) {
     auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
@@ -107,7 +119,7 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
       return op.emitError() << "llm-quantize: the data of weight '" << name
                             << "' is not available";
     std::string why;
-    int64_t codeBits = ternary() ? 2 : bits.getValue();
+    int64_t codeBits = this->codeBits();
     FailureOr<int64_t> group =
         chooseGroup(ternary() ? 0 : groupSize.getValue(), k, why);
     llmc::quant::GroupScheme scheme{static_cast<int>(codeBits),
@@ -117,17 +129,33 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
     if (!why.empty())
       return op.emitError() << "llm-quantize: cannot quantize weight '" << name
                             << "' [" << n << ", " << k << "] to "
-                            << (ternary() ? std::string("ternary")
-                                          : std::to_string(codeBits) + " bits")
+                            << (ternary()  ? std::string("ternary")
+                                : bitMod() ? std::string("bitmod")
+                                           : std::to_string(codeBits) + " bits")
                             << ": " << why;
     const float *w = reinterpret_cast<const float *>(bytes->data());
-    llmc::quant::GroupQuantized q =
-        ternary() ? llmc::quant::quantizeTernary(w, n, k)
-                  : llmc::quant::quantizeGroupwise(w, n, k, scheme);
+    llmc::quant::GroupQuantized q;
+    llmc::quant::BitModQuantized mod;
+    double nmse;
+    if (bitMod()) {
+      mod = llmc::quant::quantizeBitMod(w, n, k, *group);
+      nmse = llmc::quant::weightNmse(w, mod);
+      // The codes and scales are laid out as the integer ones.
+      q.groupSize = mod.groupSize;
+      q.cols = k;
+      q.codes = std::move(mod.codes);
+      q.scales = std::move(mod.scales);
+    } else {
+      q = ternary() ? llmc::quant::quantizeTernary(w, n, k)
+                    : llmc::quant::quantizeGroupwise(w, n, k, scheme);
+      nmse = llmc::quant::weightNmse(w, q);
+    }
 
     OpBuilder b(op);
     Location loc = op.getLoc();
-    std::string tag = ternary() ? "_t" : "_q" + std::to_string(codeBits);
+    std::string tag = ternary()  ? "_t"
+                      : bitMod() ? "_m"
+                                 : "_q" + std::to_string(codeBits);
     auto i8 = b.getIntegerType(8);
     auto asChars = [](const auto &v) {
       return ArrayRef<char>(reinterpret_cast<const char *>(v.data()),
@@ -141,26 +169,39 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
     };
     Value scales = bytesConstant(b, loc, groupsType(b.getF32Type()),
                                  name + tag + "_scales", asChars(q.scales));
-    Value zeros;
+    Value zeros, codebook, datatypes;
     if (asymmetric)
       zeros = bytesConstant(b, loc, groupsType(i8), name + tag + "_zeros",
                             asChars(q.zeroPoints));
+    if (bitMod()) {
+      std::vector<float> grids;
+      for (const auto &grid : llmc::quant::bitModGrids())
+        grids.insert(grids.end(), grid.begin(), grid.end());
+      codebook = bytesConstant(
+          b, loc,
+          RankedTensorType::get({llmc::quant::kBitModDatatypes, 16},
+                                b.getF32Type()),
+          "bitmod4_grids", asChars(grids));
+      datatypes =
+          bytesConstant(b, loc, groupsType(i8), name + tag + "_datatypes",
+                        asChars(mod.datatypes));
+    }
     Value y = QuantizedLinearOp::create(
-        b, loc, op.getType(), op.getInput(), codes, scales, zeros, op.getBias(),
-        b.getI64IntegerAttr(codeBits), b.getI64IntegerAttr(q.groupSize),
+        b, loc, op.getType(), op.getInput(), codes, scales, zeros, codebook,
+        datatypes, op.getBias(), b.getI64IntegerAttr(codeBits),
+        b.getI64IntegerAttr(q.groupSize),
         activations ? b.getI64IntegerAttr(activations) : IntegerAttr());
     op.replaceAllUsesWith(y);
     op.erase();
     if (constant->use_empty())
       constant.erase();
     if (!report.empty())
-      layers.push_back(
-          llvm::json::Object{{"weight", name},
-                             {"shape", llvm::json::Array{n, k}},
-                             {"bits", codeBits},
-                             {"group_size", q.groupSize},
-                             {"asymmetric", asymmetric.getValue()},
-                             {"weight_nmse", llmc::quant::weightNmse(w, q)}});
+      layers.push_back(llvm::json::Object{{"weight", name},
+                                          {"shape", llvm::json::Array{n, k}},
+                                          {"bits", codeBits},
+                                          {"group_size", q.groupSize},
+                                          {"asymmetric", asymmetric.getValue()},
+                                          {"weight_nmse", nmse}});
     return success();
   }
 

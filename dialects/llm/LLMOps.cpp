@@ -492,6 +492,26 @@ LogicalResult QuantizedLinearOp::verify() {
                            << formatShape(scales.getShape()) << ", got "
                            << zType;
   }
+  if (getCodebook() || getDatatypes()) {
+    if (!getCodebook() || !getDatatypes())
+      return emitOpError() << "a codebook needs its datatypes and datatypes "
+                              "their codebook";
+    if (getZeroPoints())
+      return emitOpError() << "a codebook excludes zero_points";
+    auto book = cast<RankedTensorType>(getCodebook().getType());
+    auto kinds = cast<RankedTensorType>(getDatatypes().getType());
+    if (book.getRank() != 2 || !book.hasStaticShape() ||
+        book.getDimSize(1) != (int64_t{1} << bits) || book.getDimSize(0) < 1)
+      return emitOpError() << "codebook must be [datatypes, 2^bits = "
+                           << (int64_t{1} << bits) << "], got " << book;
+    if (failed(checkElementType(emitError, "codebook", book,
+                                input.getElementType())))
+      return failure();
+    if (kinds.getShape() != scales.getShape())
+      return emitOpError() << "datatypes must have the shape of the scales "
+                           << formatShape(scales.getShape()) << ", got "
+                           << kinds;
+  }
   Value bias = getBias();
   if (bias) {
     RankedTensorType biasType = tensorOf(bias);

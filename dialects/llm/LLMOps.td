@@ -122,6 +122,13 @@ def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSe
     it; the CPU target keeps the codes packed and applies each group's scale
     and zero point once per group.
 
+    With `codebook(%values, %datatypes)` (BitMoD: a mixture of datatypes)
+    a code indexes a value grid instead of counting steps from the zero
+    point: `codebook` is `[D, 2^bits]`, one grid per datatype, `datatypes`
+    `[N, K / group_size]` of `i8` picks a grid per group, and
+    `W[n, k] = scales[n, g] · codebook[datatypes[n, g], q[n, k]]`. It
+    excludes `zero_points`.
+
     With `activations(8)` (W8A8, W4A8) each row of the input (a token) is
     first quantized to symmetric int8, `a = max_k |input[k]|`,
     `x_q[k] = clamp(roundeven(input[k] · 127 / a), −127, 127)` (0 when
@@ -140,6 +147,8 @@ def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSe
                        RankedTensorOf<[I8]>:$codes,
                        LLM_FloatTensor:$scales,
                        Optional<RankedTensorOf<[I8]>>:$zero_points,
+                       Optional<LLM_FloatTensor>:$codebook,
+                       Optional<RankedTensorOf<[I8]>>:$datatypes,
                        Optional<LLM_FloatTensor>:$bias,
                        ConfinedAttr<I64Attr, [IntMinValue<1>]>:$bits,
                        ConfinedAttr<I64Attr, [IntMinValue<1>]>:$group_size,
@@ -147,6 +156,7 @@ def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSe
   let results = (outs LLM_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $codes `,` $scales (`zero_points` `(` $zero_points^ `)`)?
+    (`codebook` `(` $codebook^ `,` $datatypes `)`)?
     (`bias` `(` $bias^ `)`)? `bits` `(` $bits `)` `group` `(` $group_size `)`
     (`activations` `(` $activation_bits^ `)`)? attr-dict `:` functional-type(operands, results)
   }];

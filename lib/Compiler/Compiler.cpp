@@ -209,17 +209,19 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("quantization '" + options.quantize + "' failed");
   }
   step("lowering to linalg");
-  // int8 dot products of quantized activations take VNNI where the target
-  // has it.
-  bool vnni = llm::cpu::targetHasFeature(options.codegen, "avx512vnni");
-  if (failed(runPipeline(module,
-                         llvm::formatv("llm-cpu-fuse-attention,"
-                                       "llm-lower-to-linalg,"
-                                       "llm-cpu-vectorize-linear{{vnni={0}},"
-                                       "linalg-fuse-elementwise-ops,"
-                                       "func.func(llm-cpu-parallelize)",
-                                       vnni ? "true" : "false")
-                             .str())))
+  // int8 dot products of quantized activations take VNNI, codebook
+  // lookups VBMI, where the target has them.
+  auto feature = [&](StringRef name) {
+    return llm::cpu::targetHasFeature(options.codegen, name) ? "true" : "false";
+  };
+  if (failed(runPipeline(
+          module, llvm::formatv("llm-cpu-fuse-attention,"
+                                "llm-lower-to-linalg,"
+                                "llm-cpu-vectorize-linear{{vnni={0} vbmi={1}},"
+                                "linalg-fuse-elementwise-ops,"
+                                "func.func(llm-cpu-parallelize)",
+                                feature("avx512vnni"), feature("avx512vbmi"))
+                      .str())))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =
       llm::cpu::externalizeWeights(module, options.minWeightBytes);

@@ -118,15 +118,3 @@ GroupQuantized llmc::quant::quantizeTernary(const float *w, int64_t rows,
     }
   return q;
 }
-
-double llmc::quant::weightNmse(const float *w, const GroupQuantized &q) {
-  double error = 0.0, energy = 0.0;
-  for (int64_t n = 0; n < q.rows; ++n)
-    for (int64_t k = 0; k < q.cols; ++k) {
-      double x = w[n * q.cols + k];
-      double d = x - q.dequantized(n, k);
-      error += d * d;
-      energy += x * x;
-    }
-  return energy > 0.0 ? error / energy : error;
-}

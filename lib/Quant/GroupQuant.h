@@ -54,8 +54,20 @@ GroupQuantized quantizeGroupwise(const float *w, int64_t rows, int64_t cols,
 /// group per row (every row's scale γ).
 GroupQuantized quantizeTernary(const float *w, int64_t rows, int64_t cols);
 
-/// Σ(w − ŵ)² / Σw² of the dequantized matrix against the original.
-double weightNmse(const float *w, const GroupQuantized &q);
+/// Σ(w − ŵ)² / Σw² of a quantized matrix (anything with rows, cols and
+/// dequantized(n, k)) against the original.
+template <typename Quantized>
+double weightNmse(const float *w, const Quantized &q) {
+  double error = 0.0, energy = 0.0;
+  for (int64_t n = 0; n < q.rows; ++n)
+    for (int64_t k = 0; k < q.cols; ++k) {
+      double x = w[n * q.cols + k];
+      double d = x - q.dequantized(n, k);
+      error += d * d;
+      energy += x * x;
+    }
+  return energy > 0.0 ? error / energy : error;
+}
 
 } // namespace llmc::quant
 

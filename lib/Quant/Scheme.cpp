@@ -18,6 +18,7 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
       "int8, int4, int2 with optional -g<N> (group size), -pc "
       "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
       "w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 weights, int8 "
+      "activations); bitmod4 with optional -g<N> (BitMoD weights, int8 "
       "activations)";
   if (name == "ternary") {
     scheme = NamedScheme();
@@ -29,6 +30,11 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
     return true;
   }
   int activationBits = 0;
+  bool bitMod = !parts.empty() && parts[0] == "bitmod4";
+  if (bitMod) {
+    parts[0] = "int4";
+    activationBits = 8;
+  }
   if (!parts.empty() && (parts[0] == "w8a8" || parts[0] == "w4a8")) {
     parts[0] = parts[0] == "w8a8" ? "int8" : "int4";
     activationBits = 8;
@@ -47,9 +53,11 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
   scheme.weights.bits = bits;
   scheme.weights.groupSize = -1;
   scheme.activationBits = activationBits;
+  if (bitMod)
+    scheme.format = NamedScheme::Format::BitMod;
   for (size_t i = 1; i < parts.size(); ++i) {
     const std::string &part = parts[i];
-    if (part == "asym") {
+    if (part == "asym" && !bitMod) {
       scheme.weights.asymmetric = true;
     } else if (part == "a8") {
       scheme.activationBits = 8;
@@ -74,6 +82,10 @@ std::string llmc::quant::passOptions(const NamedScheme &scheme) {
   if (scheme.format == NamedScheme::Format::Ternary)
     return "weights=ternary activations=" +
            std::to_string(scheme.activationBits);
+  if (scheme.format == NamedScheme::Format::BitMod)
+    return "weights=bitmod group-size=" +
+           std::to_string(scheme.weights.groupSize) +
+           " activations=" + std::to_string(scheme.activationBits);
   return "bits=" + std::to_string(scheme.weights.bits) +
          " group-size=" + std::to_string(scheme.weights.groupSize) +
          " asymmetric=" + (scheme.weights.asymmetric ? "true" : "false") +

@@ -4,7 +4,8 @@
 // optional group (-g<N>, or -pc for per-channel), -asym and -a8 (int8
 // activations per token), e.g. int4-g128-asym; w8a8 and w4a8 are int8-a8
 // and int4-a8; ternary is BitNet b1.58 weights (absmean per tensor) with
-// int8 activations.
+// int8 activations; bitmod4[-g<N>] BitMoD 4-bit weights (a datatype per
+// group) with int8 activations.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,7 @@ namespace llmc::quant {
 /// 128, or the largest multiple of 8 below it that divides K).
 struct NamedScheme {
   /// How weights become codes: group-wise round to nearest, or ternary.
-  enum class Format { Integer, Ternary };
+  enum class Format { Integer, Ternary, BitMod };
   Format format = Format::Integer;
   GroupScheme weights;
   bool explicitGroup = false;

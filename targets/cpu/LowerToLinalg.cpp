@@ -589,17 +589,23 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
   }
 };
 
-/// The code at bit `shift` (an i32) of a byte (i8, or a vector of them
-/// widened to i32 by the caller), as f32: (byte >> shift) & (2^bits − 1).
-Value extractCode(OpBuilder &b, Location l, Value byte, Value shift,
-                  int64_t bits) {
+/// The code at bit `shift` (an i32) of a byte (i8) as i32:
+/// (byte >> shift) & (2^bits − 1).
+Value extractCodeBits(OpBuilder &b, Location l, Value byte, Value shift,
+                      int64_t bits) {
   Type i32 = b.getI32Type();
   Value wide = arith::ExtUIOp::create(b, l, i32, byte);
   Value shifted = arith::ShRUIOp::create(b, l, wide, shift);
   Value mask =
       arith::ConstantOp::create(b, l, b.getI32IntegerAttr((1 << bits) - 1));
-  Value code = arith::AndIOp::create(b, l, shifted, mask);
-  return arith::UIToFPOp::create(b, l, b.getF32Type(), code);
+  return arith::AndIOp::create(b, l, shifted, mask);
+}
+
+/// The same code as f32.
+Value extractCode(OpBuilder &b, Location l, Value byte, Value shift,
+                  int64_t bits) {
+  return arith::UIToFPOp::create(b, l, b.getF32Type(),
+                                 extractCodeBits(b, l, byte, shift, bits));
 }
 
 /// The bit offset of input `k` (an index) inside its byte, as i32.
@@ -761,6 +767,11 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
       inputs.push_back(zeros);
       maps.push_back(maps.back());
     }
+    Value codebook = op.getCodebook();
+    if (codebook) {
+      inputs.push_back(op.getDatatypes());
+      maps.push_back(maps.back());
+    }
     if (rows) {
       inputs.push_back(rows->scales);
       maps.push_back(AffineMap::get(rank + 1, 0, lead, ctx));
@@ -775,6 +786,25 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                maps, iterators,
                [&](OpBuilder &b, Location l, ValueRange a) {
                  Value kIndex = linalg::IndexOp::create(b, l, rank);
+                 Value x = activation(
+                     b, l, a[0], quantizedRows ? a[a.size() - 2] : Value());
+                 if (codebook) {
+                   // w = s · codebook[datatype, code]
+                   Value code = extractCodeBits(
+                       b, l, a[1], codeShift(b, l, kIndex, bits), bits);
+                   Value kind = arith::IndexCastUIOp::create(
+                       b, l, b.getIndexType(),
+                       arith::ExtUIOp::create(b, l, b.getI32Type(), a[3]));
+                   Value value = tensor::ExtractOp::create(
+                       b, l, codebook,
+                       ValueRange{kind, arith::IndexCastUIOp::create(
+                                            b, l, b.getIndexType(), code)});
+                   Value w = arith::MulFOp::create(b, l, value, a[2]);
+                   linalg::YieldOp::create(
+                       b, l,
+                       math::FmaOp::create(b, l, x, w, a.back()).getResult());
+                   return;
+                 }
                  Value code = extractCode(b, l, a[1],
                                           codeShift(b, l, kIndex, bits), bits);
                  Value zero =
@@ -786,8 +816,6 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                          : floatConst(b, l, b.getF32Type(), 1 << (bits - 1));
                  Value w = arith::MulFOp::create(
                      b, l, arith::SubFOp::create(b, l, code, zero), a[2]);
-                 Value x = activation(
-                     b, l, a[0], quantizedRows ? a[a.size() - 2] : Value());
                  linalg::YieldOp::create(
                      b, l,
                      math::FmaOp::create(b, l, x, w, a.back()).getResult());
@@ -832,6 +860,15 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                      : arith::ConstantOp();
     if (!codes || !scales || (op.getZeroPoints() && !zeros))
       return failure();
+    // A codebook is looked up in the integer kernel only.
+    auto codebook = op.getCodebook()
+                        ? op.getCodebook().getDefiningOp<arith::ConstantOp>()
+                        : arith::ConstantOp();
+    auto datatypes = op.getDatatypes()
+                         ? op.getDatatypes().getDefiningOp<arith::ConstantOp>()
+                         : arith::ConstantOp();
+    if (op.getCodebook() && (!rows || !codebook || !datatypes))
+      return failure();
     int64_t n = op.getOutFeatures(), k = op.getInFeatures();
     int64_t bits = op.getBits(), group = op.getGroupSize();
     int64_t perByte = 8 / bits, quad = 4 * perByte;
@@ -856,6 +893,39 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
       zeroBytes = constantBytes(cast<ElementsAttr>(zeros.getValue()));
     if (!codeBytes || !scaleBytes || (zeros && !zeroBytes))
       return failure();
+    // With a codebook: a 64-byte table of the grids' values + 128 (all
+    // grids side by side, a code's index is code | datatype << bits) and
+    // per panel and group each column's datatype << bits in the dot
+    // product layout; the zero point is 128.
+    std::vector<char> table, kindShifts;
+    if (codebook) {
+      std::optional<ArrayRef<char>> bookBytes =
+          constantBytes(cast<ElementsAttr>(codebook.getValue()));
+      std::optional<ArrayRef<char>> kindBytes =
+          constantBytes(cast<ElementsAttr>(datatypes.getValue()));
+      int64_t entries = int64_t{1} << bits;
+      int64_t kinds = op.getCodebook().getType().getDimSize(0);
+      if (!bookBytes || !kindBytes || kinds * entries > 64)
+        return failure();
+      const float *book = reinterpret_cast<const float *>(bookBytes->data());
+      table.assign(64, 0);
+      for (int64_t i = 0; i < kinds * entries; ++i) {
+        if (book[i] != std::round(book[i]) || book[i] < -128 || book[i] > 127)
+          return failure();
+        table[i] = static_cast<char>(static_cast<int>(book[i]) + 128);
+      }
+      kindShifts.assign(blocks * groups * 4 * nb, 0);
+      for (int64_t column = 0; column < n; ++column)
+        for (int64_t g = 0; g < groups; ++g) {
+          int64_t p = column / nb, c = column % nb;
+          auto kind = static_cast<uint8_t>((*kindBytes)[column * groups + g]);
+          if (kind >= kinds)
+            return failure();
+          for (int64_t i = 0; i < 4; ++i)
+            kindShifts[(p * groups + g) * 4 * nb + 4 * c + i] =
+                static_cast<char>(kind << bits);
+        }
+    }
     Value codePanels;
     auto i8 = rewriter.getI8Type();
     if (rows) {
@@ -882,7 +952,8 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
           if (column >= n)
             continue;
           float z =
-              zeroBytes
+              codebook ? 128.0f
+              : zeroBytes
                   ? static_cast<uint8_t>((*zeroBytes)[column * groups + g])
                   : static_cast<float>(1 << (bits - 1));
           offsets[(p * groups + g) * nb + c] = -s[column * groups + g] * z;
@@ -893,6 +964,18 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
         constantName(scales, "scales") + "_offsets",
         ArrayRef<char>(reinterpret_cast<const char *>(offsets.data()),
                        offsets.size() * sizeof(float)));
+    Value shiftPanels, tableValue;
+    DenseElementsAttr tableAttr;
+    if (codebook) {
+      shiftPanels = bytesConstant(
+          rewriter, loc, RankedTensorType::get({blocks, groups, 4 * nb}, i8),
+          constantName(datatypes, "datatypes") + "_dot_panels", kindShifts);
+      tableAttr = DenseElementsAttr::get(
+          RankedTensorType::get({64}, i8),
+          ArrayRef<int8_t>(reinterpret_cast<const int8_t *>(table.data()),
+                           table.size()));
+      tableValue = arith::ConstantOp::create(rewriter, loc, tableAttr);
+    }
     return panelled(
         rewriter, loc, op.getType(), n, nb, init,
         [&](RankedTensorType blockedType, Value blockedInit,
@@ -913,6 +996,13 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
             maps.push_back(
                 loops.input.dropResult(loops.input.getNumResults() - 1));
           }
+          if (shiftPanels) {
+            inputs.push_back(shiftPanels);
+            maps.push_back(AffineMap::get(loops.count, 0,
+                                          {loops.panel, loops.k.floorDiv(group),
+                                           loops.column * 4 + loops.k % 4},
+                                          rewriter.getContext()));
+          }
           maps.push_back(loops.output);
           bool quantizedRows = rows.has_value();
           auto generic = linalg::GenericOp::create(
@@ -929,7 +1019,22 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                                   arith::ConstantIndexOp::create(b, l, 4)),
                               bits)
                         : codeShift(b, l, kIndex, bits);
-                Value code = extractCode(b, l, a[1], shift, bits);
+                Value code;
+                if (tableValue) {
+                  // table[code | datatype << bits]
+                  Value index = arith::OrIOp::create(
+                      b, l, extractCodeBits(b, l, a[1], shift, bits),
+                      arith::ExtUIOp::create(b, l, b.getI32Type(), a[5]));
+                  Value entry = tensor::ExtractOp::create(
+                      b, l, tableValue,
+                      ValueRange{arith::IndexCastUIOp::create(
+                          b, l, b.getIndexType(), index)});
+                  code = arith::UIToFPOp::create(
+                      b, l, b.getF32Type(),
+                      arith::ExtUIOp::create(b, l, b.getI32Type(), entry));
+                } else {
+                  code = extractCode(b, l, a[1], shift, bits);
+                }
                 Value w = math::FmaOp::create(b, l, a[2], code, a[3]);
                 Value x =
                     activation(b, l, a[0], quantizedRows ? a[4] : Value());
@@ -944,6 +1049,8 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
           if (rows)
             generic->setAttr(cpu::kQuantizedActivationsAttr,
                              rewriter.getI64IntegerAttr(8));
+          if (tableAttr)
+            generic->setAttr(cpu::kLookupTableAttr, tableAttr);
           return generic.getResult(0);
         });
   }

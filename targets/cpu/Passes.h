@@ -30,9 +30,18 @@ constexpr llvm::StringLiteral kQuantizedGroupAttr = "llm_cpu.quantized_group";
 constexpr llvm::StringLiteral kQuantizedActivationsAttr =
     "llm_cpu.quantized_activations";
 
+/// On that generic when its codes index a codebook: the 64-byte table of
+/// value + 128 (a dense tensor<64xi8>), indexed by code | datatype << bits
+/// with the datatype shifts a sixth input [P, K/G, 4·NR] i8.
+constexpr llvm::StringLiteral kLookupTableAttr = "llm_cpu.lookup_table";
+
 /// On the arith.addi of a 4-way i8 dot product that
-/// llm-cpu-vnni-dot-products makes a vpdpbusd.
+/// llm-cpu-x86-intrinsics makes a vpdpbusd.
 constexpr llvm::StringLiteral kVnniDotAttr = "llm_cpu.vnni_dot";
+
+/// On the arith.extui of the byte indices of a vector.gather from a
+/// 64-byte table that llm-cpu-x86-intrinsics makes a vpermb (AVX512-VBMI).
+constexpr llvm::StringLiteral kVbmiLookupAttr = "llm_cpu.vbmi_lookup";
 
 #define GEN_PASS_DECL
 #include "targets/cpu/Passes.h.inc"

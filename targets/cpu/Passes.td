@@ -109,20 +109,27 @@ def LLMCpuApproximateMath : Pass<"llm-cpu-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
-def LLMCpuVnniDotProducts : Pass<"llm-cpu-vnni-dot-products"> {
-  let summary = "Tagged 4-way i8 dot products as AVX512-VNNI vpdpbusd";
+def LLMCpuX86Intrinsics : Pass<"llm-cpu-x86-intrinsics"> {
+  let summary = "Tagged vector idioms as AVX-512 instructions (vpdpbusd, vpermb)";
   let description = [{
-    Replaces each `arith.addi` tagged `llm_cpu.vnni_dot` (by
-    `llm-cpu-vectorize-linear{vnni}`),
-    `acc + ((s0 + s1) + (s2 + s3))` with `s_i` the lanes `i, 4 + i, ...`
-    (`vector.shuffle`) of `extui(a) * extsi(b)`, `a` and `b` of
-    `vector<64xi8>`, `acc` of `vector<16xi32>`, with
-    `llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"`: the same sums, one
-    instruction. Runs after buffer deallocation, which rejects
-    operations with unknown memory effects. A tagged reduction of another
-    form is an error.
+    Replaces, with `llvm.call_intrinsic`:
+    - each `arith.addi` tagged `llm_cpu.vnni_dot` (by
+      `llm-cpu-vectorize-linear{vnni}`),
+      `acc + ((s0 + s1) + (s2 + s3))` with `s_i` the lanes `i, 4 + i, ...`
+      (`vector.shuffle`) of `extui(a) * extsi(b)`, `a` and `b` of
+      `vector<64xi8>`, `acc` of `vector<16xi32>`, by
+      `llvm.x86.avx512.vpdpbusd.512` (AVX512-VNNI): the same sums, one
+      instruction;
+    - each `vector.gather` of 64 bytes from a `memref<64xi8>` table whose
+      indices are an `arith.extui` of bytes tagged `llm_cpu.vbmi_lookup`
+      (by `llm-cpu-vectorize-linear{vbmi}`; the tag is on the extension
+      because bufferization rebuilds the gather) by a load of the table and
+      `llvm.x86.avx512.permvar.qi.512` (AVX512-VBMI vpermb).
+    It runs after buffer deallocation, which rejects operations with
+    unknown memory effects. A tagged op of another form is an error.
   }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def LLMCpuParallelize : Pass<"llm-cpu-parallelize", "::mlir::func::FuncOp"> {
@@ -171,9 +178,11 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
     group. With int8 activations (`llm_cpu.quantized_activations`) each
     group's sums are i32 4-way dot products of unsigned codes and signed
     activations, widened products added in fours per 16 columns × 4
-    inputs; with `vnni` they are tagged for `llm-cpu-vnni-dot-products`,
-    which makes each one AVX512-VNNI `vpdpbusd` after bufferization. Other
-    ops are left alone.
+    inputs; with `vnni` they are tagged for `llm-cpu-x86-intrinsics`,
+    which makes each one AVX512-VNNI `vpdpbusd` after bufferization. Codes
+    that index a codebook (`llm_cpu.lookup_table`) are looked up per 64
+    bytes with a `vector.gather` from the table, tagged with `vbmi` to
+    become `vpermb`. Other ops are left alone.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
@@ -184,6 +193,8 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
            "Rows per register tile">,
     Option<"vnni", "vnni", "bool", /*default=*/"false",
            "Use AVX512-VNNI dot products for int8 activations">,
+    Option<"vbmi", "vbmi", "bool", /*default=*/"false",
+           "Use AVX512-VBMI byte permutes for codebook lookups">,
   ];
 }
 

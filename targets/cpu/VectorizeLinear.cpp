@@ -266,6 +266,7 @@ void vectorizeOverPanels(
   // Rows: the leading dims as one (a lone row when there are none).
   AccumulatorInit accInit = analyseInit(rewriter, init);
   Value y = accInit.dest;
+  x = asRows(rewriter, loc, x, lead);
   SmallVector<ReassociationIndices> yReassoc;
   if (lead == 0) {
     yReassoc = {{0, 1}, {2}};
@@ -279,7 +280,6 @@ void vectorizeOverPanels(
     yReassoc = {rowDims, {lead}, {lead + 1}};
     y = tensor::CollapseShapeOp::create(rewriter, loc, y, yReassoc);
   }
-  x = asRows(rewriter, loc, x, lead);
   SmallVector<Value> extra;
   for (Value v : rowInputs)
     extra.push_back(asRows(rewriter, loc, v, lead));
@@ -706,6 +706,10 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
 struct IntegerDotPanels {
   Value x, codes, scales, offsets, rowScales, init;
   int64_t leadDims, bits, group;
+  // With a codebook: each column's datatype << bits per panel and group
+  // [P, K/G, 4·NR], and the 64-byte table of values + 128.
+  Value kindShifts;
+  DenseElementsAttr table;
 };
 
 FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
@@ -713,11 +717,12 @@ FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
   auto group = op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedGroupAttr);
   auto activations =
       op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedActivationsAttr);
+  auto table = op->getAttrOfType<DenseElementsAttr>(llm::cpu::kLookupTableAttr);
   if (!bits || !group || !activations || activations.getInt() != 8 ||
-      op.getNumDpsInputs() != 5 || op.getNumDpsInits() != 1 ||
+      op.getNumDpsInputs() != (table ? 6 : 5) || op.getNumDpsInits() != 1 ||
       !op.hasPureTensorSemantics())
     return failure();
-  ValueRange in = op.getDpsInputs();
+  SmallVector<Value> in = op.getDpsInputs();
   IntegerDotPanels q{in[0],
                      in[1],
                      in[2],
@@ -726,7 +731,9 @@ FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
                      op.getDpsInits()[0],
                      op.getNumLoops() - 3,
                      bits.getInt(),
-                     group.getInt()};
+                     group.getInt(),
+                     table ? in[5] : Value(),
+                     table};
   auto xType = dyn_cast<RankedTensorType>(q.x.getType());
   auto cType = dyn_cast<RankedTensorType>(q.codes.getType());
   auto sType = dyn_cast<RankedTensorType>(q.scales.getType());
@@ -752,6 +759,13 @@ FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
       yType.getDimSize(q.leadDims) != panels ||
       yType.getDimSize(q.leadDims + 1) != width)
     return failure();
+  if (table &&
+      (table.getType() !=
+           RankedTensorType::get({64}, IntegerType::get(op.getContext(), 8)) ||
+       q.kindShifts.getType() !=
+           RankedTensorType::get({panels, sType.getDimSize(1), 4 * width},
+                                 cType.getElementType())))
+    return failure();
   return q;
 }
 
@@ -763,8 +777,9 @@ FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
 /// at the end. Integer sums are exact, so the result does not depend on how
 /// k is split over accumulator chains.
 struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
-  VectorizeIntegerDotPanels(MLIRContext *ctx, int64_t rows, bool vnni)
-      : OpRewritePattern(ctx), rows(rows), vnni(vnni) {}
+  VectorizeIntegerDotPanels(MLIRContext *ctx, int64_t rows, bool vnni,
+                            bool vbmi)
+      : OpRewritePattern(ctx), rows(rows), vnni(vnni), vbmi(vbmi) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -774,7 +789,9 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
     IntegerDotPanels q = *match;
     auto sType = cast<RankedTensorType>(q.scales.getType());
     int64_t width = sType.getDimSize(2);
-    Value groupSums, rowScales;
+    Value groupSums, rowScales, table;
+    if (q.table)
+      table = arith::ConstantOp::create(rewriter, op.getLoc(), q.table);
     vectorizeOverPanels(
         rewriter, op, q.x, q.init, q.leadDims, sType.getDimSize(0), width, rows,
         [&](Value x, ArrayRef<Value> rowInputs, Value m) {
@@ -783,8 +800,8 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
         },
         [&](OpBuilder &b, Location l, Value x, Value panel,
             ArrayRef<Value> rowIndex, ArrayRef<Value> starts) {
-          return tileBody(b, l, q, x, groupSums, rowScales, panel, rowIndex,
-                          starts, width);
+          return tileBody(b, l, q, x, groupSums, rowScales, table, panel,
+                          rowIndex, starts, width);
         },
         ValueRange{q.rowScales});
     return success();
@@ -793,7 +810,7 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
   /// acc + Σ_{i<4} a[4c + i]·b[4c + i] per lane c: a unsigned, b signed.
   /// Each i's products are gathered with a shuffle (1-D vectors only, so
   /// it lowers as it is), and the final add is tagged for
-  /// llm-cpu-vnni-dot-products with `vnni`.
+  /// llm-cpu-x86-intrinsics with `vnni`.
   Value dot(OpBuilder &b, Location l, Value acc, Value a, Value x) const {
     auto wide = VectorType::get({64}, b.getI32Type());
     Value products =
@@ -816,11 +833,28 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
     return sum;
   }
 
+  /// table[idx] per byte: a gather from the 64-byte table whose index
+  /// extension is tagged for llm-cpu-x86-intrinsics (vpermb) with `vbmi`
+  /// (bufferization rebuilds the gather, and drops its attributes).
+  Value lookup(OpBuilder &b, Location l, Value table, Value idx) const {
+    auto bytes = cast<VectorType>(idx.getType());
+    auto lanes = VectorType::get(bytes.getShape(), b.getI32Type());
+    auto maskType = VectorType::get(bytes.getShape(), b.getI1Type());
+    Value all = arith::ConstantOp::create(
+        b, l, maskType, DenseElementsAttr::get(maskType, true));
+    auto indices = arith::ExtUIOp::create(b, l, lanes, idx);
+    if (vbmi)
+      indices->setAttr(llm::cpu::kVbmiLookupAttr, b.getUnitAttr());
+    return vector::GatherOp::create(b, l, bytes, table,
+                                    ValueRange{indexConstant(b, l, 0)}, indices,
+                                    all, splatInt(b, l, bytes, 0));
+  }
+
   SmallVector<Value> tileBody(OpBuilder &b, Location l,
                               const IntegerDotPanels &q, Value x,
-                              Value groupSums, Value rowScales, Value panel,
-                              ArrayRef<Value> rowIndex, ArrayRef<Value> starts,
-                              int64_t width) const {
+                              Value groupSums, Value rowScales, Value table,
+                              Value panel, ArrayRef<Value> rowIndex,
+                              ArrayRef<Value> starts, int64_t width) const {
     Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
     auto vectorType = VectorType::get({width}, f32);
     auto laneType = VectorType::get({16}, i32);
@@ -857,6 +891,11 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
         [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
           Value first = arith::MulIOp::create(gb, gl, g, index(gb, steps));
           Value last = arith::AddIOp::create(gb, gl, first, index(gb, steps));
+          Value kindShift;
+          if (table)
+            kindShift = vector::TransferReadOp::create(
+                gb, gl, rowBytesType, q.kindShifts, ValueRange{panel, g, zero},
+                bytePadding, inBounds);
           auto stepLoop = scf::ForOp::create(
               gb, gl, first, last, index(gb, chains),
               SmallVector<Value>(tile * chains * chunks, zerosI),
@@ -880,6 +919,8 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                       codes = arith::AndIOp::create(
                           kb, kl, codes,
                           splatInt(kb, kl, rowBytesType, (1 << q.bits) - 1));
+                    if (table)
+                      codes = arith::OrIOp::create(kb, kl, codes, kindShift);
                     Value k = arith::MulIOp::create(
                         kb, kl,
                         arith::AddIOp::create(
@@ -888,6 +929,20 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                                                   index(kb, perByte)),
                             index(kb, t)),
                         index(kb, 4));
+                    // 64 bytes per 16 columns, looked up once for the
+                    // tile's rows.
+                    SmallVector<Value> parts;
+                    for (int64_t h = 0; h < chunks; ++h) {
+                      Value part =
+                          chunks == 1
+                              ? codes
+                              : vector::ExtractStridedSliceOp::create(
+                                    kb, kl, codes, ArrayRef<int64_t>{h * 64},
+                                    ArrayRef<int64_t>{64}, ArrayRef<int64_t>{1})
+                                    .getResult();
+                      parts.push_back(table ? lookup(kb, kl, table, part)
+                                            : part);
+                    }
                     for (int64_t r = 0; r < tile; ++r) {
                       // x_q[row, k..k+3] as one i32, in every lane.
                       Value four = vector::TransferReadOp::create(
@@ -900,16 +955,8 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                       Value xBytes =
                           vector::BitCastOp::create(kb, kl, chunkType, splat);
                       for (int64_t h = 0; h < chunks; ++h) {
-                        Value part =
-                            chunks == 1
-                                ? codes
-                                : vector::ExtractStridedSliceOp::create(
-                                      kb, kl, codes, ArrayRef<int64_t>{h * 64},
-                                      ArrayRef<int64_t>{64},
-                                      ArrayRef<int64_t>{1})
-                                      .getResult();
                         Value &acc = next[(r * chains + c) * chunks + h];
-                        acc = dot(kb, kl, acc, part, xBytes);
+                        acc = dot(kb, kl, acc, parts[h], xBytes);
                       }
                     }
                   }
@@ -963,7 +1010,7 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
   }
 
   int64_t rows;
-  bool vnni;
+  bool vnni, vbmi;
 };
 
 struct VectorizeLinear
@@ -979,7 +1026,7 @@ struct VectorizeLinear
     RewritePatternSet patterns(&getContext());
     patterns.add<VectorizePackedLinear, VectorizeQuantizedPanels>(&getContext(),
                                                                   rows);
-    patterns.add<VectorizeIntegerDotPanels>(&getContext(), rows, vnni);
+    patterns.add<VectorizeIntegerDotPanels>(&getContext(), rows, vnni, vbmi);
     // One rewrite per generic; the new ops are not generics.
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);

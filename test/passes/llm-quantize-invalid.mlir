@@ -10,7 +10,7 @@
 // BITS: error: llm-quantize: unsupported bit width 3 (supported: 2, 4, 8)
 // NEGATIVE: group-size must be > 0, 0 (per-channel) or -1 (automatic), got -2
 // REPORT: error: llm-quantize: cannot write '/nonexistent/dir/r.json'
-// FORMAT: error: llm-quantize: unknown weights format 'float4' (known: int, ternary)
+// FORMAT: error: llm-quantize: unknown weights format 'float4' (known: int, ternary, bitmod)
 // TERNARY: error: llm-quantize: weights=ternary has one scale per tensor; group-size and asymmetric do not apply
 // ACTIVATIONS: error: llm-quantize: activations must be 0 (floating point) or 8 (int8 per token), got 4
 func.func @linear(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {

@@ -35,7 +35,7 @@
 // The kernel: Σx_q per row and group in i32 first, then per group i32 dot
 // products of 64 code bytes with 4 bytes of x_q broadcast, as widened
 // products gathered in fours; with vnni the final add is tagged for
-// llm-cpu-vnni-dot-products. Per group y += s·Σ + m·Σx_q, then a/127 once.
+// llm-cpu-x86-intrinsics. Per group y += s·Σ + m·Σx_q, then a/127 once.
 // VEC-LABEL: func.func @int8_activations
 // VEC: arith.extsi {{.*}} : i8 to i32
 // VEC: scf.forall

@@ -1,4 +1,4 @@
-//===- VnniDotProducts.cpp - llm-cpu-vnni-dot-products --------------------===//
+//===- X86Intrinsics.cpp - llm-cpu-x86-intrinsics --------------------===//
 //
 // llm-cpu-vectorize-linear writes the 4-way i8 dot products of quantized
 // activations as plain vector arithmetic (widen, multiply, gather and add
@@ -14,11 +14,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 
 #include <utility>
 
 namespace mlir::llm::cpu {
-#define GEN_PASS_DEF_LLMCPUVNNIDOTPRODUCTS
+#define GEN_PASS_DEF_LLMCPUX86INTRINSICS
 #include "targets/cpu/Passes.h.inc"
 } // namespace mlir::llm::cpu
 
@@ -71,9 +72,57 @@ FailureOr<std::pair<Value, Value>> matchDotProduct(arith::AddIOp op) {
   return std::make_pair(a.getIn(), b.getIn());
 }
 
-struct VnniDotProducts
-    : llm::cpu::impl::LLMCpuVnniDotProductsBase<VnniDotProducts> {
+/// Whether `op` reads 64 bytes of a 64-byte table at indices (i32) known
+/// to be below 64 because they are zero-extended bytes of a value
+/// below 64 (code | datatype << bits, built that way): the only gathers
+/// vpermb, which takes the low 6 bits of each index, computes exactly.
+/// The indices' bound is the tagger's promise; the shapes are checked.
+bool isTableLookup(vector::GatherOp op) {
+  MLIRContext *ctx = op.getContext();
+  auto i8x64 = VectorType::get({64}, IntegerType::get(ctx, 8));
+  auto base = dyn_cast<MemRefType>(op.getBase().getType());
+  auto indices = op.getIndices().getDefiningOp<arith::ExtUIOp>();
+  return base && base.getRank() == 1 && base.getDimSize(0) == 64 &&
+         base.getElementType().isInteger(8) && base.getLayout().isIdentity() &&
+         op.getType() == i8x64 && op.getOffsets().size() == 1 &&
+         matchPattern(op.getOffsets()[0], m_Zero()) && indices &&
+         indices.getIn().getType() == i8x64 &&
+         matchPattern(op.getMask(), m_One());
+}
+
+struct X86Intrinsics : llm::cpu::impl::LLMCpuX86IntrinsicsBase<X86Intrinsics> {
   void runOnOperation() override {
+    SmallVector<arith::ExtUIOp> lookups;
+    getOperation()->walk([&](arith::ExtUIOp op) {
+      if (op->hasAttr(llm::cpu::kVbmiLookupAttr))
+        lookups.push_back(op);
+    });
+    for (arith::ExtUIOp indices : lookups) {
+      auto op = indices->hasOneUse()
+                    ? dyn_cast<vector::GatherOp>(*indices->user_begin())
+                    : vector::GatherOp();
+      if (!op || op.getIndices() != indices.getResult() || !isTableLookup(op)) {
+        indices.emitError()
+            << "llm-cpu-x86-intrinsics: the indices tagged '"
+            << llm::cpu::kVbmiLookupAttr
+            << "' do not feed one lookup of 64 bytes in a 64-byte table";
+        return signalPassFailure();
+      }
+      OpBuilder b(op);
+      Location loc = op.getLoc();
+      Value table = vector::LoadOp::create(b, loc, op.getType(), op.getBase(),
+                                           op.getOffsets());
+      Value bytes = op.getIndices().getDefiningOp<arith::ExtUIOp>().getIn();
+      // vpermb: result[i] = table[bytes[i] & 63].
+      Value looked = LLVM::CallIntrinsicOp::create(
+                         b, loc, op.getType(),
+                         b.getStringAttr("llvm.x86.avx512.permvar.qi.512"),
+                         ValueRange{table, bytes})
+                         .getResult(0);
+      op.replaceAllUsesWith(looked);
+      op.erase();
+      indices.erase();
+    }
     SmallVector<arith::AddIOp> tagged;
     getOperation()->walk([&](arith::AddIOp op) {
       if (op->hasAttr(llm::cpu::kVnniDotAttr))
@@ -82,7 +131,7 @@ struct VnniDotProducts
     for (arith::AddIOp op : tagged) {
       FailureOr<std::pair<Value, Value>> bytes = matchDotProduct(op);
       if (failed(bytes)) {
-        op.emitError() << "llm-cpu-vnni-dot-products: the sum tagged '"
+        op.emitError() << "llm-cpu-x86-intrinsics: the sum tagged '"
                        << llm::cpu::kVnniDotAttr
                        << "' is not a 4-way dot product of vector<64xi8>";
         return signalPassFailure();

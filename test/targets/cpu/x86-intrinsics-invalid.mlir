@@ -1,4 +1,4 @@
-// RUN: llm-opt %s --llm-cpu-vnni-dot-products --split-input-file --verify-diagnostics
+// RUN: llm-opt %s --llm-cpu-x86-intrinsics --split-input-file --verify-diagnostics
 
 // Lanes gathered in the wrong order are not vpdpbusd's sums: an error, not
 // a silent rewrite.
@@ -13,7 +13,7 @@ func.func @wrong_lanes(%acc: vector<16xi32>, %a: vector<64xi8>, %b: vector<64xi8
   %l = arith.addi %s0, %s1 : vector<16xi32>
   %r = arith.addi %s2, %s3 : vector<16xi32>
   %q = arith.addi %l, %r : vector<16xi32>
-  // expected-error @+1 {{llm-cpu-vnni-dot-products: the sum tagged 'llm_cpu.vnni_dot' is not a 4-way dot product of vector<64xi8>}}
+  // expected-error @+1 {{llm-cpu-x86-intrinsics: the sum tagged 'llm_cpu.vnni_dot' is not a 4-way dot product of vector<64xi8>}}
   %tagged = arith.addi %acc, %q {llm_cpu.vnni_dot} : vector<16xi32>
   return %tagged : vector<16xi32>
 }

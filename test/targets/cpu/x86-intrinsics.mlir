@@ -1,4 +1,4 @@
-// RUN: llm-opt %s --llm-cpu-vnni-dot-products | FileCheck %s
+// RUN: llm-opt %s --llm-cpu-x86-intrinsics | FileCheck %s
 
 // The tagged sum of a 4-way dot product (unsigned a, signed b) becomes
 // vpdpbusd; an untagged one stays plain vector arithmetic.
