@@ -50,7 +50,8 @@ double llmc::quant::bitModGroupError(const float *group, int64_t size,
     int c = 0;
     while (c + 1 < 16 && x > 0.5f * (grid[c] + grid[c + 1]))
       ++c;
-    double d = static_cast<double>(scale) * grid[c] - group[i];
+    // The dequantized value as BitModQuantized::dequantized computes it.
+    double d = static_cast<double>(scale * grid[c]) - group[i];
     error += d * d;
     if (codes)
       codes[i] = static_cast<uint8_t>(c);

@@ -4,6 +4,7 @@
 // RUN: llm-opt %s --llm-quantize="bits=8 group-size=0" | FileCheck %s --check-prefix=INT8
 // RUN: llm-opt %s --llm-quantize="bits=4 activations=8 report=-" | FileCheck %s --check-prefix=A8
 // RUN: llm-opt %s --llm-quantize="weights=ternary activations=8" | FileCheck %s --check-prefix=TERNARY
+// RUN: llm-opt %s --llm-quantize="weights=bitmod activations=8" | FileCheck %s --check-prefix=BITMOD
 
 // A weight computed at run time stays f32.
 // CHECK-LABEL: func.func @runtime_weight
@@ -53,6 +54,21 @@ func.func @runtime_weight(%x: tensor<3x8xf32>, %w: tensor<2x8xf32>) -> tensor<3x
 // TERNARY: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(2) group(8) activations(8) : (tensor<3x8xf32>, tensor<2x2xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
 // TERNARY: weight_t_codes: "0x0100000077B7AAAA"
 // TERNARY: weight_t_scales: "0x040000000000A03F0000A03F"
+
+// BitMoD: row 0 (max |w| = 7) fits the ea_pos grid (datatype 2, up to
+// +16) best: s = 7/16 = 0.4375 and w/s = 2 -2 4 -4 8 -8 16 0 exactly, the
+// codes their indices in the sorted grid -12 -8 -6 -4 -3 -2 -1 0 1 2 3 4 6
+// 8 12 16: 9 5 11 3 13 1 15 7; er_pos and er_neg (max 12) leave errors at
+// ±1 and ±3.5. The zero row takes datatype 0, scale 1 and the code of 0.
+// BITMOD-LABEL: func.func @linear
+// BITMOD-DAG: %[[C:.*]] = arith.constant dense_resource<weight_m_codes> : tensor<2x4xi8>
+// BITMOD-DAG: %[[S:.*]] = arith.constant dense_resource<weight_m_scales> : tensor<2x1xf32>
+// BITMOD-DAG: %[[G:.*]] = arith.constant dense_resource<bitmod4_grids> : tensor<4x16xf32>
+// BITMOD-DAG: %[[D:.*]] = arith.constant dense_resource<weight_m_datatypes> : tensor<2x1xi8>
+// BITMOD: llm.quantized_linear %{{.*}}, %[[C]], %[[S]] codebook(%[[G]], %[[D]]) bias(%{{.*}}) bits(4) group(8) activations(8)
+// BITMOD: weight_m_codes: "0x01000000593B1D7F77777777"
+// BITMOD: weight_m_scales: "0x040000000000E03E0000803F"
+// BITMOD: weight_m_datatypes: "0x010000000200"
 
 // INT8: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(8) group(8) : (tensor<3x8xf32>, tensor<2x8xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
 func.func @linear(%x: tensor<3x8xf32>, %b: tensor<2xf32>) -> tensor<3x2xf32> {

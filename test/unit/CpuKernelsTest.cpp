@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Quant/BitMod.h"
 #include "lib/Quant/GroupQuant.h"
 #include "llmc-c/Compiler.h"
 #include "llmc/runtime.h"
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -310,11 +312,37 @@ void checkIntegerDotLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
                            const char *features = nullptr) {
   LinearRun run;
   ASSERT_NO_FATAL_FAILURE(runLinear(M, K, N, scheme, run, features));
-  llmc::quant::GroupQuantized q =
-      std::string(scheme) == "ternary"
-          ? llmc::quant::quantizeTernary(run.w.data(), N, K)
-          : llmc::quant::quantizeGroupwise(run.w.data(), N, K, expected);
-  int64_t G = q.groupSize;
+  // Per weight the unsigned integer the kernel multiplies and per group
+  // its zero point and scale: codes, or with BitMoD the grid value + 128.
+  std::string name = scheme;
+  llmc::quant::GroupQuantized q;
+  llmc::quant::BitModQuantized mod;
+  std::function<int(int64_t, int64_t)> code;
+  std::function<int(int64_t, int64_t)> zero;
+  std::function<float(int64_t, int64_t)> scale;
+  int64_t G;
+  if (name.rfind("bitmod4", 0) == 0) {
+    mod = llmc::quant::quantizeBitMod(run.w.data(), N, K, expected.groupSize);
+    G = mod.groupSize;
+    code = [&](int64_t n, int64_t k) {
+      int64_t g = n * mod.groups() + k / G;
+      return static_cast<int>(
+                 llmc::quant::bitModGrids()[mod.datatypes[g]][mod.code(n, k)]) +
+             128;
+    };
+    zero = [](int64_t, int64_t) { return 128; };
+    scale = [&](int64_t n, int64_t g) {
+      return mod.scales[n * mod.groups() + g];
+    };
+  } else {
+    q = name == "ternary"
+            ? llmc::quant::quantizeTernary(run.w.data(), N, K)
+            : llmc::quant::quantizeGroupwise(run.w.data(), N, K, expected);
+    G = q.groupSize;
+    code = [&](int64_t n, int64_t k) { return int{q.code(n, k)}; };
+    zero = [&](int64_t n, int64_t g) { return int{q.zeroPoint(n, g)}; };
+    scale = [&](int64_t n, int64_t g) { return q.scales[n * q.groups() + g]; };
+  }
   std::vector<int> xq;
   int64_t clamped = 0;
   for (int64_t m = 0; m < M; ++m) {
@@ -326,11 +354,11 @@ void checkIntegerDotLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
       for (int64_t g = 0; g < K / G; ++g) {
         int32_t dot = 0, sum = 0;
         for (int64_t k = g * G; k < (g + 1) * G; ++k) {
-          dot += q.code(n, k) * xq[k];
+          dot += code(n, k) * xq[k];
           sum += xq[k];
         }
-        float s = q.scales[n * q.groups() + g];
-        float offset = -s * static_cast<float>(q.zeroPoint(n, g));
+        float s = scale(n, g);
+        float offset = -s * static_cast<float>(zero(n, g));
         acc = std::fma(static_cast<float>(dot), s, acc);
         acc = std::fma(static_cast<float>(sum), offset, acc);
       }
@@ -369,6 +397,16 @@ TEST(CpuKernels, W2A8PerChannelLinearMatchesIntegerReferenceBitForBit) {
 TEST(CpuKernels, TernaryLinearMatchesIntegerReferenceBitForBit) {
   checkIntegerDotLinear(11, 64, 48, "ternary", {});
   checkIntegerDotLinear(2, 64, 48, "ternary", {}, "-avx512vnni");
+}
+
+// BitMoD: 4-bit codes looked up in the group's grid (vpermb with
+// AVX512-VBMI, else a gather), then the same integer dot products.
+TEST(CpuKernels, BitModLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 128, 40, "bitmod4-g32", {4, 32, false});
+  checkIntegerDotLinear(3, 128, 40, "bitmod4-g32", {4, 32, false},
+                        "-avx512vbmi");
+  checkIntegerDotLinear(3, 128, 40, "bitmod4-g32", {4, 32, false},
+                        "-avx512vbmi,-avx512vnni");
 }
 
 /// Codes and scales that are not constants (arguments) take the generic

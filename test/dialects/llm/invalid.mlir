@@ -842,6 +842,30 @@ func.func @moe_groups_top_k(%x: tensor<2x4xf32>, %l: tensor<2x6xf32>, %u: tensor
 
 // -----
 
+func.func @codebook_with_zero_points(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>, %z: tensor<2x1xi8>, %b: tensor<4x16xf32>, %d: tensor<2x1xi8>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op a codebook excludes zero_points}}
+  %y = llm.quantized_linear %x, %c, %s zero_points(%z) codebook(%b, %d) bits(4) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xi8>, tensor<4x16xf32>, tensor<2x1xi8>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @codebook_shape(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>, %b: tensor<4x8xf32>, %d: tensor<2x1xi8>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op codebook must be [datatypes, 2^bits = 16], got 'tensor<4x8xf32>'}}
+  %y = llm.quantized_linear %x, %c, %s codebook(%b, %d) bits(4) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<4x8xf32>, tensor<2x1xi8>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @codebook_datatypes_shape(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>, %b: tensor<4x16xf32>, %d: tensor<2x2xi8>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op datatypes must have the shape of the scales [2, 1], got 'tensor<2x2xi8>'}}
+  %y = llm.quantized_linear %x, %c, %s codebook(%b, %d) bits(4) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<4x16xf32>, tensor<2x2xi8>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
 func.func @quantized_activation_bits(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
   // expected-error @+1 {{'llm.quantized_linear' op activations must be quantized to 8 bits, got 4}}
   %y = llm.quantized_linear %x, %c, %s bits(4) group(8) activations(4) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>

@@ -40,6 +40,14 @@ func.func @quantized_linear(%x: tensor<1x8x64xf32>, %c: tensor<176x32xi8>, %s: t
   return %0, %1 : tensor<1x8x176xf32>, tensor<?x176xf32>
 }
 
+// CHECK-LABEL: func.func @quantized_linear_codebook
+func.func @quantized_linear_codebook(%x: tensor<8x64xf32>, %c: tensor<176x32xi8>, %s: tensor<176x2xf32>,
+                                     %b: tensor<4x16xf32>, %d: tensor<176x2xi8>) -> tensor<8x176xf32> {
+  // CHECK: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} codebook(%{{.*}}, %{{.*}}) bits(4) group(32) activations(8) : (tensor<8x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>, tensor<4x16xf32>, tensor<176x2xi8>) -> tensor<8x176xf32>
+  %0 = llm.quantized_linear %x, %c, %s codebook(%b, %d) bits(4) group(32) activations(8) : (tensor<8x64xf32>, tensor<176x32xi8>, tensor<176x2xf32>, tensor<4x16xf32>, tensor<176x2xi8>) -> tensor<8x176xf32>
+  return %0 : tensor<8x176xf32>
+}
+
 // A dynamic declared result dimension is compatible with a static inferred one.
 // CHECK-LABEL: func.func @linear_dynamic
 func.func @linear_dynamic(%x: tensor<?x?x64xf32>, %w: tensor<176x64xf32>) -> tensor<?x?x?xf32> {

@@ -1,6 +1,6 @@
 // RUN: llm-opt %s --llm-lower-to-linalg | FileCheck %s
 // RUN: llm-opt %s --llm-lower-to-linalg --llm-cpu-vectorize-linear="rows=4" | FileCheck %s --check-prefix=VEC
-// RUN: llm-opt %s --llm-lower-to-linalg --llm-cpu-vectorize-linear="rows=4 vnni=true" | FileCheck %s --check-prefix=VNNI
+// RUN: llm-opt %s --llm-lower-to-linalg --llm-cpu-vectorize-linear="rows=4 vnni=true vbmi=true" | FileCheck %s --check-prefix=VNNI
 
 // Int8 activations: each row of x is quantized (max |x|, 127/a, roundeven,
 // clamp, i8), the 4-bit codes are packed for 4-way dot products into one
@@ -75,6 +75,37 @@ func.func @small_groups(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
   return %y : tensor<3x2xf32>
 }
 
+// A codebook (two datatypes: -8..7 and twice that): the generic looks each
+// code up in a 64-byte table of value + 128 at code | datatype << 4, the
+// datatypes shifted in the dot-product layout (column 1's four bytes 0x10),
+// and offsets m = -128·s. The kernel ORs the shifts into the codes and
+// gathers from the table; with vbmi the index extension is tagged.
+// CHECK-LABEL: func.func @codebook
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x8xi8>, tensor<1x1x64xi8>, tensor<1x1x16xf32>, tensor<1x1x16xf32>, tensor<3xf32>, tensor<1x1x64xi8>)
+// CHECK-SAME: llm_cpu.lookup_table = dense<[120, 121, 122, 123, 124, 125, 126, 127, -128, -127, -126, -125, -124, -123, -122, -121, 112, 114, 116, 118, 120, 122, 124, 126, -128, -126, -124, -122, -120, -118, -116, -114, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]> : tensor<64xi8>
+// CHECK: arith.ori
+// CHECK: tensor.extract
+// VEC-LABEL: func.func @codebook
+// VEC: arith.ori {{.*}} : vector<64xi8>
+// VEC: arith.extui {{.*}} : vector<64xi8> to vector<64xi32>
+// VEC-NOT: llm_cpu.vbmi_lookup
+// VEC: vector.gather
+// VNNI-LABEL: func.func @codebook
+// VNNI: arith.extui {{.*}} {llm_cpu.vbmi_lookup} : vector<64xi8> to vector<64xi32>
+// VNNI: vector.gather
+func.func @codebook(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
+  %c = arith.constant dense_resource<book_codes> : tensor<2x4xi8>
+  %s = arith.constant dense_resource<book_scales> : tensor<2x1xf32>
+  %b = arith.constant dense_resource<book> : tensor<2x16xf32>
+  %d = arith.constant dense_resource<kinds> : tensor<2x1xi8>
+  %y = llm.quantized_linear %x, %c, %s codebook(%b, %d) bits(4) group(8) activations(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x16xf32>, tensor<2x1xi8>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
 // Codes from an argument: the rows are quantized the same way and one
 // generic dequantizes every weight, scaling x_q by its row's a/127.
 // CHECK-LABEL: func.func @argument_codes
@@ -93,13 +124,18 @@ func.func @argument_codes(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x
 // Column 0's codes k0..k7 = 2 1 4 3 6 5 8 7 become bytes (k_i | k_{4+i} << 4)
 // 0x62 0x51 0x84 0x73; column 1's (7 8 5 6 3 4 1 2) 0x37 0x48 0x15 0x26;
 // the 14 unused columns are zero.
+// CHECK: kinds_dot_panels: "0x0100000000000000101010100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 // CHECK: codes_dot_panels: "0x0100000062518473374815260000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 {-#
   dialect_resources: {
     builtin: {
       codes: "0x010000001234567887654321",
       scales: "0x040000000000003F00000040",
-      scales4: "0x040000000000003F0000803F000000400000803E"
+      scales4: "0x040000000000003F0000803F000000400000803E",
+      book: "0x04000000000000C10000E0C00000C0C00000A0C0000080C0000040C0000000C0000080BF000000000000803F0000004000004040000080400000A0400000C0400000E040000080C1000060C1000040C1000020C1000000C10000C0C0000080C0000000C00000000000000040000080400000C04000000041000020410000404100006041",
+      kinds: "0x010000000001",
+      book_codes: "0x010000001234567887654321",
+      book_scales: "0x040000000000003F00000040"
     }
   }
 #-}

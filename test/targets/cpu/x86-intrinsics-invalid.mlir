@@ -36,3 +36,16 @@ func.func @signed_codes(%acc: vector<16xi32>, %a: vector<64xi8>, %b: vector<64xi
   %tagged = arith.addi %acc, %q {llm_cpu.vnni_dot} : vector<16xi32>
   return %tagged : vector<16xi32>
 }
+
+// -----
+
+// vpermb indexes 64 bytes: a larger table is an error.
+func.func @large_table(%table: memref<128xi8>, %idx: vector<64xi8>) -> vector<64xi8> {
+  %c0 = arith.constant 0 : index
+  %all = arith.constant dense<true> : vector<64xi1>
+  %zero = arith.constant dense<0> : vector<64xi8>
+  // expected-error @+1 {{llm-cpu-x86-intrinsics: the indices tagged 'llm_cpu.vbmi_lookup' do not feed one lookup of 64 bytes in a 64-byte table}}
+  %i = arith.extui %idx {llm_cpu.vbmi_lookup} : vector<64xi8> to vector<64xi32>
+  %r = vector.gather %table[%c0][%i], %all, %zero : memref<128xi8>, vector<64xi32>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+  return %r : vector<64xi8>
+}

@@ -23,3 +23,22 @@ func.func @dot(%acc: vector<16xi32>, %a: vector<64xi8>, %b: vector<64xi8>) -> (v
   %plain = arith.addi %acc, %q : vector<16xi32>
   return %tagged, %plain : vector<16xi32>, vector<16xi32>
 }
+
+// A tagged lookup of 64 bytes in a 64-byte table becomes a load of the
+// table and vpermb; an untagged gather stays.
+// CHECK-LABEL: func.func @lookup
+// CHECK-SAME: (%[[TABLE:.*]]: memref<64xi8>, %[[IDX:.*]]: vector<64xi8>)
+// CHECK: %[[T:.*]] = vector.load %[[TABLE]][%{{.*}}] : memref<64xi8>, vector<64xi8>
+// CHECK: %[[R:.*]] = llvm.call_intrinsic "llvm.x86.avx512.permvar.qi.512"(%[[T]], %[[IDX]]) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// CHECK: %[[PLAIN:.*]] = vector.gather
+// CHECK: return %[[R]], %[[PLAIN]]
+func.func @lookup(%table: memref<64xi8>, %idx: vector<64xi8>) -> (vector<64xi8>, vector<64xi8>) {
+  %c0 = arith.constant 0 : index
+  %all = arith.constant dense<true> : vector<64xi1>
+  %zero = arith.constant dense<0> : vector<64xi8>
+  %i = arith.extui %idx {llm_cpu.vbmi_lookup} : vector<64xi8> to vector<64xi32>
+  %r = vector.gather %table[%c0][%i], %all, %zero : memref<64xi8>, vector<64xi32>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+  %j = arith.extui %idx : vector<64xi8> to vector<64xi32>
+  %p = vector.gather %table[%c0][%j], %all, %zero : memref<64xi8>, vector<64xi32>, vector<64xi1>, vector<64xi8> into vector<64xi8>
+  return %r, %p : vector<64xi8>, vector<64xi8>
+}

@@ -1,0 +1,137 @@
+//===- QuantTest.cpp - quantization arithmetic and scheme names -----------===//
+
+#include "lib/Quant/BitMod.h"
+#include "lib/Quant/GroupQuant.h"
+#include "lib/Quant/Scheme.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+using namespace llmc::quant;
+
+namespace {
+
+// Weights of several shapes of distribution: uniform, Gaussian, Gaussian
+// with outliers, and skewed to one side (where the asymmetric grids win).
+std::vector<float> weights(int64_t rows, int64_t cols, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> w(rows * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      float &x = w[r * cols + c];
+      switch (r % 4) {
+      case 0:
+        x = uniform(gen);
+        break;
+      case 1:
+        x = normal(gen);
+        break;
+      case 2:
+        x = normal(gen) * (c % 37 == 0 ? 8.0f : 1.0f);
+        break;
+      default:
+        x = std::fabs(normal(gen)) * (r % 8 == 3 ? 1.0f : -1.0f) + 0.3f;
+      }
+    }
+  return w;
+}
+
+TEST(BitMod, GridsAreSixteenSortedValuesWithOneSpecialValue) {
+  const float specials[] = {10, -10, 16, -16};
+  for (int d = 0; d < kBitModDatatypes; ++d) {
+    const auto &grid = bitModGrids()[d];
+    EXPECT_TRUE(std::is_sorted(grid.begin(), grid.end()));
+    EXPECT_EQ(std::set<float>(grid.begin(), grid.end()).size(), 16u);
+    EXPECT_NE(std::find(grid.begin(), grid.end(), specials[d]), grid.end());
+    for (float base : {0.0f, 1.0f, -3.0f, 6.0f, -8.0f, 12.0f, -12.0f})
+      EXPECT_NE(std::find(grid.begin(), grid.end(), base), grid.end());
+  }
+}
+
+// The requirement: per group, the chosen datatype's error (of the
+// codes and scale actually stored) is at most that of every single one.
+TEST(BitMod, PerGroupChoiceIsNeverWorseThanAnySingleDatatype) {
+  constexpr int64_t rows = 32, cols = 256, group = 64;
+  std::vector<float> w = weights(rows, cols, 1);
+  BitModQuantized q = quantizeBitMod(w.data(), rows, cols, group);
+  std::set<int> chosen;
+  for (int64_t n = 0; n < rows; ++n)
+    for (int64_t g = 0; g < cols / group; ++g) {
+      double stored = 0.0;
+      for (int64_t i = 0; i < group; ++i) {
+        double d = static_cast<double>(q.dequantized(n, g * group + i)) -
+                   w[n * cols + g * group + i];
+        stored += d * d;
+      }
+      stored /= group;
+      for (int d = 0; d < kBitModDatatypes; ++d) {
+        float scale;
+        double single =
+            bitModGroupError(&w[n * cols + g * group], group, d, scale);
+        EXPECT_LE(stored, single)
+            << "row " << n << " group " << g << " datatype " << d;
+      }
+      chosen.insert(q.datatypes[n * (cols / group) + g]);
+    }
+  // The distributions above make more than one datatype win somewhere.
+  EXPECT_GE(chosen.size(), 2u);
+}
+
+TEST(BitMod, CodesIndexTheGridAndTheScaleFitsTheLargestWeight) {
+  const float w[8] = {0.5f, -1.0f, 2.0f, -4.0f, 6.0f, 0.0f, 12.0f, -3.0f};
+  float scale;
+  uint8_t codes[8];
+  bitModGroupError(w, 8, 0, scale, codes); // er_pos: max |grid| = 12
+  EXPECT_EQ(scale, 1.0f);
+  const auto &grid = bitModGrids()[0];
+  // 0.5 is the midpoint of 0 and 1: ties go to the lower value.
+  const float expected[8] = {0, -1, 2, -4, 6, 0, 12, -3};
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(grid[codes[i]], expected[i]) << i;
+}
+
+TEST(Ternary, CodesAreMinusOneZeroOneAroundTwoWithTheAbsMeanScale) {
+  std::vector<float> w = weights(8, 64, 2);
+  GroupQuantized q = quantizeTernary(w.data(), 8, 64);
+  double sum = 0.0;
+  for (float x : w)
+    sum += std::fabs(x);
+  float gamma = static_cast<float>(sum / w.size());
+  for (int64_t n = 0; n < 8; ++n) {
+    EXPECT_EQ(q.scales[n], gamma);
+    for (int64_t k = 0; k < 64; ++k) {
+      int t = q.code(n, k) - 2;
+      EXPECT_EQ(t, std::clamp<long>(std::lround(w[n * 64 + k] / gamma), -1, 1));
+    }
+  }
+}
+
+TEST(Scheme, NamesMapToPassOptions) {
+  NamedScheme s;
+  std::string error;
+  ASSERT_TRUE(parseScheme("w8a8", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "bits=8 group-size=-1 asymmetric=false "
+                            "activations=8");
+  ASSERT_TRUE(parseScheme("w4a8-g64-asym", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "bits=4 group-size=64 asymmetric=true "
+                            "activations=8");
+  ASSERT_TRUE(parseScheme("int2-pc-a8", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "bits=2 group-size=0 asymmetric=false "
+                            "activations=8");
+  ASSERT_TRUE(parseScheme("ternary", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "weights=ternary activations=8");
+  ASSERT_TRUE(parseScheme("bitmod4-g32", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "weights=bitmod group-size=32 activations=8");
+  EXPECT_FALSE(parseScheme("bitmod4-asym", s, error));
+  EXPECT_NE(error.find("unknown part 'asym'"), std::string::npos) << error;
+  EXPECT_FALSE(parseScheme("bitmod3", s, error));
+  EXPECT_FALSE(parseScheme("ternary-g64", s, error));
+}
+
+} // namespace
