@@ -10,7 +10,7 @@
 #   bench/quant_bench.sh [WORK_DIR]
 #
 # Environment: RUNS (7), ROUNDS (3: alternations, the median is taken),
-# SCHEMES ("int8 int4 int4-asym int2"), LLMC_BUILD_DIR (build),
+# SCHEMES ("int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4"), LLMC_BUILD_DIR (build),
 # SHARED_TOOLS (../shared/tools).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +19,7 @@ tools="${SHARED_TOOLS:-$here/../../shared/tools}"
 work="${1:-$here/../build/bench}"
 runs="${RUNS:-7}"
 rounds="${ROUNDS:-3}"
-schemes=(f32 ${SCHEMES:-int8 int4 int4-asym int2})
+schemes=(f32 ${SCHEMES:-int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4})
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 model="$work/models/llama_perf_kv/opset17/model.onnx"

@@ -5,6 +5,7 @@
 #include "runtime/ArtifactFormat.h"
 #include "runtime/Status.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -48,6 +49,8 @@ uint64_t read64(const uint8_t *p) {
 Artifact::~Artifact() {
   if (library_)
     dlclose(library_);
+  if (codeFd_ >= 0)
+    ::close(codeFd_);
   if (hugeWeights_)
     munmap(hugeWeights_, hugeWeightsSize_);
   if (map_)
@@ -248,8 +251,10 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
   std::string codePath;
   int fd;
   if (const char *dir = getenv("LLMC_CODE_DIR"); dir && *dir) {
-    codePath =
-        std::string(dir) + "/llmc-cpu-code-" + std::to_string(getpid()) + ".so";
+    // One name per artifact: dlopen of a loaded name returns that library.
+    static std::atomic<int> loaded{0};
+    codePath = std::string(dir) + "/llmc-cpu-code-" + std::to_string(getpid()) +
+               "-" + std::to_string(loaded++) + ".so";
     fd = ::open(codePath.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC,
                 0700);
   } else {
@@ -269,10 +274,16 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
     }
     written += static_cast<uint64_t>(n);
   }
-  if (codePath.empty())
+  // The in-memory file stays open while the code is loaded: dlopen
+  // returns an already loaded library of the same name, so a second
+  // artifact must not get a /proc/self/fd path whose number was reused.
+  if (codePath.empty()) {
     codePath = "/proc/self/fd/" + std::to_string(fd);
+    codeFd_ = fd;
+  }
   library_ = dlopen(codePath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ::close(fd);
+  if (codeFd_ < 0)
+    ::close(fd);
   if (!library_) {
     const char *why = dlerror();
     return fail(LLMC_ERROR_INVALID_ARTIFACT,

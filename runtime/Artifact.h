@@ -50,6 +50,7 @@ private:
   void *hugeWeights_ = nullptr; // owned copy of the weights, or null
   size_t hugeWeightsSize_ = 0;
   void *library_ = nullptr;
+  int codeFd_ = -1; // the in-memory file the code was loaded from
   std::vector<std::pair<std::string, PackedEntry>> functions_;
 };
 

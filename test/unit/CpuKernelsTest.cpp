@@ -59,6 +59,56 @@ void compileAndCall(const std::string &source,
   llmc_artifact_close(artifact);
 }
 
+/// Compiles `source` in function mode into an open artifact.
+llmc_artifact *compileArtifact(const std::string &source) {
+  LlmcCompileOptions options;
+  llmcCompileOptionsInit(&options);
+  options.mode = "function";
+  void *bytes = nullptr;
+  size_t size = 0;
+  char *diagnostics = nullptr;
+  int rc = llmcCompileBuffer(source.data(), source.size(), "kernel.mlir",
+                             nullptr, &options, &bytes, &size, &diagnostics);
+  EXPECT_EQ(rc, 0) << (diagnostics ? diagnostics : "");
+  llmcFree(diagnostics);
+  llmc_artifact *artifact = nullptr;
+  if (rc == 0)
+    EXPECT_EQ(llmc_artifact_open_buffer(bytes, size, &artifact), LLMC_OK)
+        << llmc_last_error();
+  llmcFree(bytes);
+  return artifact;
+}
+
+// Two artifacts open at once each run their own code: the runtime loads
+// each one's code under its own name (a reused /proc/self/fd path made
+// dlopen hand the second artifact the first one's code).
+TEST(CpuKernels, TwoArtifactsOpenAtOnceRunTheirOwnCode) {
+  auto scaled = [](int factor) {
+    return "func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
+           "  %c = arith.constant dense<" +
+           std::to_string(factor) +
+           ".0> : tensor<4xf32>\n"
+           "  %y = arith.mulf %x, %c : tensor<4xf32>\n"
+           "  return %y : tensor<4xf32>\n}\n";
+  };
+  llmc_artifact *twice = compileArtifact(scaled(2));
+  llmc_artifact *thrice = compileArtifact(scaled(3));
+  ASSERT_TRUE(twice && thrice);
+  std::vector<float> x = {1, 2, 3, 4}, y2(4), y3(4);
+  std::vector<int64_t> shape = {4};
+  const int64_t *shapes[] = {shape.data(), shape.data()};
+  void *buffers2[] = {x.data(), y2.data()};
+  void *buffers3[] = {x.data(), y3.data()};
+  EXPECT_EQ(llmc_artifact_call(thrice, "main", buffers3, shapes), LLMC_OK);
+  EXPECT_EQ(llmc_artifact_call(twice, "main", buffers2, shapes), LLMC_OK);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(y2[i], 2 * x[i]);
+    EXPECT_EQ(y3[i], 3 * x[i]);
+  }
+  llmc_artifact_close(twice);
+  llmc_artifact_close(thrice);
+}
+
 /// Deterministic values in [-1, 1).
 std::vector<float> values(size_t n, unsigned seed) {
   std::vector<float> v(n);

@@ -5,16 +5,24 @@
 //===----------------------------------------------------------------------===//
 
 #include "llmc-c/Compiler.h"
+#include "llmc/runtime.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/Pass/PassManager.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,12 +68,18 @@ static cl::opt<std::string> quantize(
     "quantize", cl::init(""),
     cl::desc("Quantize the linear layers' weights: int8, int4, int2 with "
              "optional -g<N> (group size), -pc (per-channel), -asym (zero "
-             "points), e.g. int4-g128-asym"),
+             "points), -a8 (int8 activations), e.g. int4-g128-asym; w8a8, "
+             "w4a8, ternary, bitmod4[-g<N>]"),
     cl::value_desc("scheme"), cl::cat(category));
 static cl::opt<std::string> quantReport(
     "llm-quant-report", cl::init(""),
     cl::desc("With --quantize: write each layer's weight error as JSON"),
     cl::value_desc("FILE.json"), cl::cat(category));
+static cl::list<int64_t> reportTokens(
+    "llm-quant-report-tokens", cl::CommaSeparated,
+    cl::desc("With --llm-quant-report: token ids to prefill on the CPU with "
+             "the quantized and the f32 model; adds their logits NMSE"),
+    cl::value_desc("id,id,..."), cl::cat(category));
 static cl::opt<std::string> placementReport(
     "llm-placement-report", cl::init(""),
     cl::desc(
@@ -86,6 +100,113 @@ static cl::opt<int>
                      cl::cat(category));
 
 namespace {
+
+/// Closes runtime handles.
+struct ArtifactCloser {
+  void operator()(llmc_artifact *a) const { llmc_artifact_close(a); }
+};
+struct SessionCloser {
+  void operator()(llmc_session *s) const { llmc_session_destroy(s); }
+};
+using ArtifactHandle = std::unique_ptr<llmc_artifact, ArtifactCloser>;
+using SessionHandle = std::unique_ptr<llmc_session, SessionCloser>;
+
+/// The logits of prefilling `tokens` (one row) with `artifact`; empty
+/// with `error` set on failure.
+std::vector<float> prefillLogits(llmc_artifact *artifact,
+                                 const std::vector<int64_t> &tokens,
+                                 std::string &error) {
+  llmc_session_options options{1, static_cast<int64_t>(tokens.size()), 1};
+  llmc_session *session = nullptr;
+  if (llmc_session_create(artifact, &options, &session) != LLMC_OK) {
+    error = llmc_last_error();
+    return {};
+  }
+  SessionHandle owner(session);
+  std::vector<float> logits(tokens.size() * llmc_artifact_vocab_size(artifact));
+  if (llmc_session_prefill(session, tokens.data(), nullptr,
+                           static_cast<int64_t>(tokens.size()),
+                           logits.data()) != LLMC_OK) {
+    error = llmc_last_error();
+    return {};
+  }
+  return logits;
+}
+
+/// Prefills `tokens` with the quantized artifact at `quantizedPath` and
+/// with the model compiled again without quantization (`options` less the
+/// scheme and the reports), and adds the logits' NMSE Σ(q − f)²/Σf² and
+/// largest difference to the JSON report at `reportPath`.
+bool addLogitsError(const std::string &model, const std::string &quantizedPath,
+                    LlmcCompileOptions options,
+                    const std::vector<int64_t> &tokens,
+                    const std::string &reportPath) {
+  auto fail = [](const llvm::Twine &why) {
+    llvm::errs() << "llm-compile: logits error for the quantization report: "
+                 << why << "\n";
+    return false;
+  };
+  auto source = llvm::MemoryBuffer::getFile(model);
+  if (!source)
+    return fail("cannot read '" + model + "'");
+  options.quantize = nullptr;
+  options.quant_report = nullptr;
+  options.placement_report = nullptr;
+  options.progress = nullptr;
+  void *bytes = nullptr;
+  size_t size = 0;
+  char *diagnostics = nullptr;
+  std::string baseDir = llvm::sys::path::parent_path(model).str();
+  int rc = llmcCompileBuffer(
+      (*source)->getBufferStart(), (*source)->getBufferSize(), model.c_str(),
+      baseDir.c_str(), &options, &bytes, &size, &diagnostics);
+  std::string why = diagnostics ? diagnostics : "";
+  llmcFree(diagnostics);
+  if (rc != 0)
+    return fail("compiling the f32 model failed: " + why);
+  llmc_artifact *reference = nullptr, *quantized = nullptr;
+  llmc_status status = llmc_artifact_open_buffer(bytes, size, &reference);
+  llmcFree(bytes);
+  if (status != LLMC_OK)
+    return fail(llmc_last_error());
+  ArtifactHandle referenceOwner(reference);
+  if (llmc_artifact_open(quantizedPath.c_str(), &quantized) != LLMC_OK)
+    return fail(llmc_last_error());
+  ArtifactHandle quantizedOwner(quantized);
+  std::string error;
+  std::vector<float> f = prefillLogits(reference, tokens, error);
+  if (f.empty())
+    return fail("the f32 model: " + error);
+  std::vector<float> q = prefillLogits(quantized, tokens, error);
+  if (q.empty())
+    return fail("the quantized model: " + error);
+  double diff = 0.0, energy = 0.0, largest = 0.0;
+  for (size_t i = 0; i < f.size(); ++i) {
+    double d = static_cast<double>(q[i]) - f[i];
+    diff += d * d;
+    energy += static_cast<double>(f[i]) * f[i];
+    largest = std::max(largest, std::fabs(d));
+  }
+  auto text = llvm::MemoryBuffer::getFile(reportPath);
+  if (!text)
+    return fail("cannot read '" + reportPath + "'");
+  llvm::Expected<llvm::json::Value> report =
+      llvm::json::parse((*text)->getBuffer());
+  if (!report || !report->getAsObject())
+    return fail("'" + reportPath + "' is not a JSON object");
+  (*report->getAsObject())["logits"] = llvm::json::Object{
+      {"reference", "the same model in f32 on the CPU target"},
+      {"tokens", static_cast<int64_t>(tokens.size())},
+      {"nmse", energy > 0.0 ? diff / energy : diff},
+      {"max_abs_diff", largest}};
+  std::error_code ec;
+  llvm::raw_fd_ostream out(reportPath, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail("cannot write '" + reportPath + "': " + ec.message());
+  out << llvm::formatv("{0:2}", *report) << "\n";
+  return true;
+}
+
 struct Progress {
   std::chrono::steady_clock::time_point start =
       std::chrono::steady_clock::now();
@@ -127,6 +248,11 @@ int main(int argc, char **argv) {
     options.quantize = quantize.c_str();
   if (!quantReport.empty())
     options.quant_report = quantReport.c_str();
+  if (!reportTokens.empty() && quantReport.empty()) {
+    llvm::errs() << "llm-compile: --llm-quant-report-tokens needs "
+                    "--llm-quant-report\n";
+    return 1;
+  }
   options.placement_target = placementTarget.c_str();
   options.placement_batch = placementBatch;
   options.placement_context = placementContext;
@@ -152,5 +278,12 @@ int main(int argc, char **argv) {
   }
   if (!quiet)
     showProgress(("wrote " + output).c_str(), &progress);
+  if (!reportTokens.empty()) {
+    if (!quiet)
+      showProgress("logits error against the f32 model", &progress);
+    std::vector<int64_t> tokens(reportTokens.begin(), reportTokens.end());
+    if (!addLogitsError(input, output, options, tokens, quantReport))
+      return 1;
+  }
   return 0;
 }
