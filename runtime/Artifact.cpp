@@ -3,6 +3,7 @@
 #include "runtime/Artifact.h"
 
 #include "runtime/ArtifactFormat.h"
+#include "runtime/CpuFeatures.h"
 #include "runtime/Status.h"
 
 #include <atomic>
@@ -245,6 +246,20 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
                               4) != 0)
     return fail(LLMC_ERROR_INVALID_ARTIFACT,
                 "the CPU code section is not an ELF shared object");
+  // Code for instructions this CPU lacks would die of SIGILL in its first
+  // call.
+  std::vector<std::string> missing = missingCpuFeatures(manifest_.cpuFeatures);
+  if (!missing.empty()) {
+    std::string names;
+    for (const std::string &m : missing)
+      names += (names.empty() ? "" : ", ") + m;
+    return fail(LLMC_ERROR_UNSUPPORTED,
+                "the CPU code was compiled for features this CPU does not "
+                "have (" +
+                    names +
+                    "); compile the model for this machine (llm-compile "
+                    "--mcpu=host) or a CPU without them");
+  }
   keepTemporariesInHeap();
   // dlopen needs a file: an anonymous in-memory one, or with LLMC_CODE_DIR
   // set a real one there, so that profilers can read the code's symbols.

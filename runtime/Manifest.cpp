@@ -183,6 +183,13 @@ llmc_status llmc::runtime::parseManifest(const char *data, size_t size,
     w.bytes = static_cast<uint64_t>(bytes);
     out.weights.push_back(std::move(w));
   }
+  // Optional: what the CPU code was compiled for (devices[kind = cpu]).
+  if (auto targets = root.find("devices");
+      targets != root.end() && targets->is_array())
+    for (const json &t : *targets)
+      if (t.is_object() && t.value("kind", "") == "cpu" &&
+          t.contains("features") && t["features"].is_string())
+        out.cpuFeatures = t["features"].get<std::string>();
   out.generative = out.find("prefill") && out.find("decode");
   if (out.generative) {
     const json *kv = r.field(root, "kv_cache", "manifest");

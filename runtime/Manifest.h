@@ -40,6 +40,8 @@ struct Manifest {
   bool generative = false;
   int64_t layers = 0, kvHeads = 0, headDim = 0, vocab = -1;
   int64_t maxPositions = -1;
+  /// The LLVM feature string the CPU code was compiled for (may be empty).
+  std::string cpuFeatures;
 
   const EntryPoint *find(const std::string &name) const;
 };

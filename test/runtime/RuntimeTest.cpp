@@ -11,6 +11,7 @@
 
 #include "llmc/runtime.h"
 #include "runtime/ArtifactFormat.h"
+#include "runtime/CpuFeatures.h"
 
 #include <gtest/gtest.h>
 
@@ -84,6 +85,41 @@ protected:
 TEST_F(BadArtifact, TheGoodOneOpens) {
   std::string message;
   EXPECT_EQ(openBytes(bytes, message), LLMC_OK) << message;
+}
+
+// Code compiled for a feature this CPU lacks is refused at open (it would
+// die of SIGILL in its first call): one of the artifact's disabled
+// features ("-name") that this CPU lacks is flipped to "+name".
+TEST_F(BadArtifact, CodeForFeaturesThisCpuLacks) {
+  std::string flipped;
+  for (size_t at = bytes.find(",-"); at != std::string::npos;
+       at = bytes.find(",-", at + 1)) {
+    size_t end = bytes.find_first_of(",\"", at + 2);
+    std::string name = bytes.substr(at + 2, end - at - 2);
+    if (!llmc::runtime::missingCpuFeatures("+" + name).empty()) {
+      bytes[at + 1] = '+';
+      flipped = name;
+      break;
+    }
+  }
+  if (flipped.empty())
+    GTEST_SKIP() << "this CPU has every feature the runtime checks";
+  std::string message;
+  EXPECT_EQ(openBytes(bytes, message), LLMC_ERROR_UNSUPPORTED) << message;
+  EXPECT_NE(message.find("compiled for features this CPU does not have (" +
+                         flipped + ")"),
+            std::string::npos)
+      << message;
+}
+
+TEST(CpuFeatures, OnlyEnabledKnownFeaturesAreChecked) {
+  // Disabled and unknown features are never missing.
+  EXPECT_TRUE(llmc::runtime::missingCpuFeatures(
+                  "-avx512f,-avx512fp16,+not-a-feature,,+")
+                  .empty());
+  // The baseline every x86-64 CPU has.
+  EXPECT_TRUE(llmc::runtime::missingCpuFeatures("+sse4.2").empty() ||
+              !__builtin_cpu_supports("sse4.2"));
 }
 
 TEST_F(BadArtifact, Truncated) {
