@@ -183,6 +183,13 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v).getResult();
 }
 
+/// i + c (i itself when c = 0): the step of accumulator chain c.
+Value offsetIndex(OpBuilder &b, Location loc, Value i, int64_t c) {
+  return c == 0 ? i
+                : arith::AddIOp::create(b, loc, i, indexConstant(b, loc, c))
+                      .getResult();
+}
+
 /// scf.for over rows [lo, hi) of the panel's output slice `acc` [M, NR] in
 /// steps of `tile`: each row's accumulator starts from `start` (or is read
 /// from `acc` when null), `body` computes the tile, and the results are
@@ -467,10 +474,7 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
         accs, [&](OpBuilder &kb, Location kl, Value k0, ValueRange kAccs) {
           SmallVector<Value> next(kAccs.begin(), kAccs.end());
           for (int64_t c = 0; c < chains; ++c) {
-            Value k = c == 0 ? k0
-                             : arith::AddIOp::create(kb, kl, k0,
-                                                     indexConstant(kb, kl, c))
-                                   .getResult();
+            Value k = offsetIndex(kb, kl, k0, c);
             Value weights = vector::TransferReadOp::create(
                 kb, kl, vectorType, w, ValueRange{panel, k, zero}, padding,
                 inBounds);
@@ -634,10 +638,7 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
               [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
                 SmallVector<Value> next(partial.begin(), partial.end());
                 for (int64_t c = 0; c < chains; ++c) {
-                  Value j =
-                      c == 0 ? j0
-                             : arith::AddIOp::create(kb, kl, j0, index(kb, c))
-                                   .getResult();
+                  Value j = offsetIndex(kb, kl, j0, c);
                   Value bytes = vector::TransferReadOp::create(
                       kb, kl, byteType, q.codes, ValueRange{panel, j, zero},
                       bytePadding, inBounds);
@@ -902,10 +903,7 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
               [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
                 SmallVector<Value> next(partial.begin(), partial.end());
                 for (int64_t c = 0; c < chains; ++c) {
-                  Value j =
-                      c == 0 ? j0
-                             : arith::AddIOp::create(kb, kl, j0, index(kb, c))
-                                   .getResult();
+                  Value j = offsetIndex(kb, kl, j0, c);
                   Value bytes = vector::TransferReadOp::create(
                       kb, kl, rowBytesType, q.codes, ValueRange{panel, j, zero},
                       bytePadding, inBounds);

@@ -26,44 +26,17 @@
 
 namespace {
 
-/// Compiles `source` (a module with @main) in function mode and runs it on
-/// `buffers` (inputs, then outputs) with `shapes`.
-void compileAndCall(const std::string &source,
-                    const std::vector<void *> &buffers,
-                    const std::vector<std::vector<int64_t>> &shapes,
-                    const char *quantize = nullptr,
-                    const char *features = nullptr) {
+/// Compiles `source` (a module with @main) in function mode, with
+/// `--quantize=quantize` and `--mattr=features` when given, into an open
+/// artifact (null after a test failure).
+llmc_artifact *compileArtifact(const std::string &source,
+                               const char *quantize = nullptr,
+                               const char *features = nullptr) {
   LlmcCompileOptions options;
   llmcCompileOptionsInit(&options);
   options.mode = "function";
   options.quantize = quantize;
   options.features = features;
-  void *bytes = nullptr;
-  size_t size = 0;
-  char *diagnostics = nullptr;
-  int rc = llmcCompileBuffer(source.data(), source.size(), "kernel.mlir",
-                             nullptr, &options, &bytes, &size, &diagnostics);
-  ASSERT_EQ(rc, 0) << (diagnostics ? diagnostics : "");
-  llmcFree(diagnostics);
-  llmc_artifact *artifact = nullptr;
-  ASSERT_EQ(llmc_artifact_open_buffer(bytes, size, &artifact), LLMC_OK)
-      << llmc_last_error();
-  llmcFree(bytes);
-  std::vector<const int64_t *> shapePointers;
-  for (const auto &s : shapes)
-    shapePointers.push_back(s.data());
-  EXPECT_EQ(llmc_artifact_call(artifact, "main", buffers.data(),
-                               shapePointers.data()),
-            LLMC_OK)
-      << llmc_last_error();
-  llmc_artifact_close(artifact);
-}
-
-/// Compiles `source` in function mode into an open artifact.
-llmc_artifact *compileArtifact(const std::string &source) {
-  LlmcCompileOptions options;
-  llmcCompileOptionsInit(&options);
-  options.mode = "function";
   void *bytes = nullptr;
   size_t size = 0;
   char *diagnostics = nullptr;
@@ -77,6 +50,25 @@ llmc_artifact *compileArtifact(const std::string &source) {
         << llmc_last_error();
   llmcFree(bytes);
   return artifact;
+}
+
+/// Compiles `source` and runs its @main on `buffers` (inputs, then
+/// outputs) with `shapes`.
+void compileAndCall(const std::string &source,
+                    const std::vector<void *> &buffers,
+                    const std::vector<std::vector<int64_t>> &shapes,
+                    const char *quantize = nullptr,
+                    const char *features = nullptr) {
+  llmc_artifact *artifact = compileArtifact(source, quantize, features);
+  ASSERT_TRUE(artifact);
+  std::vector<const int64_t *> shapePointers;
+  for (const auto &s : shapes)
+    shapePointers.push_back(s.data());
+  EXPECT_EQ(llmc_artifact_call(artifact, "main", buffers.data(),
+                               shapePointers.data()),
+            LLMC_OK)
+      << llmc_last_error();
+  llmc_artifact_close(artifact);
 }
 
 // Two artifacts open at once each run their own code: the runtime loads
