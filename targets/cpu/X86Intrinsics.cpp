@@ -1,11 +1,12 @@
-//===- X86Intrinsics.cpp - llm-cpu-x86-intrinsics --------------------===//
+//===- X86Intrinsics.cpp - llm-cpu-x86-intrinsics -------------------------===//
 //
 // llm-cpu-vectorize-linear writes the 4-way i8 dot products of quantized
 // activations as plain vector arithmetic (widen, multiply, gather and add
-// in fours) and, for a target with AVX512-VNNI, tags the final add; this pass
-// replaces the tagged ones with vpdpbusd (llvm.call_intrinsic). It runs after
-// bufferization and buffer deallocation: those reject llvm.call_intrinsic,
-// an op with unknown memory effects.
+// in fours) and codebook lookups as a vector.gather from a 64-byte table,
+// and tags them where the target has the instruction (AVX512-VNNI
+// vpdpbusd, AVX512-VBMI vpermb); this pass replaces the tagged ones with
+// llvm.call_intrinsic. It runs after bufferization and buffer deallocation:
+// those reject llvm.call_intrinsic, an op with unknown memory effects.
 //
 //===----------------------------------------------------------------------===//
 
