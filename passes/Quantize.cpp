@@ -134,22 +134,16 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
                                            : std::to_string(codeBits) + " bits")
                             << ": " << why;
     const float *w = reinterpret_cast<const float *>(bytes->data());
-    llmc::quant::GroupQuantized q;
     llmc::quant::BitModQuantized mod;
-    double nmse;
-    if (bitMod()) {
+    if (bitMod())
       mod = llmc::quant::quantizeBitMod(w, n, k, *group);
-      nmse = llmc::quant::weightNmse(w, mod);
-      // The codes and scales are laid out as the integer ones.
-      q.groupSize = mod.groupSize;
-      q.cols = k;
-      q.codes = std::move(mod.codes);
-      q.scales = std::move(mod.scales);
-    } else {
-      q = ternary() ? llmc::quant::quantizeTernary(w, n, k)
+    // BitMoD's codes and scales are laid out as the integer ones.
+    const llmc::quant::GroupQuantized q =
+        bitMod()    ? mod
+        : ternary() ? llmc::quant::quantizeTernary(w, n, k)
                     : llmc::quant::quantizeGroupwise(w, n, k, scheme);
-      nmse = llmc::quant::weightNmse(w, q);
-    }
+    double nmse = bitMod() ? llmc::quant::weightNmse(w, mod)
+                           : llmc::quant::weightNmse(w, q);
 
     OpBuilder b(op);
     Location loc = op.getLoc();

@@ -23,11 +23,6 @@ llmc::quant::bitModGrids() {
   return grids;
 }
 
-uint8_t BitModQuantized::code(int64_t n, int64_t k) const {
-  uint8_t byte = codes[n * (cols / 2) + k / 2];
-  return k % 2 ? byte >> 4 : byte & 15;
-}
-
 float BitModQuantized::dequantized(int64_t n, int64_t k) const {
   int64_t g = n * groups() + k / groupSize;
   return scales[g] * bitModGrids()[datatypes[g]][code(n, k)];
@@ -64,6 +59,7 @@ BitModQuantized llmc::quant::quantizeBitMod(const float *w, int64_t rows,
   BitModQuantized q;
   q.rows = rows;
   q.cols = cols;
+  q.bits = 4;
   q.groupSize = groupSize;
   int64_t groups = q.groups();
   q.codes.assign(rows * cols / 2, 0);

@@ -26,16 +26,12 @@ constexpr int kBitModDatatypes = 4;
 /// Each datatype's 16 values, ascending: a code is an index into its row.
 const std::array<std::array<float, 16>, kBitModDatatypes> &bitModGrids();
 
-/// A [rows, cols] matrix as 4-bit codes (two per byte, the even k in the
-/// low nibble), one scale and one datatype id per group.
-struct BitModQuantized {
-  int64_t rows = 0, cols = 0, groupSize = 0;
-  std::vector<uint8_t> codes;     // [rows, cols / 2]
-  std::vector<float> scales;      // [rows, cols / G]
+/// A [rows, cols] matrix as 4-bit codes and scales in GroupQuantized's
+/// layout (no zero points), and one datatype id per group: a weight is
+/// scale · grid[datatype][code].
+struct BitModQuantized : GroupQuantized {
   std::vector<uint8_t> datatypes; // [rows, cols / G]
 
-  int64_t groups() const { return cols / groupSize; }
-  uint8_t code(int64_t n, int64_t k) const;
   float dequantized(int64_t n, int64_t k) const;
 };
 

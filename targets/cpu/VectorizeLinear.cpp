@@ -183,6 +183,18 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v).getResult();
 }
 
+/// Independent accumulator chains for a group of `steps` steps: a single
+/// row (decode) splits them over 4 or 2 chains so that the latency of each
+/// multiply-add does not bound the weight stream; a tile of rows has one
+/// accumulator per row already.
+int64_t singleRowChains(int64_t tile, int64_t steps) {
+  if (tile == 1)
+    for (int64_t c : {4, 2})
+      if (steps % c == 0)
+        return c;
+  return 1;
+}
+
 /// i + c (i itself when c = 0): the step of accumulator chain c.
 Value offsetIndex(OpBuilder &b, Location loc, Value i, int64_t c) {
   return c == 0 ? i
@@ -607,13 +619,7 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
     // splits each group's bytes over independent accumulator chains (FMA
     // latency).
     bool dequantize = tile > 1;
-    int64_t chains = 1;
-    if (!dequantize)
-      for (int64_t c : {4, 2})
-        if (groupBytes % c == 0) {
-          chains = c;
-          break;
-        }
+    int64_t chains = singleRowChains(tile, groupBytes);
     Value zeros = arith::ConstantOp::create(
         b, l, vectorType,
         DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
@@ -875,13 +881,7 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
     SmallVector<bool> inBounds = {true};
     // A single row has one i32 accumulator per 16 columns: split each
     // group's steps over chains (dot-product latency).
-    int64_t chains = 1;
-    if (tile == 1)
-      for (int64_t c : {4, 2})
-        if (steps % c == 0) {
-          chains = c;
-          break;
-        }
+    int64_t chains = singleRowChains(tile, steps);
     Value zerosF = arith::ConstantOp::create(
         b, l, vectorType,
         DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
