@@ -145,8 +145,13 @@ void NodeContext::setOutput(int i, SymbolicInts ints) {
 }
 
 LogicalResult NodeContext::emitError(const Twine &message) {
-  return mlir::emitError(location) << nodeProto.op_type() << " node '"
-                                   << nodeProto.name() << "': " << message;
+  InFlightDiagnostic diag = mlir::emitError(location);
+  // Ops outside the default domain (com.microsoft ...) say which they are.
+  if (!nodeProto.domain().empty() && nodeProto.domain() != "ai.onnx")
+    diag << nodeProto.domain() << " ";
+  diag << nodeProto.op_type() << " node '" << nodeProto.name()
+       << "': " << message;
+  return diag;
 }
 
 LogicalResult NodeContext::requireInput(int i, StringRef what) {
@@ -184,9 +189,10 @@ bool NodeContext::mayEvaluate(int64_t numel) const {
   return numel <= options().hostEvaluationLimit;
 }
 
-Value NodeContext::materialize(const HostTensor &tensor) {
-  return importer.materialize(b, location, tensor,
-                              numOutputs() ? nodeProto.output(0) : "");
+Value NodeContext::materialize(const HostTensor &tensor, StringRef name) {
+  if (name.empty() && numOutputs())
+    name = nodeProto.output(0);
+  return importer.materialize(b, location, tensor, name);
 }
 
 //===----------------------------------------------------------------------===//
@@ -237,6 +243,9 @@ const OpRegistry &OpRegistry::get() {
     registerReductionOps(r);
     registerIndexingOps(r);
     registerQuantizationOps(r);
+    registerContribNormOps(r);
+    registerContribAttentionOps(r);
+    registerMatMulNBits(r);
     return r;
   }();
   return registry;

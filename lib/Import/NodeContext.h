@@ -113,8 +113,9 @@ public:
   /// Whether host evaluation of a result with `numel` elements is allowed.
   bool mayEvaluate(int64_t numel) const;
 
-  /// Creates the IR constant for a host tensor.
-  mlir::Value materialize(const HostTensor &tensor);
+  /// Creates the IR constant for a host tensor; `name` keys its blob
+  /// (default: the node's first output).
+  mlir::Value materialize(const HostTensor &tensor, llvm::StringRef name = {});
 
 private:
   ImportedValue *input(int i);
@@ -166,6 +167,9 @@ void registerNNOps(OpRegistry &registry);
 void registerReductionOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
+void registerContribNormOps(OpRegistry &registry);
+void registerContribAttentionOps(OpRegistry &registry);
+void registerMatMulNBits(OpRegistry &registry);
 
 } // namespace llmc::onnx_import
 

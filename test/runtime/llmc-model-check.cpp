@@ -1,7 +1,7 @@
 //===- llmc-model-check.cpp - a compiled artifact against torch's outputs -===//
 //
 //   llmc-model-check MODEL.llmc TEST_SET_DIR [--layers-past N] [--split]
-//                    [--padding] [--threads N]
+//                    [--padding] [--threads N] [--reference NAME]
 //
 // Runs the artifact through the runtime on an ONNX backend-style test set
 // (input_0.pb = input_ids, for a decode-style export input_1.. = the past
@@ -15,8 +15,11 @@
 //  - --padding: row 1 shortened by two tokens and left-padded in the batch,
 //    against the same shortened row run alone (RoPE models: attention is
 //    invariant to the position shift the padding causes).
+// --reference NAME compares with NAME_0.pb instead of output_0.pb (e.g.
+// ort_output: ONNX Runtime's logits).
 // With --hf the test set follows the Hugging Face export convention
-// (input_1 = attention_mask, input_2 = position_ids, then the past): the
+// (input_1 = attention_mask, input_2 = position_ids when the model takes
+// it, then the past): the
 // left padding the mask describes is given to the runtime (load_kv and
 // prefill lengths), which fills attention_mask and position_ids itself;
 // logits are compared at the real positions.
@@ -124,11 +127,12 @@ int main(int argc, char **argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: llmc-model-check MODEL.llmc TEST_SET_DIR "
                          "[--split] [--padding] [--threads N] "
-                         "[--max-nmse X]\n");
+                         "[--max-nmse X] [--reference NAME]\n");
     return 2;
   }
   std::string dir = argv[2];
   bool split = false, padding = false, hf = false;
+  std::string reference = "output";
   int threads = 1;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
@@ -140,6 +144,8 @@ int main(int argc, char **argv) {
       hf = true;
     else if (a == "--threads" && i + 1 < argc)
       threads = std::atoi(argv[++i]);
+    else if (a == "--reference" && i + 1 < argc)
+      reference = argv[++i];
     else if (a == "--max-nmse" && i + 1 < argc)
       maxNmse = std::atof(argv[++i]);
     else {
@@ -147,17 +153,19 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  Tensor ids = load(dir + "/input_0.pb"), want = load(dir + "/output_0.pb");
+  Tensor ids = load(dir + "/input_0.pb"),
+         want = load(dir + "/" + reference + "_0.pb");
   if (!ids.ok || !want.ok || ids.dims.size() != 2) {
-    std::fprintf(stderr, "cannot read input_0.pb/output_0.pb in %s\n",
-                 dir.c_str());
+    std::fprintf(stderr, "cannot read input_0.pb/%s_0.pb in %s\n",
+                 reference.c_str(), dir.c_str());
     return 2;
   }
   Tensor mask;
   int firstPast = 1;
   if (hf) {
     mask = load(dir + "/input_1.pb");
-    firstPast = 3;
+    // position_ids, when the model takes it, comes before the past.
+    firstPast = load(dir + "/input_2.pb").dims.size() == 2 ? 3 : 2;
   }
   std::vector<Tensor> past;
   for (int i = firstPast; exists(dir + "/input_" + std::to_string(i) + ".pb");

@@ -246,5 +246,8 @@ void llmc::onnx_import::registerNNOps(OpRegistry &r) {
   r.add("MatMul", 13, importMatMul);
   r.add("Gemm", 13, importGemm);
   r.add("Softmax", 13, importSoftmax);
+  // Below opset 17 the op is ONNX Runtime's (registered in the default
+  // domain from version 1, the same semantics), as optimum exports use it.
+  r.add("LayerNormalization", 1, importLayerNorm);
   r.add("LayerNormalization", 17, importLayerNorm);
 }

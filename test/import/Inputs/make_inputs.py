@@ -213,3 +213,42 @@ def cumsum_case():
 
 
 cumsum_case()
+
+
+# --- ONNX Runtime contrib ops (domain com.microsoft) the importer refuses.
+def contrib(name, op, inputs, outputs, inits=(), domain="com.microsoft", **attrs):
+    """One contrib node over float graph inputs x [1, 4, 64] (and any
+    other names in `inputs` that are not initializers)."""
+    init_names = {t.name for t in inits}
+    graph_inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 4, 64])
+                    for n in inputs if n and n not in init_names and n != "seqlens"]
+    if "seqlens" in inputs:
+        graph_inputs.append(helper.make_tensor_value_info("seqlens", TensorProto.INT32, [1]))
+    node = helper.make_node(op, inputs, outputs, name="/contrib", domain=domain, **attrs)
+    graph = helper.make_graph([node], name, graph_inputs,
+                              [helper.make_tensor_value_info(outputs[0], TensorProto.FLOAT, None)],
+                              list(inits))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    save(model, name)
+
+
+def nbits_inits(k=64, n=8, block=16, bits=4):
+    blocks = -(-k // block)
+    return [numpy_helper.from_array(np.zeros((n, blocks, block * bits // 8), np.uint8), "qweight"),
+            numpy_helper.from_array(np.ones(n * blocks, np.float32), "scales")]
+
+
+contrib("contrib-unknown-op.onnx", "QOrderedMatMul", ["x", "x"], ["y"])
+contrib("contrib-gqa-window.onnx", "GroupQueryAttention",
+        ["x", "", "", "x", "x", "seqlens", "seqlens"], ["y"],
+        num_heads=2, kv_num_heads=1, local_window_size=4)
+contrib("contrib-nbits-bits.onnx", "MatMulNBits", ["x", "qweight", "scales"], ["y"],
+        nbits_inits(bits=3), K=64, N=8, bits=3, block_size=16)
+contrib("contrib-nbits-padded.onnx", "MatMulNBits", ["x", "qweight", "scales"], ["y"],
+        nbits_inits(k=40), K=40, N=8, bits=4, block_size=16)
+contrib("contrib-nbits-gidx.onnx", "MatMulNBits", ["x", "qweight", "scales", "", "x"], ["y"],
+        nbits_inits(), K=64, N=8, bits=4, block_size=16)
+contrib("contrib-mha-packed.onnx", "MultiHeadAttention", ["x"], ["y"], num_heads=4)
+contrib("contrib-skip-mean.onnx", "SkipSimplifiedLayerNormalization", ["x", "x", "gamma"],
+        ["y", "mean"], [numpy_helper.from_array(np.ones(64, np.float32), "gamma")])
