@@ -5,11 +5,12 @@ optimum's ORT exports write them: Microsoft contrib operators (domain
 weights, the genai calling convention. Built with `onnx.helper` (no torch),
 random weights; every output comes with a plain NumPy forward pass of the
 same graph (the contrib ops' documented semantics, the int4 weights
-dequantized), written as `output_i.pb`. `ort_reference.sh` then checks that
+dequantized), written as `output_i.pb`. `regenerate.sh` then checks that
 ONNX Runtime agrees and stores ONNX Runtime's own outputs as
 `ort_output_i.pb`.
 
     /usr/bin/python3 genai_models.py OUT_DIR
+    /usr/bin/python3 genai_models.py --perf OUT_DIR   # the benchmark's models
 
 Models (each `model.onnx` + `test_data_set_0` (prefill, empty past) and
 `test_data_set_1` (one decode step after set 0's presents)):
@@ -25,6 +26,10 @@ Models (each `model.onnx` + `test_data_set_0` (prefill, empty past) and
   points (zero point 8), 1-D scales.
 - `genai_llama_int4_zp`: the same with block 16, asymmetric weights and
   packed 4-bit zero points.
+- `genai_mistral`: the int4 model's graph with GroupQueryAttention's
+  sliding window (`local_window_size` 3) and interleaved rotary, and
+  `MatMulNBits` of 8 bits (QKV with zero points, the LM head), 2 bits
+  (output projection, zero points, block 16) and 4 bits (MLP).
 - `genai_phi`: Phi-style parallel attention and MLP at opset 14:
   `LayerNormalization` (ONNX Runtime's registration below opset 17) and
   `SkipLayerNormalization`, `RotaryEmbedding` (partial rotary, 8 of 16
@@ -67,17 +72,24 @@ def rotary_tables(rotary_dim):
     return np.cos(freqs).astype(np.float32), np.sin(freqs).astype(np.float32)
 
 
-def rope(x, pos, cos, sin, rotary_dim):
-    """x [B, S, H, D], pos [B, S]; rotate-half over the first rotary_dim."""
+def rope(x, pos, cos, sin, rotary_dim, interleaved=False):
+    """x [B, S, H, D], pos [B, S]; rotate-half (or interleaved pairs) over
+    the first rotary_dim features."""
     half = rotary_dim // 2
     c, s = cos[pos][:, :, None, :], sin[pos][:, :, None, :]
+    if interleaved:
+        x1, x2 = x[..., 0:rotary_dim:2], x[..., 1:rotary_dim:2]
+        out = np.stack([x1 * c - x2 * s, x2 * c + x1 * s], axis=-1).reshape(x.shape[:-1] + (rotary_dim,))
+        return np.concatenate([out, x[..., rotary_dim:]], axis=-1)
     x1, x2, rest = x[..., :half], x[..., half:rotary_dim], x[..., rotary_dim:]
     return np.concatenate([x1 * c - x2 * s, x2 * c + x1 * s, rest], axis=-1)
 
 
-def attention(q, k, v, key_valid, scale):
+def attention(q, k, v, key_valid, scale, window=-1):
     """q [B, S, Hq, D]; k, v [B, Hkv, T, D] (past + new); causal with the
-    queries the last S positions; key_valid [B, T] bool."""
+    queries the last S positions; key_valid [B, T] bool; with window > 0
+    query i sees the `window` keys i - window + 1 .. i (ONNX Runtime's
+    reading of GroupQueryAttention's local_window_size)."""
     b, s, hq, d = q.shape
     hkv, t = k.shape[1], k.shape[2]
     rep = hq // hkv
@@ -85,6 +97,8 @@ def attention(q, k, v, key_valid, scale):
     v = np.repeat(v, rep, axis=1)
     scores = np.einsum("bshd,bhtd->bhst", q, k).astype(np.float64) * scale
     causal = np.arange(t)[None, :] <= (np.arange(s)[:, None] + t - s)
+    if window > 0:
+        causal &= np.arange(t)[None, :] > (np.arange(s)[:, None] + t - s - window)
     visible = causal[None, None] & key_valid[:, None, None, :]
     scores = np.where(visible, scores, -1e30)
     scores -= scores.max(-1, keepdims=True)
@@ -114,29 +128,39 @@ def fast_gelu(x):
 
 
 # --------------------------------------------------------------- MatMulNBits
-def quantize_int4(w, block, asymmetric):
-    """w [K, N] -> (packed B [N, K/block, block/2] u8, scales [N*nb] f32,
-    packed zero points or None, dequantized w [K, N])."""
+def pack_codes(q, bits):
+    """Codes [..., M] (M a multiple of 8 / bits) -> bytes, the lowest index
+    in the low bits."""
+    per = 8 // bits
+    out = np.zeros(q.shape[:-1] + (q.shape[-1] // per,), np.uint8)
+    for j in range(per):
+        out |= (q[..., j::per].astype(np.uint8) << (bits * j)).astype(np.uint8)
+    return out
+
+
+def quantize_nbits(w, bits, block, asymmetric):
+    """w [K, N] -> (packed B [N, K/block, block·bits/8] u8, scales [N·nb]
+    f32, packed zero points or None, dequantized w [K, N])."""
     k, n = w.shape
-    nb = k // block
+    nb, top = k // block, (1 << bits) - 1
     g = w.T.reshape(n, nb, block)
     if asymmetric:
         lo, hi = np.minimum(g.min(-1), 0), np.maximum(g.max(-1), 0)
-        scale = ((hi - lo) / 15).astype(np.float32)
+        scale = ((hi - lo) / top).astype(np.float32)
         scale[scale == 0] = 1
-        zp = np.clip(np.round(-lo / scale), 0, 15).astype(np.uint8)
+        zp = np.clip(np.round(-lo / scale), 0, top).astype(np.uint8)
     else:
-        scale = (np.abs(g).max(-1) / 7).astype(np.float32)
+        scale = (np.abs(g).max(-1) / ((1 << (bits - 1)) - 1 or 1)).astype(np.float32)
         scale[scale == 0] = 1
-        zp = np.full((n, nb), 8, np.uint8)
-    q = np.clip(np.round(g / scale[..., None]) + zp[..., None], 0, 15).astype(np.uint8)
-    packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)
+        zp = np.full((n, nb), 1 << (bits - 1), np.uint8)
+    q = np.clip(np.round(g / scale[..., None]) + zp[..., None], 0, top).astype(np.uint8)
     deq = ((q.astype(np.float32) - zp[..., None]) * scale[..., None]).reshape(n, k).T
     zp_packed = None
     if asymmetric:
-        padded = np.concatenate([zp, np.zeros((n, nb % 2), np.uint8)], axis=1)
-        zp_packed = (padded[:, 0::2] | (padded[:, 1::2] << 4)).astype(np.uint8).reshape(-1)
-    return packed, scale.reshape(-1), zp_packed, np.ascontiguousarray(deq)
+        per = 8 // bits
+        padded = np.concatenate([zp, np.zeros((n, -nb % per), np.uint8)], axis=1)
+        zp_packed = pack_codes(padded, bits).reshape(-1)
+    return pack_codes(q, bits), scale.reshape(-1), zp_packed, np.ascontiguousarray(deq)
 
 
 class Linear:
@@ -149,8 +173,8 @@ class Linear:
             self.wname = g.init(name, w)
             self.nbits = False
         else:
-            block, asym = quant
-            packed, scales, zp, self.w = quantize_int4(w, block, asym)
+            block, asym, self.bits = quant if len(quant) == 3 else (*quant, 4)
+            packed, scales, zp, self.w = quantize_nbits(w, self.bits, block, asym)
             self.inputs = [g.init(name + ".qweight", packed), g.init(name + ".scales", scales)]
             if zp is not None:
                 self.inputs.append(g.init(name + ".qzeros", zp))
@@ -161,7 +185,7 @@ class Linear:
         if not self.nbits:
             return self.g.node("MatMul", [x, self.wname])
         return self.g.node("MatMulNBits", [x] + self.inputs, domain=MS, K=self.k, N=self.n,
-                           bits=4, block_size=self.block, accuracy_level=0)
+                           bits=self.bits, block_size=self.block, accuracy_level=0)
 
     def ref(self, x):
         return (x.astype(np.float64) @ self.w.astype(np.float64)).astype(np.float32)
@@ -173,10 +197,13 @@ def weights(rng, *shape, scale=None):
 
 
 # --------------------------------------------------------------- Llama with GroupQueryAttention
-def build_llama(name, quant=None):
+def build_llama(name, quant=None, window=-1, interleaved=False):
+    """quant: None (f32 MatMul), (block, asymmetric[, bits]) for every
+    linear, or a dict of those by "qkv", "o", "mlp", "lm_head"."""
     rng = np.random.default_rng(1234)
     g = Graph(name)
     packed_qkv = quant is not None
+    kinds = quant if isinstance(quant, dict) else dict.fromkeys(("qkv", "o", "mlp", "lm_head"), quant)
     q_out, kv_out = HEADS * HEAD_DIM, KV_HEADS * HEAD_DIM
     embed = weights(rng, VOCAB, HIDDEN, scale=1.0)
     g.init("model.embed_tokens.weight", embed)
@@ -190,20 +217,20 @@ def build_llama(name, quant=None):
         lay = {
             "ln1": g.init(p + ".input_layernorm.weight", (1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32)),
             "ln2": g.init(p + ".post_attention_layernorm.weight", (1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32)),
-            "o": Linear(g, p + ".attn.o_proj", weights(rng, q_out, HIDDEN), quant),
-            "gate": Linear(g, p + ".mlp.gate_proj", weights(rng, HIDDEN, FFN), quant),
-            "up": Linear(g, p + ".mlp.up_proj", weights(rng, HIDDEN, FFN), quant),
-            "down": Linear(g, p + ".mlp.down_proj", weights(rng, FFN, HIDDEN), quant),
+            "o": Linear(g, p + ".attn.o_proj", weights(rng, q_out, HIDDEN), kinds["o"]),
+            "gate": Linear(g, p + ".mlp.gate_proj", weights(rng, HIDDEN, FFN), kinds["mlp"]),
+            "up": Linear(g, p + ".mlp.up_proj", weights(rng, HIDDEN, FFN), kinds["mlp"]),
+            "down": Linear(g, p + ".mlp.down_proj", weights(rng, FFN, HIDDEN), kinds["mlp"]),
         }
         if packed_qkv:
-            lay["qkv"] = Linear(g, p + ".attn.qkv_proj", np.concatenate([wq, wk, wv], axis=1), quant)
+            lay["qkv"] = Linear(g, p + ".attn.qkv_proj", np.concatenate([wq, wk, wv], axis=1), kinds["qkv"])
         else:
             lay["q"] = Linear(g, p + ".attn.q_proj", wq, None)
             lay["k"] = Linear(g, p + ".attn.k_proj", wk, None)
             lay["v"] = Linear(g, p + ".attn.v_proj", wv, None)
         layers.append(lay)
     final_ln = g.init("model.norm.weight", (1 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32))
-    lm_head = Linear(g, "lm_head", weights(rng, HIDDEN, VOCAB), quant)
+    lm_head = Linear(g, "lm_head", weights(rng, HIDDEN, VOCAB), kinds["lm_head"])
 
     # The genai wiring: seqlens_k = sum(mask) - 1, total = mask's length.
     axes = g.init("axes_1", np.array([1], np.int64))
@@ -228,7 +255,8 @@ def build_llama(name, quant=None):
                       qkv_inputs + [f"past_key_values.{l}.key", f"past_key_values.{l}.value", seqlens, total,
                                     "cos_cache", "sin_cache"], domain=MS,
                       outputs=[f"/attn_{l}", f"present.{l}.key", f"present.{l}.value"],
-                      num_heads=HEADS, kv_num_heads=KV_HEADS, do_rotary=1)[0]
+                      num_heads=HEADS, kv_num_heads=KV_HEADS, do_rotary=1,
+                      local_window_size=window, rotary_interleaved=int(interleaved))[0]
         o = lay["o"](attn)
         h, _, _, residual = g.node("SkipSimplifiedLayerNormalization", [o, residual, lay["ln2"]], domain=MS,
                                    outputs=[f"/ln2_{l}", "", "", f"/res2_{l}"], epsilon=EPS)
@@ -270,13 +298,13 @@ def build_llama(name, quant=None):
                 q, k, v = np.split(qkv, [q_out, q_out + kv_out], axis=-1)
             else:
                 q, k, v = lay["q"].ref(h), lay["k"].ref(h), lay["v"].ref(h)
-            q = rope(q.reshape(b, s, HEADS, HEAD_DIM), positions, cos, sin, HEAD_DIM)
-            k = rope(k.reshape(b, s, KV_HEADS, HEAD_DIM), positions, cos, sin, HEAD_DIM)
+            q = rope(q.reshape(b, s, HEADS, HEAD_DIM), positions, cos, sin, HEAD_DIM, interleaved)
+            k = rope(k.reshape(b, s, KV_HEADS, HEAD_DIM), positions, cos, sin, HEAD_DIM, interleaved)
             v = v.reshape(b, s, KV_HEADS, HEAD_DIM)
             pk = np.concatenate([past[2 * l], k.transpose(0, 2, 1, 3)], axis=2).astype(np.float32)
             pv = np.concatenate([past[2 * l + 1], v.transpose(0, 2, 1, 3)], axis=2).astype(np.float32)
             presents += [pk, pv]
-            a = attention(q, pk, pv, key_valid, 1 / np.sqrt(HEAD_DIM))
+            a = attention(q, pk, pv, key_valid, 1 / np.sqrt(HEAD_DIM), window)
             res = res + lay["o"].ref(a)
             h = rms(res, w2)
             pend = lay["down"].ref((silu(lay["gate"].ref(h)) * lay["up"].ref(h)).astype(np.float32))
@@ -398,6 +426,9 @@ def main(out_dir):
         "genai_llama_int4": lambda: build_llama("genai_llama_int4", quant=(32, False)),
         "genai_llama_int4_zp": lambda: build_llama("genai_llama_int4_zp", quant=(16, True)),
         "genai_phi": lambda: build_phi("genai_phi"),
+        "genai_mistral": lambda: build_llama(
+            "genai_mistral", quant={"qkv": (32, True, 8), "o": (16, True, 2), "mlp": (32, False, 4),
+                                    "lm_head": (64, False, 8)}, window=3, interleaved=True),
     }
     for name, build in builders.items():
         model, forward, positions = build()
@@ -429,5 +460,22 @@ def main(out_dir):
         print(f"wrote {d}")
 
 
+def main_perf(out_dir):
+    """The benchmark's models: genai_llama (f32) and genai_llama_int4 at the
+    size of the team's Llama perf export (d = 512, 4 layers, 8/2 heads,
+    FFN 1376, vocabulary 4096), no test sets."""
+    global VOCAB, HIDDEN, HEADS, KV_HEADS, HEAD_DIM, FFN, LAYERS, MAX_POS
+    VOCAB, HIDDEN, HEADS, KV_HEADS, HEAD_DIM, FFN, LAYERS, MAX_POS = 4096, 512, 8, 2, 64, 1376, 4, 2048
+    for name, quant in (("genai_llama_perf", None), ("genai_llama_int4_perf", (32, False))):
+        model = build_llama(name, quant)[0]
+        d = os.path.join(out_dir, name)
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(d, "model.onnx"))
+        print(f"wrote {d}")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__)))
+    if len(sys.argv) > 2 and sys.argv[1] == "--perf":
+        main_perf(sys.argv[2])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__)))

@@ -15,4 +15,5 @@ tools=${TOOLS:-$here/../../../../shared/tools}
 /usr/bin/python3 "$here/genai_models.py" "$here"
 cd "$here"
 ORT_NODE=${ORT_NODE:-onnxruntime-node} node "$tools/run_oracle.js" --write \
-  --rtol 1e-4 --atol 1e-5 genai_llama genai_llama_int4 genai_llama_int4_zp genai_phi
+  --rtol 1e-4 --atol 1e-5 genai_llama genai_llama_int4 genai_llama_int4_zp genai_mistral \
+  genai_phi

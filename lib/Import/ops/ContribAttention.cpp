@@ -213,7 +213,8 @@ Value rope(NodeContext &ctx, Value x, Value cos, Value sin, bool interleaved) {
 
 /// Inputs: query, key, value, past_key, past_value, seqlens_k,
 /// total_sequence_length, cos_cache, sin_cache (position_ids,
-/// attention_bias, head_sink: not supported). The keys attended to are the
+/// attention_bias, head_sink: not supported); local_window_size becomes
+/// the sliding window. The keys attended to are the
 /// past followed by the new ones, causally (ONNX Runtime's semantics with
 /// separate past and present buffers); `seqlens_k + 1` is each row's real
 /// length and gives the rotary positions of the new tokens,
@@ -226,10 +227,12 @@ LogicalResult importGroupQueryAttention(NodeContext &ctx) {
     return ctx.emitError("num_heads (" + Twine(heads) +
                          ") must be a positive multiple of kv_num_heads (" +
                          Twine(kvHeads) + ")");
-  if (ctx.intAttr("local_window_size", -1) != -1)
-    return ctx.emitError(
-        "local_window_size = " + Twine(ctx.intAttr("local_window_size", -1)) +
-        " is not supported (only -1)");
+  // A window of W keys: the query at position i sees keys i - W + 1 .. i,
+  // as ONNX Runtime computes it (llm.attention's sliding_window).
+  int64_t window = ctx.intAttr("local_window_size", -1);
+  if (window == 0 || window < -1)
+    return ctx.emitError("local_window_size = " + Twine(window) +
+                         " must be positive or -1 (no window)");
   if (ctx.floatAttr("softcap", 0.0f) != 0.0f)
     return ctx.emitError("softcap is not supported");
   if (ctx.intAttr("smooth_softmax", 0) != 0)
@@ -320,7 +323,8 @@ LogicalResult importGroupQueryAttention(NodeContext &ctx) {
   auto attention = llm::AttentionOp::create(
       ctx.builder(), ctx.loc(), q4, k4, v4, Value(), ctx.value(3), ctx.value(4),
       heads, kvHeads, /*causal=*/true,
-      scale != 0.0f ? std::optional<float>(scale) : std::nullopt, std::nullopt);
+      scale != 0.0f ? std::optional<float>(scale) : std::nullopt,
+      window > 0 ? std::optional<int64_t>(window) : std::nullopt);
   if (failed(verify(attention)))
     return failure();
   ctx.setOutput(0, mergeHeads(ctx, attention.getResult()));

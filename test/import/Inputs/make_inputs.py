@@ -240,9 +240,9 @@ def nbits_inits(k=64, n=8, block=16, bits=4):
 
 
 contrib("contrib-unknown-op.onnx", "QOrderedMatMul", ["x", "x"], ["y"])
-contrib("contrib-gqa-window.onnx", "GroupQueryAttention",
+contrib("contrib-gqa-softcap.onnx", "GroupQueryAttention",
         ["x", "", "", "x", "x", "seqlens", "seqlens"], ["y"],
-        num_heads=2, kv_num_heads=1, local_window_size=4)
+        num_heads=2, kv_num_heads=1, softcap=30.0)
 contrib("contrib-nbits-bits.onnx", "MatMulNBits", ["x", "qweight", "scales"], ["y"],
         nbits_inits(bits=3), K=64, N=8, bits=3, block_size=16)
 contrib("contrib-nbits-padded.onnx", "MatMulNBits", ["x", "qweight", "scales"], ["y"],
