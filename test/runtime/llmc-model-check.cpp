@@ -260,7 +260,7 @@ int main(int argc, char **argv) {
   }
 
   // Left padding: row 1 two tokens shorter, against it alone.
-  if (padding && batch >= 2 && steps > 2 && past.empty()) {
+  if (padding && batch >= 2 && steps > 2 && pastLength == 0) {
     int64_t shorter = steps - 2;
     std::vector<int64_t> lengths(batch, steps);
     lengths[1] = shorter;
