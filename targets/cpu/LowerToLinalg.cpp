@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -1577,9 +1578,90 @@ std::pair<Value, Value> lowerGroupedTopK(OpBuilder &b, Location loc,
           tensor::ConcatOp::create(b, loc, 1, indices).getResult()};
 }
 
-/// llm.moe computed densely: every expert on every token, weighted by the
-/// routing weights (zero for the experts a token does not choose). Same
-/// numbers as the sparse form; issue 9's lowering runs only chosen experts.
+/// The rows of `x : [T, D]` whose tokens chose expert `e`, in token order:
+/// (count, tokens [T] i64, weights [T] f32), the first `count` entries
+/// valid. A sequential scan of the [T, k] choices: cheap next to the
+/// expert's GEMMs, and it gives each expert a dense block of rows.
+struct ExpertSlots {
+  Value count, tokens, weights;
+};
+
+ExpertSlots collectSlots(OpBuilder &b, Location loc, Value chosen,
+                         Value weights, int64_t expert, OpFoldResult tokens) {
+  int64_t k = cast<RankedTensorType>(chosen.getType()).getDimSize(1);
+  Type i64 = b.getI64Type(), f32 = b.getF32Type();
+  int64_t staticTokens = cast<RankedTensorType>(chosen.getType()).getDimSize(0);
+  auto idxType = RankedTensorType::get({staticTokens}, i64);
+  auto wType = RankedTensorType::get({staticTokens}, f32);
+  Value idx0 = emptyLike(b, loc, idxType, {tokens});
+  Value w0 = emptyLike(b, loc, wType, {tokens});
+  auto index = [&](OpBuilder &nb, int64_t v) {
+    return arith::ConstantIndexOp::create(nb, loc, v);
+  };
+  Value slots = arith::MulIOp::create(
+      b, loc, getValueOrCreateConstantIndexOp(b, loc, tokens), index(b, k));
+  auto scan = scf::ForOp::create(
+      b, loc, index(b, 0), slots, index(b, 1),
+      ValueRange{index(b, 0), idx0, w0},
+      [&](OpBuilder &nb, Location nl, Value s, ValueRange iter) {
+        Value t = arith::DivUIOp::create(nb, nl, s, index(nb, k));
+        Value r = arith::RemUIOp::create(nb, nl, s, index(nb, k));
+        Value c = tensor::ExtractOp::create(nb, nl, chosen, ValueRange{t, r});
+        Value hit = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::eq, c,
+            arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(expert)));
+        auto branch = scf::IfOp::create(
+            nb, nl, hit,
+            [&](OpBuilder &tb, Location tl) {
+              Value count = iter[0];
+              Value token = arith::IndexCastOp::create(tb, tl, i64, t);
+              Value w =
+                  tensor::ExtractOp::create(tb, tl, weights, ValueRange{t, r});
+              Value idx = tensor::InsertOp::create(tb, tl, token, iter[1],
+                                                   ValueRange{count});
+              Value ws = tensor::InsertOp::create(tb, tl, w, iter[2],
+                                                  ValueRange{count});
+              Value next = arith::AddIOp::create(tb, tl, count, index(tb, 1));
+              scf::YieldOp::create(tb, tl, ValueRange{next, idx, ws});
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, iter);
+            });
+        scf::YieldOp::create(nb, nl, branch.getResults());
+      });
+  return {scan.getResult(0), scan.getResult(1), scan.getResult(2)};
+}
+
+/// Expert `e`'s [rows, cols] matrix of a stacked [E, rows, cols] weight:
+/// a constant of its own when the stack is a constant (so the linear
+/// lowering packs it at compile time), else a slice.
+Value expertWeight(OpBuilder &b, Location loc, Value stacked, int64_t e) {
+  auto type = cast<RankedTensorType>(stacked.getType());
+  int64_t rows = type.getDimSize(1), cols = type.getDimSize(2);
+  if (auto constant = stacked.getDefiningOp<arith::ConstantOp>())
+    if (Value slice = relayoutConstant(
+            b, loc, constant, {rows, cols},
+            [&](ArrayRef<int64_t> i) {
+              return (e * rows + i[0]) * cols + i[1];
+            },
+            ("_expert" + Twine(e)).str()))
+      return slice;
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(e), b.getIndexAttr(0),
+                                       b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(rows),
+                                     b.getIndexAttr(cols)};
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({rows, cols}, type.getElementType()),
+      stacked, offsets, sizes, strides);
+}
+
+/// llm.moe with only the chosen experts running: per expert, the tokens
+/// that chose it are gathered into a dense block of rows, its SwiGLU (or
+/// plain) MLP runs on that block as llm.linear ops (lowered, and for
+/// constant weights packed, like any linear layer), and the rows are
+/// scattered back, weighted, into the output. A token costs top_k experts'
+/// FLOPs, not E.
 struct LowerMoe : OpRewritePattern<MoeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MoeOp op,
@@ -1593,7 +1675,7 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     int64_t experts = op.getNumExperts();
     Value x = op.getInput();
     OpFoldResult tokens = tensor::getMixedSize(rewriter, loc, x, 0);
-    // Routing: softmax, top-k, optional renormalisation, dense gates [T, E].
+    // Routing: softmax, top-k, optional renormalisation: [T, k] each.
     FailureOr<Value> probs =
         decomposedSoftmax(rewriter, loc, op.getRouterLogits(), 1);
     if (failed(probs))
@@ -1601,61 +1683,36 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     int64_t k = op.getTopK();
     auto [weights, chosen] =
         lowerGroupedTopK(rewriter, loc, *probs, k, op.getGroups(), experts);
-    bool normalize = op.getNormalizeTopK();
-    auto gatesType = RankedTensorType::get({xType.getDimSize(0), experts}, f32);
-    SmallVector<OpFoldResult> gateSizes = {tokens,
-                                           rewriter.getIndexAttr(experts)};
-    AffineExpr t, e, r;
-    bindDims(ctx, t, e, r);
-    // Sum of the chosen weights per token (for renormalisation).
-    Value sum =
-        rowSum(rewriter, loc, weights,
-               [](OpBuilder &, Location, Value w, ValueRange) { return w; });
-    Value gates =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{gatesType},
-            ValueRange{chosen, weights, sum},
-            ValueRange{filled(rewriter, loc, gatesType, gateSizes, 0.0)},
-            ArrayRef<AffineMap>{AffineMap::get(3, 0, {t, r}, ctx),
-                                AffineMap::get(3, 0, {t, r}, ctx),
-                                AffineMap::get(3, 0, {t}, ctx),
-                                AffineMap::get(3, 0, {t, e}, ctx)},
-            ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction},
-            [&](OpBuilder &b, Location l, ValueRange a) {
-              Value here = arith::IndexCastOp::create(
-                  b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
-              Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                                a[0], here);
-              Value w = toF32(b, l, a[1]);
-              if (normalize)
-                w = arith::DivFOp::create(b, l, w, a[2]);
-              Value add = arith::AddFOp::create(b, l, a[3], w);
-              linalg::YieldOp::create(
-                  b, l,
-                  arith::SelectOp::create(b, l, hit, add, a[3]).getResult());
-            })
-            .getResult(0);
-    // Experts: h[e, t, f] = act(x·Wg[e]ᵀ) * (x·Wu[e]ᵀ), y[e, t, d] = h·Wd[e]ᵀ.
-    auto upType = op.getUpWeight().getType();
-    int64_t ffn = upType.getDimSize(1), dim = xType.getDimSize(1);
-    auto hType =
-        RankedTensorType::get({experts, xType.getDimSize(0), ffn}, f32);
-    SmallVector<OpFoldResult> hSizes = {rewriter.getIndexAttr(experts), tokens,
-                                        rewriter.getIndexAttr(ffn)};
-    AffineExpr ee, tt, ff, dd;
-    bindDims(ctx, ee, tt, ff, dd);
-    auto project = [&](Value w) {
-      return linalg::GenericOp::create(
-                 rewriter, loc, TypeRange{hType}, ValueRange{x, w},
-                 ValueRange{filled(rewriter, loc, hType, hSizes, 0.0)},
-                 ArrayRef<AffineMap>{AffineMap::get(4, 0, {tt, dd}, ctx),
-                                     AffineMap::get(4, 0, {ee, ff, dd}, ctx),
-                                     AffineMap::get(4, 0, {ee, tt, ff}, ctx)},
-                 ArrayRef<IT>{IT::parallel, IT::parallel, IT::parallel,
-                              IT::reduction},
-                 yieldMulAddF32)
-          .getResult(0);
-    };
+    auto slotType = RankedTensorType::get({xType.getDimSize(0), k}, f32);
+    SmallVector<OpFoldResult> slotSizes = {tokens, rewriter.getIndexAttr(k)};
+    if (op.getNormalizeTopK()) {
+      Value sum =
+          rowSum(rewriter, loc, weights,
+                 [](OpBuilder &, Location, Value w, ValueRange) { return w; });
+      AffineExpr t, r;
+      bindDims(ctx, t, r);
+      weights =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{slotType}, ValueRange{weights, sum},
+              ValueRange{emptyLike(rewriter, loc, slotType, slotSizes)},
+              ArrayRef<AffineMap>{AffineMap::get(2, 0, {t, r}, ctx),
+                                  AffineMap::get(2, 0, {t}, ctx),
+                                  AffineMap::get(2, 0, {t, r}, ctx)},
+              ArrayRef<IT>{IT::parallel, IT::parallel},
+              [](OpBuilder &b, Location l, ValueRange a) {
+                linalg::YieldOp::create(
+                    b, l,
+                    arith::DivFOp::create(b, l, toF32(b, l, a[0]), a[1])
+                        .getResult());
+              })
+              .getResult(0);
+    } else if (cast<RankedTensorType>(weights.getType()).getElementType() !=
+               f32) {
+      weights = elementwise(rewriter, loc, slotType, weights, slotSizes,
+                            [](OpBuilder &b, Location l, ValueRange a) {
+                              return toF32(b, l, a[0]);
+                            });
+    }
     Activation activation = op.getActivation();
     auto activate = [&](OpBuilder &b, Location l, Value v) -> Value {
       switch (activation) {
@@ -1669,45 +1726,107 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
       }
       return v;
     };
-    Value up = project(op.getUpWeight());
-    Value hidden;
-    if (Value gateWeight = op.getGateWeight()) {
-      Value gate = project(gateWeight);
-      hidden = elementwise(
-          rewriter, loc, hType, ValueRange{gate, up}, hSizes,
-          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-            return arith::MulFOp::create(b, l, activate(b, l, a[0]), a[1]);
-          });
-    } else {
-      hidden = elementwise(rewriter, loc, hType, ValueRange{up}, hSizes,
-                           [&](OpBuilder &b, Location l, ValueRange a) {
-                             return activate(b, l, a[0]);
-                           });
-    }
-    // out[t, d] = Σ_e gates[t, e] · Σ_f hidden[e, t, f] · Wd[e, d, f]
+    int64_t ffn = op.getUpWeight().getType().getDimSize(1),
+            dim = xType.getDimSize(1);
+    Type element = xType.getElementType();
     auto outType = RankedTensorType::get({xType.getDimSize(0), dim}, f32);
-    AffineExpr t2, d2, e2, f2;
-    bindDims(ctx, t2, d2, e2, f2);
-    Value out =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{outType},
-            ValueRange{hidden, op.getDownWeight(), gates},
-            ValueRange{filled(rewriter, loc, outType,
-                              {tokens, rewriter.getIndexAttr(dim)}, 0.0)},
-            ArrayRef<AffineMap>{AffineMap::get(4, 0, {e2, t2, f2}, ctx),
-                                AffineMap::get(4, 0, {e2, d2, f2}, ctx),
-                                AffineMap::get(4, 0, {t2, e2}, ctx),
-                                AffineMap::get(4, 0, {t2, d2}, ctx)},
-            ArrayRef<IT>{IT::parallel, IT::parallel, IT::reduction,
-                         IT::reduction},
-            [](OpBuilder &b, Location l, ValueRange a) {
-              Value p = arith::MulFOp::create(
-                  b, l, arith::MulFOp::create(b, l, a[0], toF32(b, l, a[1])),
-                  a[2]);
-              linalg::YieldOp::create(
-                  b, l, arith::AddFOp::create(b, l, p, a[3]).getResult());
-            })
-            .getResult(0);
+    Value out = filled(rewriter, loc, outType,
+                       {tokens, rewriter.getIndexAttr(dim)}, 0.0);
+    AffineExpr c, d;
+    bindDims(ctx, c, d);
+    for (int64_t e = 0; e < experts; ++e) {
+      ExpertSlots slots =
+          collectSlots(rewriter, loc, chosen, weights, e, tokens);
+      // Gather: rows[c, :] = x[tokens[c], :] for c < count.
+      auto rowsType =
+          RankedTensorType::get({ShapedType::kDynamic, dim}, element);
+      SmallVector<OpFoldResult> rowSizes = {slots.count,
+                                            rewriter.getIndexAttr(dim)};
+      Value valid = tensor::ExtractSliceOp::create(
+          rewriter, loc, slots.tokens,
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{slots.count},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
+      Value rows =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{rowsType}, ValueRange{valid},
+              ValueRange{emptyLike(rewriter, loc, rowsType, rowSizes)},
+              ArrayRef<AffineMap>{AffineMap::get(2, 0, {c}, ctx),
+                                  AffineMap::get(2, 0, {c, d}, ctx)},
+              ArrayRef<IT>{IT::parallel, IT::parallel},
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Value t =
+                    arith::IndexCastOp::create(b, l, b.getIndexType(), a[0]);
+                Value v = tensor::ExtractOp::create(
+                    b, l, x, ValueRange{t, linalg::IndexOp::create(b, l, 1)});
+                linalg::YieldOp::create(b, l, v);
+              })
+              .getResult(0);
+      auto hType = RankedTensorType::get({ShapedType::kDynamic, ffn}, element);
+      SmallVector<OpFoldResult> hSizes = {slots.count,
+                                          rewriter.getIndexAttr(ffn)};
+      auto linear = [&](Value in, Value stacked, RankedTensorType type) {
+        return LinearOp::create(rewriter, loc, type, in,
+                                expertWeight(rewriter, loc, stacked, e),
+                                Value())
+            .getResult();
+      };
+      Value up = linear(rows, op.getUpWeight(), hType);
+      Value hidden;
+      if (Value gateWeight = op.getGateWeight()) {
+        Value gate = linear(rows, gateWeight, hType);
+        hidden = elementwise(
+            rewriter, loc, hType, ValueRange{gate, up}, hSizes,
+            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+              Value h = arith::MulFOp::create(
+                  b, l, activate(b, l, toF32(b, l, a[0])), toF32(b, l, a[1]));
+              return fromF32(b, l, h, element);
+            });
+      } else {
+        hidden = elementwise(
+            rewriter, loc, hType, ValueRange{up}, hSizes,
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              return fromF32(b, l, activate(b, l, toF32(b, l, a[0])), element);
+            });
+      }
+      Value y = linear(hidden, op.getDownWeight(), rowsType);
+      // Scatter: out[tokens[c], :] += weights[c] · y[c, :].
+      auto rowType = RankedTensorType::get({1, dim}, f32);
+      auto yRowType = RankedTensorType::get({1, dim}, element);
+      auto index = [&](int64_t v) {
+        return arith::ConstantIndexOp::create(rewriter, loc, v);
+      };
+      out = scf::ForOp::create(
+                rewriter, loc, index(0), slots.count, index(1), ValueRange{out},
+                [&](OpBuilder &b, Location l, Value slot, ValueRange iter) {
+                  Value t = arith::IndexCastOp::create(
+                      b, l, b.getIndexType(),
+                      tensor::ExtractOp::create(b, l, slots.tokens,
+                                                ValueRange{slot}));
+                  Value w = tensor::ExtractOp::create(b, l, slots.weights,
+                                                      ValueRange{slot});
+                  SmallVector<OpFoldResult> size = {b.getIndexAttr(1),
+                                                    b.getIndexAttr(dim)};
+                  SmallVector<OpFoldResult> one(2, b.getIndexAttr(1));
+                  SmallVector<OpFoldResult> at = {t, b.getIndexAttr(0)};
+                  Value current = tensor::ExtractSliceOp::create(
+                      b, l, rowType, iter[0], at, size, one);
+                  Value contribution = tensor::ExtractSliceOp::create(
+                      b, l, yRowType, y,
+                      SmallVector<OpFoldResult>{slot, b.getIndexAttr(0)}, size,
+                      one);
+                  Value sum = elementwise(
+                      b, l, rowType, ValueRange{current, contribution}, size,
+                      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                        return math::FmaOp::create(nb, nl, w,
+                                                   toF32(nb, nl, a[1]), a[0]);
+                      });
+                  Value updated = tensor::InsertSliceOp::create(
+                      b, l, sum, iter[0], at, size, one);
+                  scf::YieldOp::create(b, l, updated);
+                })
+                .getResult(0);
+    }
     Value result = out;
     if (xType.getElementType() != f32)
       result = elementwise(rewriter, loc, xType, out,

@@ -20,15 +20,18 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     `llm-cpu-vectorize-linear` turns into register-tiled vector code.
     Everything else is straightforward loops (no tiling or
     vectorisation by llmc yet) that bufferize and run through upstream's
-    LLVM lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs every
-    expert on every token weighted by the routing (same numbers as
-    dispatching; a sparse lowering is future work). An op without a
+    LLVM lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs only the
+    chosen experts: per expert, its tokens are gathered into a block of
+    rows, its MLP runs on the block as `llm.linear` ops (constant expert
+    weights become constants of their own, packed like any linear layer)
+    and the weighted rows are added back. An op without a
     lowering makes the pass fail, naming it.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::math::MathDialect"];
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def LLMCpuExternalizeWeights

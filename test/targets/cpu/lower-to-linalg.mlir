@@ -74,11 +74,29 @@ func.func @topk(%p: tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x2xi64>) {
 
 // -----
 
+// Only the chosen experts run: per expert, a scan of the [T, k] choices
+// collects its tokens and weights, their rows are gathered into a block of
+// `count` rows, the expert's MLP runs on the block (its slice of the
+// stacked weights), and a loop over the block adds the weighted rows back.
 // CHECK-LABEL: func.func @moe
 // CHECK-NOT: llm.moe
-// Experts projections over [experts, tokens, ffn] and the gated combine.
-// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x16xf32>)
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK: %[[SLOTS:.*]]:3 = scf.for {{.*}} -> (index, tensor<4xi64>, tensor<4xf32>)
+// CHECK: scf.if
+// CHECK: tensor.insert
+// CHECK: %[[TOKENS:.*]] = tensor.extract_slice %[[SLOTS]]#1[0] [%[[SLOTS]]#0] [1] : tensor<4xi64> to tensor<?xi64>
+// CHECK: %[[ROWS:.*]] = linalg.generic {{.*}} ins(%[[TOKENS]] : tensor<?xi64>) outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: tensor.extract %arg0
+// CHECK: tensor.extract_slice %arg3[0, 0, 0] [1, 16, 8] [1, 1, 1] : tensor<2x16x8xf32> to tensor<16x8xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[ROWS]], %{{.*}} : tensor<?x8xf32>, tensor<16x8xf32>) outs(%{{.*}} : tensor<?x16xf32>)
+// CHECK: tensor.extract_slice %arg4[0, 0, 0] [1, 8, 16] [1, 1, 1] : tensor<2x8x16xf32> to tensor<8x16xf32>
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<?x8xf32>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[SLOTS]]#0 {{.*}} -> (tensor<4x8xf32>)
+// CHECK: tensor.extract_slice %[[Y]]
+// CHECK: math.fma
+// CHECK: tensor.insert_slice
+// The second expert's slices.
+// CHECK: tensor.extract_slice %arg3[1, 0, 0]
+// CHECK: tensor.extract_slice %arg4[1, 0, 0]
 func.func @moe(%x: tensor<4x8xf32>, %l: tensor<4x2xf32>, %g: tensor<2x16x8xf32>, %u: tensor<2x16x8xf32>,
                %d: tensor<2x8x16xf32>) -> tensor<4x8xf32> {
   %y = llm.moe %x, %l gate(%g) up(%u) down(%d) {top_k = 1 : i64}
