@@ -298,4 +298,32 @@ def LLMExposeRouterLogits : Pass<"llm-expose-router-logits", "::mlir::ModuleOp">
   ];
 }
 
+def LLMDecomposeMoe : Pass<"llm-decompose-moe"> {
+  let summary = "Write every llm.moe as dispatch to the chosen experts";
+  let description = [{
+    Replaces each `llm.moe` by routing and per-expert dispatch, so that only
+    the chosen experts run:
+
+    1. `llm.softmax` of the router logits and `llm.topk` (per group with
+       MoGE `groups`), the weights renormalised when the op says so;
+    2. per expert, a scan of the `[T, k]` choices collecting the tokens
+       that chose it and their weights (`scf.for`, `scf.if`);
+    3. a gather of those tokens' rows into a `[count, D]` block and the
+       expert's MLP on it as `llm.linear` ops (gate, up, down), each
+       expert's weights a constant of their own when the stack is constant;
+    4. a weighted scatter-add of the block's rows into the output.
+
+    The expert layers then are ordinary linear layers: `llm-fuse-linears`
+    joins gate and up, `llm-quantize` quantizes them, the CPU lowering packs
+    them. `llm-compile` runs this pass before quantization; the CPU
+    lowering applies the same decomposition to any `llm.moe` left. Tokens
+    `[..., D]` are dispatched as rows `[T, D]`. Expert weights with dynamic
+    sizes (the experts are unrolled) or a dynamic feature dimension are an
+    error.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
+}
+
 #endif // LLMC_PASSES_PASSES_TD

@@ -201,8 +201,10 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     }
   }
 
-  if (failed(runPipeline(module, "llm-fuse-linears")))
-    return fail("fusing linear layers failed");
+  // Experts become ordinary linear layers (only the chosen ones run), so
+  // that fusing and quantization apply to them too.
+  if (failed(runPipeline(module, "llm-decompose-moe,llm-fuse-linears")))
+    return fail("decomposing MoE layers or fusing linear layers failed");
   if (!quantize.empty()) {
     step("quantizing weights (" + options.quantize + ")");
     if (failed(runPipeline(module, quantize)))

@@ -21,10 +21,9 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     Everything else is straightforward loops (no tiling or
     vectorisation by llmc yet) that bufferize and run through upstream's
     LLVM lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs only the
-    chosen experts: per expert, its tokens are gathered into a block of
-    rows, its MLP runs on the block as `llm.linear` ops (constant expert
-    weights become constants of their own, packed like any linear layer)
-    and the weighted rows are added back. An op without a
+    chosen experts (the decomposition of `llm-decompose-moe`): per expert,
+    its tokens are gathered into a block of rows, its MLP runs on the block
+    as `llm.linear` ops and the weighted rows are added back. An op without a
     lowering makes the pass fail, naming it.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
