@@ -326,4 +326,49 @@ def LLMDecomposeMoe : Pass<"llm-decompose-moe"> {
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def LLMKVPredict : Pass<"llm-kv-predict", "::mlir::ModuleOp"> {
+  let summary = "A prefill entry point that predicts the base model's KV cache from an auxiliary model";
+  let description = [{
+    KV Prediction (techniques.md §9) for a faster time to first token.
+    Given the base model's step function `base` and an auxiliary model's
+    step function `aux` (both from `llm-synthesize-kv-cache`, taking only
+    `input_ids` besides position, KV mask and caches), writes the entry
+    point `entry` with the base step's signature:
+
+    - for a prompt of `T > 1` tokens at position 0: the auxiliary model runs
+      over the first `T − 1` tokens (with its own zeroed caches); for every
+      base layer `l`, the keys and values of auxiliary layer `layers[l]` at
+      those positions are mapped to the base layer's (`identity`, or the
+      linear maps `[Hkv·D, Hkv_aux·D_aux]` returned by the private
+      functions `@kv_predictor_key_<l>` / `@kv_predictor_value_<l>`) and
+      written into the base caches; then one base step runs on the last
+      token. The logits are the auxiliary model's for the first `T − 1`
+      positions and the base model's for the last;
+    - otherwise (a single token, or a prompt after earlier tokens) the base
+      step runs as it is.
+
+    Decode stays the base step. `aux` becomes private (inline it and
+    `symbol-dce` to drop it); the predictor functions are folded into the
+    entry. Errors name the mismatch: a layer map of the wrong length or
+    naming a missing auxiliary layer, model inputs other than `input_ids`,
+    another vocabulary, KV shapes that differ without a predictor, and
+    predictor matrices of the wrong shape.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"base", "base", "std::string", /*default=*/"\"llmc_step\"",
+           "The base model's step function">,
+    Option<"aux", "aux", "std::string", /*default=*/"\"aux_step\"",
+           "The auxiliary model's step function">,
+    Option<"entry", "entry", "std::string", /*default=*/"\"llmc_prefill\"",
+           "The prefill entry point to write">,
+    ListOption<"layers", "layers", "int64_t",
+               "For each base layer, the auxiliary layer its KV is predicted from">,
+    Option<"identity", "identity", "bool", /*default=*/"false",
+           "Map the auxiliary KV unchanged (no predictor functions)">,
+  ];
+}
+
 #endif // LLMC_PASSES_PASSES_TD

@@ -4,11 +4,24 @@
 #include "dialects/llm/LLMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Transforms/InliningUtils.h"
 
 using namespace mlir;
 using namespace mlir::llm;
 
 #include "dialects/llm/LLMDialect.cpp.inc"
+
+namespace {
+/// Every llm op is a value computation without regions or control flow, so
+/// a call of a function holding llm ops may be inlined (KV prediction's
+/// prefill calls the model step functions).
+struct LLMInlinerInterface : public DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
 
 void LLMDialect::initialize() {
   addOperations<
@@ -16,6 +29,7 @@ void LLMDialect::initialize() {
 #include "dialects/llm/LLMOps.cpp.inc"
       >();
   registerAttributes();
+  addInterfaces<LLMInlinerInterface>();
 }
 
 Operation *LLMDialect::materializeConstant(OpBuilder &builder, Attribute value,

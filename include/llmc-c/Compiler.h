@@ -54,6 +54,14 @@ typedef struct LlmcCompileOptions {
   /* When not NULL (and quantize is set): the per-layer weight error, as
      JSON, is written to this file. */
   const char *quant_report;
+  /* KV prediction (all may be NULL): an auxiliary model (.onnx or .mlir)
+     whose KV cache predicts the base model's at prefill; the base layer ->
+     auxiliary layer map ("0,0,1,1", NULL: proportional); the predictor
+     ("identity" or NULL, or an .mlir file of @kv_predictor_key_<l> /
+     @kv_predictor_value_<l> functions returning [Hkv*D, Hkv_aux*D_aux]). */
+  const char *kv_predict_aux;
+  const char *kv_predict_layers;
+  const char *kv_predict_predictor;
 } LlmcCompileOptions;
 
 /* Defaults: cpu target, host CPU, -O3, auto mode, no callbacks, no

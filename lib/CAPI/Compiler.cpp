@@ -50,6 +50,12 @@ llmc::CompileOptions convert(const LlmcCompileOptions *in, std::string &error) {
     out.quantize = o.quantize;
   if (o.quant_report)
     out.quantReport = o.quant_report;
+  if (o.kv_predict_aux)
+    out.kvPredictAux = o.kv_predict_aux;
+  if (o.kv_predict_layers)
+    out.kvPredictLayers = o.kv_predict_layers;
+  if (o.kv_predict_predictor)
+    out.kvPredictPredictor = o.kv_predict_predictor;
   if (o.placement_report)
     out.placementReport = o.placement_report;
   if (o.placement_target)

@@ -4,6 +4,7 @@
 #include "lib/Quant/Scheme.h"
 
 #include "lib/Compiler/ArtifactWriter.h"
+#include "lib/Compiler/KVPrediction.h"
 #include "lib/Compiler/Manifest.h"
 #include "lib/Import/OnnxImporter.h"
 #include "lib/Registration/Registration.h"
@@ -201,6 +202,16 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     }
   }
 
+  bool predicted = !options.kvPredictAux.empty();
+  if (predicted) {
+    if (!generate)
+      return fail("KV prediction needs a generative model (attention over a "
+                  "KV cache)");
+    step("KV prediction from " + options.kvPredictAux);
+    if (failed(addKVPrediction(module, options)))
+      return fail("setting up KV prediction failed");
+  }
+
   // Experts become ordinary linear layers (only the chosen ones run), so
   // that fusing and quantization apply to them too.
   if (failed(runPipeline(module, "llm-decompose-moe,llm-fuse-linears")))
@@ -233,10 +244,18 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     return fail("could not set up the entry point calling convention");
   auto functions = module.getOps<func::FuncOp>();
   auto it = llvm::find_if(functions, [](func::FuncOp fn) {
-    return fn.isPublic() && !fn.isExternal();
+    return fn.isPublic() && !fn.isExternal() &&
+           fn.getSymName() != kPredictedPrefill;
   });
   if (it == functions.end())
     return fail("no entry function");
+  if (predicted) {
+    // The manifest describes both entries with the step's arguments.
+    auto prefill = module.lookupSymbol<func::FuncOp>(kPredictedPrefill);
+    if (!prefill || prefill.getFunctionType() != (*it).getFunctionType() ||
+        prefill.getAllArgAttrs() != (*it).getAllArgAttrs())
+      return fail("the predicted prefill's arguments differ from the step's");
+  }
   step("lowering to LLVM");
   // Lowering to LLVM drops the argument attributes the manifest describes:
   // keep a copy of the entry as it is now.
@@ -266,8 +285,9 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   std::string manifestText;
   llvm::raw_string_ostream os(manifestText);
   os << llvm::formatv(
-      "{0:2}", llvm::json::Value(buildManifest(entryCopy, generate, source,
-                                               target, *weights)));
+      "{0:2}", llvm::json::Value(
+                   buildManifest(entryCopy, generate, source, target, *weights,
+                                 predicted ? kPredictedPrefill : "")));
   artifact = writeArtifact(manifestText, sharedObject, *weights);
   return true;
 }

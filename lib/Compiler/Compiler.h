@@ -51,6 +51,11 @@ struct CompileOptions {
   std::string quantize;
   /// With `quantize`: the per-layer weight error as JSON to this file.
   std::string quantReport;
+  /// KV prediction: the auxiliary model (ONNX or llm IR) whose KV cache
+  /// predicts the base model's at prefill; the base layer -> auxiliary
+  /// layer map ("0,0,1,1"; empty: proportional); the predictor ("identity"
+  /// or empty, or an MLIR file of @kv_predictor_{key,value}_<l>).
+  std::string kvPredictAux, kvPredictLayers, kvPredictPredictor;
 };
 
 /// Runs a textual pass pipeline on `module`; errors go to the context's

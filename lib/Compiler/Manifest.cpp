@@ -49,7 +49,8 @@ llvm::json::Array llmc::describeArguments(func::FuncOp fn) {
 llvm::json::Object llmc::buildManifest(func::FuncOp fn, bool generate,
                                        llvm::StringRef source,
                                        const llm::cpu::CpuTargetInfo &target,
-                                       const llm::cpu::WeightsLayout &weights) {
+                                       const llm::cpu::WeightsLayout &weights,
+                                       llvm::StringRef prefillFunction) {
   llvm::json::Object manifest;
   manifest["format"] = "llmc-artifact";
   manifest["version"] = static_cast<int64_t>(artifact::kVersion);
@@ -63,15 +64,21 @@ llvm::json::Object llmc::buildManifest(func::FuncOp fn, bool generate,
   std::string symbol = (llm::cpu::kPackedPrefix + fn.getSymName()).str();
   llvm::json::Array args = describeArguments(fn);
   llvm::json::Array entries;
+  std::string prefillSymbol =
+      prefillFunction.empty()
+          ? symbol
+          : (llm::cpu::kPackedPrefix + prefillFunction).str();
   auto entry = [&](StringRef name) {
-    return llvm::json::Object{{"name", name.str()},
-                              {"symbol", symbol},
-                              {"device", 0},
-                              {"args", llvm::json::Array(args)}};
+    return llvm::json::Object{
+        {"name", name.str()},
+        {"symbol", name == "prefill" ? prefillSymbol : symbol},
+        {"device", 0},
+        {"args", llvm::json::Array(args)}};
   };
   if (generate) {
-    // One step function serves both: prefill with T prompt tokens, decode
-    // with T = 1.
+    // One step function serves both (prefill with T prompt tokens, decode
+    // with T = 1), or with KV prediction a prefill function that takes the
+    // same arguments.
     entries.push_back(entry("prefill"));
     entries.push_back(entry("decode"));
     int64_t layers = 0, heads = 0, headDim = 0, vocab = -1;

@@ -22,7 +22,8 @@ llvm::json::Array describeArguments(mlir::func::FuncOp fn);
 llvm::json::Object buildManifest(mlir::func::FuncOp fn, bool generate,
                                  llvm::StringRef source,
                                  const mlir::llm::cpu::CpuTargetInfo &target,
-                                 const mlir::llm::cpu::WeightsLayout &weights);
+                                 const mlir::llm::cpu::WeightsLayout &weights,
+                                 llvm::StringRef prefillFunction = "");
 
 } // namespace llmc
 

@@ -80,6 +80,21 @@ static cl::list<int64_t> reportTokens(
     cl::desc("With --llm-quant-report: token ids to prefill on the CPU with "
              "the quantized and the f32 model; adds their logits NMSE"),
     cl::value_desc("id,id,..."), cl::cat(category));
+static cl::opt<std::string> kvPredictAux(
+    "kv-predict-aux", cl::init(""),
+    cl::desc("KV prediction: an auxiliary model (.onnx or .mlir) whose KV "
+             "cache predicts the base model's at prefill"),
+    cl::value_desc("model"), cl::cat(category));
+static cl::opt<std::string> kvPredictLayers(
+    "kv-predict-layers", cl::init(""),
+    cl::desc("With --kv-predict-aux: the auxiliary layer of each base layer "
+             "(default: proportional)"),
+    cl::value_desc("l,l,..."), cl::cat(category));
+static cl::opt<std::string> kvPredictPredictor(
+    "kv-predict-predictor", cl::init("identity"),
+    cl::desc("With --kv-predict-aux: 'identity' or an .mlir file of "
+             "@kv_predictor_key_<l> / @kv_predictor_value_<l> matrices"),
+    cl::value_desc("identity|FILE.mlir"), cl::cat(category));
 static cl::opt<std::string> placementReport(
     "llm-placement-report", cl::init(""),
     cl::desc(
@@ -252,6 +267,11 @@ int main(int argc, char **argv) {
     llvm::errs() << "llm-compile: --llm-quant-report-tokens needs "
                     "--llm-quant-report\n";
     return 1;
+  }
+  if (!kvPredictAux.empty()) {
+    options.kv_predict_aux = kvPredictAux.c_str();
+    options.kv_predict_layers = kvPredictLayers.c_str();
+    options.kv_predict_predictor = kvPredictPredictor.c_str();
   }
   options.placement_target = placementTarget.c_str();
   options.placement_batch = placementBatch;

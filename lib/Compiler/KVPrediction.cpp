@@ -1,0 +1,96 @@
+//===- KVPrediction.cpp - set up KV prediction in a compilation ----------===//
+
+#include "lib/Compiler/KVPrediction.h"
+#include "lib/Compiler/Compiler.h"
+#include "lib/Import/OnnxImporter.h"
+
+#include "dialects/llm/LLMDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+namespace {
+
+OwningOpRef<ModuleOp> loadModel(MLIRContext *ctx, StringRef path) {
+  if (path.ends_with(".mlir") || path.ends_with(".mlirbc"))
+    return parseSourceFile<ModuleOp>(path, ctx);
+  return llmc::importOnnxFile(ctx, path, llmc::OnnxImportOptions());
+}
+
+/// Moves every function of `from` into `into` (after its functions).
+void moveFunctions(ModuleOp from, ModuleOp into) {
+  SmallVector<func::FuncOp> fns(from.getOps<func::FuncOp>());
+  for (func::FuncOp fn : fns)
+    fn->moveBefore(into.getBody(), into.getBody()->end());
+}
+
+int64_t cacheLayers(func::FuncOp fn) {
+  int64_t n = 0;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    if (auto role =
+            fn.getArgAttrOfType<StringAttr>(i, llm::LLMDialect::kRoleAttrName))
+      n += role.getValue() == "key_cache";
+  return n;
+}
+
+} // namespace
+
+LogicalResult llmc::addKVPrediction(ModuleOp module,
+                                    const CompileOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
+  auto base = module.lookupSymbol<func::FuncOp>("llmc_step");
+  if (!base)
+    return emitError(loc) << "KV prediction needs a generative model (a "
+                             "prefill/decode step over a KV cache)";
+  OwningOpRef<ModuleOp> aux = loadModel(ctx, options.kvPredictAux);
+  if (!aux)
+    return emitError(loc) << "could not load the auxiliary model '"
+                          << options.kvPredictAux << "'";
+  auto auxMain = aux->lookupSymbol<func::FuncOp>("main");
+  if (!auxMain)
+    return emitError(loc) << "the auxiliary model '" << options.kvPredictAux
+                          << "' has no function @main";
+  auxMain.setSymName("aux_main");
+  if (failed(runPipeline(*aux, "llm-raise,llm-synthesize-kv-cache{func=aux_"
+                               "main entry=aux_step},llm-canonicalize")))
+    return emitError(loc) << "the auxiliary model '" << options.kvPredictAux
+                          << "' could not be made a step over a KV cache";
+  auto auxStep = aux->lookupSymbol<func::FuncOp>("aux_step");
+  int64_t baseLayers = cacheLayers(base), auxLayers = cacheLayers(auxStep);
+
+  // The layer map: given, or the proportional one (base layer l reads
+  // auxiliary layer l·La/Lb: every second layer for a half-depth model).
+  std::string layers = options.kvPredictLayers;
+  if (layers.empty()) {
+    SmallVector<std::string> map;
+    for (int64_t l = 0; l < baseLayers; ++l)
+      map.push_back(std::to_string(l * auxLayers / baseLayers));
+    layers = llvm::join(map, ",");
+  }
+  bool identity = options.kvPredictPredictor.empty() ||
+                  options.kvPredictPredictor == "identity";
+  if (!identity) {
+    OwningOpRef<ModuleOp> predictor =
+        parseSourceFile<ModuleOp>(options.kvPredictPredictor, ctx);
+    if (!predictor)
+      return emitError(loc) << "could not read the KV predictor '"
+                            << options.kvPredictPredictor << "'";
+    for (auto fn : predictor->getOps<func::FuncOp>())
+      if (!fn.getSymName().starts_with("kv_predictor_"))
+        return fn.emitError()
+               << "a KV predictor file holds only @kv_predictor_key_<l> and "
+                  "@kv_predictor_value_<l> functions";
+    moveFunctions(*predictor, module);
+  }
+  moveFunctions(*aux, module);
+  return runPipeline(
+      module, llvm::formatv("llm-kv-predict{{layers={0} identity={1}},inline,"
+                            "symbol-dce,llm-canonicalize",
+                            layers, identity ? "true" : "false")
+                  .str());
+}
