@@ -76,6 +76,18 @@ int64_t llmc_artifact_max_positions(const llmc_artifact *artifact) {
   return artifact ? artifact->impl->manifest().maxPositions : -1;
 }
 
+void llmc_artifact_kv_shape(const llmc_artifact *artifact, int64_t *layers,
+                            int64_t *kv_heads, int64_t *head_dim) {
+  bool kv = artifact && artifact->impl->manifest().generative;
+  const auto *m = kv ? &artifact->impl->manifest() : nullptr;
+  if (layers)
+    *layers = m ? m->layers : 0;
+  if (kv_heads)
+    *kv_heads = m ? m->kvHeads : 0;
+  if (head_dim)
+    *head_dim = m ? m->headDim : 0;
+}
+
 llmc_status llmc_artifact_call(llmc_artifact *artifact, const char *entry,
                                void *const *buffers,
                                const int64_t *const *shapes) {
@@ -144,6 +156,13 @@ llmc_status llmc_session_load_kv(llmc_session *session,
   if (!session)
     return fail(LLMC_ERROR_INVALID_ARGUMENT, "no session");
   return session->impl->loadKV(keys, values, lengths, length);
+}
+
+llmc_status llmc_session_save_kv(llmc_session *session, float *const *keys,
+                                 float *const *values, int64_t length) {
+  if (!session)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "no session");
+  return session->impl->saveKV(keys, values, length);
 }
 
 llmc_status llmc_session_sample(llmc_session *session,

@@ -327,6 +327,33 @@ llmc_status Session::sample(const llmc_sampling &sampling, int64_t *tokens) {
   return LLMC_OK;
 }
 
+llmc_status Session::saveKV(float *const *keys, float *const *values,
+                            int64_t length) const {
+  const Manifest &m = artifact_.manifest();
+  if (!keys || !values || length < 0 || length > position_)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                "save_kv needs keys, values and a length from 0 to the "
+                "current position " +
+                    std::to_string(position_));
+  for (int64_t l = 0; l < m.layers; ++l)
+    if (!keys[l] || !values[l])
+      return fail(LLMC_ERROR_INVALID_ARGUMENT,
+                  "no key/value buffers for layer " + std::to_string(l));
+  size_t row = size_t(m.headDim);
+  for (int64_t l = 0; l < m.layers; ++l)
+    for (int64_t b = 0; b < batch_; ++b)
+      for (int64_t h = 0; h < m.kvHeads; ++h)
+        for (int64_t p = 0; p < length; ++p) {
+          size_t to = size_t(((b * m.kvHeads + h) * length + p)) * row;
+          size_t from = size_t(((b * m.kvHeads + h) * maxSeq_ + p)) * row;
+          std::memcpy(keys[l] + to, keys_[l].data.get() + from,
+                      row * sizeof(float));
+          std::memcpy(values[l] + to, values_[l].data.get() + from,
+                      row * sizeof(float));
+        }
+  return LLMC_OK;
+}
+
 llmc_status Session::loadKV(const float *const *keys,
                             const float *const *values, const int64_t *lengths,
                             int64_t length) {

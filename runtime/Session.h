@@ -34,6 +34,8 @@ public:
   llmc_status sample(const llmc_sampling &sampling, int64_t *tokens);
   llmc_status loadKV(const float *const *keys, const float *const *values,
                      const int64_t *lengths, int64_t length);
+  llmc_status saveKV(float *const *keys, float *const *values,
+                     int64_t length) const;
   void reset();
   int64_t position() const { return position_; }
 

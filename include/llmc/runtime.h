@@ -53,6 +53,10 @@ int llmc_artifact_is_generative(const llmc_artifact *artifact);
 int64_t llmc_artifact_vocab_size(const llmc_artifact *artifact);
 /* The most positions the model's position tables cover, or -1 if none. */
 int64_t llmc_artifact_max_positions(const llmc_artifact *artifact);
+/* The KV cache's geometry of a generative model: layers, KV heads per layer
+   and head dimension (all 0 for other artifacts). Any pointer may be NULL. */
+void llmc_artifact_kv_shape(const llmc_artifact *artifact, int64_t *layers,
+                            int64_t *kv_heads, int64_t *head_dim);
 
 /* Runs entry point `entry` of an artifact compiled in function mode
    (llm-compile --mode=function, or a model without attention). buffers[i]
@@ -108,6 +112,13 @@ llmc_status llmc_session_load_kv(llmc_session *session,
                                  const float *const *keys,
                                  const float *const *values,
                                  const int64_t *lengths, int64_t length);
+
+/* Copies the cache's first `length` positions out (saving a conversation,
+   or reading what a prompt wrote): keys[l] and values[l] receive layer l's
+   [batch][kv_heads][length][head_dim]. `length` may not exceed the
+   session's current position. */
+llmc_status llmc_session_save_kv(llmc_session *session, float *const *keys,
+                                 float *const *values, int64_t length);
 
 typedef struct llmc_sampling {
   float temperature; /* 0: greedy (arg max) */

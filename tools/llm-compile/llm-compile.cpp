@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lib/Analysis/KVPredictorFit.h"
 #include "llmc-c/Compiler.h"
 #include "llmc/runtime.h"
 
@@ -95,6 +96,13 @@ static cl::opt<std::string> kvPredictPredictor(
     cl::desc("With --kv-predict-aux: 'identity' or an .mlir file of "
              "@kv_predictor_key_<l> / @kv_predictor_value_<l> matrices"),
     cl::value_desc("identity|FILE.mlir"), cl::cat(category));
+static cl::list<int64_t> kvPredictFitOn(
+    "kv-predict-fit-on", cl::CommaSeparated,
+    cl::desc("With --kv-predict-aux: fit the predictor by least squares on "
+             "these calibration token ids (base and auxiliary models run on "
+             "the CPU) and write it to --kv-predict-predictor (default "
+             "OUTPUT.predictor.mlir)"),
+    cl::value_desc("id,id,..."), cl::cat(category));
 static cl::opt<std::string> placementReport(
     "llm-placement-report", cl::init(""),
     cl::desc(
@@ -222,6 +230,40 @@ bool addLogitsError(const std::string &model, const std::string &quantizedPath,
   return true;
 }
 
+/// Fits the KV predictor (lib/Analysis/KVPredictorFit.h), writes it to
+/// `path` and prints each layer's fit error.
+bool fitPredictor(const std::string &base, const std::string &aux,
+                  const std::string &layers, const std::string &cpu,
+                  const std::string &features,
+                  const std::vector<int64_t> &tokens, const std::string &path,
+                  bool quiet) {
+  llmc::CompileOptions options;
+  options.codegen.cpu = cpu;
+  options.codegen.features = features;
+  llmc::KVPredictorFit fit;
+  std::string error;
+  if (!llmc::fitKVPredictor(base, aux, layers, tokens, options, fit, error)) {
+    llvm::errs() << "llm-compile: fitting the KV predictor: " << error << "\n";
+    return false;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    llvm::errs() << "llm-compile: cannot write '" << path
+                 << "': " << ec.message() << "\n";
+    return false;
+  }
+  out << fit.predictor;
+  if (!quiet)
+    for (size_t l = 0; l < fit.layers.size(); ++l)
+      llvm::errs() << llvm::format(
+          "KV predictor: base layer %zu <- auxiliary layer %lld: relative "
+          "squared error keys %.3g, values %.3g (%zu tokens)\n",
+          l, static_cast<long long>(fit.layers[l]), fit.keyError[l],
+          fit.valueError[l], tokens.size());
+  return true;
+}
+
 struct Progress {
   std::chrono::steady_clock::time_point start =
       std::chrono::steady_clock::now();
@@ -268,10 +310,25 @@ int main(int argc, char **argv) {
                     "--llm-quant-report\n";
     return 1;
   }
+  std::string predictorPath = kvPredictPredictor;
+  if (!kvPredictFitOn.empty()) {
+    if (kvPredictAux.empty()) {
+      llvm::errs() << "llm-compile: --kv-predict-fit-on needs "
+                      "--kv-predict-aux\n";
+      return 1;
+    }
+    if (predictorPath == "identity")
+      predictorPath = output + ".predictor.mlir";
+    if (!fitPredictor(
+            input, kvPredictAux, kvPredictLayers, cpu, features,
+            std::vector<int64_t>(kvPredictFitOn.begin(), kvPredictFitOn.end()),
+            predictorPath, quiet))
+      return 1;
+  }
   if (!kvPredictAux.empty()) {
     options.kv_predict_aux = kvPredictAux.c_str();
     options.kv_predict_layers = kvPredictLayers.c_str();
-    options.kv_predict_predictor = kvPredictPredictor.c_str();
+    options.kv_predict_predictor = predictorPath.c_str();
   }
   options.placement_target = placementTarget.c_str();
   options.placement_batch = placementBatch;
