@@ -22,7 +22,7 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.llmc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["llm-opt", "llm-translate", "llm-compile", "llm-run",
                                     "llm-moe-balance",
-                                    "llmc-capi-test", "llmc-conformance", "llmc-model-check",
+                                    "llmc-capi-test", "llmc-conformance", "llmc-model-check", "llmc-kv-predict-check",
                                     "llmc-runtime-tests", "llmc-compile-capi-test",
                                     "llmc-embed-example"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
