@@ -311,8 +311,23 @@ struct KVPredictPass : public llm::impl::LLMKVPredictBase<KVPredictPass> {
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
     baseArgs[baseStep->position] = known;
     auto last = call(b, loc, baseFn, baseArgs);
-    Value logits = tensor::ConcatOp::create(
-        b, loc, 1, ValueRange{auxCall.getResult(0), last.getResult(0)});
+    // Only the last position's logits are computed (the first token); the
+    // earlier ones are zero, so the auxiliary model's LM head is dead code.
+    Value lastLogits = last.getResult(0);
+    auto lastType = cast<RankedTensorType>(lastLogits.getType());
+    Value zero = arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(lastType.getElementType(), 0.0));
+    Value before = linalg::FillOp::create(
+                       b, loc, ValueRange{zero},
+                       ValueRange{tensor::EmptyOp::create(
+                           b, loc,
+                           RankedTensorType::get({ShapedType::kDynamic,
+                                                  ShapedType::kDynamic, vocab},
+                                                 lastType.getElementType()),
+                           ValueRange{batch, known})})
+                       .getResult(0);
+    Value logits =
+        tensor::ConcatOp::create(b, loc, 1, ValueRange{before, lastLogits});
     SmallVector<Value> results = {
         tensor::CastOp::create(b, loc, baseStep->logits, logits)};
     llvm::append_range(results, last.getResults().drop_front());

@@ -342,8 +342,9 @@ def LLMKVPredict : Pass<"llm-kv-predict", "::mlir::ModuleOp"> {
       linear maps `[Hkv·D, Hkv_aux·D_aux]` returned by the private
       functions `@kv_predictor_key_<l>` / `@kv_predictor_value_<l>`) and
       written into the base caches; then one base step runs on the last
-      token. The logits are the auxiliary model's for the first `T − 1`
-      positions and the base model's for the last;
+      token. Only the last position's logits are computed (the first
+      token); the earlier positions' are zero, so the auxiliary model's LM
+      head is dead code;
     - otherwise (a single token, or a prompt after earlier tokens) the base
       step runs as it is.
 

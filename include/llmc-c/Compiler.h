@@ -62,6 +62,11 @@ typedef struct LlmcCompileOptions {
   const char *kv_predict_aux;
   const char *kv_predict_layers;
   const char *kv_predict_predictor;
+  /* When not NULL: the time-to-first-token FLOPs with KV prediction against
+     the base model's prefill, for a prompt of kv_predict_report_tokens
+     (default 128), as JSON. */
+  const char *kv_predict_report;
+  int kv_predict_report_tokens;
 } LlmcCompileOptions;
 
 /* Defaults: cpu target, host CPU, -O3, auto mode, no callbacks, no

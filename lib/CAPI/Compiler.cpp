@@ -56,6 +56,11 @@ llmc::CompileOptions convert(const LlmcCompileOptions *in, std::string &error) {
     out.kvPredictLayers = o.kv_predict_layers;
   if (o.kv_predict_predictor)
     out.kvPredictPredictor = o.kv_predict_predictor;
+  if (o.kv_predict_report)
+    out.kvPredictReport = o.kv_predict_report;
+  if (o.kv_predict_report_tokens < 2)
+    error = "kv_predict_report_tokens must be at least 2";
+  out.kvPredictReportTokens = o.kv_predict_report_tokens;
   if (o.placement_report)
     out.placementReport = o.placement_report;
   if (o.placement_target)
@@ -97,6 +102,7 @@ void llmcCompileOptionsInit(LlmcCompileOptions *options) {
   options->placement_target = "host-cpu";
   options->placement_batch = 1;
   options->placement_context = 128;
+  options->kv_predict_report_tokens = 128;
 }
 
 int llmcCompileBuffer(const void *data, size_t size, const char *name,

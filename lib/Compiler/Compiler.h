@@ -56,6 +56,10 @@ struct CompileOptions {
   /// layer map ("0,0,1,1"; empty: proportional); the predictor ("identity"
   /// or empty, or an MLIR file of @kv_predictor_{key,value}_<l>).
   std::string kvPredictAux, kvPredictLayers, kvPredictPredictor;
+  /// When set: the time-to-first-token FLOPs of KV prediction against the
+  /// base prefill, for a prompt of kvPredictReportTokens, as JSON.
+  std::string kvPredictReport;
+  int64_t kvPredictReportTokens = 128;
 };
 
 /// Runs a textual pass pipeline on `module`; errors go to the context's

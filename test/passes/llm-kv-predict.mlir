@@ -28,7 +28,10 @@
 // CHECK: %[[LAST:.*]] = tensor.extract_slice %[[IDS]][0, %[[KNOWN]]] [%{{.*}}, 1] [1, 1]
 // CHECK: %[[LASTC:.*]] = tensor.cast %[[LAST]] : tensor<?x1xi64> to tensor<?x?xi64>
 // CHECK: %[[STEP:.*]]:5 = func.call @llmc_step(%[[LASTC]], %[[KNOWN]],
-// CHECK: tensor.concat dim(1) %[[AUX]]#0, %[[STEP]]#0
+// The first T - 1 positions' logits are zero: only the first token's are
+// computed.
+// CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<?x?x8xf32>
+// CHECK: tensor.concat dim(1) %[[ZERO]], %[[STEP]]#0
 // CHECK: } else {
 // CHECK: func.call @llmc_step(%[[IDS]], %[[POS]]
 // The auxiliary step is private now; the predictors are folded in.

@@ -96,6 +96,15 @@ static cl::opt<std::string> kvPredictPredictor(
     cl::desc("With --kv-predict-aux: 'identity' or an .mlir file of "
              "@kv_predictor_key_<l> / @kv_predictor_value_<l> matrices"),
     cl::value_desc("identity|FILE.mlir"), cl::cat(category));
+static cl::opt<std::string> kvPredictReport(
+    "kv-predict-report", cl::init(""),
+    cl::desc("With --kv-predict-aux: write the time-to-first-token FLOPs "
+             "against the base prefill as JSON"),
+    cl::value_desc("FILE.json"), cl::cat(category));
+static cl::opt<int> kvPredictReportTokens(
+    "kv-predict-report-tokens", cl::init(128),
+    cl::desc("The prompt length the KV prediction report assumes"),
+    cl::cat(category));
 static cl::list<int64_t> kvPredictFitOn(
     "kv-predict-fit-on", cl::CommaSeparated,
     cl::desc("With --kv-predict-aux: fit the predictor by least squares on "
@@ -329,6 +338,9 @@ int main(int argc, char **argv) {
     options.kv_predict_aux = kvPredictAux.c_str();
     options.kv_predict_layers = kvPredictLayers.c_str();
     options.kv_predict_predictor = predictorPath.c_str();
+    if (!kvPredictReport.empty())
+      options.kv_predict_report = kvPredictReport.c_str();
+    options.kv_predict_report_tokens = kvPredictReportTokens;
   }
   options.placement_target = placementTarget.c_str();
   options.placement_batch = placementBatch;
