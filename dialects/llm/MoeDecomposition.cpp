@@ -249,6 +249,29 @@ Value activate(OpBuilder &b, Location loc, Activation activation, Value v,
                  });
 }
 
+/// Where expert `e`'s ops come from: the layer's name (its NameLoc, else
+/// "moe") with "/group<g>/expert<e>/<part>" (route, gather, gate, up, act,
+/// down, scatter), so that placement pins and reports can name an expert
+/// group (MoGE: one group per device) or its projections.
+Location expertLoc(MoeOp op, int64_t e, StringRef part) {
+  std::string name = "moe";
+  Location loc = op.getLoc();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location inner : fused.getLocations())
+      if (isa<NameLoc>(inner)) {
+        loc = inner;
+        break;
+      }
+  if (auto named = dyn_cast<NameLoc>(loc))
+    name = named.getName().str();
+  int64_t perGroup = op.getNumExperts() / op.getGroups();
+  return NameLoc::get(
+      StringAttr::get(op.getContext(),
+                      name + "/group" + std::to_string(e / perGroup) +
+                          "/expert" + std::to_string(e) + "/" + part.str()),
+      op.getLoc());
+}
+
 } // namespace
 
 FailureOr<Value> mlir::llm::decomposeMoe(OpBuilder &b, MoeOp op) {
@@ -297,8 +320,11 @@ FailureOr<Value> mlir::llm::decomposeMoe(OpBuilder &b, MoeOp op) {
   bindDims(ctx, c, d);
   auto rowsType = RankedTensorType::get({ShapedType::kDynamic, dim}, element);
   auto hType = RankedTensorType::get({ShapedType::kDynamic, ffn}, element);
+  Location layerLoc = loc;
   for (int64_t e = 0, experts = op.getNumExperts(); e < experts; ++e) {
-    ExpertSlots slots = collectSlots(b, loc, chosen, weights, e, tokens);
+    Location loc = expertLoc(op, e, "gather");
+    ExpertSlots slots =
+        collectSlots(b, expertLoc(op, e, "route"), chosen, weights, e, tokens);
     // Gather: rows[c, :] = x[tokens[c], :] for c < count.
     Value valid = tensor::ExtractSliceOp::create(
         b, loc, slots.tokens, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
@@ -312,23 +338,27 @@ FailureOr<Value> mlir::llm::decomposeMoe(OpBuilder &b, MoeOp op) {
           return tensor::ExtractOp::create(
               nb, nl, x, ValueRange{t, linalg::IndexOp::create(nb, nl, 1)});
         });
-    auto linear = [&](Value in, Value stacked, RankedTensorType type) {
-      return LinearOp::create(b, loc, type, in,
-                              expertWeight(b, loc, stacked, e), Value())
+    auto linear = [&](Value in, Value stacked, RankedTensorType type,
+                      StringRef part) {
+      Location at = expertLoc(op, e, part);
+      return LinearOp::create(b, at, type, in, expertWeight(b, at, stacked, e),
+                              Value())
           .getResult();
     };
     SmallVector<OpFoldResult> hSizes = {slots.count, b.getIndexAttr(ffn)};
-    Value up = linear(rows, op.getUpWeight(), hType);
+    Value up = linear(rows, op.getUpWeight(), hType, "up");
     Value hidden;
+    Location act = expertLoc(op, e, "act");
     if (Value gateWeight = op.getGateWeight())
-      hidden = arith::MulFOp::create(b, loc,
-                                     activate(b, loc, op.getActivation(),
-                                              linear(rows, gateWeight, hType),
-                                              hSizes),
-                                     up);
+      hidden = arith::MulFOp::create(
+          b, act,
+          activate(b, act, op.getActivation(),
+                   linear(rows, gateWeight, hType, "gate"), hSizes),
+          up);
     else
-      hidden = activate(b, loc, op.getActivation(), up, hSizes);
-    Value y = linear(hidden, op.getDownWeight(), rowsType);
+      hidden = activate(b, act, op.getActivation(), up, hSizes);
+    Value y = linear(hidden, op.getDownWeight(), rowsType, "down");
+    loc = expertLoc(op, e, "scatter");
     // Scatter: out[tokens[c], :] += weights[c] · y[c, :].
     auto rowType = RankedTensorType::get({1, dim}, f32);
     auto yRowType = RankedTensorType::get({1, dim}, element);
@@ -368,16 +398,16 @@ FailureOr<Value> mlir::llm::decomposeMoe(OpBuilder &b, MoeOp op) {
   }
   Value result = out;
   if (element != f32)
-    result = generic(b, loc, xType, {tokens, b.getIndexAttr(dim)},
+    result = generic(b, layerLoc, xType, {tokens, b.getIndexAttr(dim)},
                      ValueRange{out}, {b.getMultiDimIdentityMap(2)},
                      [&](OpBuilder &nb, Location nl, ValueRange a) {
                        return castFloat(nb, nl, a[0], element);
                      });
   if (inputType.getRank() != 2)
     result = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(inputType.getShape(), element), result,
-        rowsOf, tensor::getMixedSizes(b, loc, op.getInput()));
+        b, layerLoc, RankedTensorType::get(inputType.getShape(), element),
+        result, rowsOf, tensor::getMixedSizes(b, loc, op.getInput()));
   if (result.getType() != op.getType())
-    result = tensor::CastOp::create(b, loc, op.getType(), result);
+    result = tensor::CastOp::create(b, layerLoc, op.getType(), result);
   return result;
 }

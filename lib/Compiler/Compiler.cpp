@@ -181,6 +181,11 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("could not build the KV-cache entry points");
   }
 
+  // Experts become ordinary linear layers (only the chosen ones run), so
+  // that placement, fusing and quantization see each expert's layers.
+  if (failed(runPipeline(module, "llm-decompose-moe")))
+    return fail("decomposing the MoE layers failed");
+
   if (!options.placementReport.empty()) {
     step("placing on " + options.placementTarget);
     SmallVector<StringRef> phases = {"prefill"};
@@ -212,10 +217,8 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("setting up KV prediction failed");
   }
 
-  // Experts become ordinary linear layers (only the chosen ones run), so
-  // that fusing and quantization apply to them too.
-  if (failed(runPipeline(module, "llm-decompose-moe,llm-fuse-linears")))
-    return fail("decomposing MoE layers or fusing linear layers failed");
+  if (failed(runPipeline(module, "llm-fuse-linears")))
+    return fail("fusing linear layers failed");
   if (!quantize.empty()) {
     step("quantizing weights (" + options.quantize + ")");
     if (failed(runPipeline(module, quantize)))
