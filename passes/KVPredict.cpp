@@ -202,6 +202,23 @@ struct KVPredictPass : public llm::impl::LLMKVPredictBase<KVPredictPass> {
       return signalPassFailure();
     }
 
+    if (identity)
+      for (int64_t l = 0; l < baseLayers; ++l) {
+        RankedTensorType baseType = cacheType(baseFn, baseStep->caches[2 * l]);
+        RankedTensorType auxType =
+            cacheType(auxFn, auxStep->caches[2 * layers[l]]);
+        if (auxType.getDimSize(1) != baseType.getDimSize(1) ||
+            auxType.getDimSize(3) != baseType.getDimSize(3)) {
+          module.emitError()
+              << "llm-kv-predict: auxiliary layer " << layers[l] << " has "
+              << auxType.getDimSize(1) << "x" << auxType.getDimSize(3)
+              << " KV heads x dims, base layer " << l << " has "
+              << baseType.getDimSize(1) << "x" << baseType.getDimSize(3)
+              << ": an identity predictor cannot map them";
+          return signalPassFailure();
+        }
+      }
+
     MLIRContext *ctx = &getContext();
     OpBuilder b(ctx);
     b.setInsertionPointAfter(baseFn);
@@ -274,19 +291,7 @@ struct KVPredictPass : public llm::impl::LLMKVPredictBase<KVPredictPass> {
         Value kvs = prefix(b, loc, source,
                            {batch, b.getIndexAttr(auxType.getDimSize(1)), known,
                             b.getIndexAttr(auxType.getDimSize(3))});
-        if (identity) {
-          if (auxType.getDimSize(1) != baseType.getDimSize(1) ||
-              auxType.getDimSize(3) != baseType.getDimSize(3)) {
-            fn.emitError() << "llm-kv-predict: auxiliary layer " << layers[l]
-                           << " has " << auxType.getDimSize(1) << "x"
-                           << auxType.getDimSize(3)
-                           << " KV heads x dims, base layer " << l << " has "
-                           << baseType.getDimSize(1) << "x"
-                           << baseType.getDimSize(3)
-                           << ": an identity predictor cannot map them";
-            return signalPassFailure();
-          }
-        } else {
+        if (!identity) {
           std::string name =
               (Twine("kv_predictor_") + (kv ? "value_" : "key_") + Twine(l))
                   .str();

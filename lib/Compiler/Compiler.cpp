@@ -101,6 +101,9 @@ bool llmc::compileModel(StringRef input, StringRef inputName, StringRef baseDir,
   DialectRegistry registry;
   registerCompilerDialects(registry);
   MLIRContext ctx(registry);
+  // Diagnostics name the op and its location; a dump of the op (a whole
+  // module for module-level errors) would bury them.
+  ctx.printOpOnDiagnostic(false);
   ctx.loadAllAvailableDialects();
   // Every diagnostic goes to the caller, with its location.
   llvm::raw_string_ostream diagStream(diagnostics);
