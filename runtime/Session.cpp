@@ -339,19 +339,26 @@ llmc_status Session::saveKV(float *const *keys, float *const *values,
     if (!keys[l] || !values[l])
       return fail(LLMC_ERROR_INVALID_ARGUMENT,
                   "no key/value buffers for layer " + std::to_string(l));
+  forEachCacheRow(
+      length, [&](int64_t l, size_t caller, size_t cache, size_t bytes) {
+        std::memcpy(keys[l] + caller, keys_[l].data.get() + cache, bytes);
+        std::memcpy(values[l] + caller, values_[l].data.get() + cache, bytes);
+      });
+  return LLMC_OK;
+}
+
+void Session::forEachCacheRow(
+    int64_t length,
+    const std::function<void(int64_t, size_t, size_t, size_t)> &fn) const {
+  const Manifest &m = artifact_.manifest();
   size_t row = size_t(m.headDim);
   for (int64_t l = 0; l < m.layers; ++l)
     for (int64_t b = 0; b < batch_; ++b)
       for (int64_t h = 0; h < m.kvHeads; ++h)
-        for (int64_t p = 0; p < length; ++p) {
-          size_t to = size_t(((b * m.kvHeads + h) * length + p)) * row;
-          size_t from = size_t(((b * m.kvHeads + h) * maxSeq_ + p)) * row;
-          std::memcpy(keys[l] + to, keys_[l].data.get() + from,
-                      row * sizeof(float));
-          std::memcpy(values[l] + to, values_[l].data.get() + from,
-                      row * sizeof(float));
-        }
-  return LLMC_OK;
+        for (int64_t p = 0; p < length; ++p)
+          fn(l, size_t(((b * m.kvHeads + h) * length + p)) * row,
+             size_t(((b * m.kvHeads + h) * maxSeq_ + p)) * row,
+             row * sizeof(float));
 }
 
 llmc_status Session::loadKV(const float *const *keys,
@@ -376,18 +383,11 @@ llmc_status Session::loadKV(const float *const *keys,
                   "row " + std::to_string(b) + " has length " +
                       std::to_string(lengths[b]) + " (0 to " +
                       std::to_string(length) + " expected)");
-  size_t row = size_t(m.headDim);
-  for (int64_t l = 0; l < m.layers; ++l)
-    for (int64_t b = 0; b < batch_; ++b)
-      for (int64_t h = 0; h < m.kvHeads; ++h)
-        for (int64_t p = 0; p < length; ++p) {
-          size_t from = size_t(((b * m.kvHeads + h) * length + p)) * row;
-          size_t to = size_t(((b * m.kvHeads + h) * maxSeq_ + p)) * row;
-          std::memcpy(keys_[l].data.get() + to, keys[l] + from,
-                      row * sizeof(float));
-          std::memcpy(values_[l].data.get() + to, values[l] + from,
-                      row * sizeof(float));
-        }
+  forEachCacheRow(
+      length, [&](int64_t l, size_t caller, size_t cache, size_t bytes) {
+        std::memcpy(keys_[l].data.get() + cache, keys[l] + caller, bytes);
+        std::memcpy(values_[l].data.get() + cache, values[l] + caller, bytes);
+      });
   for (int64_t b = 0; b < batch_; ++b) {
     int64_t pad = lengths ? length - lengths[b] : 0;
     for (int64_t p = 0; p < length; ++p)

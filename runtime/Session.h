@@ -7,6 +7,7 @@
 #include "runtime/Sampler.h"
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -55,6 +56,12 @@ private:
   /// step of `steps` tokens at position_, from kvMask_: attention_mask
   /// [B, position_ + steps] (1 real, 0 padding) and position_ids [B, steps]
   /// (real tokens before this one in its row; 0 for padding).
+  /// Calls fn(layer, caller offset, cache offset, bytes) for every row of
+  /// head_dim floats of positions [0, length): the caller's layout is
+  /// [batch][kv_heads][length][head_dim], the cache's has max_seq positions.
+  void forEachCacheRow(
+      int64_t length,
+      const std::function<void(int64_t, size_t, size_t, size_t)> &fn) const;
   void fillMaskAndPositions(int64_t steps);
   llmc_status checkTokens(const int64_t *tokens, size_t n);
 

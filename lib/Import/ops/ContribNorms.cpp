@@ -102,6 +102,17 @@ LogicalResult checkSkip(NodeContext &ctx) {
   return success();
 }
 
+/// The outputs of a Skip* norm: the normalised value and, when wanted,
+/// the residual sum (output 3).
+LogicalResult setSkipOutputs(NodeContext &ctx, Operation *norm, Value sum) {
+  if (failed(verify(norm)))
+    return failure();
+  ctx.setOutput(0, norm->getResult(0));
+  if (ctx.numOutputs() > 3 && !ctx.node().output(3).empty())
+    ctx.setOutput(3, sum);
+  return success();
+}
+
 LogicalResult importSkipSimplifiedLayerNorm(NodeContext &ctx) {
   if (failed(checkSkip(ctx)))
     return failure();
@@ -109,12 +120,7 @@ LogicalResult importSkipSimplifiedLayerNorm(NodeContext &ctx) {
   auto norm =
       llm::RMSNormOp::create(ctx.builder(), ctx.loc(), sum, asVector(ctx, 2),
                              ctx.floatAttr("epsilon", 1e-12f));
-  if (failed(verify(norm)))
-    return failure();
-  ctx.setOutput(0, norm.getResult());
-  if (ctx.numOutputs() > 3 && !ctx.node().output(3).empty())
-    ctx.setOutput(3, sum);
-  return success();
+  return setSkipOutputs(ctx, norm, sum);
 }
 
 LogicalResult importSkipLayerNorm(NodeContext &ctx) {
@@ -125,12 +131,7 @@ LogicalResult importSkipLayerNorm(NodeContext &ctx) {
       llm::LayerNormOp::create(ctx.builder(), ctx.loc(), sum, asVector(ctx, 2),
                                ctx.hasInput(3) ? asVector(ctx, 3) : Value(),
                                ctx.floatAttr("epsilon", 1e-12f));
-  if (failed(verify(norm)))
-    return failure();
-  ctx.setOutput(0, norm.getResult());
-  if (ctx.numOutputs() > 3 && !ctx.node().output(3).empty())
-    ctx.setOutput(3, sum);
-  return success();
+  return setSkipOutputs(ctx, norm, sum);
 }
 
 LogicalResult importFastGelu(NodeContext &ctx) {
