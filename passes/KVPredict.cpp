@@ -31,6 +31,8 @@ namespace {
 /// What a step function takes and returns, by role.
 struct StepShape {
   unsigned tokens = 0, position = 0, mask = 0;
+  /// Hugging Face / genai inputs the runtime fills ([B, keys], [B, T]).
+  std::optional<unsigned> attentionMask, positionIds;
   SmallVector<unsigned> caches; // argument numbers: key 0, value 0, key 1...
   RankedTensorType logits;
 };
@@ -42,11 +44,21 @@ FailureOr<StepShape> readStep(func::FuncOp fn, StringRef what) {
     auto role = fn.getArgAttrOfType<StringAttr>(i, LLMDialect::kRoleAttrName);
     auto name = fn.getArgAttrOfType<StringAttr>(i, LLMDialect::kNameAttrName);
     if (!role) {
-      if (tokens || !name || name.getValue() != "input_ids")
-        return fn.emitError() << what << " @" << fn.getSymName()
-                              << ": llm-kv-predict supports models whose only "
-                                 "input is input_ids (argument "
-                              << i << " is another)";
+      StringRef input = name ? name.getValue() : "";
+      if (input == "attention_mask" && !s.attentionMask) {
+        s.attentionMask = i;
+        continue;
+      }
+      if (input == "position_ids" && !s.positionIds) {
+        s.positionIds = i;
+        continue;
+      }
+      if (tokens || input != "input_ids")
+        return fn.emitError()
+               << what << " @" << fn.getSymName()
+               << ": llm-kv-predict supports models whose inputs are "
+                  "input_ids, attention_mask and position_ids (argument "
+               << i << " is another)";
       s.tokens = i;
       tokens = true;
     } else if (role.getValue() == "position") {
@@ -202,6 +214,15 @@ struct KVPredictPass : public llm::impl::LLMKVPredictBase<KVPredictPass> {
       return signalPassFailure();
     }
 
+    if ((auxStep->attentionMask && !baseStep->attentionMask) ||
+        (auxStep->positionIds && !baseStep->positionIds)) {
+      module.emitError() << "llm-kv-predict: the auxiliary model takes "
+                         << (auxStep->attentionMask && !baseStep->attentionMask
+                                 ? "attention_mask"
+                                 : "position_ids")
+                         << ", the base model does not";
+      return signalPassFailure();
+    }
     if (identity)
       for (int64_t l = 0; l < baseLayers; ++l) {
         RankedTensorType baseType = cacheType(baseFn, baseStep->caches[2 * l]);
@@ -258,8 +279,24 @@ struct KVPredictPass : public llm::impl::LLMKVPredictBase<KVPredictPass> {
     Value head = prefix(b, loc, tokens, {batch, known});
     Value capacity =
         tensor::DimOp::create(b, loc, args[baseStep->caches[0]], 2);
+    // The mask and positions the runtime filled, for the first T - 1
+    // tokens (at position 0 the mask covers exactly the prompt).
+    auto columns = [&](unsigned arg, OpFoldResult from, OpFoldResult count) {
+      return tensor::ExtractSliceOp::create(
+                 b, loc, args[arg],
+                 ArrayRef<OpFoldResult>{b.getIndexAttr(0), from},
+                 ArrayRef<OpFoldResult>{OpFoldResult(batch), count},
+                 ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)})
+          .getResult();
+    };
     SmallVector<Value> auxArgs(auxFn.getNumArguments());
     auxArgs[auxStep->tokens] = head;
+    if (auxStep->attentionMask)
+      auxArgs[*auxStep->attentionMask] =
+          columns(*baseStep->attentionMask, b.getIndexAttr(0), known);
+    if (auxStep->positionIds)
+      auxArgs[*auxStep->positionIds] =
+          columns(*baseStep->positionIds, b.getIndexAttr(0), known);
     auxArgs[auxStep->position] = position;
     auxArgs[auxStep->mask] = mask;
     for (unsigned arg : auxStep->caches) {
@@ -315,6 +352,9 @@ struct KVPredictPass : public llm::impl::LLMKVPredictBase<KVPredictPass> {
         ArrayRef<OpFoldResult>{OpFoldResult(batch), b.getIndexAttr(1)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
     baseArgs[baseStep->position] = known;
+    if (baseStep->positionIds)
+      baseArgs[*baseStep->positionIds] =
+          columns(*baseStep->positionIds, known, b.getIndexAttr(1));
     auto last = call(b, loc, baseFn, baseArgs);
     // Only the last position's logits are computed (the first token); the
     // earlier ones are zero, so the auxiliary model's LM head is dead code.

@@ -331,9 +331,10 @@ def LLMKVPredict : Pass<"llm-kv-predict", "::mlir::ModuleOp"> {
   let description = [{
     KV Prediction (techniques.md §9) for a faster time to first token.
     Given the base model's step function `base` and an auxiliary model's
-    step function `aux` (both from `llm-synthesize-kv-cache`, taking only
-    `input_ids` besides position, KV mask and caches), writes the entry
-    point `entry` with the base step's signature:
+    step function `aux` (both from `llm-synthesize-kv-cache`, taking
+    `input_ids` and, when the model has them, the `attention_mask` and
+    `position_ids` the runtime fills, besides position, KV mask and
+    caches), writes the entry point `entry` with the base step's signature:
 
     - for a prompt of `T > 1` tokens at position 0: the auxiliary model runs
       over the first `T − 1` tokens (with its own zeroed caches); for every
@@ -351,7 +352,8 @@ def LLMKVPredict : Pass<"llm-kv-predict", "::mlir::ModuleOp"> {
     Decode stays the base step. `aux` becomes private (inline it and
     `symbol-dce` to drop it); the predictor functions are folded into the
     entry. Errors name the mismatch: a layer map of the wrong length or
-    naming a missing auxiliary layer, model inputs other than `input_ids`,
+    naming a missing auxiliary layer, other model inputs (or an auxiliary
+    model taking a mask or positions the base does not),
     another vocabulary, KV shapes that differ without a predictor, and
     predictor matrices of the wrong shape.
   }];

@@ -35,10 +35,10 @@ func.func @aux_step(%ids: tensor<?x?xi64> {llm.name = "input_ids"}, %pos: index 
 
 // -----
 
-// A model input besides input_ids.
+// A model input besides input_ids, attention_mask and position_ids.
 module {
-// expected-error @below {{the base model @llmc_step: llm-kv-predict supports models whose only input is input_ids (argument 1 is another)}}
-func.func @llmc_step(%ids: tensor<?x?xi64> {llm.name = "input_ids"}, %am: tensor<?x?xi64> {llm.name = "attention_mask"},
+// expected-error @below {{the base model @llmc_step: llm-kv-predict supports models whose inputs are input_ids, attention_mask and position_ids (argument 1 is another)}}
+func.func @llmc_step(%ids: tensor<?x?xi64> {llm.name = "input_ids"}, %am: tensor<?x?xi64> {llm.name = "token_type_ids"},
                      %pos: index {llm.role = "position"}, %mask: tensor<?x?xf32> {llm.role = "kv_mask"},
                      %k0: tensor<?x2x?x4xf32> {llm.layer = 0 : i64, llm.role = "key_cache"},
                      %v0: tensor<?x2x?x4xf32> {llm.layer = 0 : i64, llm.role = "value_cache"})

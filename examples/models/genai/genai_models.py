@@ -32,8 +32,8 @@ Models (each `model.onnx` + `test_data_set_0` (prefill, empty past) and
   (output projection, zero points, block 16) and 4 bits (MLP).
 - `genai_phi`: Phi-style parallel attention and MLP at opset 14:
   `LayerNormalization` (ONNX Runtime's registration below opset 17) and
-  `SkipLayerNormalization`, `RotaryEmbedding` (partial rotary, 8 of 16
-  features) on `position_ids`, `MultiHeadAttention` with past/present,
+  `SkipLayerNormalization`, `RotaryEmbedding` (interleaved, partial
+  rotary: 8 of 16 features) on `position_ids`, `MultiHeadAttention` with past/present,
   `unidirectional` and a 2-D key padding mask, `FastGelu` with its bias.
   Inputs add `position_ids`; set 0 is a left-padded batch.
 """
@@ -357,7 +357,8 @@ def build_phi(name):
             h, _, _, residual = g.node("SkipLayerNormalization", [pending, residual, *lay["ln"]], domain=MS,
                                        outputs=[f"/ln_{l}", "", "", f"/res_{l}"], epsilon=EPS)
         q, k = [g.node("RotaryEmbedding", [linear(h, lay[n]), "position_ids", "cos_cache", "sin_cache"],
-                       domain=MS, num_heads=HEADS, rotary_embedding_dim=rotary_dim) for n in ("q", "k")]
+                       domain=MS, num_heads=HEADS, rotary_embedding_dim=rotary_dim, interleaved=1)
+                for n in ("q", "k")]
         v = linear(h, lay["v"])
         attn = g.node("MultiHeadAttention",
                       [q, k, v, "", padding_mask, "", f"past_key_values.{l}.key", f"past_key_values.{l}.value"],
@@ -396,8 +397,8 @@ def build_phi(name):
             if pend is not None:
                 res = res + pend
             h = layer_norm(res, arr[lay["ln"][0]], arr[lay["ln"][1]])
-            q = rope(lin(h, lay["q"]).reshape(b, s, HEADS, HEAD_DIM), pos, cos, sin, rotary_dim)
-            k = rope(lin(h, lay["k"]).reshape(b, s, HEADS, HEAD_DIM), pos, cos, sin, rotary_dim)
+            q = rope(lin(h, lay["q"]).reshape(b, s, HEADS, HEAD_DIM), pos, cos, sin, rotary_dim, True)
+            k = rope(lin(h, lay["k"]).reshape(b, s, HEADS, HEAD_DIM), pos, cos, sin, rotary_dim, True)
             v = lin(h, lay["v"]).reshape(b, s, HEADS, HEAD_DIM)
             pk = np.concatenate([past[2 * l], k.transpose(0, 2, 1, 3)], axis=2).astype(np.float32)
             pv = np.concatenate([past[2 * l + 1], v.transpose(0, 2, 1, 3)], axis=2).astype(np.float32)
