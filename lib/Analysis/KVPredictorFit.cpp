@@ -1,6 +1,7 @@
 //===- KVPredictorFit.cpp - least-squares KV predictors ------------------===//
 
 #include "lib/Analysis/KVPredictorFit.h"
+#include "lib/Compiler/KVPrediction.h"
 
 #include "llmc/runtime.h"
 
@@ -176,8 +177,7 @@ bool llmc::resolveLayerMap(llvm::StringRef given, int64_t baseLayers,
                            std::string &error) {
   map.clear();
   if (given.empty()) {
-    for (int64_t l = 0; l < baseLayers; ++l)
-      map.push_back(l * auxLayers / baseLayers);
+    map = proportionalLayerMap(baseLayers, auxLayers);
     return true;
   }
   llvm::SmallVector<llvm::StringRef> parts;

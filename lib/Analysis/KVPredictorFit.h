@@ -36,8 +36,8 @@ bool fitKVPredictor(llvm::StringRef baseModel, llvm::StringRef auxModel,
                     const CompileOptions &options, KVPredictorFit &fit,
                     std::string &error);
 
-/// The proportional layer map (base layer l reads auxiliary layer
-/// l·aux/base), or the given "a,b,..." checked against the layer counts.
+/// The given layer map "a,b,..." checked against the layer counts, or the
+/// proportional one (proportionalLayerMap) when it is empty.
 bool resolveLayerMap(llvm::StringRef given, int64_t baseLayers,
                      int64_t auxLayers, std::vector<int64_t> &map,
                      std::string &error);

@@ -75,6 +75,24 @@ OwningOpRef<ModuleOp> load(MLIRContext &ctx, StringRef input,
   return importOnnxBuffer(&ctx, input, baseDir, inputName, importOptions);
 }
 
+} // namespace
+
+OwningOpRef<ModuleOp> llmc::loadModelFile(MLIRContext &ctx, StringRef path,
+                                          const CompileOptions &options) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer) {
+    bool mlir = path.ends_with(".mlir") || path.ends_with(".mlirbc");
+    emitError(FileLineColLoc::get(&ctx, path, 0, 0))
+        << "cannot read " << (mlir ? "MLIR" : "ONNX")
+        << " model: " << buffer.getError().message();
+    return nullptr;
+  }
+  return load(ctx, (*buffer)->getBuffer(), path,
+              llvm::sys::path::parent_path(path), options);
+}
+
+namespace {
+
 /// file:line:col like a compiler, for the first file location in `loc`.
 void printLocation(llvm::raw_ostream &os, Location loc) {
   if (auto file = loc->findInstanceOf<FileLineColLoc>()) {

@@ -62,6 +62,13 @@ struct CompileOptions {
   int64_t kvPredictReportTokens = 128;
 };
 
+/// Reads a model file (ONNX, or MLIR text or bytecode by its extension;
+/// ONNX external data beside it) into `ctx`, as compileModel does, with
+/// the options' input shapes. Null, with a diagnostic, on failure.
+mlir::OwningOpRef<mlir::ModuleOp> loadModelFile(mlir::MLIRContext &ctx,
+                                                llvm::StringRef path,
+                                                const CompileOptions &options);
+
 /// Runs a textual pass pipeline on `module`; errors go to the context's
 /// diagnostics.
 mlir::LogicalResult runPipeline(mlir::ModuleOp module,

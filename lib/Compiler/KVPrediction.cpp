@@ -2,7 +2,6 @@
 
 #include "lib/Compiler/KVPrediction.h"
 #include "lib/Compiler/Compiler.h"
-#include "lib/Import/OnnxImporter.h"
 
 #include "dialects/llm/CostInterface.h"
 #include "dialects/llm/LLMDialect.h"
@@ -19,12 +18,6 @@
 using namespace mlir;
 
 namespace {
-
-OwningOpRef<ModuleOp> loadModel(MLIRContext *ctx, StringRef path) {
-  if (path.ends_with(".mlir") || path.ends_with(".mlirbc"))
-    return parseSourceFile<ModuleOp>(path, ctx);
-  return llmc::importOnnxFile(ctx, path, llmc::OnnxImportOptions());
-}
 
 /// Moves every function of `from` into `into` (after its functions).
 void moveFunctions(ModuleOp from, ModuleOp into) {
@@ -65,6 +58,14 @@ int64_t cacheLayers(func::FuncOp fn) {
 
 } // namespace
 
+std::vector<int64_t> llmc::proportionalLayerMap(int64_t baseLayers,
+                                                int64_t auxLayers) {
+  std::vector<int64_t> map;
+  for (int64_t l = 0; l < baseLayers; ++l)
+    map.push_back(l * auxLayers / baseLayers);
+  return map;
+}
+
 LogicalResult llmc::addKVPrediction(ModuleOp module,
                                     const CompileOptions &options) {
   MLIRContext *ctx = module.getContext();
@@ -73,7 +74,8 @@ LogicalResult llmc::addKVPrediction(ModuleOp module,
   if (!base)
     return emitError(loc) << "KV prediction needs a generative model (a "
                              "prefill/decode step over a KV cache)";
-  OwningOpRef<ModuleOp> aux = loadModel(ctx, options.kvPredictAux);
+  OwningOpRef<ModuleOp> aux =
+      loadModelFile(*ctx, options.kvPredictAux, CompileOptions());
   if (!aux)
     return emitError(loc) << "could not load the auxiliary model '"
                           << options.kvPredictAux << "'";
@@ -89,13 +91,12 @@ LogicalResult llmc::addKVPrediction(ModuleOp module,
   auto auxStep = aux->lookupSymbol<func::FuncOp>("aux_step");
   int64_t baseLayers = cacheLayers(base), auxLayers = cacheLayers(auxStep);
 
-  // The layer map: given, or the proportional one (base layer l reads
-  // auxiliary layer l·La/Lb: every second layer for a half-depth model).
+  // The layer map: given (llm-kv-predict checks it), or proportional.
   std::string layers = options.kvPredictLayers;
   if (layers.empty()) {
     SmallVector<std::string> map;
-    for (int64_t l = 0; l < baseLayers; ++l)
-      map.push_back(std::to_string(l * auxLayers / baseLayers));
+    for (int64_t a : proportionalLayerMap(baseLayers, auxLayers))
+      map.push_back(std::to_string(a));
     layers = llvm::join(map, ",");
   }
   bool identity = options.kvPredictPredictor.empty() ||

@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
+#include <vector>
 
 namespace llmc {
 
@@ -19,6 +20,11 @@ struct CompileOptions;
 
 /// The name of the prefill entry point KV prediction writes.
 inline constexpr llvm::StringLiteral kPredictedPrefill = "llmc_prefill";
+
+/// The default layer map: base layer l reads auxiliary layer
+/// l·auxLayers/baseLayers (every second layer for a half-depth model).
+std::vector<int64_t> proportionalLayerMap(int64_t baseLayers,
+                                          int64_t auxLayers);
 
 /// Adds `@llmc_prefill` to `module` (which holds the base model's
 /// `@llmc_step`) from the options' auxiliary model, layer map and

@@ -160,6 +160,25 @@ LogicalResult NodeContext::requireInput(int i, StringRef what) {
   return emitError("missing input " + Twine(i) + " (" + what + ")");
 }
 
+LogicalResult NodeContext::requireFloat(int i, StringRef what) {
+  if (isa<FloatType>(type(i).getElementType()))
+    return success();
+  return emitError(Twine(what) + " must be floating point");
+}
+
+LogicalResult NodeContext::refuseInput(int i, StringRef what) {
+  if (!hasInput(i))
+    return success();
+  return emitError("input " + Twine(i) + " (" + what + ") is not supported");
+}
+
+LogicalResult NodeContext::refuseOutput(int i, StringRef what) {
+  if (i >= numOutputs() || nodeProto.output(i).empty())
+    return success();
+  return emitError("output " + Twine(i) + " (" + what +
+                   ") is not supported; leave it unnamed");
+}
+
 LogicalResult NodeContext::requireInputs(ArrayRef<StringRef> names) {
   for (auto [i, name] : llvm::enumerate(names))
     if (failed(requireInput(i, name)))

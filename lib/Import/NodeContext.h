@@ -105,6 +105,13 @@ public:
   mlir::LogicalResult requireInput(int i, llvm::StringRef what);
   /// Fails unless inputs 0..names.size()-1 are all present.
   mlir::LogicalResult requireInputs(llvm::ArrayRef<llvm::StringRef> names);
+  /// Fails unless input `i` has a floating-point element type.
+  mlir::LogicalResult requireFloat(int i, llvm::StringRef what);
+  /// Fails when optional input `i` (`what`) is given: a form llmc does not
+  /// import.
+  mlir::LogicalResult refuseInput(int i, llvm::StringRef what);
+  /// Fails when output `i` (`what`) is wanted (named).
+  mlir::LogicalResult refuseOutput(int i, llvm::StringRef what);
   /// Host constant of input `i` or an error saying that `what` must be one.
   mlir::FailureOr<const HostTensor *> requireConstant(int i,
                                                       llvm::StringRef what);
@@ -126,6 +133,9 @@ private:
   mlir::OpBuilder &b;
   mlir::Location location;
 };
+
+/// ONNX Runtime's contrib operator domain.
+inline constexpr llvm::StringLiteral kMicrosoftDomain = "com.microsoft";
 
 using OpImportFn = std::function<mlir::LogicalResult(NodeContext &)>;
 

@@ -191,6 +191,29 @@ class Linear:
         return (x.astype(np.float64) @ self.w.astype(np.float64)).astype(np.float32)
 
 
+def genai_model(g, kv_heads, opset, positions):
+    """The ModelProto of graph `g` with the genai calling convention:
+    input_ids, attention_mask, [position_ids], past_key_values.N.key/value
+    -> logits, present.N.key/value."""
+    def info(name, dtype, shape):
+        return helper.make_tensor_value_info(name, dtype, shape)
+    inputs = [info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+              info("attention_mask", TensorProto.INT64, ["batch", "total"])]
+    if positions:
+        inputs.append(info("position_ids", TensorProto.INT64, ["batch", "seq"]))
+    outputs = [info("logits", TensorProto.FLOAT, ["batch", "seq", VOCAB])]
+    for l in range(LAYERS):
+        for kv in ("key", "value"):
+            inputs.append(info(f"past_key_values.{l}.{kv}", TensorProto.FLOAT,
+                               ["batch", kv_heads, "past", HEAD_DIM]))
+            outputs.append(info(f"present.{l}.{kv}", TensorProto.FLOAT,
+                                ["batch", kv_heads, "total", HEAD_DIM]))
+    model = helper.make_model(helper.make_graph(g.nodes, g.name, inputs, outputs, g.inits),
+                              opset_imports=[helper.make_opsetid("", opset), helper.make_opsetid(MS, 1)])
+    model.ir_version = 8
+    return model
+
+
 def weights(rng, *shape, scale=None):
     scale = scale if scale is not None else 1 / np.sqrt(shape[0])
     return (rng.standard_normal(shape) * scale).astype(np.float32)
@@ -267,18 +290,7 @@ def build_llama(name, quant=None, window=-1, interleaved=False):
                outputs=["/final_norm", "", "", ""], epsilon=EPS)[0]
     g.nodes.append(helper.make_node("Identity", [lm_head(h)], ["logits"], name="/logits"))
 
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
-              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"])]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", VOCAB])]
-    for l in range(LAYERS):
-        for kv in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{l}.{kv}", TensorProto.FLOAT,
-                                                        ["batch", KV_HEADS, "past", HEAD_DIM]))
-            outputs.append(helper.make_tensor_value_info(f"present.{l}.{kv}", TensorProto.FLOAT,
-                                                         ["batch", KV_HEADS, "total", HEAD_DIM]))
-    model = helper.make_model(helper.make_graph(g.nodes, name, inputs, outputs, g.inits),
-                              opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(MS, 1)])
-    model.ir_version = 8
+    model = genai_model(g, KV_HEADS, opset=17, positions=False)
 
     def forward(ids, mask, pos, past):
         b, s = ids.shape
@@ -371,19 +383,7 @@ def build_phi(name):
                outputs=["/final_norm", "", "", ""], epsilon=EPS)[0]
     g.nodes.append(helper.make_node("Identity", [linear(h, lm)], ["logits"], name="/logits"))
 
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
-              helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total"]),
-              helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"])]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", VOCAB])]
-    for l in range(LAYERS):
-        for kv in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{l}.{kv}", TensorProto.FLOAT,
-                                                        ["batch", HEADS, "past", HEAD_DIM]))
-            outputs.append(helper.make_tensor_value_info(f"present.{l}.{kv}", TensorProto.FLOAT,
-                                                         ["batch", HEADS, "total", HEAD_DIM]))
-    model = helper.make_model(helper.make_graph(g.nodes, name, inputs, outputs, g.inits),
-                              opset_imports=[helper.make_opsetid("", 14), helper.make_opsetid(MS, 1)])
-    model.ir_version = 8
+    model = genai_model(g, HEADS, opset=14, positions=True)
     arr = {t.name: numpy_helper.to_array(t) for t in g.inits}
 
     def lin(x, wb):

@@ -25,22 +25,6 @@ using namespace llmc::onnx_import;
 
 namespace {
 
-constexpr StringLiteral kMicrosoft = "com.microsoft";
-
-LogicalResult refuseInput(NodeContext &ctx, int i, StringRef what) {
-  if (ctx.hasInput(i))
-    return ctx.emitError("input " + Twine(i) + " (" + what +
-                         ") is not supported");
-  return success();
-}
-
-LogicalResult refuseOutput(NodeContext &ctx, int i, StringRef what) {
-  if (i < ctx.numOutputs() && !ctx.node().output(i).empty())
-    return ctx.emitError("output " + Twine(i) + " (" + what +
-                         ") is not supported");
-  return success();
-}
-
 /// Fails unless input `i` is f32 [B, S, width] with a static `width`.
 LogicalResult checkTokens(NodeContext &ctx, int i, StringRef what) {
   RankedTensorType t = ctx.type(i);
@@ -241,10 +225,10 @@ LogicalResult importGroupQueryAttention(NodeContext &ctx) {
       failed(ctx.requireInput(3, "past_key")) ||
       failed(ctx.requireInput(4, "past_value")) ||
       failed(ctx.requireInput(5, "seqlens_k")) ||
-      failed(refuseInput(ctx, 9, "position_ids")) ||
-      failed(refuseInput(ctx, 10, "attention_bias")) ||
-      failed(refuseInput(ctx, 11, "head_sink")) ||
-      failed(refuseOutput(ctx, 3, "output_qk")) ||
+      failed(ctx.refuseInput(9, "position_ids")) ||
+      failed(ctx.refuseInput(10, "attention_bias")) ||
+      failed(ctx.refuseInput(11, "head_sink")) ||
+      failed(ctx.refuseOutput(3, "output_qk")) ||
       failed(checkTokens(ctx, 0, "query")))
     return failure();
   bool packed = !ctx.hasInput(1);
@@ -421,9 +405,9 @@ LogicalResult importMultiHeadAttention(NodeContext &ctx) {
   if (heads <= 0)
     return ctx.emitError("num_heads must be positive");
   if (failed(ctx.requireInput(0, "query")) ||
-      failed(refuseInput(ctx, 8, "past_sequence_length")) ||
-      failed(refuseInput(ctx, 9, "cache_indirection")) ||
-      failed(refuseOutput(ctx, 3, "qk")))
+      failed(ctx.refuseInput(8, "past_sequence_length")) ||
+      failed(ctx.refuseInput(9, "cache_indirection")) ||
+      failed(ctx.refuseOutput(3, "qk")))
     return failure();
   if (ctx.type(0).getRank() == 5 || !ctx.hasInput(1) || !ctx.hasInput(2))
     return ctx.emitError("packed QKV or KV (query of rank 5, or no key and "
@@ -599,7 +583,7 @@ LogicalResult importRotaryEmbedding(NodeContext &ctx) {
 } // namespace
 
 void llmc::onnx_import::registerContribAttentionOps(OpRegistry &r) {
-  r.add(kMicrosoft, "GroupQueryAttention", 1, importGroupQueryAttention);
-  r.add(kMicrosoft, "MultiHeadAttention", 1, importMultiHeadAttention);
-  r.add(kMicrosoft, "RotaryEmbedding", 1, importRotaryEmbedding);
+  r.add(kMicrosoftDomain, "GroupQueryAttention", 1, importGroupQueryAttention);
+  r.add(kMicrosoftDomain, "MultiHeadAttention", 1, importMultiHeadAttention);
+  r.add(kMicrosoftDomain, "RotaryEmbedding", 1, importRotaryEmbedding);
 }

@@ -22,17 +22,6 @@ using namespace llmc::onnx_import;
 
 namespace {
 
-constexpr StringLiteral kMicrosoft = "com.microsoft";
-
-/// Fails when output `i` is wanted: the mean and inverse standard deviation
-/// outputs of the fused norms are training outputs llmc does not produce.
-LogicalResult refuseOutput(NodeContext &ctx, int i, StringRef what) {
-  if (i < ctx.numOutputs() && !ctx.node().output(i).empty())
-    return ctx.emitError("output " + Twine(i) + " (" + what +
-                         ") is not supported; leave it unnamed");
-  return success();
-}
-
 LogicalResult checkLastAxis(NodeContext &ctx) {
   int64_t rank = ctx.type(0).getRank();
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), rank);
@@ -60,16 +49,13 @@ Value asVector(NodeContext &ctx, int i) {
                    {t.getNumElements()});
 }
 
-LogicalResult checkFloatInput(NodeContext &ctx) {
-  if (!isa<FloatType>(ctx.type(0).getElementType()))
-    return ctx.emitError("input must be floating point");
-  return success();
-}
+// The mean and inverse standard deviation outputs of the fused norms are
+// training outputs llmc does not produce.
 
 LogicalResult importSimplifiedLayerNorm(NodeContext &ctx) {
   if (failed(ctx.requireInputs({"X", "scale"})) ||
-      failed(checkFloatInput(ctx)) || failed(checkLastAxis(ctx)) ||
-      failed(refuseOutput(ctx, 1, "inv_std_var")))
+      failed(ctx.requireFloat(0, "input")) || failed(checkLastAxis(ctx)) ||
+      failed(ctx.refuseOutput(1, "inv_std_var")))
     return failure();
   auto norm =
       llm::RMSNormOp::create(ctx.builder(), ctx.loc(), ctx.value(0),
@@ -93,8 +79,9 @@ Value skipSum(NodeContext &ctx, int biasInput) {
 
 LogicalResult checkSkip(NodeContext &ctx) {
   if (failed(ctx.requireInputs({"input", "skip", "gamma"})) ||
-      failed(checkFloatInput(ctx)) || failed(refuseOutput(ctx, 1, "mean")) ||
-      failed(refuseOutput(ctx, 2, "inv_std_var")))
+      failed(ctx.requireFloat(0, "input")) ||
+      failed(ctx.refuseOutput(1, "mean")) ||
+      failed(ctx.refuseOutput(2, "inv_std_var")))
     return failure();
   RankedTensorType x = ctx.type(0), skip = ctx.type(1);
   if (failed(broadcastShape(x.getShape(), skip.getShape())))
@@ -135,7 +122,7 @@ LogicalResult importSkipLayerNorm(NodeContext &ctx) {
 }
 
 LogicalResult importFastGelu(NodeContext &ctx) {
-  if (failed(ctx.requireInput(0, "X")) || failed(checkFloatInput(ctx)))
+  if (failed(ctx.requireInput(0, "X")) || failed(ctx.requireFloat(0, "input")))
     return failure();
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
@@ -154,8 +141,8 @@ LogicalResult importFastGelu(NodeContext &ctx) {
 
 void llmc::onnx_import::registerContribNormOps(OpRegistry &r) {
   r.add("SimplifiedLayerNormalization", 1, importSimplifiedLayerNorm);
-  r.add(kMicrosoft, "SkipSimplifiedLayerNormalization", 1,
+  r.add(kMicrosoftDomain, "SkipSimplifiedLayerNormalization", 1,
         importSkipSimplifiedLayerNorm);
-  r.add(kMicrosoft, "SkipLayerNormalization", 1, importSkipLayerNorm);
-  r.add(kMicrosoft, "FastGelu", 1, importFastGelu);
+  r.add(kMicrosoftDomain, "SkipLayerNormalization", 1, importSkipLayerNorm);
+  r.add(kMicrosoftDomain, "FastGelu", 1, importFastGelu);
 }

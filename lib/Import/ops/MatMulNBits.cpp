@@ -114,5 +114,5 @@ LogicalResult importMatMulNBits(NodeContext &ctx) {
 } // namespace
 
 void llmc::onnx_import::registerMatMulNBits(OpRegistry &r) {
-  r.add("com.microsoft", "MatMulNBits", 1, importMatMulNBits);
+  r.add(kMicrosoftDomain, "MatMulNBits", 1, importMatMulNBits);
 }

@@ -15,15 +15,9 @@ using namespace llmc::onnx_import;
 
 namespace {
 
-LogicalResult checkFloat(NodeContext &ctx, int i, StringRef what) {
-  if (isa<FloatType>(ctx.type(i).getElementType()))
-    return success();
-  return ctx.emitError(Twine(what) + " must be floating point");
-}
-
 LogicalResult importMatMul(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "A")) || failed(ctx.requireInput(1, "B")) ||
-      failed(checkFloat(ctx, 0, "A")) || failed(checkFloat(ctx, 1, "B")))
+      failed(ctx.requireFloat(0, "A")) || failed(ctx.requireFloat(1, "B")))
     return failure();
   OpBuilder &b = ctx.builder();
   Location loc = ctx.loc();
@@ -56,7 +50,7 @@ LogicalResult importMatMul(NodeContext &ctx) {
 
 LogicalResult importGemm(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "A")) || failed(ctx.requireInput(1, "B")) ||
-      failed(checkFloat(ctx, 0, "A")) || failed(checkFloat(ctx, 1, "B")))
+      failed(ctx.requireFloat(0, "A")) || failed(ctx.requireFloat(1, "B")))
     return failure();
   if (ctx.type(0).getRank() != 2 || ctx.type(1).getRank() != 2)
     return ctx.emitError("A and B must be matrices");
@@ -115,7 +109,7 @@ LogicalResult importGemm(NodeContext &ctx) {
 
 LogicalResult importSoftmax(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "input")) ||
-      failed(checkFloat(ctx, 0, "input")))
+      failed(ctx.requireFloat(0, "input")))
     return failure();
   int64_t rank = ctx.type(0).getRank();
   auto axis = ctx.normalizeAxis(ctx.intAttr("axis", -1), rank);
@@ -195,7 +189,7 @@ LogicalResult importLayerNormWithStatistics(NodeContext &ctx) {
 
 LogicalResult importLayerNorm(NodeContext &ctx) {
   if (failed(ctx.requireInput(0, "X")) ||
-      failed(ctx.requireInput(1, "Scale")) || failed(checkFloat(ctx, 0, "X")))
+      failed(ctx.requireInput(1, "Scale")) || failed(ctx.requireFloat(0, "X")))
     return failure();
   for (int i = 1; i < ctx.numOutputs(); ++i)
     if (!ctx.node().output(i).empty())
