@@ -239,13 +239,31 @@ def LLMQuantize : Pass<"llm-quantize"> {
 
     `report=<file>` writes, per layer, the weight's name and shape, the
     group size used and the weight NMSE `Σ(w − ŵ)² / Σw²` as JSON.
-    Weights of `llm.moe` experts are not quantized (not done yet).
+    `llm.moe` is not quantized: `llm-decompose-moe` first makes each
+    expert's projections `llm.linear` layers (llm-compile does).
+
+    `weights=none` leaves the linear layers as they are (for `kv` alone).
+
+    `kv=8` or `kv=4` quantizes the KV cache of every step function
+    (`llm-synthesize-kv-cache`): each `key_cache`/`value_cache` argument
+    `[B, H, S, D] f32` becomes signed codes `[B, H, S, D·kv/8] i8` (4-bit
+    codes two to a byte, the even `d` in the low nibble) and a new
+    argument `[B, H, S] f32` (role `key_scale`/`value_scale`, appended
+    after the other arguments, its update appended to the results) holds
+    one scale per head and position: `s = max|x| / (2^(kv−1) − 1)`,
+    `q = clamp(roundeven(x / s), −qmax, qmax)` (0 where `s = 0`). Keys
+    and values written to a cache are quantized; slices read from it are
+    dequantized, `x = s·q`, before attention. Any other use of a cache is
+    an error naming the op. The function gets `llm.kv_bits`.
   }];
-  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"weights", "weights", "std::string", /*default=*/"\"int\"",
-           "How weights become codes: int (group-wise, `bits`), ternary or "
-           "bitmod">,
+           "How weights become codes: int (group-wise, `bits`), ternary, "
+           "bitmod or none">,
     Option<"bits", "bits", "int64_t", /*default=*/"8",
            "Bits per weight code: 2, 4 or 8">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
@@ -257,6 +275,8 @@ def LLMQuantize : Pass<"llm-quantize"> {
            "(int8 per token)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write the per-layer weight error as JSON to this file ('-': stdout)">,
+    Option<"kv", "kv", "int64_t", /*default=*/"0",
+           "Bits of the KV cache codes: 0 (f32 cache), 8 or 4">,
   ];
 }
 

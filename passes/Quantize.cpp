@@ -7,12 +7,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/QuantizeKVCache.h"
 
 #include "dialects/llm/ConstantData.h"
 #include "lib/Quant/BitMod.h"
 #include "lib/Quant/GroupQuant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -58,10 +62,17 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
   using LLMQuantizeBase::LLMQuantizeBase;
 
   void runOnOperation() override {
-    if (weights != "int" && weights != "ternary" && weights != "bitmod") {
+    if (weights != "int" && weights != "ternary" && weights != "bitmod" &&
+        weights != "none") {
       getOperation()->emitError()
           << "llm-quantize: unknown weights format '" << weights
-          << "' (known: int, ternary, bitmod)";
+          << "' (known: int, ternary, bitmod, none)";
+      return signalPassFailure();
+    }
+    if (kv != 0 && kv != 8 && kv != 4) {
+      getOperation()->emitError()
+          << "llm-quantize: kv must be 0 (f32 cache), 8 or 4, got "
+          << kv.getValue();
       return signalPassFailure();
     }
     if (bitMod() && asymmetric) {
@@ -88,14 +99,39 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
           << activations.getValue();
       return signalPassFailure();
     }
+    if (kv != 0 && failed(quantizeKVCaches()))
+      return signalPassFailure();
     llvm::json::Array layers;
     SmallVector<LinearOp> linears;
-    getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
+    if (weights != "none")
+      getOperation()->walk([&](LinearOp op) { linears.push_back(op); });
     for (LinearOp op : linears)
       if (failed(quantize(op, layers)))
         return signalPassFailure();
     if (!report.empty() && failed(writeReport(std::move(layers))))
       return signalPassFailure();
+  }
+
+  /// kv=8/4: every step function's KV cache; there must be one.
+  LogicalResult quantizeKVCaches() {
+    SmallVector<func::FuncOp> functions;
+    if (auto fn = dyn_cast<func::FuncOp>(getOperation()))
+      functions.push_back(fn);
+    else
+      getOperation()->walk([&](func::FuncOp fn) { functions.push_back(fn); });
+    bool any = false;
+    for (func::FuncOp fn : functions) {
+      bool changed = false;
+      if (failed(quantizeKVCache(fn, kv, changed)))
+        return failure();
+      any |= changed;
+    }
+    if (!any)
+      return getOperation()->emitError()
+             << "llm-quantize: kv=" << kv.getValue()
+             << " needs a step function over a KV cache (key_cache/"
+                "value_cache arguments; run llm-synthesize-kv-cache first)";
+    return success();
   }
 
   bool ternary() const { return weights == "ternary"; }

@@ -203,6 +203,17 @@ llmc_status llmc::runtime::parseManifest(const char *data, size_t size,
     if (out.layers < 1 || out.kvHeads < 1 || out.headDim < 1 || out.vocab < 1)
       return fail(LLMC_ERROR_INVALID_ARTIFACT,
                   "manifest: kv_cache/model sizes must be positive");
+    if (!r.integer(*kv, "bits", "kv_cache", out.kvBits, true))
+      return bad();
+    if (out.kvBits != 32 && out.kvBits != 8 && out.kvBits != 4)
+      return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                  "manifest: kv_cache.bits must be 32, 8 or 4, got " +
+                      std::to_string(out.kvBits));
+    if (out.headDim * out.kvBits % 8 != 0)
+      return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                  "manifest: kv_cache.head_dim " + std::to_string(out.headDim) +
+                      " does not fill bytes of " + std::to_string(out.kvBits) +
+                      "-bit codes");
   }
   return LLMC_OK;
 }

@@ -40,6 +40,9 @@ struct Manifest {
   bool generative = false;
   int64_t layers = 0, kvHeads = 0, headDim = 0, vocab = -1;
   int64_t maxPositions = -1;
+  /// Bits per KV cache element: 32 (f32), or 8/4 for signed codes with a
+  /// scale per (batch, head, position) in key_scale/value_scale arguments.
+  int64_t kvBits = 32;
   /// The LLVM feature string the CPU code was compiled for (may be empty).
   std::string cpuFeatures;
 

@@ -3,6 +3,7 @@
 #include "runtime/Session.h"
 
 #include "runtime/Descriptor.h"
+#include "runtime/KVCodes.h"
 #include "runtime/Status.h"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <thread>
+#include <tuple>
 
 using namespace llmc::runtime;
 
@@ -72,15 +74,25 @@ llmc_status Session::create(const Artifact &artifact,
                     kLimit) ||
       !multiplyFits({options.batch, options.max_seq, m.vocab}, kLimit))
     return fail(LLMC_ERROR_OUT_OF_MEMORY, "the KV cache would be too large");
-  size_t cacheSize =
-      size_t(options.batch * m.kvHeads * options.max_seq * m.headDim);
+  size_t rows = size_t(options.batch * m.kvHeads * options.max_seq);
+  // Quantized caches: codes (in float-sized words) and a scale per row.
+  size_t cacheWords = (rows * s->cacheRowBytes() + 3) / 4;
+  bool quantized = m.kvBits != 32;
   s->keys_.resize(m.layers);
   s->values_.resize(m.layers);
+  s->keyScales_.resize(quantized ? m.layers : 0);
+  s->valueScales_.resize(quantized ? m.layers : 0);
   for (int64_t l = 0; l < m.layers; ++l)
-    if (!s->keys_[l].allocate(cacheSize) || !s->values_[l].allocate(cacheSize))
+    if (!s->keys_[l].allocate(cacheWords) ||
+        !s->values_[l].allocate(cacheWords) ||
+        (quantized && (!s->keyScales_[l].allocate(rows) ||
+                       !s->valueScales_[l].allocate(rows))))
       return fail(LLMC_ERROR_OUT_OF_MEMORY,
                   "cannot allocate the KV cache (" +
-                      std::to_string(2 * m.layers * cacheSize * 4) + " bytes)");
+                      std::to_string(2 * m.layers *
+                                     (cacheWords + (quantized ? rows : 0)) *
+                                     4) +
+                      " bytes)");
   if (!s->kvMask_.allocate(size_t(options.batch * options.max_seq)))
     return fail(LLMC_ERROR_OUT_OF_MEMORY, "cannot allocate the KV mask");
   s->lastLogits_.assign(size_t(options.batch * m.vocab), 0.0f);
@@ -91,6 +103,8 @@ llmc_status Session::create(const Artifact &artifact,
 llmc_status Session::checkEntry(const EntryPoint &entry) {
   const Manifest &m = artifact_.manifest();
   std::vector<int> keys(m.layers, 0), values(m.layers, 0);
+  std::vector<int> keyScales(m.layers, 0), valueScales(m.layers, 0);
+  bool quantized = m.kvBits != 32;
   bool ids = false, output = false;
   for (const ArgumentSpec &a : entry.args) {
     std::string what = "entry point '" + entry.name + "' argument '" +
@@ -113,11 +127,19 @@ llmc_status Session::checkEntry(const EntryPoint &entry) {
     } else if (a.role == "kv_mask") {
       st = expect(a.buffer && a.dtype == "f32" && a.shape.size() == 2);
     } else if (a.role == "key_cache" || a.role == "value_cache") {
-      st = expect(a.buffer && a.dtype == "f32" && a.shape.size() == 4 &&
-                  a.layer >= 0 && a.layer < m.layers &&
-                  a.shape[1] == m.kvHeads && a.shape[3] == m.headDim);
+      st = expect(a.buffer && a.dtype == (quantized ? "i8" : "f32") &&
+                  a.shape.size() == 4 && a.layer >= 0 && a.layer < m.layers &&
+                  a.shape[1] == m.kvHeads &&
+                  a.shape[3] == int64_t(cacheRowBytes()) / (quantized ? 1 : 4));
       if (!st)
         ++(a.role == "key_cache" ? keys : values)[a.layer];
+    } else if (quantized &&
+               (a.role == "key_scale" || a.role == "value_scale")) {
+      st =
+          expect(a.buffer && a.dtype == "f32" && a.shape.size() == 3 &&
+                 a.layer >= 0 && a.layer < m.layers && a.shape[1] == m.kvHeads);
+      if (!st)
+        ++(a.role == "key_scale" ? keyScales : valueScales)[a.layer];
     } else if (a.role == "weights") {
       st = expect(a.buffer && a.dtype == "i8" && a.shape.size() == 1);
     } else if (a.role == "output") {
@@ -132,6 +154,14 @@ llmc_status Session::checkEntry(const EntryPoint &entry) {
     if (st)
       return st;
   }
+  for (int64_t l = 0; l < m.layers; ++l)
+    if (quantized && (keyScales[l] != 1 || valueScales[l] != 1))
+      return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                  "entry point '" + entry.name +
+                      "' does not take one key and one value scale for "
+                      "layer " +
+                      std::to_string(l) + " of its " +
+                      std::to_string(m.kvBits) + "-bit KV cache");
   for (int64_t l = 0; l < m.layers; ++l)
     if (keys[l] != 1 || values[l] != 1)
       return fail(LLMC_ERROR_INVALID_ARTIFACT,
@@ -184,9 +214,16 @@ void Session::runRows(const EntryPoint &entry, PackedEntry fn,
                                std::vector<int64_t>{rows, maxSeq_});
     else if (a.role == "key_cache" || a.role == "value_cache")
       descriptors.emplace_back(
-          (a.role == "key_cache" ? keys_ : values_)[a.layer].data.get() +
-              first * m.kvHeads * maxSeq_ * m.headDim,
-          std::vector<int64_t>{rows, m.kvHeads, maxSeq_, m.headDim});
+          reinterpret_cast<char *>(
+              (a.role == "key_cache" ? keys_ : values_)[a.layer].data.get()) +
+              first * m.kvHeads * maxSeq_ * cacheRowBytes(),
+          std::vector<int64_t>{rows, m.kvHeads, maxSeq_, a.shape[3]});
+    else if (a.role == "key_scale" || a.role == "value_scale")
+      descriptors.emplace_back(
+          (a.role == "key_scale" ? keyScales_ : valueScales_)[a.layer]
+                  .data.get() +
+              first * m.kvHeads * maxSeq_,
+          std::vector<int64_t>{rows, m.kvHeads, maxSeq_});
     else if (a.role == "weights")
       descriptors.emplace_back(artifact_.weights(),
                                std::vector<int64_t>{int64_t(m.weightsBytes)});
@@ -339,26 +376,39 @@ llmc_status Session::saveKV(float *const *keys, float *const *values,
     if (!keys[l] || !values[l])
       return fail(LLMC_ERROR_INVALID_ARGUMENT,
                   "no key/value buffers for layer " + std::to_string(l));
-  forEachCacheRow(
-      length, [&](int64_t l, size_t caller, size_t cache, size_t bytes) {
-        std::memcpy(keys[l] + caller, keys_[l].data.get() + cache, bytes);
-        std::memcpy(values[l] + caller, values_[l].data.get() + cache, bytes);
-      });
+  size_t rowBytes = cacheRowBytes();
+  forEachCacheRow(length, [&](int64_t l, size_t caller, size_t cache) {
+    for (auto [to, from, scales] :
+         {std::tuple(keys[l], &keys_[l], &keyScales_),
+          std::tuple(values[l], &values_[l], &valueScales_)}) {
+      const char *row =
+          reinterpret_cast<const char *>(from->data.get()) + cache * rowBytes;
+      if (m.kvBits == 32)
+        std::memcpy(to + caller * m.headDim, row, rowBytes);
+      else
+        dequantizeKVRow(reinterpret_cast<const int8_t *>(row),
+                        (*scales)[l].data[cache], m.headDim, m.kvBits,
+                        to + caller * m.headDim);
+    }
+  });
   return LLMC_OK;
+}
+
+size_t Session::cacheRowBytes() const {
+  const Manifest &m = artifact_.manifest();
+  return size_t(m.headDim * m.kvBits / 8);
 }
 
 void Session::forEachCacheRow(
     int64_t length,
-    const std::function<void(int64_t, size_t, size_t, size_t)> &fn) const {
+    const std::function<void(int64_t, size_t, size_t)> &fn) const {
   const Manifest &m = artifact_.manifest();
-  size_t row = size_t(m.headDim);
   for (int64_t l = 0; l < m.layers; ++l)
     for (int64_t b = 0; b < batch_; ++b)
       for (int64_t h = 0; h < m.kvHeads; ++h)
         for (int64_t p = 0; p < length; ++p)
-          fn(l, size_t(((b * m.kvHeads + h) * length + p)) * row,
-             size_t(((b * m.kvHeads + h) * maxSeq_ + p)) * row,
-             row * sizeof(float));
+          fn(l, size_t((b * m.kvHeads + h) * length + p),
+             size_t((b * m.kvHeads + h) * maxSeq_ + p));
 }
 
 llmc_status Session::loadKV(const float *const *keys,
@@ -383,11 +433,20 @@ llmc_status Session::loadKV(const float *const *keys,
                   "row " + std::to_string(b) + " has length " +
                       std::to_string(lengths[b]) + " (0 to " +
                       std::to_string(length) + " expected)");
-  forEachCacheRow(
-      length, [&](int64_t l, size_t caller, size_t cache, size_t bytes) {
-        std::memcpy(keys_[l].data.get() + cache, keys[l] + caller, bytes);
-        std::memcpy(values_[l].data.get() + cache, values[l] + caller, bytes);
-      });
+  size_t rowBytes = cacheRowBytes();
+  forEachCacheRow(length, [&](int64_t l, size_t caller, size_t cache) {
+    for (auto [from, to, scales] :
+         {std::tuple(keys[l], &keys_[l], &keyScales_),
+          std::tuple(values[l], &values_[l], &valueScales_)}) {
+      char *row = reinterpret_cast<char *>(to->data.get()) + cache * rowBytes;
+      if (m.kvBits == 32)
+        std::memcpy(row, from + caller * m.headDim, rowBytes);
+      else
+        quantizeKVRow(from + caller * m.headDim, m.headDim, m.kvBits,
+                      reinterpret_cast<int8_t *>(row),
+                      &(*scales)[l].data[cache]);
+    }
+  });
   for (int64_t b = 0; b < batch_; ++b) {
     int64_t pad = lengths ? length - lengths[b] : 0;
     for (int64_t p = 0; p < length; ++p)

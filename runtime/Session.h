@@ -56,12 +56,14 @@ private:
   /// step of `steps` tokens at position_, from kvMask_: attention_mask
   /// [B, position_ + steps] (1 real, 0 padding) and position_ids [B, steps]
   /// (real tokens before this one in its row; 0 for padding).
-  /// Calls fn(layer, caller offset, cache offset, bytes) for every row of
-  /// head_dim floats of positions [0, length): the caller's layout is
-  /// [batch][kv_heads][length][head_dim], the cache's has max_seq positions.
-  void forEachCacheRow(
-      int64_t length,
-      const std::function<void(int64_t, size_t, size_t, size_t)> &fn) const;
+  /// Calls fn(layer, caller row, cache row) for every row of head_dim
+  /// values of positions [0, length): the caller's rows are
+  /// [batch][kv_heads][length], the cache's [batch][kv_heads][max_seq].
+  void
+  forEachCacheRow(int64_t length,
+                  const std::function<void(int64_t, size_t, size_t)> &fn) const;
+  /// Bytes of one cache row (head_dim elements of kv_bits).
+  size_t cacheRowBytes() const;
   void fillMaskAndPositions(int64_t steps);
   llmc_status checkTokens(const int64_t *tokens, size_t n);
 
@@ -69,8 +71,11 @@ private:
   const EntryPoint *prefill_ = nullptr, *decode_ = nullptr;
   int64_t batch_ = 1, maxSeq_ = 1, vocab_ = 0, position_ = 0;
   int threads_ = 1;
-  std::vector<AlignedFloats> keys_, values_; // per layer [B, H, S, D]
-  AlignedFloats kvMask_;                     // [B, S]: 0 or -inf
+  // Per layer [B, H, S, D] f32, or [B, H, S, D·bits/8] codes with
+  // [B, H, S] scales when the cache is quantized.
+  std::vector<AlignedFloats> keys_, values_;
+  std::vector<AlignedFloats> keyScales_, valueScales_;
+  AlignedFloats kvMask_;               // [B, S]: 0 or -inf
   AlignedFloats stepLogits_;           // [B, T, V] when the caller has none
   std::vector<float> lastLogits_;      // [B, V]
   std::vector<int64_t> attentionMask_; // [B, position + T]

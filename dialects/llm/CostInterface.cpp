@@ -204,6 +204,15 @@ OpCost SoftmaxOp::getCost(DimSizeFn dimSize) {
   return elementwise(getOperation(), dimSize, 5, /*rowReduction=*/true);
 }
 
+OpCost KVQuantizeOp::getCost(DimSizeFn dimSize) {
+  // |x|, max, divide, round, clamp per element.
+  return elementwise(getOperation(), dimSize, 5, /*rowReduction=*/true);
+}
+
+OpCost KVDequantizeOp::getCost(DimSizeFn dimSize) {
+  return elementwise(getOperation(), dimSize, 2);
+}
+
 OpCost SiluOp::getCost(DimSizeFn dimSize) {
   return elementwise(getOperation(), dimSize, 4);
 }

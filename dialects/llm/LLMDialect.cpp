@@ -49,9 +49,10 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
              << "' must be a #llm.device attribute, got " << attr.getValue();
     return success();
   }
-  if (attr.getName() == kMaxPositionsAttrName) {
+  if (attr.getName() == kMaxPositionsAttrName ||
+      attr.getName() == kKVBitsAttrName) {
     if (!isa<IntegerAttr>(attr.getValue()))
-      return op->emitError() << "'" << kMaxPositionsAttrName
+      return op->emitError() << "'" << attr.getName().getValue()
                              << "' must be an integer, got " << attr.getValue();
     return success();
   }

@@ -50,6 +50,8 @@ def LLM_Dialect : Dialect {
     /// On a function: how many positions its position tables cover.
     static constexpr ::llvm::StringLiteral kMaxPositionsAttrName =
         "llm.max_positions";
+    /// On a function: the bits of its KV cache codes (llm-quantize kv=).
+    static constexpr ::llvm::StringLiteral kKVBitsAttrName = "llm.kv_bits";
     /// On a function: what llm-place assumed and estimated (target, phase,
     /// batch, context, host device, step time).
     static constexpr ::llvm::StringLiteral kPlacementAttrName =

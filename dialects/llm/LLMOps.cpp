@@ -439,6 +439,51 @@ LogicalResult MatmulOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// KVQuantizeOp, KVDequantizeOp
+//===----------------------------------------------------------------------===//
+
+/// Rows [B, H, T, D] f32 and their codes [B, H, T, D·bits/8] i8 and scales
+/// [B, H, T]: the shapes llm.kv_quantize and llm.kv_dequantize relate.
+static LogicalResult verifyKVCodes(Operation *op, int64_t bits,
+                                   RankedTensorType rows,
+                                   RankedTensorType codes,
+                                   RankedTensorType scales) {
+  if (bits != 8 && bits != 4)
+    return op->emitOpError() << "bits must be 8 or 4, got " << bits;
+  if (rows.getRank() != 4 || codes.getRank() != 4 || scales.getRank() != 3)
+    return op->emitOpError()
+           << "expects rows [B, H, T, D], codes [B, H, T, D * bits / 8] and "
+              "scales [B, H, T], got "
+           << rows << ", " << codes << " and " << scales;
+  int64_t d = rows.getDimSize(3);
+  if (ShapedType::isDynamic(d) || d * bits % 8 != 0)
+    return op->emitOpError()
+           << "head dimension " << rows.getDimSize(3)
+           << " must be static and fill bytes of " << bits << "-bit codes";
+  if (codes.getDimSize(3) != d * bits / 8)
+    return op->emitOpError() << "codes must have " << d * bits / 8
+                             << " bytes per row, got " << codes;
+  for (int64_t i = 0; i < 3; ++i)
+    for (RankedTensorType other : {codes, scales})
+      if (!ShapedType::isDynamic(rows.getDimSize(i)) &&
+          !ShapedType::isDynamic(other.getDimSize(i)) &&
+          other.getDimSize(i) != rows.getDimSize(i))
+        return op->emitOpError()
+               << "dimension " << i << " differs: " << rows << " and " << other;
+  return success();
+}
+
+LogicalResult KVQuantizeOp::verify() {
+  return verifyKVCodes(*this, getBits(), getInput().getType(),
+                       getCodes().getType(), getScales().getType());
+}
+
+LogicalResult KVDequantizeOp::verify() {
+  return verifyKVCodes(*this, getBits(), getResult().getType(),
+                       getCodes().getType(), getScales().getType());
+}
+
+//===----------------------------------------------------------------------===//
 // QuantizedLinearOp
 //===----------------------------------------------------------------------===//
 

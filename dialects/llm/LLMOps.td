@@ -168,6 +168,59 @@ def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSe
   let hasVerifier = 1;
 }
 
+def LLM_KVQuantizeOp : LLM_Op<"kv_quantize", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
+  let summary = "Quantize rows of keys or values for a KV cache";
+  let description = [{
+    Quantizes each row of `head_dim` values of `input` `[B, H, T, D]` (a
+    head's key or value at one position) to signed `bits`-bit codes with
+    one scale, `s = max_d |x| / (2^(bits−1) − 1)` and
+    `q = clamp(roundeven(x / s), −qmax, qmax)` (0 when `s = 0`).
+
+    - `codes` is `[B, H, T, D · bits / 8]` of `i8`; with `bits = 4` two
+      codes share a byte, the even `d` in the low nibble.
+    - `scales` is `[B, H, T]`.
+
+    `llm-quantize kv=8|4` writes it where keys and values enter a cache.
+
+    ```mlir
+    %codes, %scales = llm.kv_quantize %k bits(4)
+        : tensor<1x2x?x16xf32> -> tensor<1x2x?x8xi8>, tensor<1x2x?xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$bits);
+  let results = (outs RankedTensorOf<[I8]>:$codes,
+                      RankedTensorOf<[F32]>:$scales);
+  let assemblyFormat = [{
+    $input `bits` `(` $bits `)` attr-dict `:` type($input) `->` type($codes) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+}
+
+def LLM_KVDequantizeOp : LLM_Op<"kv_dequantize", [Pure, DeclareOpInterfaceMethods<LLM_CostOpInterface>]> {
+  let summary = "Rows of keys or values from a quantized KV cache";
+  let description = [{
+    The inverse of `llm.kv_quantize`: `result[b, h, t, d] =
+    scales[b, h, t] · q[b, h, t, d]` for the signed `bits`-bit codes
+    `codes` `[B, H, T, D · bits / 8]`. `llm-quantize kv=8|4` writes it where
+    attention reads a cache; the CPU target folds it into its fused
+    attention, which reads the codes directly.
+
+    ```mlir
+    %k = llm.kv_dequantize %codes, %scales bits(8)
+        : (tensor<1x2x?x16xi8>, tensor<1x2x?xf32>) -> tensor<1x2x?x16xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$codes,
+                       RankedTensorOf<[F32]>:$scales,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$bits);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $codes `,` $scales `bits` `(` $bits `)` attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation
 //===----------------------------------------------------------------------===//

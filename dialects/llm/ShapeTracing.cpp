@@ -78,6 +78,8 @@ struct Tracer {
     if (isa<RMSNormOp, LayerNormOp, RopeOp, SiluOp, GeluOp, SoftmaxOp, MoeOp,
             TransferOp>(op))
       return trace(op->getOperand(0), d);
+    if (isa<KVQuantizeOp, KVDequantizeOp>(op))
+      return d < 3 ? trace(op->getOperand(0), d) : OpFoldResult();
     if (isa<LinearOp, QuantizedLinearOp>(op))
       return d < rank - 1 ? trace(op->getOperand(0), d) : OpFoldResult();
     if (auto embedding = dyn_cast<EmbeddingOp>(op))

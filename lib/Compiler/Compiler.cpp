@@ -168,13 +168,21 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   // The quantization pass: for the compilation (with the report), and
   // without the report before placement on the report's copies.
   std::string quantize, placedQuantize;
+  int kvBits = 0;
   if (!options.quantize.empty()) {
     llmc::quant::NamedScheme scheme;
     std::string error;
     if (!llmc::quant::parseScheme(options.quantize, scheme, error))
       return fail(error);
     std::string passOptions = llmc::quant::passOptions(scheme);
-    placedQuantize = "llm-quantize{" + passOptions + "},";
+    // Placement estimates the weights' bytes; the KV cache stays f32 there
+    // (its cost model reads the attention ops the KV rewrite hides).
+    llmc::quant::NamedScheme weightsOnly = scheme;
+    weightsOnly.kvBits = 0;
+    if (!weightsOnly.weightsF32)
+      placedQuantize =
+          "llm-quantize{" + llmc::quant::passOptions(weightsOnly) + "},";
+    kvBits = scheme.kvBits;
     if (!options.quantReport.empty())
       passOptions += " report=" + options.quantReport;
     quantize = "llm-quantize{" + passOptions + "}";
@@ -229,6 +237,13 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   }
 
   bool predicted = !options.kvPredictAux.empty();
+  if (kvBits && !generate)
+    return fail("'" + options.quantize +
+                "' quantizes the KV cache: it needs a generative model "
+                "(attention over a KV cache)");
+  if (predicted && kvBits)
+    return fail("KV prediction with a quantized KV cache ('" +
+                options.quantize + "') is not supported");
   if (predicted) {
     if (!generate)
       return fail("KV prediction needs a generative model (attention over a "

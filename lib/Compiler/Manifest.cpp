@@ -97,12 +97,18 @@ llvm::json::Object llmc::buildManifest(func::FuncOp fn, bool generate,
       if (role.getValue() == "output" && vocab < 0 && memref.getRank() == 3)
         vocab = memref.getDimSize(2);
     }
-    manifest["kv_cache"] =
-        llvm::json::Object{{"layers", layers},
-                           {"num_kv_heads", heads},
-                           {"head_dim", headDim},
-                           {"dtype", dtype},
-                           {"layout", "batch,kv_head,position,head_dim"}};
+    // A quantized cache holds codes, bits/8 bytes per element, and a scale
+    // per (batch, head, position) in key_scale/value_scale arguments.
+    int64_t bits = 32;
+    if (auto kvBits =
+            fn->getAttrOfType<IntegerAttr>(LLMDialect::kKVBitsAttrName)) {
+      bits = kvBits.getInt();
+      headDim = headDim * 8 / bits;
+    }
+    manifest["kv_cache"] = llvm::json::Object{
+        {"layers", layers},    {"num_kv_heads", heads},
+        {"head_dim", headDim}, {"dtype", dtype},
+        {"bits", bits},        {"layout", "batch,kv_head,position,head_dim"}};
     llvm::json::Object model{{"vocab_size", vocab}};
     if (auto max =
             fn->getAttrOfType<IntegerAttr>(LLMDialect::kMaxPositionsAttrName))

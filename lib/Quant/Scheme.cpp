@@ -8,7 +8,36 @@
 
 using namespace llmc::quant;
 
+static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
+                              std::string &error);
+
 bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
+                              std::string &error) {
+  // The KV cache part comes last: <weights>-kv8, or kv8 alone.
+  int kvBits = 0;
+  std::string weights = name;
+  for (auto [suffix, bits] : {std::pair("kv8", 8), std::pair("kv4", 4)}) {
+    std::string part = suffix;
+    if (weights == part) {
+      scheme = NamedScheme();
+      scheme.weightsF32 = true;
+      scheme.kvBits = bits;
+      return true;
+    }
+    part = "-" + part;
+    if (weights.size() > part.size() &&
+        weights.compare(weights.size() - part.size(), part.size(), part) == 0) {
+      weights.resize(weights.size() - part.size());
+      kvBits = bits;
+    }
+  }
+  if (!parseWeightScheme(weights, scheme, error))
+    return false;
+  scheme.kvBits = kvBits;
+  return true;
+}
+
+static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
                               std::string &error) {
   std::vector<std::string> parts;
   std::stringstream stream(name);
@@ -19,7 +48,8 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
       "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
       "w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 weights, int8 "
       "activations); bitmod4 with optional -g<N> (BitMoD weights, int8 "
-      "activations)";
+      "activations); any of them with -kv8 or -kv4 (int8/int4 KV cache), or "
+      "kv8/kv4 alone";
   if (name == "ternary") {
     scheme = NamedScheme();
     scheme.format = NamedScheme::Format::Ternary;
@@ -78,7 +108,17 @@ bool llmc::quant::parseScheme(const std::string &name, NamedScheme &scheme,
   return true;
 }
 
+static std::string weightOptions(const NamedScheme &scheme);
+
 std::string llmc::quant::passOptions(const NamedScheme &scheme) {
+  std::string options =
+      scheme.weightsF32 ? "weights=none" : weightOptions(scheme);
+  if (scheme.kvBits)
+    options += " kv=" + std::to_string(scheme.kvBits);
+  return options;
+}
+
+static std::string weightOptions(const NamedScheme &scheme) {
   if (scheme.format == NamedScheme::Format::Ternary)
     return "weights=ternary activations=" +
            std::to_string(scheme.activationBits);

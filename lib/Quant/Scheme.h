@@ -5,7 +5,8 @@
 // activations per token), e.g. int4-g128-asym; w8a8 and w4a8 are int8-a8
 // and int4-a8; ternary is BitNet b1.58 weights (absmean per tensor) with
 // int8 activations; bitmod4[-g<N>] BitMoD 4-bit weights (a datatype per
-// group) with int8 activations.
+// group) with int8 activations. A -kv8 or -kv4 part (or kv8/kv4 alone, with
+// f32 weights) also quantizes the KV cache.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,11 @@ struct NamedScheme {
   bool explicitGroup = false;
   /// Bits of the run-time activation quantization, 0 for none.
   int activationBits = 0;
+  /// Bits of the KV cache codes (a -kv8 or -kv4 part, or kv8/kv4 alone),
+  /// 0 for an f32 cache.
+  int kvBits = 0;
+  /// kv8/kv4 alone: the weights stay f32.
+  bool weightsF32 = false;
 };
 
 /// Parses `name`; on failure returns false with `error` saying why.

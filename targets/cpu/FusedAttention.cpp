@@ -47,6 +47,167 @@ Value maskElement(OpBuilder &b, Location loc, Value mask, ArrayRef<Value> full,
   return tensor::ExtractOp::create(b, loc, mask, at);
 }
 
+/// The keys or values attention reads: f32 rows [B, H, S, D], or a
+/// quantized cache slice (an llm.kv_dequantize folded in) read as its
+/// codes [B, H, S, D·bits/8] and scales [B, H, S], dequantized in
+/// registers, so the f32 rows are never written.
+struct KVRows {
+  Value rows, scales;
+  int64_t bits = 32;
+  int64_t dim = 0;
+
+  static KVRows of(Value v) {
+    if (auto dequantize = v.getDefiningOp<KVDequantizeOp>())
+      return {dequantize.getCodes(), dequantize.getScales(),
+              static_cast<int64_t>(dequantize.getBits()),
+              dequantize.getResult().getType().getDimSize(3)};
+    return {v, Value(), 32, cast<RankedTensorType>(v.getType()).getDimSize(3)};
+  }
+  bool quantized() const { return bits != 32; }
+
+  /// Sign-extended 4-bit codes from bytes: the low nibble if `low`.
+  static Value nibbles(OpBuilder &b, Location loc, Value bytes, bool low) {
+    Type type = bytes.getType();
+    Value four =
+        isa<VectorType>(type)
+            ? Value(arith::ConstantOp::create(
+                  b, loc, type,
+                  DenseElementsAttr::get(cast<VectorType>(type),
+                                         b.getI8IntegerAttr(4))))
+            : Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(4)));
+    Value top = low ? Value(arith::ShLIOp::create(b, loc, bytes, four)) : bytes;
+    return arith::ShRSIOp::create(b, loc, top, four);
+  }
+
+  Value scaleAt(OpBuilder &b, Location loc, Value batch, Value head,
+                Value j) const {
+    return tensor::ExtractOp::create(b, loc, scales,
+                                     ValueRange{batch, head, j});
+  }
+
+  /// Row (batch, head, j) as vector<dim x f32>.
+  Value row(OpBuilder &b, Location loc, Value batch, Value head, Value j,
+            Value zero) const {
+    Type f32 = b.getF32Type();
+    auto rowType = VectorType::get({dim}, f32);
+    if (!quantized()) {
+      Value padding = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+      return vector::TransferReadOp::create(b, loc, rowType, rows,
+                                            ValueRange{batch, head, j, zero},
+                                            padding, ArrayRef<bool>{true});
+    }
+    Value padding = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    int64_t bytes = dim * bits / 8;
+    Value codes = vector::TransferReadOp::create(
+        b, loc, VectorType::get({bytes}, b.getI8Type()), rows,
+        ValueRange{batch, head, j, zero}, padding, ArrayRef<bool>{true});
+    if (bits == 4)
+      codes = vector::InterleaveOp::create(b, loc, nibbles(b, loc, codes, true),
+                                           nibbles(b, loc, codes, false));
+    Value values = arith::SIToFPOp::create(b, loc, rowType, codes);
+    return arith::MulFOp::create(
+        b, loc, values,
+        vector::BroadcastOp::create(b, loc, rowType,
+                                    scaleAt(b, loc, batch, head, j)));
+  }
+
+  /// The codes of row (batch, head, j) as f32 vectors: the row itself,
+  /// or for 4-bit codes its even and its odd elements (dot products and
+  /// sums need no interleaving; the caller splits the query the same way).
+  SmallVector<Value> codeParts(OpBuilder &b, Location loc, Value batch,
+                               Value head, Value j, Value zero) const {
+    int64_t bytes = dim * bits / 8;
+    Value padding = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    Value codes = vector::TransferReadOp::create(
+        b, loc, VectorType::get({bytes}, b.getI8Type()), rows,
+        ValueRange{batch, head, j, zero}, padding, ArrayRef<bool>{true});
+    auto partType = VectorType::get({bytes}, b.getF32Type());
+    if (bits == 8)
+      return {arith::SIToFPOp::create(b, loc, partType, codes)};
+    return {
+        arith::SIToFPOp::create(b, loc, partType, nibbles(b, loc, codes, true)),
+        arith::SIToFPOp::create(b, loc, partType,
+                                nibbles(b, loc, codes, false))};
+  }
+
+  /// `query` (vector<dim>) in the parts codeParts gives.
+  SmallVector<Value> splitQuery(OpBuilder &b, Location loc, Value query) const {
+    if (bits != 4)
+      return {query};
+    auto halves = vector::DeinterleaveOp::create(b, loc, query);
+    return {halves.getRes1(), halves.getRes2()};
+  }
+
+  /// Σ_d query[d] · row[d] of row (batch, head, j), `query` split by
+  /// splitQuery; a quantized row's scale multiplies the sum once.
+  Value dot(OpBuilder &b, Location loc, ArrayRef<Value> query, Value batch,
+            Value head, Value j, Value zero) const {
+    SmallVector<Value> parts =
+        quantized() ? codeParts(b, loc, batch, head, j, zero)
+                    : SmallVector<Value>{row(b, loc, batch, head, j, zero)};
+    Value product = arith::MulFOp::create(b, loc, query[0], parts[0]);
+    for (size_t i = 1; i < parts.size(); ++i)
+      product = vector::FMAOp::create(b, loc, query[i], parts[i], product);
+    Value sum =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, product,
+                                    Value(), arith::FastMathFlags::reassoc);
+    if (!quantized())
+      return sum;
+    return arith::MulFOp::create(b, loc, sum, scaleAt(b, loc, batch, head, j));
+  }
+
+  /// Zero accumulators of weighted rows (one per code part).
+  SmallVector<Value> zeroAccumulators(OpBuilder &b, Location loc) const {
+    int64_t parts = bits == 4 ? 2 : 1;
+    auto type = VectorType::get({dim / parts}, b.getF32Type());
+    Value zero = arith::ConstantOp::create(b, loc, type,
+                                           DenseElementsAttr::get(type, 0.0f));
+    return SmallVector<Value>(parts, zero);
+  }
+
+  /// acc + p · row (batch, head, j); a quantized row's scale folds into p.
+  SmallVector<Value> accumulate(OpBuilder &b, Location loc, ValueRange acc,
+                                Value p, Value batch, Value head, Value j,
+                                Value zero) const {
+    SmallVector<Value> parts =
+        quantized() ? codeParts(b, loc, batch, head, j, zero)
+                    : SmallVector<Value>{row(b, loc, batch, head, j, zero)};
+    if (quantized())
+      p = arith::MulFOp::create(b, loc, p, scaleAt(b, loc, batch, head, j));
+    SmallVector<Value> next;
+    for (auto [a, part] : llvm::zip(acc, parts))
+      next.push_back(vector::FMAOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, a.getType(), p), part,
+          a));
+    return next;
+  }
+
+  /// The weighted row the accumulators hold, as vector<dim>.
+  Value combine(OpBuilder &b, Location loc, ValueRange acc) const {
+    if (acc.size() == 1)
+      return acc[0];
+    return vector::InterleaveOp::create(b, loc, acc[0], acc[1]);
+  }
+
+  /// Element (batch, head, j, d) as f32; of a quantized row, its code
+  /// (the caller multiplies a sum by scaleAt once).
+  Value element(OpBuilder &b, Location loc, Value batch, Value head, Value j,
+                int64_t d) const {
+    if (!quantized())
+      return tensor::ExtractOp::create(
+          b, loc, rows,
+          ValueRange{batch, head, j,
+                     arith::ConstantIndexOp::create(b, loc, d)});
+    Value byte = tensor::ExtractOp::create(
+        b, loc, rows,
+        ValueRange{batch, head, j,
+                   arith::ConstantIndexOp::create(b, loc, d * bits / 8)});
+    if (bits == 4)
+      byte = nibbles(b, loc, byte, d % 2 == 0);
+    return arith::SIToFPOp::create(b, loc, b.getF32Type(), byte);
+  }
+};
+
 /// Query rows per block of the block kernel: one f32 vector of them.
 constexpr int64_t kBlockRows = 16;
 
@@ -58,7 +219,9 @@ constexpr int64_t kBlockRows = 16;
 /// vector<Dv> registers. Causal and window limits are the block's key range
 /// plus a per-row select; the mask must be the same for every row.
 struct BlockKernel {
-  Value q, k, v, mask, b, h, kvHead, keys, offset;
+  Value q;
+  KVRows k, v;
+  Value mask, b, h, kvHead, keys, offset;
   bool causal;
   std::optional<int64_t> window;
   float scale;
@@ -134,8 +297,7 @@ struct BlockKernel {
               [&](OpBuilder &sb, Location sl, Value j, ValueRange acc) {
                 SmallVector<Value> partial(4, splat(sb, 0.0));
                 for (int64_t d = 0; d < headDim; ++d) {
-                  Value kd = tensor::ExtractOp::create(
-                      sb, sl, k, ValueRange{b, kvHead, j, index(sb, d)});
+                  Value kd = k.element(sb, sl, b, kvHead, j, d);
                   partial[d % 4] = vector::FMAOp::create(
                       sb, sl, qRows[d],
                       vector::BroadcastOp::create(sb, sl, rowVector, kd),
@@ -145,7 +307,13 @@ struct BlockKernel {
                     sb, sl,
                     arith::AddFOp::create(sb, sl, partial[0], partial[1]),
                     arith::AddFOp::create(sb, sl, partial[2], partial[3]));
-                s = arith::MulFOp::create(sb, sl, s, splat(sb, scale));
+                Value factor = splat(sb, scale);
+                if (k.quantized())
+                  factor = arith::MulFOp::create(
+                      sb, sl, factor,
+                      vector::BroadcastOp::create(
+                          sb, sl, rowVector, k.scaleAt(sb, sl, b, kvHead, j)));
+                s = arith::MulFOp::create(sb, sl, s, factor);
                 if (mask) {
                   s = arith::AddFOp::create(
                       sb, sl, s,
@@ -227,9 +395,7 @@ struct BlockKernel {
             auto values = scf::ForOp::create(
                 bb, l, lo, hi, one, SmallVector<Value>(kGroup, zeroValue),
                 [&](OpBuilder &vb, Location vl, Value j, ValueRange acc) {
-                  Value row = vector::TransferReadOp::create(
-                      vb, vl, valueVector, v, ValueRange{b, kvHead, j, zero},
-                      padding, ArrayRef<bool>{true});
+                  Value row = v.row(vb, vl, b, kvHead, j, zero);
                   SmallVector<Value> next;
                   for (int64_t r = 0; r < kGroup; ++r) {
                     Value pr = tensor::ExtractOp::create(
@@ -270,16 +436,16 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     FailureOr<float> scale = op.getEffectiveScale();
     if (failed(scale))
       return rewriter.notifyMatchFailure(op, "unknown scale");
-    Value q = op.getQuery(), k = op.getKey(), v = op.getValue(),
-          mask = op.getMask();
+    Value q = op.getQuery(), mask = op.getMask();
+    // Keys and values of a quantized cache are read as their codes.
+    KVRows k = KVRows::of(op.getKey()), v = KVRows::of(op.getValue());
     auto qType = cast<RankedTensorType>(q.getType());
-    auto vType = cast<RankedTensorType>(v.getType());
     Type f32 = rewriter.getF32Type();
-    for (Value operand : {q, k, v, mask})
+    for (Value operand : {q, Value(op.getKey()), Value(op.getValue()), mask})
       if (operand &&
           cast<RankedTensorType>(operand.getType()).getElementType() != f32)
         return rewriter.notifyMatchFailure(op, "not f32");
-    int64_t headDim = qType.getDimSize(3), valueDim = vType.getDimSize(3);
+    int64_t headDim = qType.getDimSize(3), valueDim = v.dim;
     if (ShapedType::isDynamic(headDim) || ShapedType::isDynamic(valueDim) ||
         headDim > kMaxHeadDim || valueDim > kMaxHeadDim)
       return rewriter.notifyMatchFailure(op, "head dims not static and small");
@@ -301,7 +467,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
       return getValueOrCreateConstantIndexOp(
           rewriter, loc, tensor::getMixedSize(rewriter, loc, t, d));
     };
-    Value batch = size(q, 0), rows = size(q, 2), keys = size(k, 2);
+    Value batch = size(q, 0), rows = size(q, 2), keys = size(k.rows, 2);
     // Query i is position i + (keys - rows) of the sequence.
     Value offset = arith::SubIOp::create(rewriter, loc, keys, rows);
     RankedTensorType outType = op.getResult().getType();
@@ -381,14 +547,9 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
             // An empty range when the window starts past the end.
             hi = arith::MaxSIOp::create(rb, l, hi, lo);
           }
+          SmallVector<Value> queryParts = k.splitQuery(rb, l, query);
           auto score = [&](OpBuilder &sb, Value j) -> Value {
-            Value key = vector::TransferReadOp::create(
-                sb, l, qVector, k, ValueRange{b, kvHead, j, zeroIndex}, padding,
-                inBounds);
-            Value product = arith::MulFOp::create(sb, l, query, key);
-            Value dot = vector::ReductionOp::create(
-                sb, l, vector::CombiningKind::ADD, product, Value(),
-                arith::FastMathFlags::reassoc);
+            Value dot = k.dot(sb, l, queryParts, b, kvHead, j, zeroIndex);
             Value s =
                 arith::MulFOp::create(sb, l, dot, f32Const(sb, scaleValue));
             if (mask)
@@ -412,23 +573,19 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           Value shift = arith::SelectOp::create(rb, l, allHidden,
                                                 f32Const(rb, 0.0), rowMax);
           // Pass 2: exponentials, their sum and the weighted values.
-          Value zeroVector = arith::ConstantOp::create(
-              rb, l, vVector, DenseElementsAttr::get(vVector, 0.0f));
+          SmallVector<Value> init = {f32Const(rb, 0.0)};
+          llvm::append_range(init, v.zeroAccumulators(rb, l));
           auto sumLoop = scf::ForOp::create(
-              rb, l, lo, hi, oneIndex,
-              ValueRange{f32Const(rb, 0.0), zeroVector},
+              rb, l, lo, hi, oneIndex, init,
               [&](OpBuilder &sb, Location sl, Value j, ValueRange acc) {
                 Value p = math::ExpOp::create(
                     sb, sl, arith::SubFOp::create(sb, sl, score(sb, j), shift));
-                Value value = vector::TransferReadOp::create(
-                    sb, sl, vVector, v, ValueRange{b, kvHead, j, zeroIndex},
-                    padding, inBounds);
-                Value splat = vector::BroadcastOp::create(sb, sl, vVector, p);
-                scf::YieldOp::create(
-                    sb, sl,
-                    ValueRange{
-                        arith::AddFOp::create(sb, sl, acc[0], p),
-                        vector::FMAOp::create(sb, sl, splat, value, acc[1])});
+                SmallVector<Value> next = {
+                    arith::AddFOp::create(sb, sl, acc[0], p)};
+                llvm::append_range(next,
+                                   v.accumulate(sb, sl, acc.drop_front(), p, b,
+                                                kvHead, j, zeroIndex));
+                scf::YieldOp::create(sb, sl, next);
               });
           Value sum = sumLoop.getResult(0);
           Value nonEmpty = arith::CmpFOp::create(
@@ -438,7 +595,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
               arith::DivFOp::create(rb, l, f32Const(rb, 1.0), sum),
               f32Const(rb, 0.0));
           Value result = arith::MulFOp::create(
-              rb, l, sumLoop.getResult(1),
+              rb, l, v.combine(rb, l, sumLoop.getResults().drop_front()),
               vector::BroadcastOp::create(rb, l, vVector, inverse));
           Value written =
               vector::TransferWriteOp::create(

@@ -1568,6 +1568,7 @@ struct LLMLowerToLinalgPass
              LowerLayerNorm, LowerLinear, LowerQuantizedLinear, LowerMatmul,
              LowerEmbedding, LowerRope, LowerAttention, LowerTopK, LowerMoe>(
             &getContext());
+    llm::cpu::populateLowerKVCodesPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       getOperation()->emitWarning() << "llm-lower-to-linalg did not converge";
     // Whatever is left is a case no pattern covers.

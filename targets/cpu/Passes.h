@@ -12,6 +12,10 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
 namespace mlir::llm::cpu {
 
 /// Widest panel of a packed linear weight (output columns) that
@@ -42,6 +46,10 @@ constexpr llvm::StringLiteral kVnniDotAttr = "llm_cpu.vnni_dot";
 /// On the arith.extui of the byte indices of a vector.gather from a
 /// 64-byte table that llm-cpu-x86-intrinsics makes a vpermb (AVX512-VBMI).
 constexpr llvm::StringLiteral kVbmiLookupAttr = "llm_cpu.vbmi_lookup";
+
+/// llm.kv_quantize and llm.kv_dequantize as linalg generics (part of
+/// llm-lower-to-linalg).
+void populateLowerKVCodesPatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_DECL
 #include "targets/cpu/Passes.h.inc"

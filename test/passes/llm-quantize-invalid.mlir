@@ -12,7 +12,7 @@
 // BITS: error: llm-quantize: unsupported bit width 3 (supported: 2, 4, 8)
 // NEGATIVE: group-size must be > 0, 0 (per-channel) or -1 (automatic), got -2
 // REPORT: error: llm-quantize: cannot write '/nonexistent/dir/r.json'
-// FORMAT: error: llm-quantize: unknown weights format 'float4' (known: int, ternary, bitmod)
+// FORMAT: error: llm-quantize: unknown weights format 'float4' (known: int, ternary, bitmod, none)
 // TERNARY: error: llm-quantize: weights=ternary has one scale per tensor; group-size and asymmetric do not apply
 // BITMOD: error: llm-quantize: weights=bitmod picks a grid per group; asymmetric does not apply
 // BITMODGROUP: error: llm-quantize: cannot quantize weight 'w' [2, 8] to bitmod: group-size 3 does not divide the layer's 8 inputs

@@ -176,6 +176,20 @@ TEST_F(BadArtifact, WeightOutOfRange) {
   expectRejected(bytes, "outside the weights section");
 }
 
+TEST_F(BadArtifact, KVCacheBitsUnsupported) {
+  // "bits": 32 of the f32 KV cache becomes 16: neither f32 nor 8/4-bit
+  // codes (same length, so the sections stay in place).
+  uint64_t at =
+      get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
+  uint64_t size =
+      get64(bytes, entryField(0, offsetof(fmt::SectionEntry, size)));
+  size_t key = bytes.substr(at, size).find("\"bits\": 32");
+  ASSERT_NE(key, std::string::npos);
+  bytes[at + key + std::strlen("\"bits\": ")] = '1';
+  bytes[at + key + std::strlen("\"bits\": 3")] = '6';
+  expectRejected(bytes, "kv_cache.bits must be 32, 8 or 4, got 16");
+}
+
 TEST_F(BadArtifact, CodeIsNotElf) {
   uint64_t code =
       get64(bytes, entryField(1, offsetof(fmt::SectionEntry, offset)));

@@ -12,6 +12,7 @@
 #include "lib/Quant/GroupQuant.h"
 #include "llmc-c/Compiler.h"
 #include "llmc/runtime.h"
+#include "runtime/KVCodes.h"
 
 #include <gtest/gtest.h>
 
@@ -120,24 +121,46 @@ std::string tensorType(std::initializer_list<int64_t> dims) {
   return t + "f32>";
 }
 
+/// A tensor type of `element`, "tensor<AxBx{element}>".
+std::string tensorType(std::initializer_list<int64_t> dims,
+                       const char *element) {
+  std::string t = tensorType(dims);
+  return t.substr(0, t.size() - 4) + element + ">";
+}
+
 /// Compiles llm.attention (2 sequences, 4 query heads on 2 KV heads, head
 /// dim 16, causal with a sliding window, scale 0.3, an additive mask of
 /// shape [2, 1, maskRows, S]) and compares it with plain loops. `hide`
-/// sets mask entries (b, row, j) to -inf.
+/// sets mask entries (b, row, j) to -inf. With `kvBits` 8 or 4 the keys
+/// and values come in as codes and scales through llm.kv_dequantize (the
+/// fused attention reads the codes), quantized here by the runtime's
+/// codec, and the reference uses the dequantized values.
 void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
-                    const std::vector<std::array<int64_t, 3>> &hide) {
+                    const std::vector<std::array<int64_t, 3>> &hide,
+                    int64_t kvBits = 32) {
   constexpr int64_t B = 2, Hq = 4, Hkv = 2, D = 16;
   const float scale = 0.3f;
+  bool quantized = kvBits != 32;
   std::string qt = tensorType({B, Hq, T, D}), kt = tensorType({B, Hkv, S, D}),
-              mt = tensorType({B, 1, maskRows, S});
-  std::string source = "func.func @main(%q: " + qt + ", %k: " + kt +
-                       ", %v: " + kt + ", %m: " + mt + ") -> " + qt +
-                       " {\n  %o = llm.attention %q, %k, %v mask(%m) {causal, "
-                       "num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = "
-                       "0.3 : f32, sliding_window = " +
-                       std::to_string(W) + " : i64} : (" + qt + ", " + kt +
-                       ", " + kt + ", " + mt + ") -> " + qt +
-                       "\n  return %o : " + qt + "\n}\n";
+              mt = tensorType({B, 1, maskRows, S}),
+              ct = tensorType({B, Hkv, S, D * kvBits / 8}, "i8"),
+              st = tensorType({B, Hkv, S});
+  std::string bits = std::to_string(kvBits);
+  std::string source =
+      quantized
+          ? "func.func @main(%q: " + qt + ", %kc: " + ct + ", %ks: " + st +
+                ", %vc: " + ct + ", %vs: " + st + ", %m: " + mt + ") -> " + qt +
+                " {\n  %k = llm.kv_dequantize %kc, %ks bits(" + bits + ") : (" +
+                ct + ", " + st + ") -> " + kt +
+                "\n  %v = llm.kv_dequantize %vc, %vs bits(" + bits + ") : (" +
+                ct + ", " + st + ") -> " + kt + "\n"
+          : "func.func @main(%q: " + qt + ", %k: " + kt + ", %v: " + kt +
+                ", %m: " + mt + ") -> " + qt + " {\n";
+  source += "  %o = llm.attention %q, %k, %v mask(%m) {causal, "
+            "num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = "
+            "0.3 : f32, sliding_window = " +
+            std::to_string(W) + " : i64} : (" + qt + ", " + kt + ", " + kt +
+            ", " + mt + ") -> " + qt + "\n  return %o : " + qt + "\n}\n";
   std::vector<float> q = values(B * Hq * T * D, 1),
                      k = values(B * Hkv * S * D, 2),
                      v = values(B * Hkv * S * D, 3),
@@ -146,13 +169,41 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
   for (auto [b, row, j] : hide)
     mask[(b * maskRows + row) * S + j] = -inf;
   std::vector<float> out(B * Hq * T * D, 42.0f);
-  ASSERT_NO_FATAL_FAILURE(compileAndCall(
-      source, {q.data(), k.data(), v.data(), mask.data(), out.data()},
-      {{B, Hq, T, D},
-       {B, Hkv, S, D},
-       {B, Hkv, S, D},
-       {B, 1, maskRows, S},
-       {B, Hq, T, D}}));
+  if (!quantized) {
+    ASSERT_NO_FATAL_FAILURE(compileAndCall(
+        source, {q.data(), k.data(), v.data(), mask.data(), out.data()},
+        {{B, Hq, T, D},
+         {B, Hkv, S, D},
+         {B, Hkv, S, D},
+         {B, 1, maskRows, S},
+         {B, Hq, T, D}}));
+  } else {
+    int64_t rowBytes = D * kvBits / 8;
+    std::vector<int8_t> kc(B * Hkv * S * rowBytes), vc(kc.size());
+    std::vector<float> ks(B * Hkv * S), vs(ks.size());
+    for (int64_t r = 0; r < B * Hkv * S; ++r) {
+      llmc::runtime::quantizeKVRow(&k[r * D], D, kvBits, &kc[r * rowBytes],
+                                   &ks[r]);
+      llmc::runtime::quantizeKVRow(&v[r * D], D, kvBits, &vc[r * rowBytes],
+                                   &vs[r]);
+      // The reference attends to what the cache holds.
+      llmc::runtime::dequantizeKVRow(&kc[r * rowBytes], ks[r], D, kvBits,
+                                     &k[r * D]);
+      llmc::runtime::dequantizeKVRow(&vc[r * rowBytes], vs[r], D, kvBits,
+                                     &v[r * D]);
+    }
+    ASSERT_NO_FATAL_FAILURE(
+        compileAndCall(source,
+                       {q.data(), kc.data(), ks.data(), vc.data(), vs.data(),
+                        mask.data(), out.data()},
+                       {{B, Hq, T, D},
+                        {B, Hkv, S, rowBytes},
+                        {B, Hkv, S},
+                        {B, Hkv, S, rowBytes},
+                        {B, Hkv, S},
+                        {B, 1, maskRows, S},
+                        {B, Hq, T, D}}));
+  }
 
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h)
@@ -205,6 +256,93 @@ TEST(CpuKernels, AttentionBlocksMatchReference) {
   for (int64_t j = 0; j < 41; ++j)
     hide.push_back({1, 0, j});
   checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, hide);
+}
+
+// The fused attention reading int8 / int4 KV cache codes directly (rows
+// one at a time with a per-row mask; blocks of 16 rows with a shared one)
+// against attention over the dequantized values.
+TEST(CpuKernels, AttentionOverInt8KVCodesMatchesReference) {
+  checkAttention(/*T=*/5, /*S=*/9, /*W=*/4, /*maskRows=*/5, {{1, 2, 3}}, 8);
+  checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, {{0, 0, 20}}, 8);
+}
+
+TEST(CpuKernels, AttentionOverInt4KVCodesMatchesReference) {
+  checkAttention(/*T=*/5, /*S=*/9, /*W=*/4, /*maskRows=*/5, {{1, 2, 3}}, 4);
+  checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, {{0, 0, 20}}, 4);
+}
+
+/// llm.kv_quantize compiled for the CPU against the runtime's codec (which
+/// load_kv uses), bit for bit: codes and scales. Rows include an all-zero
+/// one (scale 0, codes 0) and exact halves (ties round to even).
+void checkKVQuantize(int64_t bits) {
+  constexpr int64_t B = 1, H = 2, T = 3, D = 16;
+  int64_t rowBytes = D * bits / 8;
+  std::string xt = tensorType({B, H, T, D}),
+              ct = tensorType({B, H, T, rowBytes}, "i8"),
+              st = tensorType({B, H, T});
+  std::string source = "func.func @main(%x: " + xt + ") -> (" + ct + ", " + st +
+                       ") {\n  %c, %s = llm.kv_quantize %x bits(" +
+                       std::to_string(bits) + ") : " + xt + " -> " + ct + ", " +
+                       st + "\n  return %c, %s : " + ct + ", " + st + "\n}\n";
+  std::vector<float> x = values(B * H * T * D, 7);
+  std::fill(x.begin() + D, x.begin() + 2 * D, 0.0f);
+  // Row 2: max 1, so s = 1/qmax and x = (k + 0.5)·s are ties.
+  float qmax = float((1 << (bits - 1)) - 1);
+  for (int64_t d = 0; d < D; ++d)
+    x[2 * D + d] = d == 0 ? 1.0f : (float(d % 5) - 2.5f) / qmax;
+  std::vector<int8_t> codes(B * H * T * rowBytes, 99),
+      expectedCodes(codes.size());
+  std::vector<float> scales(B * H * T, 42.0f), expectedScales(scales.size());
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {x.data(), codes.data(), scales.data()},
+                     {{B, H, T, D}, {B, H, T, rowBytes}, {B, H, T}}));
+  for (int64_t r = 0; r < B * H * T; ++r)
+    llmc::runtime::quantizeKVRow(
+        &x[r * D], D, bits, &expectedCodes[r * rowBytes], &expectedScales[r]);
+  EXPECT_EQ(codes, expectedCodes);
+  EXPECT_EQ(scales, expectedScales);
+  EXPECT_EQ(scales[1], 0.0f);
+}
+
+/// llm.kv_dequantize on its own (the generic, not folded into attention)
+/// against the runtime's codec, bit for bit.
+void checkKVDequantize(int64_t bits) {
+  constexpr int64_t B = 2, H = 1, T = 3, D = 8;
+  int64_t rowBytes = D * bits / 8;
+  std::string xt = tensorType({B, H, T, D}),
+              ct = tensorType({B, H, T, rowBytes}, "i8"),
+              st = tensorType({B, H, T});
+  std::string source = "func.func @main(%c: " + ct + ", %s: " + st + ") -> " +
+                       xt +
+                       " {\n  %x = llm.kv_dequantize %c, %s "
+                       "bits(" +
+                       std::to_string(bits) + ") : (" + ct + ", " + st +
+                       ") -> " + xt + "\n  return %x : " + xt + "\n}\n";
+  std::vector<int8_t> codes(B * H * T * rowBytes);
+  for (size_t i = 0; i < codes.size(); ++i)
+    codes[i] = static_cast<int8_t>(i * 37 + 11); // every nibble, both signs
+  std::vector<float> scales = values(B * H * T, 9), out(B * H * T * D, 42.0f),
+                     expected(out.size());
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {codes.data(), scales.data(), out.data()},
+                     {{B, H, T, rowBytes}, {B, H, T}, {B, H, T, D}}));
+  for (int64_t r = 0; r < B * H * T; ++r)
+    llmc::runtime::dequantizeKVRow(&codes[r * rowBytes], scales[r], D, bits,
+                                   &expected[r * D]);
+  EXPECT_EQ(out, expected);
+}
+
+TEST(CpuKernels, KVDequantizeMatchesRuntimeCodecBitForBit) {
+  checkKVDequantize(8);
+  checkKVDequantize(4);
+}
+
+TEST(CpuKernels, Int8KVQuantizeMatchesRuntimeCodecBitForBit) {
+  checkKVQuantize(8);
+}
+
+TEST(CpuKernels, Int4KVQuantizeMatchesRuntimeCodecBitForBit) {
+  checkKVQuantize(4);
 }
 
 /// "%name = arith.constant dense<...> : type" for a [rows] or [rows, cols]

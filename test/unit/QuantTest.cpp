@@ -134,4 +134,25 @@ TEST(Scheme, NamesMapToPassOptions) {
   EXPECT_FALSE(parseScheme("ternary-g64", s, error));
 }
 
+TEST(Scheme, KVCachePartsMapToPassOptions) {
+  NamedScheme s;
+  std::string error;
+  ASSERT_TRUE(parseScheme("kv8", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "weights=none kv=8");
+  ASSERT_TRUE(parseScheme("kv4", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "weights=none kv=4");
+  ASSERT_TRUE(parseScheme("w4a8-kv8", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "bits=4 group-size=-1 asymmetric=false "
+                            "activations=8 kv=8");
+  ASSERT_TRUE(parseScheme("ternary-kv4", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "weights=ternary activations=8 kv=4");
+  ASSERT_TRUE(parseScheme("int4-g64-asym-kv4", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "bits=4 group-size=64 asymmetric=true "
+                            "activations=0 kv=4");
+  EXPECT_FALSE(parseScheme("kv2", s, error));
+  EXPECT_FALSE(parseScheme("int8-kv2", s, error));
+  EXPECT_NE(error.find("unknown part 'kv2'"), std::string::npos) << error;
+  EXPECT_FALSE(parseScheme("kv8-int8", s, error));
+}
+
 } // namespace

@@ -919,3 +919,43 @@ func.func @quantized_result(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<
   %y = llm.quantized_linear %x, %c, %s bits(4) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x5xf32>
   return %y : tensor<3x5xf32>
 }
+
+// -----
+
+func.func @kv_bits(%k: tensor<1x2x4x16xf32>) {
+  // expected-error @+1 {{'llm.kv_quantize' op bits must be 8 or 4, got 2}}
+  %c, %s = llm.kv_quantize %k bits(2) : tensor<1x2x4x16xf32> -> tensor<1x2x4x4xi8>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @kv_code_bytes(%k: tensor<1x2x4x16xf32>) {
+  // expected-error @+1 {{'llm.kv_quantize' op codes must have 8 bytes per row, got 'tensor<1x2x4x16xi8>'}}
+  %c, %s = llm.kv_quantize %k bits(4) : tensor<1x2x4x16xf32> -> tensor<1x2x4x16xi8>, tensor<1x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @kv_scales(%c: tensor<1x2x4x16xi8>, %s: tensor<1x2x5xf32>) {
+  // expected-error @+1 {{'llm.kv_dequantize' op dimension 2 differs: 'tensor<1x2x4x16xf32>' and 'tensor<1x2x5xf32>'}}
+  %r = llm.kv_dequantize %c, %s bits(8) : (tensor<1x2x4x16xi8>, tensor<1x2x5xf32>) -> tensor<1x2x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @kv_rank(%c: tensor<2x4x16xi8>, %s: tensor<2x4xf32>) {
+  // expected-error @+1 {{'llm.kv_dequantize' op expects rows [B, H, T, D], codes [B, H, T, D * bits / 8] and scales [B, H, T]}}
+  %r = llm.kv_dequantize %c, %s bits(8) : (tensor<2x4x16xi8>, tensor<2x4xf32>) -> tensor<2x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @kv_odd(%k: tensor<1x2x4x15xf32>) {
+  // expected-error @+1 {{'llm.kv_quantize' op head dimension 15 must be static and fill bytes of 4-bit codes}}
+  %c, %s = llm.kv_quantize %k bits(4) : tensor<1x2x4x15xf32> -> tensor<1x2x4x7xi8>, tensor<1x2x4xf32>
+  return
+}

@@ -27,6 +27,15 @@ func.func @linear(%x: tensor<1x8x64xf32>, %w: tensor<176x64xf32>, %b: tensor<176
   return %0, %1 : tensor<1x8x176xf32>, tensor<1x8x176xf32>
 }
 
+// CHECK-LABEL: func.func @kv_codes
+func.func @kv_codes(%k: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {
+  // CHECK: llm.kv_quantize %{{.*}} bits(4) : tensor<1x2x?x16xf32> -> tensor<1x2x?x8xi8>, tensor<1x2x?xf32>
+  %c, %s = llm.kv_quantize %k bits(4) : tensor<1x2x?x16xf32> -> tensor<1x2x?x8xi8>, tensor<1x2x?xf32>
+  // CHECK: llm.kv_dequantize %{{.*}}, %{{.*}} bits(4) : (tensor<1x2x?x8xi8>, tensor<1x2x?xf32>) -> tensor<1x2x?x16xf32>
+  %r = llm.kv_dequantize %c, %s bits(4) : (tensor<1x2x?x8xi8>, tensor<1x2x?xf32>) -> tensor<1x2x?x16xf32>
+  return %r : tensor<1x2x?x16xf32>
+}
+
 // CHECK-LABEL: func.func @quantized_linear
 func.func @quantized_linear(%x: tensor<1x8x64xf32>, %c: tensor<176x32xi8>, %s: tensor<176x2xf32>,
                             %z: tensor<176x2xi8>, %b: tensor<176xf32>)
