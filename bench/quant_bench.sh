@@ -2,7 +2,7 @@
 # Quantized decode benchmark: the Llama-style perf export (15M parameters,
 # ../shared/tools/export_all.py) compiled with f32 weights and with each
 # weight quantization scheme, measured in one run with llmc-bench
-# (prefill of PROMPT = 128 tokens, then decode from context 128 to 192;
+# (prefill of PROMPT tokens, then 64 decode steps from that context;
 # medians of RUNS runs), at 1 and 2 threads, the schemes alternating.
 # Prints decode ms/token, its ratio to llmc f32, prefill ms, and the
 # weights each token streams. Not a test: this machine is shared and noisy.
@@ -10,8 +10,10 @@
 #   bench/quant_bench.sh [WORK_DIR]
 #
 # Environment: RUNS (7), ROUNDS (3: alternations, the median is taken),
-# SCHEMES ("int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4"), LLMC_BUILD_DIR (build),
-# SHARED_TOOLS (../shared/tools).
+# SCHEMES ("int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4 kv8 w4a8-kv8"),
+# PROMPT (128: the context decode starts from; the KV cache schemes matter
+# at long ones, e.g. 1536), LLMC_BUILD_DIR (build), SHARED_TOOLS
+# (../shared/tools).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${LLMC_BUILD_DIR:-$here/../build}"
@@ -19,7 +21,8 @@ tools="${SHARED_TOOLS:-$here/../../shared/tools}"
 work="${1:-$here/../build/bench}"
 runs="${RUNS:-7}"
 rounds="${ROUNDS:-3}"
-schemes=(f32 ${SCHEMES:-int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4})
+prompt="${PROMPT:-128}"
+schemes=(f32 ${SCHEMES:-int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4 kv8 w4a8-kv8})
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 model="$work/models/llama_perf_kv/opset17/model.onnx"
@@ -42,7 +45,7 @@ for threads in 1 2; do
   for ((round = 0; round < rounds; ++round)); do
     for scheme in "${schemes[@]}"; do
       line=$("$build/bin/llmc-bench" "$work/perf-$scheme.llmc" \
-        --threads "$threads" --prompt-len 128 --decode-steps 64 --runs "$runs")
+        --threads "$threads" --prompt-len "$prompt" --decode-steps 64 --runs "$runs")
       read -r p d < <(echo "$line" | python3 -c \
         "import json,sys; d=json.load(sys.stdin); print(d['prefill_ms']['median'], d['decode_ms']['median'])")
       prefill[$scheme,$threads]+="$p "

@@ -107,7 +107,9 @@ llmc_status llmc_session_decode(llmc_session *session, const int64_t *tokens,
    values[l] are layer l's [batch][kv_heads][length][head_dim]. Row b's
    real positions are its last lengths[b] (left padding; lengths may be
    NULL when all are real). The next prefill/decode continues at position
-   `length`. */
+   `length`. A quantized cache (llm-compile --quantize=...-kv8/kv4) stores
+   each row of head_dim values as codes with a scale, as the compiled step
+   would. */
 llmc_status llmc_session_load_kv(llmc_session *session,
                                  const float *const *keys,
                                  const float *const *values,
@@ -116,7 +118,8 @@ llmc_status llmc_session_load_kv(llmc_session *session,
 /* Copies the cache's first `length` positions out (saving a conversation,
    or reading what a prompt wrote): keys[l] and values[l] receive layer l's
    [batch][kv_heads][length][head_dim]. `length` may not exceed the
-   session's current position. */
+   session's current position. A quantized cache gives its dequantized
+   values. */
 llmc_status llmc_session_save_kv(llmc_session *session, float *const *keys,
                                  float *const *values, int64_t length);
 
