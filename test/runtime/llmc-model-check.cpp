@@ -225,8 +225,16 @@ int main(int argc, char **argv) {
       }
   report("full", diff);
 
-  // Prefill of a prefix, then decode token by token.
-  if (split && steps > 1) {
+  // Prefill of a prefix, then decode token by token. Not for a test set
+  // with left-padded rows: the prefix would start with padding that the
+  // reference masks, and prefill takes no lengths for it here.
+  bool leftPadded = std::any_of(newReal.begin(), newReal.end(),
+                                [&](int64_t real) { return real != steps; });
+  if (split && steps > 1 && leftPadded) {
+    std::printf("split: not run (the test set has left-padded rows)\n");
+    ++failures;
+  }
+  if (split && steps > 1 && !leftPadded) {
     for (int64_t prefix : {int64_t(1), steps / 2}) {
       CHECK_OK(llmc_session_reset(session));
       if (loadPast())
