@@ -5,10 +5,12 @@
 // full blocks of 16 query rows are vectorised across the rows (see
 // BlockKernel), and the remaining rows (all of them in decode, or when the
 // mask differs per row) go one at a time: a first pass over the visible
-// keys finds the largest score and a second recomputes each score,
-// exponentiates it and accumulates the value rows into a vector<Dv>
-// (registers), divided by the sum at the end. Causal and sliding-window
-// limits become the key loops' bounds, so hidden keys cost nothing.
+// keys computes each score into a [S] buffer (one row's: never [T, S])
+// and finds the largest, and a second exponentiates them and accumulates
+// the value rows into a vector<Dv> (registers), divided by the sum at the
+// end. Causal and sliding-window limits become the key loops' bounds, so
+// hidden keys cost nothing. Keys and values of a quantized KV cache are
+// read as codes (KVRows).
 //
 //===----------------------------------------------------------------------===//
 
@@ -189,22 +191,12 @@ struct KVRows {
     return vector::InterleaveOp::create(b, loc, acc[0], acc[1]);
   }
 
-  /// Element (batch, head, j, d) as f32; of a quantized row, its code
-  /// (the caller multiplies a sum by scaleAt once).
+  /// Element (batch, head, j, d) of f32 rows.
   Value element(OpBuilder &b, Location loc, Value batch, Value head, Value j,
                 int64_t d) const {
-    if (!quantized())
-      return tensor::ExtractOp::create(
-          b, loc, rows,
-          ValueRange{batch, head, j,
-                     arith::ConstantIndexOp::create(b, loc, d)});
-    Value byte = tensor::ExtractOp::create(
+    return tensor::ExtractOp::create(
         b, loc, rows,
-        ValueRange{batch, head, j,
-                   arith::ConstantIndexOp::create(b, loc, d * bits / 8)});
-    if (bits == 4)
-      byte = nibbles(b, loc, byte, d % 2 == 0);
-    return arith::SIToFPOp::create(b, loc, b.getF32Type(), byte);
+        ValueRange{batch, head, j, arith::ConstantIndexOp::create(b, loc, d)});
   }
 };
 
@@ -296,8 +288,16 @@ struct BlockKernel {
               bb, l, lo, hi, one, ValueRange{iter[1], negInf},
               [&](OpBuilder &sb, Location sl, Value j, ValueRange acc) {
                 SmallVector<Value> partial(4, splat(sb, 0.0));
+                // A quantized key row is converted once, as vectors.
+                SmallVector<Value> parts;
+                if (k.quantized())
+                  parts = k.codeParts(sb, sl, b, kvHead, j, zero);
                 for (int64_t d = 0; d < headDim; ++d) {
-                  Value kd = k.element(sb, sl, b, kvHead, j, d);
+                  Value kd = k.quantized()
+                                 ? Value(vector::ExtractOp::create(
+                                       sb, sl, parts[d % parts.size()],
+                                       d / static_cast<int64_t>(parts.size())))
+                                 : k.element(sb, sl, b, kvHead, j, d);
                   partial[d % 4] = vector::FMAOp::create(
                       sb, sl, qRows[d],
                       vector::BroadcastOp::create(sb, sl, rowVector, kd),
@@ -528,8 +528,12 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
       slice = kernel.emit(rewriter, loc, slice, firstRow);
     }
 
+    // Each row's scores, kept from the first pass for the second.
+    Value scores = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef<int64_t>{ShapedType::kDynamic}, f32,
+        ValueRange{keys});
     auto rowLoop = scf::ForOp::create(
-        rewriter, loc, firstRow, rows, oneIndex, ValueRange{slice},
+        rewriter, loc, firstRow, rows, oneIndex, ValueRange{slice, scores},
         [&](OpBuilder &rb, Location l, Value i, ValueRange iter) {
           Value query = vector::TransferReadOp::create(
               rb, l, qVector, q, ValueRange{b, h, i, zeroIndex}, padding,
@@ -557,16 +561,18 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                   sb, l, s, maskElement(sb, l, mask, {b, h, i, j}, zeroIndex));
             return s;
           };
-          // Pass 1: the largest visible score.
+          // Pass 1: the scores and the largest one.
           auto maxLoop = scf::ForOp::create(
-              rb, l, lo, hi, oneIndex, ValueRange{negInf},
+              rb, l, lo, hi, oneIndex, ValueRange{negInf, iter[1]},
               [&](OpBuilder &mb, Location ml, Value j, ValueRange m) {
+                Value s = score(mb, j);
                 scf::YieldOp::create(
                     mb, ml,
-                    arith::MaximumFOp::create(mb, ml, m[0], score(mb, j))
-                        .getResult());
+                    ValueRange{arith::MaximumFOp::create(mb, ml, m[0], s),
+                               tensor::InsertOp::create(mb, ml, s, m[1], j)});
               });
           Value rowMax = maxLoop.getResult(0);
+          Value rowScores = maxLoop.getResult(1);
           // A row with every key hidden: exponents of -inf give zeros.
           Value allHidden = arith::CmpFOp::create(
               rb, l, arith::CmpFPredicate::OEQ, rowMax, negInf);
@@ -579,7 +585,10 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
               rb, l, lo, hi, oneIndex, init,
               [&](OpBuilder &sb, Location sl, Value j, ValueRange acc) {
                 Value p = math::ExpOp::create(
-                    sb, sl, arith::SubFOp::create(sb, sl, score(sb, j), shift));
+                    sb, sl,
+                    arith::SubFOp::create(
+                        sb, sl, tensor::ExtractOp::create(sb, sl, rowScores, j),
+                        shift));
                 SmallVector<Value> next = {
                     arith::AddFOp::create(sb, sl, acc[0], p)};
                 llvm::append_range(next,
@@ -601,7 +610,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
               vector::TransferWriteOp::create(
                   rb, l, result, iter[0], ValueRange{i, zeroIndex}, inBounds)
                   .getResult();
-          scf::YieldOp::create(rb, l, written);
+          scf::YieldOp::create(rb, l, ValueRange{written, rowScores});
         });
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(rewriter, loc, rowLoop.getResult(0),

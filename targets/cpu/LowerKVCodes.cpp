@@ -114,8 +114,9 @@ struct KVCodesBuilder {
                  })
           .getResult(0);
     }
-    // Two 4-bit codes per byte: x as [b, h, t, D/2, 2], the pair reduced
-    // into one byte, element 0 in the low nibble.
+    // Two 4-bit codes per byte: x as [b, h, t, D/2, 2], read twice (the
+    // pair's elements 0 and 1, constant map results), element 0 in the low
+    // nibble. Every loop is parallel.
     auto type = cast<RankedTensorType>(x.getType());
     SmallVector<int64_t> pairShape(type.getShape());
     pairShape.back() = headDim / 2;
@@ -130,33 +131,31 @@ struct KVCodesBuilder {
     codeSizes.back() = b.getIndexAttr(codeBytes());
     SmallVector<int64_t> codeShape(type.getShape());
     codeShape.back() = codeBytes();
-    Value zero = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    Value init = linalg::FillOp::create(b, loc, zero, empty(loc, codeSizes, i8))
-                     .getResult(0);
+    auto element = [&](int64_t i) {
+      SmallVector<AffineExpr> exprs;
+      for (unsigned d = 0; d < 4; ++d)
+        exprs.push_back(b.getAffineDimExpr(d));
+      exprs.push_back(b.getAffineConstantExpr(i));
+      return AffineMap::get(4, 0, exprs, b.getContext());
+    };
     return linalg::GenericOp::create(
                b, loc, TypeRange{RankedTensorType::get(codeShape, i8)},
-               ValueRange{pairs, s}, ValueRange{init},
-               {AffineMap::getMultiDimIdentityMap(5, b.getContext()),
-                leadingMap(5, 3), leadingMap(5, 4)},
-               iterators(4, 1),
+               ValueRange{pairs, pairs, s},
+               ValueRange{empty(loc, codeSizes, i8)},
+               {element(0), element(1), leadingMap(4, 3),
+                AffineMap::getMultiDimIdentityMap(4, b.getContext())},
+               iterators(4, 0),
                [&](OpBuilder &nb, Location nl, ValueRange args) {
-                 Value q = codeOf(nb, nl, args[0], args[1]);
+                 Value low = codeOf(nb, nl, args[0], args[2]);
+                 Value high = codeOf(nb, nl, args[1], args[2]);
                  Value mask =
                      arith::ConstantOp::create(nb, nl, nb.getI8IntegerAttr(15));
                  Value four =
                      arith::ConstantOp::create(nb, nl, nb.getI8IntegerAttr(4));
-                 Value i = linalg::IndexOp::create(nb, nl, 4);
-                 Value shift = arith::MulIOp::create(
-                     nb, nl,
-                     arith::IndexCastOp::create(nb, nl, nb.getI8Type(), i)
-                         .getResult(),
-                     four);
-                 Value nibble = arith::ShLIOp::create(
-                     nb, nl, arith::AndIOp::create(nb, nl, q, mask).getResult(),
-                     shift);
-                 linalg::YieldOp::create(
-                     nb, nl,
-                     Value(arith::OrIOp::create(nb, nl, nibble, args[2])));
+                 Value byte = arith::OrIOp::create(
+                     nb, nl, arith::AndIOp::create(nb, nl, low, mask),
+                     arith::ShLIOp::create(nb, nl, high, four));
+                 linalg::YieldOp::create(nb, nl, byte);
                })
         .getResult(0);
   }

@@ -3,8 +3,9 @@
 // Grouped-query (4 query heads on 2 KV heads), causal with a sliding
 // window of 3 and an additive [B, 1, 1, S] mask: one forall over (batch,
 // head), query rows in an scf.for, and two passes over the visible keys
-// [max(0, last - 2), min(S, last + 1)) (last = i + S - T): the largest
-// score, then the exponentials, their sum and the weighted value rows.
+// [max(0, last - 2), min(S, last + 1)) (last = i + S - T): the scores
+// into an [S] buffer with the largest one, then the exponentials of the
+// stored scores, their sum and the weighted value rows.
 // CHECK-LABEL: func.func @causal_gqa
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x16xf32>, %[[M:.*]]: tensor<?x1x1x?xf32>)
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
@@ -15,24 +16,29 @@
 // CHECK: %[[OFFSET:.*]] = arith.subi %[[S]], %[[T]] : index
 // CHECK: scf.forall (%[[B:.*]], %[[H:.*]]) in (%{{.*}}, 4) shared_outs(%[[OUT:.*]] = %{{.*}})
 // CHECK: %[[KVH:.*]] = arith.divui %[[H]], %[[C2]] : index
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[T]]
+// CHECK: %[[SCORES:.*]] = tensor.empty(%[[S]]) : tensor<?xf32>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[T]] {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[ROWSCORES:.*]] = %[[SCORES]])
 // CHECK: %[[QROW:.*]] = vector.transfer_read %[[Q]][%[[B]], %[[H]], %[[I]], %{{.*}}]{{.*}} : tensor<?x4x?x16xf32>, vector<16xf32>
 // CHECK: %[[LAST:.*]] = arith.addi %[[I]], %[[OFFSET]] : index
 // CHECK: %[[END:.*]] = arith.minsi %[[S]], %{{.*}} : index
 // CHECK: %[[FIRST:.*]] = arith.subi %[[LAST]], %[[C2]] : index
 // CHECK: %[[LO:.*]] = arith.maxsi %{{.*}}, %[[FIRST]] : index
 // CHECK: %[[HI:.*]] = arith.maxsi %[[END]], %[[LO]] : index
-// CHECK: %[[MAX:.*]] = scf.for %[[J:.*]] = %[[LO]] to %[[HI]] {{.*}} iter_args(%[[CUR:.*]] = %[[NEGINF]]) -> (f32)
+// CHECK: %[[MAX:.*]]:2 = scf.for %[[J:.*]] = %[[LO]] to %[[HI]] {{.*}} iter_args(%[[CUR:.*]] = %[[NEGINF]], %[[BUF:.*]] = %[[ROWSCORES]]) -> (f32, tensor<?xf32>)
 // CHECK: %[[KROW:.*]] = vector.transfer_read %[[K]][%[[B]], %[[KVH]], %[[J]], %{{.*}}]
 // CHECK: %[[PROD:.*]] = arith.mulf %[[QROW]], %[[KROW]] : vector<16xf32>
 // CHECK: %[[DOT:.*]] = vector.reduction <add>, %[[PROD]] fastmath<reassoc>
 // CHECK: arith.mulf %[[DOT]], %[[SCALE]]
 // CHECK: tensor.extract %[[M]][%[[B]], %{{.*}}, %{{.*}}, %[[J]]]
-// CHECK: arith.maximumf %[[CUR]]
-// CHECK: %[[ALLHIDDEN:.*]] = arith.cmpf oeq, %[[MAX]], %[[NEGINF]]
-// CHECK: %[[SHIFT:.*]] = arith.select %[[ALLHIDDEN]], %{{.*}}, %[[MAX]]
-// CHECK: %[[ACC:.*]]:2 = scf.for %{{.*}} = %[[LO]] to %[[HI]] {{.*}} -> (f32, vector<16xf32>)
-// CHECK: arith.subf %{{.*}}, %[[SHIFT]]
+// CHECK: %[[SC:.*]] = arith.addf
+// CHECK: arith.maximumf %[[CUR]], %[[SC]]
+// CHECK: tensor.insert %[[SC]] into %[[BUF]][%[[J]]]
+// CHECK: %[[ALLHIDDEN:.*]] = arith.cmpf oeq, %[[MAX]]#0, %[[NEGINF]]
+// CHECK: %[[SHIFT:.*]] = arith.select %[[ALLHIDDEN]], %{{.*}}, %[[MAX]]#0
+// CHECK: %[[ACC:.*]]:2 = scf.for %[[J2:.*]] = %[[LO]] to %[[HI]] {{.*}} -> (f32, vector<16xf32>)
+// CHECK-NOT: vector.reduction
+// CHECK: %[[STORED:.*]] = tensor.extract %[[MAX]]#1[%[[J2]]]
+// CHECK: arith.subf %[[STORED]], %[[SHIFT]]
 // CHECK: math.exp
 // CHECK: vector.transfer_read %[[V]][%[[B]], %[[KVH]]
 // CHECK: vector.fma
@@ -125,4 +131,31 @@ func.func @per_row_mask(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: 
   %o = llm.attention %q, %k, %v mask(%m) {num_heads = 2 : i64, num_kv_heads = 2 : i64}
       : (tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x1x8x8xf32>) -> tensor<1x2x8x16xf32>
   return %o : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+// Keys and values of an int4 KV cache (llm.kv_dequantize folded in): the
+// codes are read as bytes, split into sign-extended nibbles against the
+// query's even and odd elements, the key's scale multiplies its dot
+// product once and the value's scale its probability; no f32 rows.
+// CHECK-LABEL: func.func @int4_cache
+// CHECK-NOT: llm.kv_dequantize
+// CHECK: vector.deinterleave %{{.*}} : vector<16xf32> -> vector<8xf32>
+// CHECK: scf.for
+// CHECK: vector.transfer_read %{{.*}} : tensor<1x2x?x8xi8>, vector<8xi8>
+// CHECK: arith.shli {{.*}} : vector<8xi8>
+// CHECK: arith.shrsi {{.*}} : vector<8xi8>
+// CHECK: arith.sitofp {{.*}} : vector<8xi8> to vector<8xf32>
+// CHECK: vector.reduction <add>
+// CHECK: tensor.extract %{{.*}} : tensor<1x2x?xf32>
+// CHECK: scf.for {{.*}} -> (f32, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.interleave %{{.*}}, %{{.*}} : vector<8xf32> -> vector<16xf32>
+func.func @int4_cache(%q: tensor<1x4x1x16xf32>, %kc: tensor<1x2x?x8xi8>, %ks: tensor<1x2x?xf32>,
+                      %vc: tensor<1x2x?x8xi8>, %vs: tensor<1x2x?xf32>) -> tensor<1x4x1x16xf32> {
+  %k = llm.kv_dequantize %kc, %ks bits(4) : (tensor<1x2x?x8xi8>, tensor<1x2x?xf32>) -> tensor<1x2x?x16xf32>
+  %v = llm.kv_dequantize %vc, %vs bits(4) : (tensor<1x2x?x8xi8>, tensor<1x2x?xf32>) -> tensor<1x2x?x16xf32>
+  %o = llm.attention %q, %k, %v {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64}
+      : (tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) -> tensor<1x4x1x16xf32>
+  return %o : tensor<1x4x1x16xf32>
 }
