@@ -1,16 +1,18 @@
 //===- FusedAttention.cpp - llm-cpu-fuse-attention ------------------------===//
 //
 // llm.attention as one loop nest that never materialises a [T, S] score
-// matrix: for each (batch, query head) — an scf.forall, OpenMP threads —
-// full blocks of 16 query rows are vectorised across the rows (see
-// BlockKernel), and the remaining rows (all of them in decode, or when the
-// mask differs per row) go one at a time: a first pass over the visible
-// keys computes each score into a [S] buffer (one row's: never [T, S])
-// and finds the largest, and a second exponentiates them and accumulates
-// the value rows into a vector<Dv> (registers), divided by the sum at the
-// end. Causal and sliding-window limits become the key loops' bounds, so
-// hidden keys cost nothing. Keys and values of a quantized KV cache are
-// read as codes (KVRows).
+// matrix. An scf.forall (OpenMP threads) runs over (batch, chunk of up to
+// four query heads sharing a KV head). Full blocks of 16 query rows are
+// vectorised across the rows, one head at a time (see BlockKernel); the
+// remaining rows (all of them in decode, or when the mask differs per row)
+// go one at a time with the chunk's heads together: a first pass over the
+// visible keys reads each key row once, computes every head's score into
+// an [S] buffer per head (never [T, S]) and their maxima; a second reads
+// each value row once and accumulates it, weighted by every head's
+// exponential of its stored score, into vector<Dv> registers, divided by
+// the sums at the end. Causal and sliding-window limits become the key
+// loops' bounds, so hidden keys cost nothing. Keys and values of a
+// quantized KV cache are read as codes (KVRows).
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,22 +142,32 @@ struct KVRows {
     return {halves.getRes1(), halves.getRes2()};
   }
 
-  /// Σ_d query[d] · row[d] of row (batch, head, j), `query` split by
-  /// splitQuery; a quantized row's scale multiplies the sum once.
-  Value dot(OpBuilder &b, Location loc, ArrayRef<Value> query, Value batch,
-            Value head, Value j, Value zero) const {
-    SmallVector<Value> parts =
-        quantized() ? codeParts(b, loc, batch, head, j, zero)
-                    : SmallVector<Value>{row(b, loc, batch, head, j, zero)};
+  /// Row (batch, head, j) as the parts dot and accumulate take: the f32
+  /// row, or its codes as f32 (even and odd elements for 4-bit codes).
+  SmallVector<Value> load(OpBuilder &b, Location loc, Value batch, Value head,
+                          Value j, Value zero) const {
+    if (quantized())
+      return codeParts(b, loc, batch, head, j, zero);
+    return {row(b, loc, batch, head, j, zero)};
+  }
+
+  /// The row's scale (a quantized row's), else null.
+  Value rowScale(OpBuilder &b, Location loc, Value batch, Value head,
+                 Value j) const {
+    return quantized() ? scaleAt(b, loc, batch, head, j) : Value();
+  }
+
+  /// Σ_d query[d] · row[d] of a loaded row, `query` split by splitQuery;
+  /// the row's scale (if any) multiplies the sum once.
+  Value dot(OpBuilder &b, Location loc, ArrayRef<Value> query,
+            ArrayRef<Value> parts, Value scale) const {
     Value product = arith::MulFOp::create(b, loc, query[0], parts[0]);
     for (size_t i = 1; i < parts.size(); ++i)
       product = vector::FMAOp::create(b, loc, query[i], parts[i], product);
     Value sum =
         vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, product,
                                     Value(), arith::FastMathFlags::reassoc);
-    if (!quantized())
-      return sum;
-    return arith::MulFOp::create(b, loc, sum, scaleAt(b, loc, batch, head, j));
+    return scale ? Value(arith::MulFOp::create(b, loc, sum, scale)) : sum;
   }
 
   /// Zero accumulators of weighted rows (one per code part).
@@ -167,15 +179,12 @@ struct KVRows {
     return SmallVector<Value>(parts, zero);
   }
 
-  /// acc + p · row (batch, head, j); a quantized row's scale folds into p.
+  /// acc + p · row of a loaded row; its scale (if any) folds into p.
   SmallVector<Value> accumulate(OpBuilder &b, Location loc, ValueRange acc,
-                                Value p, Value batch, Value head, Value j,
-                                Value zero) const {
-    SmallVector<Value> parts =
-        quantized() ? codeParts(b, loc, batch, head, j, zero)
-                    : SmallVector<Value>{row(b, loc, batch, head, j, zero)};
-    if (quantized())
-      p = arith::MulFOp::create(b, loc, p, scaleAt(b, loc, batch, head, j));
+                                Value p, ArrayRef<Value> parts,
+                                Value scale) const {
+    if (scale)
+      p = arith::MulFOp::create(b, loc, p, scale);
     SmallVector<Value> next;
     for (auto [a, part] : llvm::zip(acc, parts))
       next.push_back(vector::FMAOp::create(
@@ -199,6 +208,9 @@ struct KVRows {
         ValueRange{batch, head, j, arith::ConstantIndexOp::create(b, loc, d)});
   }
 };
+
+/// Query heads of one KV head that the one-row kernel processes together.
+constexpr int64_t kSharedHeads = 4;
 
 /// Query rows per block of the block kernel: one f32 vector of them.
 constexpr int64_t kBlockRows = 16;
@@ -486,26 +498,40 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     std::optional<int64_t> window = op.getSlidingWindow();
     float scaleValue = *scale;
 
+    // Query heads that share a KV head go together, up to kSharedHeads at
+    // a time: each key and value row (a quantized one converted) is read
+    // once for all of them. The forall runs over (batch, such chunks).
+    int64_t together = std::min<int64_t>(group, kSharedHeads);
+    while (group % together != 0)
+      --together;
     auto forall = scf::ForallOp::create(
         rewriter, loc,
         ArrayRef<OpFoldResult>{tensor::getMixedSize(rewriter, loc, q, 0),
-                               rewriter.getIndexAttr(heads)},
+                               rewriter.getIndexAttr(heads / together)},
         ValueRange{out}, std::nullopt);
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(forall.getBody());
-    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
-    Value kvHead =
-        arith::DivUIOp::create(rewriter, loc, h, index(rewriter, group));
+    Value b = forall.getInductionVar(0);
+    Value firstHead = arith::MulIOp::create(
+        rewriter, loc, forall.getInductionVar(1), index(rewriter, together));
+    Value kvHead = arith::DivUIOp::create(rewriter, loc, firstHead,
+                                          index(rewriter, group));
+    SmallVector<Value> headOf;
+    for (int64_t g = 0; g < together; ++g)
+      headOf.push_back(
+          g == 0 ? firstHead
+                 : Value(arith::AddIOp::create(rewriter, loc, firstHead,
+                                               index(rewriter, g))));
     Value shared = forall.getRegionIterArgs()[0];
-    SmallVector<OpFoldResult> offsets = {b, h, rewriter.getIndexAttr(0),
+    SmallVector<OpFoldResult> offsets = {b, firstHead, rewriter.getIndexAttr(0),
                                          rewriter.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {
-        rewriter.getIndexAttr(1), rewriter.getIndexAttr(1),
+        rewriter.getIndexAttr(1), rewriter.getIndexAttr(together),
         tensor::getMixedSize(rewriter, loc, q, 2),
         rewriter.getIndexAttr(valueDim)};
     SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
     auto sliceType =
-        RankedTensorType::get({outType.getDimSize(2), valueDim}, f32);
+        RankedTensorType::get({together, outType.getDimSize(2), valueDim}, f32);
     Value slice = tensor::ExtractSliceOp::create(
         rewriter, loc, sliceType, shared, offsets, sizes, strides);
     Value zeroIndex = index(rewriter, 0), oneIndex = index(rewriter, 1);
@@ -513,7 +539,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     Value negInf = f32Const(rewriter, -std::numeric_limits<double>::infinity());
 
     // Full blocks of query rows vectorised across the rows, when the mask
-    // (if any) is the same for every row; the other rows one at a time.
+    // (if any) is the same for every row, one head at a time; the other
+    // rows one at a time.
     Value firstRow = zeroIndex;
     bool rowInvariantMask = !maskType || maskType.getRank() < 2 ||
                             maskType.getDimSize(maskType.getRank() - 2) == 1;
@@ -522,22 +549,44 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
       firstRow = arith::MulIOp::create(
           rewriter, loc, arith::DivUIOp::create(rewriter, loc, rows, block),
           block);
-      BlockKernel kernel{q,      k,          v,       mask,    b,
-                         h,      kvHead,     keys,    offset,  causal,
-                         window, scaleValue, headDim, valueDim};
-      slice = kernel.emit(rewriter, loc, slice, firstRow);
+      auto headType =
+          RankedTensorType::get({outType.getDimSize(2), valueDim}, f32);
+      for (int64_t g = 0; g < together; ++g) {
+        SmallVector<OpFoldResult> headOffsets = {rewriter.getIndexAttr(g),
+                                                 rewriter.getIndexAttr(0),
+                                                 rewriter.getIndexAttr(0)};
+        SmallVector<OpFoldResult> headSizes = {rewriter.getIndexAttr(1),
+                                               sizes[2], sizes[3]};
+        SmallVector<OpFoldResult> headStrides(3, rewriter.getIndexAttr(1));
+        Value headSlice =
+            tensor::ExtractSliceOp::create(rewriter, loc, headType, slice,
+                                           headOffsets, headSizes, headStrides);
+        BlockKernel kernel{q,         k,          v,       mask,    b,
+                           headOf[g], kvHead,     keys,    offset,  causal,
+                           window,    scaleValue, headDim, valueDim};
+        headSlice = kernel.emit(rewriter, loc, headSlice, firstRow);
+        slice =
+            tensor::InsertSliceOp::create(rewriter, loc, headSlice, slice,
+                                          headOffsets, headSizes, headStrides);
+      }
     }
 
-    // Each row's scores, kept from the first pass for the second.
-    Value scores = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef<int64_t>{ShapedType::kDynamic}, f32,
-        ValueRange{keys});
+    // Each row's scores per head, kept from the first pass for the second.
+    SmallVector<Value> rowInit = {slice};
+    for (int64_t g = 0; g < together; ++g)
+      rowInit.push_back(tensor::EmptyOp::create(
+          rewriter, loc, ArrayRef<int64_t>{ShapedType::kDynamic}, f32,
+          ValueRange{keys}));
     auto rowLoop = scf::ForOp::create(
-        rewriter, loc, firstRow, rows, oneIndex, ValueRange{slice, scores},
+        rewriter, loc, firstRow, rows, oneIndex, rowInit,
         [&](OpBuilder &rb, Location l, Value i, ValueRange iter) {
-          Value query = vector::TransferReadOp::create(
-              rb, l, qVector, q, ValueRange{b, h, i, zeroIndex}, padding,
-              inBounds);
+          SmallVector<SmallVector<Value>> queryParts;
+          for (int64_t g = 0; g < together; ++g) {
+            Value query = vector::TransferReadOp::create(
+                rb, l, qVector, q, ValueRange{b, headOf[g], i, zeroIndex},
+                padding, inBounds);
+            queryParts.push_back(k.splitQuery(rb, l, query));
+          }
           // Visible keys [lo, hi).
           Value lo = zeroIndex, hi = keys;
           if (causal) {
@@ -551,66 +600,94 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
             // An empty range when the window starts past the end.
             hi = arith::MaxSIOp::create(rb, l, hi, lo);
           }
-          SmallVector<Value> queryParts = k.splitQuery(rb, l, query);
-          auto score = [&](OpBuilder &sb, Value j) -> Value {
-            Value dot = k.dot(sb, l, queryParts, b, kvHead, j, zeroIndex);
-            Value s =
-                arith::MulFOp::create(sb, l, dot, f32Const(sb, scaleValue));
-            if (mask)
-              s = arith::AddFOp::create(
-                  sb, l, s, maskElement(sb, l, mask, {b, h, i, j}, zeroIndex));
-            return s;
-          };
-          // Pass 1: the scores and the largest one.
+          // Pass 1: every head's scores and the largest one.
+          SmallVector<Value> maxInit(together, negInf);
+          maxInit.append(iter.begin() + 1, iter.end());
           auto maxLoop = scf::ForOp::create(
-              rb, l, lo, hi, oneIndex, ValueRange{negInf, iter[1]},
+              rb, l, lo, hi, oneIndex, maxInit,
               [&](OpBuilder &mb, Location ml, Value j, ValueRange m) {
-                Value s = score(mb, j);
-                scf::YieldOp::create(
-                    mb, ml,
-                    ValueRange{arith::MaximumFOp::create(mb, ml, m[0], s),
-                               tensor::InsertOp::create(mb, ml, s, m[1], j)});
+                SmallVector<Value> parts =
+                    k.load(mb, ml, b, kvHead, j, zeroIndex);
+                Value rowScale = k.rowScale(mb, ml, b, kvHead, j);
+                SmallVector<Value> maxima, buffers;
+                for (int64_t g = 0; g < together; ++g) {
+                  Value s = arith::MulFOp::create(
+                      mb, ml, k.dot(mb, ml, queryParts[g], parts, rowScale),
+                      f32Const(mb, scaleValue));
+                  if (mask)
+                    s = arith::AddFOp::create(mb, ml, s,
+                                              maskElement(mb, ml, mask,
+                                                          {b, headOf[g], i, j},
+                                                          zeroIndex));
+                  maxima.push_back(arith::MaximumFOp::create(mb, ml, m[g], s));
+                  buffers.push_back(
+                      tensor::InsertOp::create(mb, ml, s, m[together + g], j));
+                }
+                maxima.append(buffers);
+                scf::YieldOp::create(mb, ml, maxima);
               });
-          Value rowMax = maxLoop.getResult(0);
-          Value rowScores = maxLoop.getResult(1);
           // A row with every key hidden: exponents of -inf give zeros.
-          Value allHidden = arith::CmpFOp::create(
-              rb, l, arith::CmpFPredicate::OEQ, rowMax, negInf);
-          Value shift = arith::SelectOp::create(rb, l, allHidden,
-                                                f32Const(rb, 0.0), rowMax);
-          // Pass 2: exponentials, their sum and the weighted values.
-          SmallVector<Value> init = {f32Const(rb, 0.0)};
-          llvm::append_range(init, v.zeroAccumulators(rb, l));
+          SmallVector<Value> shifts, scoreBuffers;
+          for (int64_t g = 0; g < together; ++g) {
+            Value rowMax = maxLoop.getResult(g);
+            Value allHidden = arith::CmpFOp::create(
+                rb, l, arith::CmpFPredicate::OEQ, rowMax, negInf);
+            shifts.push_back(arith::SelectOp::create(
+                rb, l, allHidden, f32Const(rb, 0.0), rowMax));
+            scoreBuffers.push_back(maxLoop.getResult(together + g));
+          }
+          // Pass 2: every head's exponentials, their sum and the weighted
+          // values.
+          int64_t width = v.zeroAccumulators(rb, l).size();
+          SmallVector<Value> sumInit;
+          for (int64_t g = 0; g < together; ++g) {
+            sumInit.push_back(f32Const(rb, 0.0));
+            llvm::append_range(sumInit, v.zeroAccumulators(rb, l));
+          }
           auto sumLoop = scf::ForOp::create(
-              rb, l, lo, hi, oneIndex, init,
+              rb, l, lo, hi, oneIndex, sumInit,
               [&](OpBuilder &sb, Location sl, Value j, ValueRange acc) {
-                Value p = math::ExpOp::create(
-                    sb, sl,
-                    arith::SubFOp::create(
-                        sb, sl, tensor::ExtractOp::create(sb, sl, rowScores, j),
-                        shift));
-                SmallVector<Value> next = {
-                    arith::AddFOp::create(sb, sl, acc[0], p)};
-                llvm::append_range(next,
-                                   v.accumulate(sb, sl, acc.drop_front(), p, b,
-                                                kvHead, j, zeroIndex));
+                SmallVector<Value> parts =
+                    v.load(sb, sl, b, kvHead, j, zeroIndex);
+                Value rowScale = v.rowScale(sb, sl, b, kvHead, j);
+                SmallVector<Value> next;
+                for (int64_t g = 0; g < together; ++g) {
+                  ValueRange mine = acc.slice(g * (1 + width), 1 + width);
+                  Value p = math::ExpOp::create(
+                      sb, sl,
+                      arith::SubFOp::create(
+                          sb, sl,
+                          tensor::ExtractOp::create(sb, sl, scoreBuffers[g], j),
+                          shifts[g]));
+                  next.push_back(arith::AddFOp::create(sb, sl, mine[0], p));
+                  llvm::append_range(next,
+                                     v.accumulate(sb, sl, mine.drop_front(), p,
+                                                  parts, rowScale));
+                }
                 scf::YieldOp::create(sb, sl, next);
               });
-          Value sum = sumLoop.getResult(0);
-          Value nonEmpty = arith::CmpFOp::create(
-              rb, l, arith::CmpFPredicate::OGT, sum, f32Const(rb, 0.0));
-          Value inverse = arith::SelectOp::create(
-              rb, l, nonEmpty,
-              arith::DivFOp::create(rb, l, f32Const(rb, 1.0), sum),
-              f32Const(rb, 0.0));
-          Value result = arith::MulFOp::create(
-              rb, l, v.combine(rb, l, sumLoop.getResults().drop_front()),
-              vector::BroadcastOp::create(rb, l, vVector, inverse));
-          Value written =
-              vector::TransferWriteOp::create(
-                  rb, l, result, iter[0], ValueRange{i, zeroIndex}, inBounds)
-                  .getResult();
-          scf::YieldOp::create(rb, l, ValueRange{written, rowScores});
+          Value written = iter[0];
+          for (int64_t g = 0; g < together; ++g) {
+            ValueRange mine =
+                sumLoop.getResults().slice(g * (1 + width), 1 + width);
+            Value sum = mine[0];
+            Value nonEmpty = arith::CmpFOp::create(
+                rb, l, arith::CmpFPredicate::OGT, sum, f32Const(rb, 0.0));
+            Value inverse = arith::SelectOp::create(
+                rb, l, nonEmpty,
+                arith::DivFOp::create(rb, l, f32Const(rb, 1.0), sum),
+                f32Const(rb, 0.0));
+            Value result = arith::MulFOp::create(
+                rb, l, v.combine(rb, l, mine.drop_front()),
+                vector::BroadcastOp::create(rb, l, vVector, inverse));
+            written = vector::TransferWriteOp::create(
+                          rb, l, result, written,
+                          ValueRange{index(rb, g), i, zeroIndex}, inBounds)
+                          .getResult();
+          }
+          SmallVector<Value> yielded = {written};
+          llvm::append_range(yielded, scoreBuffers);
+          scf::YieldOp::create(rb, l, yielded);
         });
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(rewriter, loc, rowLoop.getResult(0),

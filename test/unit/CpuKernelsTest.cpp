@@ -128,7 +128,7 @@ std::string tensorType(std::initializer_list<int64_t> dims,
   return t.substr(0, t.size() - 4) + element + ">";
 }
 
-/// Compiles llm.attention (2 sequences, 4 query heads on 2 KV heads, head
+/// Compiles llm.attention (2 sequences, Hq query heads on Hkv KV heads, head
 /// dim 16, causal with a sliding window, scale 0.3, an additive mask of
 /// shape [2, 1, maskRows, S]) and compares it with plain loops. `hide`
 /// sets mask entries (b, row, j) to -inf. With `kvBits` 8 or 4 the keys
@@ -137,8 +137,8 @@ std::string tensorType(std::initializer_list<int64_t> dims,
 /// codec, and the reference uses the dequantized values.
 void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
                     const std::vector<std::array<int64_t, 3>> &hide,
-                    int64_t kvBits = 32) {
-  constexpr int64_t B = 2, Hq = 4, Hkv = 2, D = 16;
+                    int64_t kvBits = 32, int64_t Hq = 4, int64_t Hkv = 2) {
+  constexpr int64_t B = 2, D = 16;
   const float scale = 0.3f;
   bool quantized = kvBits != 32;
   std::string qt = tensorType({B, Hq, T, D}), kt = tensorType({B, Hkv, S, D}),
@@ -157,7 +157,10 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
           : "func.func @main(%q: " + qt + ", %k: " + kt + ", %v: " + kt +
                 ", %m: " + mt + ") -> " + qt + " {\n";
   source += "  %o = llm.attention %q, %k, %v mask(%m) {causal, "
-            "num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = "
+            "num_heads = " +
+            std::to_string(Hq) +
+            " : i64, num_kv_heads = " + std::to_string(Hkv) +
+            " : i64, scale = "
             "0.3 : f32, sliding_window = " +
             std::to_string(W) + " : i64} : (" + qt + ", " + kt + ", " + kt +
             ", " + mt + ") -> " + qt + "\n  return %o : " + qt + "\n}\n";
@@ -269,6 +272,18 @@ TEST(CpuKernels, AttentionOverInt8KVCodesMatchesReference) {
 TEST(CpuKernels, AttentionOverInt4KVCodesMatchesReference) {
   checkAttention(/*T=*/5, /*S=*/9, /*W=*/4, /*maskRows=*/5, {{1, 2, 3}}, 4);
   checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, {{0, 0, 20}}, 4);
+}
+
+// Query heads sharing a KV head go through the one-row kernel together,
+// up to four at a time: 8 heads on one KV head (two chunks of four), 6 on
+// two (three per chunk), with f32 and int4 keys and values.
+TEST(CpuKernels, AttentionSharingKVHeadsMatchesReference) {
+  for (int64_t bits : {32, 4}) {
+    checkAttention(/*T=*/3, /*S=*/9, /*W=*/5, /*maskRows=*/3, {{1, 2, 8}}, bits,
+                   /*Hq=*/8, /*Hkv=*/1);
+    checkAttention(/*T=*/2, /*S=*/7, /*W=*/7, /*maskRows=*/1, {{0, 0, 6}}, bits,
+                   /*Hq=*/6, /*Hkv=*/2);
+  }
 }
 
 /// llm.kv_quantize compiled for the CPU against the runtime's codec (which

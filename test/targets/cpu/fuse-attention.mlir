@@ -2,10 +2,12 @@
 
 // Grouped-query (4 query heads on 2 KV heads), causal with a sliding
 // window of 3 and an additive [B, 1, 1, S] mask: one forall over (batch,
-// head), query rows in an scf.for, and two passes over the visible keys
-// [max(0, last - 2), min(S, last + 1)) (last = i + S - T): the scores
-// into an [S] buffer with the largest one, then the exponentials of the
-// stored scores, their sum and the weighted value rows.
+// pair of query heads sharing a KV head); query rows in an scf.for with
+// both heads together and two passes over the visible keys
+// [max(0, last - 2), min(S, last + 1)) (last = i + S - T): each key row is
+// read once for both heads, their scores go into an [S] buffer each with
+// the largest one; then each value row, read once, is weighted by both
+// heads' exponentials of the stored scores.
 // CHECK-LABEL: func.func @causal_gqa
 // CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x16xf32>, %[[K:.*]]: tensor<?x2x?x16xf32>, %[[V:.*]]: tensor<?x2x?x16xf32>, %[[M:.*]]: tensor<?x1x1x?xf32>)
 // CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
@@ -14,37 +16,48 @@
 // CHECK: %[[T:.*]] = tensor.dim %[[Q]], %[[C2]]
 // CHECK: %[[S:.*]] = tensor.dim %[[K]], %[[C2]]
 // CHECK: %[[OFFSET:.*]] = arith.subi %[[S]], %[[T]] : index
-// CHECK: scf.forall (%[[B:.*]], %[[H:.*]]) in (%{{.*}}, 4) shared_outs(%[[OUT:.*]] = %{{.*}})
-// CHECK: %[[KVH:.*]] = arith.divui %[[H]], %[[C2]] : index
-// CHECK: %[[SCORES:.*]] = tensor.empty(%[[S]]) : tensor<?xf32>
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[T]] {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[ROWSCORES:.*]] = %[[SCORES]])
-// CHECK: %[[QROW:.*]] = vector.transfer_read %[[Q]][%[[B]], %[[H]], %[[I]], %{{.*}}]{{.*}} : tensor<?x4x?x16xf32>, vector<16xf32>
+// CHECK: scf.forall (%[[B:.*]], %[[PAIR:.*]]) in (%{{.*}}, 2) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[H0:.*]] = arith.muli %[[PAIR]], %[[C2]] : index
+// CHECK: %[[KVH:.*]] = arith.divui %[[H0]], %[[C2]] : index
+// CHECK: %[[H1:.*]] = arith.addi %[[H0]], %{{.*}} : index
+// CHECK: %[[SC0:.*]] = tensor.empty(%[[S]]) : tensor<?xf32>
+// CHECK: %[[SC1:.*]] = tensor.empty(%[[S]]) : tensor<?xf32>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[T]] {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[SC0]], %{{.*}} = %[[SC1]])
+// CHECK: %[[Q0:.*]] = vector.transfer_read %[[Q]][%[[B]], %[[H0]], %[[I]], %{{.*}}]{{.*}} : tensor<?x4x?x16xf32>, vector<16xf32>
+// CHECK: %[[Q1:.*]] = vector.transfer_read %[[Q]][%[[B]], %[[H1]], %[[I]], %{{.*}}]{{.*}} : tensor<?x4x?x16xf32>, vector<16xf32>
 // CHECK: %[[LAST:.*]] = arith.addi %[[I]], %[[OFFSET]] : index
 // CHECK: %[[END:.*]] = arith.minsi %[[S]], %{{.*}} : index
 // CHECK: %[[FIRST:.*]] = arith.subi %[[LAST]], %[[C2]] : index
 // CHECK: %[[LO:.*]] = arith.maxsi %{{.*}}, %[[FIRST]] : index
 // CHECK: %[[HI:.*]] = arith.maxsi %[[END]], %[[LO]] : index
-// CHECK: %[[MAX:.*]]:2 = scf.for %[[J:.*]] = %[[LO]] to %[[HI]] {{.*}} iter_args(%[[CUR:.*]] = %[[NEGINF]], %[[BUF:.*]] = %[[ROWSCORES]]) -> (f32, tensor<?xf32>)
+// CHECK: %[[MAX:.*]]:4 = scf.for %[[J:.*]] = %[[LO]] to %[[HI]] {{.*}} iter_args(%[[CUR0:.*]] = %[[NEGINF]], %[[CUR1:.*]] = %[[NEGINF]], %[[BUF0:.*]] = %{{.*}}, %[[BUF1:.*]] = %{{.*}}) -> (f32, f32, tensor<?xf32>, tensor<?xf32>)
 // CHECK: %[[KROW:.*]] = vector.transfer_read %[[K]][%[[B]], %[[KVH]], %[[J]], %{{.*}}]
-// CHECK: %[[PROD:.*]] = arith.mulf %[[QROW]], %[[KROW]] : vector<16xf32>
-// CHECK: %[[DOT:.*]] = vector.reduction <add>, %[[PROD]] fastmath<reassoc>
-// CHECK: arith.mulf %[[DOT]], %[[SCALE]]
+// CHECK: %[[PROD0:.*]] = arith.mulf %[[Q0]], %[[KROW]] : vector<16xf32>
+// CHECK: %[[DOT0:.*]] = vector.reduction <add>, %[[PROD0]] fastmath<reassoc>
+// CHECK: arith.mulf %[[DOT0]], %[[SCALE]]
 // CHECK: tensor.extract %[[M]][%[[B]], %{{.*}}, %{{.*}}, %[[J]]]
 // CHECK: %[[SC:.*]] = arith.addf
-// CHECK: arith.maximumf %[[CUR]], %[[SC]]
-// CHECK: tensor.insert %[[SC]] into %[[BUF]][%[[J]]]
+// CHECK: arith.maximumf %[[CUR0]], %[[SC]]
+// CHECK: tensor.insert %[[SC]] into %[[BUF0]][%[[J]]]
+// CHECK-NOT: vector.transfer_read
+// CHECK: arith.mulf %[[Q1]], %[[KROW]] : vector<16xf32>
+// CHECK: tensor.insert %{{.*}} into %[[BUF1]][%[[J]]]
 // CHECK: %[[ALLHIDDEN:.*]] = arith.cmpf oeq, %[[MAX]]#0, %[[NEGINF]]
 // CHECK: %[[SHIFT:.*]] = arith.select %[[ALLHIDDEN]], %{{.*}}, %[[MAX]]#0
-// CHECK: %[[ACC:.*]]:2 = scf.for %[[J2:.*]] = %[[LO]] to %[[HI]] {{.*}} -> (f32, vector<16xf32>)
+// CHECK: %[[ACC:.*]]:4 = scf.for %[[J2:.*]] = %[[LO]] to %[[HI]] {{.*}} -> (f32, vector<16xf32>, f32, vector<16xf32>)
+// CHECK: vector.transfer_read %[[V]][%[[B]], %[[KVH]], %[[J2]]
 // CHECK-NOT: vector.reduction
-// CHECK: %[[STORED:.*]] = tensor.extract %[[MAX]]#1[%[[J2]]]
+// CHECK: %[[STORED:.*]] = tensor.extract %[[MAX]]#2[%[[J2]]]
 // CHECK: arith.subf %[[STORED]], %[[SHIFT]]
 // CHECK: math.exp
-// CHECK: vector.transfer_read %[[V]][%[[B]], %[[KVH]]
 // CHECK: vector.fma
+// CHECK-NOT: vector.transfer_read
+// CHECK: tensor.extract %[[MAX]]#3[%[[J2]]]
 // CHECK: arith.cmpf ogt, %[[ACC]]#0
 // CHECK: vector.transfer_write
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[B]], %[[H]], 0, 0]
+// CHECK: arith.cmpf ogt, %[[ACC]]#2
+// CHECK: vector.transfer_write
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%[[B]], %[[H0]], 0, 0] [1, 2, %{{.*}}, 16]
 // CHECK-NOT: llm.attention
 func.func @causal_gqa(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %m: tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32> {
   %o = llm.attention %q, %k, %v mask(%m) {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64, sliding_window = 3 : i64}
@@ -147,9 +160,9 @@ func.func @per_row_mask(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: 
 // CHECK: arith.shli {{.*}} : vector<8xi8>
 // CHECK: arith.shrsi {{.*}} : vector<8xi8>
 // CHECK: arith.sitofp {{.*}} : vector<8xi8> to vector<8xf32>
-// CHECK: vector.reduction <add>
 // CHECK: tensor.extract %{{.*}} : tensor<1x2x?xf32>
-// CHECK: scf.for {{.*}} -> (f32, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.reduction <add>
+// CHECK: scf.for {{.*}} -> (f32, vector<8xf32>, vector<8xf32>, f32, vector<8xf32>, vector<8xf32>)
 // CHECK: vector.interleave %{{.*}}, %{{.*}} : vector<8xf32> -> vector<16xf32>
 func.func @int4_cache(%q: tensor<1x4x1x16xf32>, %kc: tensor<1x2x?x8xi8>, %ks: tensor<1x2x?xf32>,
                       %vc: tensor<1x2x?x8xi8>, %vs: tensor<1x2x?xf32>) -> tensor<1x4x1x16xf32> {
