@@ -94,36 +94,53 @@ struct KVCodesBuilder {
     return arith::FPToSIOp::create(nb, nl, nb.getI8Type(), q);
   }
 
-  /// Codes [b, h, t, D·bits/8] i8 of rows x [b, h, t, D] with scales s.
-  Value codesOf(Location loc, Value x, Value s) {
-    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-    Type i8 = b.getI8Type();
-    if (bits == 8) {
-      return linalg::GenericOp::create(
-                 b, loc,
-                 TypeRange{RankedTensorType::get(
-                     cast<RankedTensorType>(x.getType()).getShape(), i8)},
-                 ValueRange{x, s}, ValueRange{empty(loc, sizes, i8)},
-                 {AffineMap::getMultiDimIdentityMap(4, b.getContext()),
-                  leadingMap(4, 3),
-                  AffineMap::getMultiDimIdentityMap(4, b.getContext())},
-                 iterators(4, 0),
-                 [&](OpBuilder &nb, Location nl, ValueRange args) {
-                   linalg::YieldOp::create(nb, nl,
-                                           codeOf(nb, nl, args[0], args[1]));
-                 })
-          .getResult(0);
-    }
-    // Two 4-bit codes per byte: x as [b, h, t, D/2, 2], read twice (the
-    // pair's elements 0 and 1, constant map results), element 0 in the low
-    // nibble. Every loop is parallel.
-    auto type = cast<RankedTensorType>(x.getType());
-    SmallVector<int64_t> pairShape(type.getShape());
+  /// A parallel generic over [b, h, t, d]: f(element of `rows`, scale of
+  /// its row) into an empty tensor of `type` and `sizes`.
+  Value perElement(Location loc, Value rows, Value s, RankedTensorType type,
+                   ArrayRef<OpFoldResult> sizes,
+                   function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{type}, ValueRange{rows, s},
+               ValueRange{empty(loc, sizes, type.getElementType())},
+               {AffineMap::getMultiDimIdentityMap(4, b.getContext()),
+                leadingMap(4, 3),
+                AffineMap::getMultiDimIdentityMap(4, b.getContext())},
+               iterators(4, 0),
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 linalg::YieldOp::create(nb, nl, f(nb, nl, args[0], args[1]));
+               })
+        .getResult(0);
+  }
+
+  /// The shape and sizes of rows [b, h, t, D] as pairs [b, h, t, D/2, 2].
+  std::pair<SmallVector<int64_t>, SmallVector<OpFoldResult>>
+  pairsOf(ArrayRef<int64_t> shape, ArrayRef<OpFoldResult> sizes) {
+    SmallVector<int64_t> pairShape(shape);
     pairShape.back() = headDim / 2;
     pairShape.push_back(2);
     SmallVector<OpFoldResult> pairSizes(sizes);
     pairSizes.back() = b.getIndexAttr(headDim / 2);
     pairSizes.push_back(b.getIndexAttr(2));
+    return {pairShape, pairSizes};
+  }
+
+  /// Codes [b, h, t, D·bits/8] i8 of rows x [b, h, t, D] with scales s.
+  Value codesOf(Location loc, Value x, Value s) {
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+    Type i8 = b.getI8Type();
+    if (bits == 8)
+      return perElement(loc, x, s,
+                        RankedTensorType::get(
+                            cast<RankedTensorType>(x.getType()).getShape(), i8),
+                        sizes,
+                        [&](OpBuilder &nb, Location nl, Value v, Value scale) {
+                          return codeOf(nb, nl, v, scale);
+                        });
+    // Two 4-bit codes per byte: x as [b, h, t, D/2, 2], read twice (the
+    // pair's elements 0 and 1, constant map results), element 0 in the low
+    // nibble. Every loop is parallel.
+    auto type = cast<RankedTensorType>(x.getType());
+    auto [pairShape, pairSizes] = pairsOf(type.getShape(), sizes);
     Value pairs = tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get(pairShape, type.getElementType()), x,
         SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}}, pairSizes);
@@ -171,25 +188,9 @@ struct KVCodesBuilder {
     };
     if (bits == 8) {
       sizes.back() = b.getIndexAttr(headDim);
-      return linalg::GenericOp::create(
-                 b, loc, TypeRange{resultType}, ValueRange{codes, s},
-                 ValueRange{empty(loc, sizes, f32)},
-                 {AffineMap::getMultiDimIdentityMap(4, b.getContext()),
-                  leadingMap(4, 3),
-                  AffineMap::getMultiDimIdentityMap(4, b.getContext())},
-                 iterators(4, 0),
-                 [&](OpBuilder &nb, Location nl, ValueRange args) {
-                   linalg::YieldOp::create(nb, nl,
-                                           scaled(nb, nl, args[0], args[1]));
-                 })
-          .getResult(0);
+      return perElement(loc, codes, s, resultType, sizes, scaled);
     }
-    SmallVector<int64_t> pairShape(resultType.getShape());
-    pairShape.back() = headDim / 2;
-    pairShape.push_back(2);
-    SmallVector<OpFoldResult> pairSizes(sizes);
-    pairSizes.back() = b.getIndexAttr(headDim / 2);
-    pairSizes.push_back(b.getIndexAttr(2));
+    auto [pairShape, pairSizes] = pairsOf(resultType.getShape(), sizes);
     Value pairs =
         linalg::GenericOp::create(
             b, loc, TypeRange{RankedTensorType::get(pairShape, f32)},

@@ -286,15 +286,21 @@ TEST(CpuKernels, AttentionSharingKVHeadsMatchesReference) {
   }
 }
 
+/// The types of rows [B, H, T, D] f32, their `bits`-bit codes and their
+/// scales [B, H, T].
+std::array<std::string, 3> kvTypes(int64_t B, int64_t H, int64_t T, int64_t D,
+                                   int64_t bits) {
+  return {tensorType({B, H, T, D}), tensorType({B, H, T, D * bits / 8}, "i8"),
+          tensorType({B, H, T})};
+}
+
 /// llm.kv_quantize compiled for the CPU against the runtime's codec (which
 /// load_kv uses), bit for bit: codes and scales. Rows include an all-zero
 /// one (scale 0, codes 0) and exact halves (ties round to even).
 void checkKVQuantize(int64_t bits) {
   constexpr int64_t B = 1, H = 2, T = 3, D = 16;
   int64_t rowBytes = D * bits / 8;
-  std::string xt = tensorType({B, H, T, D}),
-              ct = tensorType({B, H, T, rowBytes}, "i8"),
-              st = tensorType({B, H, T});
+  auto [xt, ct, st] = kvTypes(B, H, T, D, bits);
   std::string source = "func.func @main(%x: " + xt + ") -> (" + ct + ", " + st +
                        ") {\n  %c, %s = llm.kv_quantize %x bits(" +
                        std::to_string(bits) + ") : " + xt + " -> " + ct + ", " +
@@ -324,9 +330,7 @@ void checkKVQuantize(int64_t bits) {
 void checkKVDequantize(int64_t bits) {
   constexpr int64_t B = 2, H = 1, T = 3, D = 8;
   int64_t rowBytes = D * bits / 8;
-  std::string xt = tensorType({B, H, T, D}),
-              ct = tensorType({B, H, T, rowBytes}, "i8"),
-              st = tensorType({B, H, T});
+  auto [xt, ct, st] = kvTypes(B, H, T, D, bits);
   std::string source = "func.func @main(%c: " + ct + ", %s: " + st + ") -> " +
                        xt +
                        " {\n  %x = llm.kv_dequantize %c, %s "
