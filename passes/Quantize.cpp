@@ -114,11 +114,9 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
 
   /// kv=8/4: every step function's KV cache; there must be one.
   LogicalResult quantizeKVCaches() {
+    // The walk visits the pass's own op too (a function, or a module).
     SmallVector<func::FuncOp> functions;
-    if (auto fn = dyn_cast<func::FuncOp>(getOperation()))
-      functions.push_back(fn);
-    else
-      getOperation()->walk([&](func::FuncOp fn) { functions.push_back(fn); });
+    getOperation()->walk([&](func::FuncOp fn) { functions.push_back(fn); });
     bool any = false;
     for (func::FuncOp fn : functions) {
       bool changed = false;

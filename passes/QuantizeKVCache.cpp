@@ -79,8 +79,8 @@ LogicalResult mlir::llm::quantizeKVCache(func::FuncOp fn, int64_t bits,
     Value f32Cache; // the value as the function used it (now retyped)
     Value codes, scales;
   };
-  SmallVector<Value> scaleResults(ret.getNumOperands());
-  SmallVector<std::pair<unsigned, unsigned>> resultToScaleArg;
+  // Each returned cache's final scales and its scale argument.
+  SmallVector<std::pair<Value, unsigned>> scaleResults;
   for (BlockArgument cache : caches) {
     unsigned index = cache.getArgNumber();
     auto type = dyn_cast<RankedTensorType>(cache.getType());
@@ -102,11 +102,8 @@ LogicalResult mlir::llm::quantizeKVCache(func::FuncOp fn, int64_t bits,
              << "): a head dimension of " << headDim
              << " does not fill bytes of " << bits << "-bit codes";
     int64_t codeBytes = headDim * bits / 8;
-    SmallVector<int64_t> codeShape(type.getShape());
-    codeShape.back() = codeBytes;
-    auto codeType = RankedTensorType::get(codeShape, b.getI8Type());
-    auto scaleType =
-        RankedTensorType::get(type.getShape().take_front(3), b.getF32Type());
+    RankedTensorType codeType = KVQuantizeOp::codesType(type, bits);
+    RankedTensorType scaleType = KVQuantizeOp::scalesType(type);
     NamedAttrList scaleAttrs;
     std::string scaleRole = role == "key_cache" ? "key_scale" : "value_scale";
     scaleAttrs.append(LLMDialect::kRoleAttrName, b.getStringAttr(scaleRole));
@@ -133,18 +130,11 @@ LogicalResult mlir::llm::quantizeKVCache(func::FuncOp fn, int64_t bits,
             insert && use->getOperandNumber() == 1 &&
             coversRows(insert, headDim)) {
           Value src = insert.getSource();
-          if (cast<RankedTensorType>(src.getType()).getRank() != 4)
+          if (insert.getSourceType().getRank() != 4)
             return insert.emitError()
                    << "KV cache quantization: the keys/values written to "
                    << role << " must be [b, h, t, D]";
-          auto srcType = cast<RankedTensorType>(src.getType());
-          SmallVector<int64_t> srcCodes(srcType.getShape());
-          srcCodes.back() = codeBytes;
-          auto quantized = KVQuantizeOp::create(
-              b, loc, RankedTensorType::get(srcCodes, b.getI8Type()),
-              RankedTensorType::get(srcType.getShape().take_front(3),
-                                    b.getF32Type()),
-              src, bits);
+          auto quantized = KVQuantizeOp::create(b, loc, src, bits);
           Value c = quantized.getCodes(), s = quantized.getScales();
           SlicePlan p = planSlice(b, insert, codeBytes);
           Value codes = tensor::InsertSliceOp::create(
@@ -183,10 +173,8 @@ LogicalResult mlir::llm::quantizeKVCache(func::FuncOp fn, int64_t bits,
           continue;
         }
         if (user == ret.getOperation()) {
-          unsigned i = use->getOperandNumber();
           use->set(t.codes);
-          scaleResults[i] = t.scales;
-          resultToScaleArg.push_back({i, scaleIndex});
+          scaleResults.push_back({t.scales, scaleIndex});
           continue;
         }
         return user->emitError()
@@ -209,8 +197,8 @@ LogicalResult mlir::llm::quantizeKVCache(func::FuncOp fn, int64_t bits,
   SmallVector<DictionaryAttr> resultAttrs;
   for (unsigned i = 0; i < ret.getNumOperands(); ++i)
     resultAttrs.push_back(fn.getResultAttrDict(i));
-  for (auto [result, scaleArg] : resultToScaleArg) {
-    results.push_back(scaleResults[result]);
+  for (auto [scales, scaleArg] : scaleResults) {
+    results.push_back(scales);
     NamedAttrList attrs;
     attrs.append(LLMDialect::kRoleAttrName,
                  fn.getArgAttr(scaleArg, LLMDialect::kRoleAttrName));

@@ -13,7 +13,8 @@
 
 namespace llmc::runtime {
 
-/// Bytes of one row of `headDim` codes of `bits` (8 or 4; 32 is f32).
+/// Bytes of one row of `headDim` elements of `bits` (8 or 4 for codes, 32
+/// for f32).
 inline int64_t kvRowBytes(int64_t headDim, int64_t bits) {
   return headDim * bits / 8;
 }

@@ -130,7 +130,9 @@ llmc_status Session::checkEntry(const EntryPoint &entry) {
       st = expect(a.buffer && a.dtype == (quantized ? "i8" : "f32") &&
                   a.shape.size() == 4 && a.layer >= 0 && a.layer < m.layers &&
                   a.shape[1] == m.kvHeads &&
-                  a.shape[3] == int64_t(cacheRowBytes()) / (quantized ? 1 : 4));
+                  // Elements per row: bytes of codes, or floats.
+                  a.shape[3] ==
+                      (quantized ? int64_t(cacheRowBytes()) : m.headDim));
       if (!st)
         ++(a.role == "key_cache" ? keys : values)[a.layer];
     } else if (quantized &&
@@ -396,7 +398,7 @@ llmc_status Session::saveKV(float *const *keys, float *const *values,
 
 size_t Session::cacheRowBytes() const {
   const Manifest &m = artifact_.manifest();
-  return size_t(m.headDim * m.kvBits / 8);
+  return size_t(kvRowBytes(m.headDim, m.kvBits));
 }
 
 void Session::forEachCacheRow(

@@ -473,6 +473,27 @@ static LogicalResult verifyKVCodes(Operation *op, int64_t bits,
   return success();
 }
 
+RankedTensorType KVQuantizeOp::codesType(RankedTensorType rowsType,
+                                         int64_t bits) {
+  SmallVector<int64_t> shape(rowsType.getShape());
+  if (!ShapedType::isDynamic(shape.back()))
+    shape.back() = shape.back() * bits / 8;
+  return RankedTensorType::get(shape,
+                               IntegerType::get(rowsType.getContext(), 8));
+}
+
+RankedTensorType KVQuantizeOp::scalesType(RankedTensorType rowsType) {
+  return RankedTensorType::get(rowsType.getShape().drop_back(),
+                               Float32Type::get(rowsType.getContext()));
+}
+
+void KVQuantizeOp::build(OpBuilder &b, OperationState &state, Value input,
+                         int64_t bits) {
+  auto rows = cast<RankedTensorType>(input.getType());
+  build(b, state, codesType(rows, bits), scalesType(rows), input,
+        b.getI64IntegerAttr(bits));
+}
+
 LogicalResult KVQuantizeOp::verify() {
   return verifyKVCodes(*this, getBits(), getInput().getType(),
                        getCodes().getType(), getScales().getType());

@@ -194,6 +194,14 @@ def LLM_KVQuantizeOp : LLM_Op<"kv_quantize", [Pure, DeclareOpInterfaceMethods<LL
   let assemblyFormat = [{
     $input `bits` `(` $bits `)` attr-dict `:` type($input) `->` type($codes) `,` type($scales)
   }];
+  let builders = [OpBuilder<(ins "::mlir::Value":$input, "int64_t":$bits)>];
+  let extraClassDeclaration = [{
+    /// The codes [B, H, T, D·bits/8] i8 and the scales [B, H, T] f32 of
+    /// rows of `rowsType` [B, H, T, D].
+    static ::mlir::RankedTensorType codesType(::mlir::RankedTensorType rowsType,
+                                              int64_t bits);
+    static ::mlir::RankedTensorType scalesType(::mlir::RankedTensorType rowsType);
+  }];
   let hasVerifier = 1;
 }
 

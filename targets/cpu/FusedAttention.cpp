@@ -68,6 +68,8 @@ struct KVRows {
     return {v, Value(), 32, cast<RankedTensorType>(v.getType()).getDimSize(3)};
   }
   bool quantized() const { return bits != 32; }
+  /// Vectors a loaded row comes in: even and odd elements of 4-bit codes.
+  int64_t parts() const { return bits == 4 ? 2 : 1; }
 
   /// Sign-extended 4-bit codes from bytes: the low nibble if `low`.
   static Value nibbles(OpBuilder &b, Location loc, Value bytes, bool low) {
@@ -100,15 +102,7 @@ struct KVRows {
                                             ValueRange{batch, head, j, zero},
                                             padding, ArrayRef<bool>{true});
     }
-    Value padding = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    int64_t bytes = dim * bits / 8;
-    Value codes = vector::TransferReadOp::create(
-        b, loc, VectorType::get({bytes}, b.getI8Type()), rows,
-        ValueRange{batch, head, j, zero}, padding, ArrayRef<bool>{true});
-    if (bits == 4)
-      codes = vector::InterleaveOp::create(b, loc, nibbles(b, loc, codes, true),
-                                           nibbles(b, loc, codes, false));
-    Value values = arith::SIToFPOp::create(b, loc, rowType, codes);
+    Value values = combine(b, loc, codeParts(b, loc, batch, head, j, zero));
     return arith::MulFOp::create(
         b, loc, values,
         vector::BroadcastOp::create(b, loc, rowType,
@@ -172,11 +166,10 @@ struct KVRows {
 
   /// Zero accumulators of weighted rows (one per code part).
   SmallVector<Value> zeroAccumulators(OpBuilder &b, Location loc) const {
-    int64_t parts = bits == 4 ? 2 : 1;
-    auto type = VectorType::get({dim / parts}, b.getF32Type());
+    auto type = VectorType::get({dim / parts()}, b.getF32Type());
     Value zero = arith::ConstantOp::create(b, loc, type,
                                            DenseElementsAttr::get(type, 0.0f));
-    return SmallVector<Value>(parts, zero);
+    return SmallVector<Value>(parts(), zero);
   }
 
   /// acc + p · row of a loaded row; its scale (if any) folds into p.
@@ -638,7 +631,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           }
           // Pass 2: every head's exponentials, their sum and the weighted
           // values.
-          int64_t width = v.zeroAccumulators(rb, l).size();
+          int64_t width = v.parts();
           SmallVector<Value> sumInit;
           for (int64_t g = 0; g < together; ++g) {
             sumInit.push_back(f32Const(rb, 0.0));

@@ -127,27 +127,22 @@ struct KVCodesBuilder {
   /// Codes [b, h, t, D·bits/8] i8 of rows x [b, h, t, D] with scales s.
   Value codesOf(Location loc, Value x, Value s) {
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-    Type i8 = b.getI8Type();
+    auto type = cast<RankedTensorType>(x.getType());
+    RankedTensorType codesType = KVQuantizeOp::codesType(type, bits);
     if (bits == 8)
-      return perElement(loc, x, s,
-                        RankedTensorType::get(
-                            cast<RankedTensorType>(x.getType()).getShape(), i8),
-                        sizes,
+      return perElement(loc, x, s, codesType, sizes,
                         [&](OpBuilder &nb, Location nl, Value v, Value scale) {
                           return codeOf(nb, nl, v, scale);
                         });
     // Two 4-bit codes per byte: x as [b, h, t, D/2, 2], read twice (the
     // pair's elements 0 and 1, constant map results), element 0 in the low
     // nibble. Every loop is parallel.
-    auto type = cast<RankedTensorType>(x.getType());
     auto [pairShape, pairSizes] = pairsOf(type.getShape(), sizes);
     Value pairs = tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get(pairShape, type.getElementType()), x,
         SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}}, pairSizes);
     SmallVector<OpFoldResult> codeSizes(sizes);
     codeSizes.back() = b.getIndexAttr(codeBytes());
-    SmallVector<int64_t> codeShape(type.getShape());
-    codeShape.back() = codeBytes();
     auto element = [&](int64_t i) {
       SmallVector<AffineExpr> exprs;
       for (unsigned d = 0; d < 4; ++d)
@@ -156,9 +151,8 @@ struct KVCodesBuilder {
       return AffineMap::get(4, 0, exprs, b.getContext());
     };
     return linalg::GenericOp::create(
-               b, loc, TypeRange{RankedTensorType::get(codeShape, i8)},
-               ValueRange{pairs, pairs, s},
-               ValueRange{empty(loc, codeSizes, i8)},
+               b, loc, TypeRange{codesType}, ValueRange{pairs, pairs, s},
+               ValueRange{empty(loc, codeSizes, b.getI8Type())},
                {element(0), element(1), leadingMap(4, 3),
                 AffineMap::getMultiDimIdentityMap(4, b.getContext())},
                iterators(4, 0),
