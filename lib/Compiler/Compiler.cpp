@@ -169,6 +169,7 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   // without the report before placement on the report's copies.
   std::string quantize, placedQuantize;
   int kvBits = 0;
+  bool lookupTables = false;
   if (!options.quantize.empty()) {
     llmc::quant::NamedScheme scheme;
     std::string error;
@@ -183,6 +184,7 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       placedQuantize =
           "llm-quantize{" + llmc::quant::passOptions(weightsOnly) + "},";
     kvBits = scheme.kvBits;
+    lookupTables = scheme.lookupTables;
     if (!options.quantReport.empty())
       passOptions += " report=" + options.quantReport;
     quantize = "llm-quantize{" + passOptions + "}";
@@ -261,18 +263,19 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("quantization '" + options.quantize + "' failed");
   }
   step("lowering to linalg");
-  // int8 dot products of quantized activations take VNNI, codebook
-  // lookups VBMI, where the target has them.
+  // int8 dot products of quantized activations take VNNI, codebook and
+  // activation-table lookups VBMI, where the target has them.
   auto feature = [&](StringRef name) {
     return llm::cpu::targetHasFeature(options.codegen, name) ? "true" : "false";
   };
   if (failed(runPipeline(
           module, llvm::formatv("llm-cpu-fuse-attention,"
-                                "llm-lower-to-linalg,"
+                                "llm-lower-to-linalg{{lookup-tables={2}},"
                                 "llm-cpu-vectorize-linear{{vnni={0} vbmi={1}},"
                                 "linalg-fuse-elementwise-ops,"
                                 "func.func(llm-cpu-parallelize)",
-                                feature("avx512vnni"), feature("avx512vbmi"))
+                                feature("avx512vnni"), feature("avx512vbmi"),
+                                lookupTables ? "true" : "false")
                       .str())))
     return fail("lowering to linalg failed");
   FailureOr<llm::cpu::WeightsLayout> weights =

@@ -48,15 +48,17 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
       "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
       "w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 weights, int8 "
       "activations); bitmod4 with optional -g<N> (BitMoD weights, int8 "
-      "activations); any of them with -kv8 or -kv4 (int8/int4 KV cache), or "
-      "kv8/kv4 alone";
-  if (name == "ternary") {
+      "activations); -lut (T-MAC lookup-table kernels, int8 activations) "
+      "with int4, int2 and ternary; any of them with -kv8 or -kv4 (int8/int4 "
+      "KV cache), or kv8/kv4 alone";
+  if (name == "ternary" || name == "ternary-lut") {
     scheme = NamedScheme();
     scheme.format = NamedScheme::Format::Ternary;
     scheme.weights.bits = 2;
     scheme.weights.groupSize = 0;
     scheme.explicitGroup = true;
     scheme.activationBits = 8;
+    scheme.lookupTables = name == "ternary-lut";
     return true;
   }
   int activationBits = 0;
@@ -91,6 +93,9 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
       scheme.weights.asymmetric = true;
     } else if (part == "a8") {
       scheme.activationBits = 8;
+    } else if (part == "lut" && !bitMod) {
+      scheme.activationBits = 8;
+      scheme.lookupTables = true;
     } else if (part == "pc") {
       scheme.weights.groupSize = 0;
       scheme.explicitGroup = true;
@@ -104,6 +109,18 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
               "' (known: " + known + ")";
       return false;
     }
+  }
+  // Lookup tables index 4 activations per table, 16 inputs per step.
+  if (scheme.lookupTables && bits == 8) {
+    error = "'" + name +
+            "': lookup-table kernels take 2- or 4-bit weights, not 8-bit";
+    return false;
+  }
+  if (scheme.lookupTables && scheme.explicitGroup &&
+      scheme.weights.groupSize % 16 != 0) {
+    error = "'" + name +
+            "': lookup-table kernels need groups of a multiple of 16 inputs";
+    return false;
   }
   return true;
 }

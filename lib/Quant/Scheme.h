@@ -5,8 +5,10 @@
 // activations per token), e.g. int4-g128-asym; w8a8 and w4a8 are int8-a8
 // and int4-a8; ternary is BitNet b1.58 weights (absmean per tensor) with
 // int8 activations; bitmod4[-g<N>] BitMoD 4-bit weights (a datatype per
-// group) with int8 activations. A -kv8 or -kv4 part (or kv8/kv4 alone, with
-// f32 weights) also quantizes the KV cache.
+// group) with int8 activations. A -lut part (2- and 4-bit weights and
+// ternary; implies int8 activations) makes the CPU kernels T-MAC lookup
+// tables. A -kv8 or -kv4 part (or kv8/kv4 alone, with f32 weights) also
+// quantizes the KV cache.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +31,9 @@ struct NamedScheme {
   bool explicitGroup = false;
   /// Bits of the run-time activation quantization, 0 for none.
   int activationBits = 0;
+  /// -lut: the CPU target runs the layers with T-MAC lookup-table kernels
+  /// (llm-lower-to-linalg's lookup-tables); the weights are the same.
+  bool lookupTables = false;
   /// Bits of the KV cache codes (a -kv8 or -kv4 part, or kv8/kv4 alone),
   /// 0 for an f32 cache.
   int kvBits = 0;

@@ -620,6 +620,31 @@ Value codeShift(OpBuilder &b, Location l, Value k, int64_t bits) {
   return arith::IndexCastUIOp::create(b, l, b.getI32Type(), bitsIndex);
 }
 
+/// The code (as f32) of input `k` (an index) from its bit planes: `rows`
+/// holds each plane row's byte (kBitPlanesAttr), bit b of the code is bit
+/// 4·(b % 2) + k % 4 of row b/2.
+Value bitPlaneCode(OpBuilder &b, Location l, ValueRange rows, Value k) {
+  Type i32 = b.getI32Type();
+  Value within = arith::IndexCastUIOp::create(
+      b, l, i32,
+      arith::RemUIOp::create(b, l, k, arith::ConstantIndexOp::create(b, l, 4)));
+  Value code = arith::ConstantOp::create(b, l, b.getI32IntegerAttr(0));
+  for (auto [r, byte] : llvm::enumerate(rows))
+    for (int64_t h = 0; h < 2; ++h) {
+      Value shift = arith::AddIOp::create(
+          b, l, within,
+          arith::ConstantOp::create(b, l, b.getI32IntegerAttr(4 * h)));
+      Value bit = extractCodeBits(b, l, byte, shift, 1);
+      code = arith::OrIOp::create(
+          b, l, code,
+          arith::ShLIOp::create(
+              b, l, bit,
+              arith::ConstantOp::create(
+                  b, l, b.getI32IntegerAttr(2 * static_cast<int64_t>(r) + h))));
+    }
+  return arith::UIToFPOp::create(b, l, b.getF32Type(), code);
+}
+
 /// A row-wise int8 quantization of the input [..., K] of a linear layer
 /// with `activations(8)`: per row a = max|x|, codes
 /// x_q = clamp(roundeven(x · 127/a), −127, 127) (0 when a = 0) and the
@@ -726,7 +751,8 @@ constexpr int64_t kIntegerDotPanel = 16;
 /// m once per group of partial sums. Otherwise one generic dequantizes
 /// every weight from the op's own layout.
 struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerQuantizedLinear(MLIRContext *ctx, bool lookupTables)
+      : OpRewritePattern(ctx), lookupTables(lookupTables) {}
   LogicalResult matchAndRewrite(QuantizedLinearOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -739,11 +765,13 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
     std::optional<QuantizedRows> rows;
     if (op.getActivationBits())
       rows = quantizeRows(rewriter, loc, op.getInput());
-    FailureOr<Value> y = packed(rewriter, op, init, rows);
+    FailureOr<Value> y = packed(rewriter, op, init, rows, lookupTables);
     rewriter.replaceOp(
         op, succeeded(y) ? *y : dequantizing(rewriter, op, init, rows));
     return success();
   }
+
+  bool lookupTables;
 
   static Value dequantizing(PatternRewriter &rewriter, QuantizedLinearOp op,
                             Value init, std::optional<QuantizedRows> rows) {
@@ -851,9 +879,40 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
     return packed;
   }
 
+  /// T-MAC bit planes [P, K/16, bits/2, 64] (kBitPlanesAttr): per chunk of
+  /// 16 inputs, bit b of the code of column c at k = 16·chunk + 4t + i is
+  /// bit 4·(b % 2) + i of byte 4c + t in the chunk's row b/2. A nibble is
+  /// one plane's index into the 16-entry table of 4 activations.
+  static std::vector<char> bitPlanePanels(ArrayRef<char> codes, int64_t n,
+                                          int64_t k, int64_t bits) {
+    int64_t perByte = 8 / bits, rowBytes = k * bits / 8;
+    int64_t chunks = k / 16, planeRows = bits / 2;
+    int64_t blocks = (n + kIntegerDotPanel - 1) / kIntegerDotPanel;
+    std::vector<char> packed(blocks * chunks * planeRows * 64, 0);
+    for (int64_t column = 0; column < n; ++column)
+      for (int64_t kk = 0; kk < k; ++kk) {
+        int code =
+            (static_cast<uint8_t>(codes[column * rowBytes + kk / perByte]) >>
+             ((kk % perByte) * bits)) &
+            ((1 << bits) - 1);
+        int64_t p = column / kIntegerDotPanel, c = column % kIntegerDotPanel;
+        int64_t j = kk / 16, t = (kk % 16) / 4, i = kk % 4;
+        for (int64_t b = 0; b < bits; ++b) {
+          if (!((code >> b) & 1))
+            continue;
+          char &byte =
+              packed[((p * chunks + j) * planeRows + b / 2) * 64 + 4 * c + t];
+          byte = static_cast<char>(static_cast<uint8_t>(byte) |
+                                   (1 << (4 * (b % 2) + i)));
+        }
+      }
+    return packed;
+  }
+
   static FailureOr<Value> packed(PatternRewriter &rewriter,
                                  QuantizedLinearOp op, Value init,
-                                 std::optional<QuantizedRows> rows) {
+                                 std::optional<QuantizedRows> rows,
+                                 bool lookupTables) {
     Location loc = op.getLoc();
     auto codes = op.getCodes().getDefiningOp<arith::ConstantOp>();
     auto scales = op.getScales().getDefiningOp<arith::ConstantOp>();
@@ -878,6 +937,9 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
     // Integer dot products take 4·8/bits consecutive k of a group per step.
     if (rows && group % quad != 0)
       return failure();
+    // Lookup tables take 4 activations per table and 16 inputs per step.
+    bool planes = lookupTables && rows && !op.getCodebook() &&
+                  (bits == 2 || bits == 4) && group % 16 == 0;
     int64_t nb = rows ? kIntegerDotPanel : panelWidth(n);
     int64_t blocks = (n + nb - 1) / nb;
     auto panelOf = [&](int64_t rowLength) {
@@ -930,7 +992,13 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
     }
     Value codePanels;
     auto i8 = rewriter.getI8Type();
-    if (rows) {
+    if (planes) {
+      codePanels = bytesConstant(
+          rewriter, loc,
+          RankedTensorType::get({blocks, k / 16, bits / 2, 64}, i8),
+          constantName(codes, "codes") + "_bit_planes",
+          bitPlanePanels(*codeBytes, n, k, bits));
+    } else if (rows) {
       std::vector<char> dots = integerDotPanels(*codeBytes, n, k, bits, nb);
       codePanels = bytesConstant(
           rewriter, loc, RankedTensorType::get({blocks, k / quad, 4 * nb}, i8),
@@ -984,16 +1052,33 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
             const PanelLoops &loops) {
           int64_t rank = blockedType.getRank() - 1;
           AffineMap groupMap = loops.packed(loops.k.floorDiv(group));
-          SmallVector<Value> inputs = {rows ? rows->codes : op.getInput(),
-                                       codePanels, scalePanels, offsetPanels};
-          SmallVector<AffineMap> maps = {
-              loops.input, loops.packed(loops.k.floorDiv(8 / bits)), groupMap,
-              groupMap};
+          MLIRContext *ctx = rewriter.getContext();
+          // Inputs: x, the codes (once per plane row with bit planes),
+          // scales, offsets, then row scales and datatype shifts.
+          int64_t codeViews = planes ? bits / 2 : 1;
+          SmallVector<Value> inputs = {rows ? rows->codes : op.getInput()};
+          SmallVector<AffineMap> maps = {loops.input};
+          for (int64_t r = 0; r < codeViews; ++r) {
+            inputs.push_back(codePanels);
+            if (planes)
+              maps.push_back(AffineMap::get(
+                  loops.count, 0,
+                  {loops.panel, loops.k.floorDiv(16),
+                   getAffineConstantExpr(r, ctx),
+                   loops.column * 4 + (loops.k % 16).floorDiv(4)},
+                  ctx));
+            else if (rows)
+              maps.push_back(
+                  AffineMap::get(loops.count, 0,
+                                 {loops.panel, loops.k.floorDiv(quad),
+                                  loops.column * 4 + loops.k % 4},
+                                 ctx));
+            else
+              maps.push_back(loops.packed(loops.k.floorDiv(8 / bits)));
+          }
+          inputs.append({scalePanels, offsetPanels});
+          maps.append({groupMap, groupMap});
           if (rows) {
-            maps[1] = AffineMap::get(loops.count, 0,
-                                     {loops.panel, loops.k.floorDiv(quad),
-                                      loops.column * 4 + loops.k % 4},
-                                     rewriter.getContext());
             inputs.push_back(rows->scales);
             maps.push_back(
                 loops.input.dropResult(loops.input.getNumResults() - 1));
@@ -1003,43 +1088,50 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
             maps.push_back(AffineMap::get(loops.count, 0,
                                           {loops.panel, loops.k.floorDiv(group),
                                            loops.column * 4 + loops.k % 4},
-                                          rewriter.getContext()));
+                                          ctx));
           }
           maps.push_back(loops.output);
           bool quantizedRows = rows.has_value();
+          int64_t scaleAt = 1 + codeViews;
           auto generic = linalg::GenericOp::create(
               rewriter, loc, TypeRange{blockedType}, inputs,
               ValueRange{blockedInit}, maps, loops.iterators,
               [&](OpBuilder &b, Location l, ValueRange a) {
                 Value kIndex = linalg::IndexOp::create(b, l, rank);
-                Value shift =
-                    quantizedRows
-                        ? codeShift(
-                              b, l,
-                              arith::DivUIOp::create(
-                                  b, l, kIndex,
-                                  arith::ConstantIndexOp::create(b, l, 4)),
-                              bits)
-                        : codeShift(b, l, kIndex, bits);
                 Value code;
-                if (tableValue) {
-                  // table[code | datatype << bits]
-                  Value index = arith::OrIOp::create(
-                      b, l, extractCodeBits(b, l, a[1], shift, bits),
-                      arith::ExtUIOp::create(b, l, b.getI32Type(), a[5]));
-                  Value entry = tensor::ExtractOp::create(
-                      b, l, tableValue,
-                      ValueRange{arith::IndexCastUIOp::create(
-                          b, l, b.getIndexType(), index)});
-                  code = arith::UIToFPOp::create(
-                      b, l, b.getF32Type(),
-                      arith::ExtUIOp::create(b, l, b.getI32Type(), entry));
+                if (planes) {
+                  code = bitPlaneCode(b, l, a.slice(1, codeViews), kIndex);
                 } else {
-                  code = extractCode(b, l, a[1], shift, bits);
+                  Value shift =
+                      quantizedRows
+                          ? codeShift(
+                                b, l,
+                                arith::DivUIOp::create(
+                                    b, l, kIndex,
+                                    arith::ConstantIndexOp::create(b, l, 4)),
+                                bits)
+                          : codeShift(b, l, kIndex, bits);
+                  if (tableValue) {
+                    // table[code | datatype << bits]
+                    Value index = arith::OrIOp::create(
+                        b, l, extractCodeBits(b, l, a[1], shift, bits),
+                        arith::ExtUIOp::create(b, l, b.getI32Type(),
+                                               a[scaleAt + 3]));
+                    Value entry = tensor::ExtractOp::create(
+                        b, l, tableValue,
+                        ValueRange{arith::IndexCastUIOp::create(
+                            b, l, b.getIndexType(), index)});
+                    code = arith::UIToFPOp::create(
+                        b, l, b.getF32Type(),
+                        arith::ExtUIOp::create(b, l, b.getI32Type(), entry));
+                  } else {
+                    code = extractCode(b, l, a[1], shift, bits);
+                  }
                 }
-                Value w = math::FmaOp::create(b, l, a[2], code, a[3]);
-                Value x =
-                    activation(b, l, a[0], quantizedRows ? a[4] : Value());
+                Value w =
+                    math::FmaOp::create(b, l, a[scaleAt], code, a[scaleAt + 1]);
+                Value x = activation(b, l, a[0],
+                                     quantizedRows ? a[scaleAt + 2] : Value());
                 linalg::YieldOp::create(
                     b, l,
                     math::FmaOp::create(b, l, x, w, a.back()).getResult());
@@ -1053,6 +1145,8 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                              rewriter.getI64IntegerAttr(8));
           if (tableAttr)
             generic->setAttr(cpu::kLookupTableAttr, tableAttr);
+          if (planes)
+            generic->setAttr(cpu::kBitPlanesAttr, rewriter.getUnitAttr());
           return generic.getResult(0);
         });
   }
@@ -1561,13 +1655,14 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
 
 struct LLMLowerToLinalgPass
     : llm::cpu::impl::LLMLowerToLinalgBase<LLMLowerToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns
         .add<LowerSilu, LowerGelu, LowerSoftmax, LowerTransfer, LowerRMSNorm,
-             LowerLayerNorm, LowerLinear, LowerQuantizedLinear, LowerMatmul,
-             LowerEmbedding, LowerRope, LowerAttention, LowerTopK, LowerMoe>(
-            &getContext());
+             LowerLayerNorm, LowerLinear, LowerMatmul, LowerEmbedding,
+             LowerRope, LowerAttention, LowerTopK, LowerMoe>(&getContext());
+    patterns.add<LowerQuantizedLinear>(&getContext(), lookupTables);
     llm::cpu::populateLowerKVCodesPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       getOperation()->emitWarning() << "llm-lower-to-linalg did not converge";

@@ -39,6 +39,13 @@ constexpr llvm::StringLiteral kQuantizedActivationsAttr =
 /// with the datatype shifts a sixth input [P, K/G, 4·NR] i8.
 constexpr llvm::StringLiteral kLookupTableAttr = "llm_cpu.lookup_table";
 
+/// On that generic (int8 activations) when its codes are T-MAC bit planes
+/// for lookup-table kernels: inputs x_q, then bits/2 views of the codes
+/// [P, K/16, bits/2, 64] i8 (one per byte row of a chunk: bit 4·(b % 2) + i
+/// of byte 4c + t in row b/2 is bit b of the code of column c at
+/// k = 16·chunk + 4t + i), scales, offsets, row scales.
+constexpr llvm::StringLiteral kBitPlanesAttr = "llm_cpu.bit_planes";
+
 /// On the arith.addi of a 4-way i8 dot product that
 /// llm-cpu-x86-intrinsics makes a vpdpbusd.
 constexpr llvm::StringLiteral kVnniDotAttr = "llm_cpu.vnni_dot";

@@ -24,13 +24,21 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     chosen experts (the decomposition of `llm-decompose-moe`): per expert,
     its tokens are gathered into a block of rows, its MLP runs on the block
     as `llm.linear` ops and the weighted rows are added back. An op without a
-    lowering makes the pass fail, naming it.
+    lowering makes the pass fail, naming it. With `lookup-tables`, quantized
+    linear layers with int8 activations pack their 2- or 4-bit codes as bit
+    planes for T-MAC lookup-table kernels (docs/quantization.md).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"lookupTables", "lookup-tables", "bool", /*default=*/"false",
+           "Quantized linear layers with int8 activations, 2- or 4-bit "
+           "codes and groups of a multiple of 16 inputs take T-MAC "
+           "lookup-table kernels (codes packed as bit planes)">,
+  ];
 }
 
 def LLMCpuExternalizeWeights

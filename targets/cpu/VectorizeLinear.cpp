@@ -24,6 +24,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <array>
+
 namespace mlir::llm::cpu {
 #define GEN_PASS_DEF_LLMCPUVECTORIZELINEAR
 #include "targets/cpu/Passes.h.inc"
@@ -435,6 +437,65 @@ Value splatInt(OpBuilder &b, Location l, VectorType type, int64_t value) {
                              b.getIntegerAttr(type.getElementType(), value)));
 }
 
+/// acc + Σ_{i<4} a[4c + i]·b[4c + i] per lane c: a unsigned, b signed.
+/// Each i's products are gathered with a shuffle (1-D vectors only, so
+/// it lowers as it is), and the final add is tagged for
+/// llm-cpu-x86-intrinsics with `vnni`.
+Value dotProduct(OpBuilder &b, Location l, Value acc, Value a, Value x,
+                 bool vnni) {
+  auto wide = VectorType::get({64}, b.getI32Type());
+  Value products =
+      arith::MulIOp::create(b, l, arith::ExtUIOp::create(b, l, wide, a),
+                            arith::ExtSIOp::create(b, l, wide, x));
+  SmallVector<Value> strided;
+  for (int64_t i = 0; i < 4; ++i) {
+    SmallVector<int64_t> lanes;
+    for (int64_t c = 0; c < 16; ++c)
+      lanes.push_back(4 * c + i);
+    strided.push_back(
+        vector::ShuffleOp::create(b, l, products, products, lanes));
+  }
+  Value quads = arith::AddIOp::create(
+      b, l, arith::AddIOp::create(b, l, strided[0], strided[1]),
+      arith::AddIOp::create(b, l, strided[2], strided[3]));
+  auto sum = arith::AddIOp::create(b, l, acc, quads);
+  if (vnni)
+    sum->setAttr(llm::cpu::kVnniDotAttr, b.getUnitAttr());
+  return sum;
+}
+
+/// table[idx] per byte, the 64-byte table at `at` in `tables` (its last
+/// dimension 64, `at` ending in 0): a gather whose index extension is
+/// tagged for llm-cpu-x86-intrinsics (vpermb) with `vbmi` (bufferization
+/// rebuilds the gather, and drops its attributes). The indices must be
+/// below 64.
+Value tableLookup(OpBuilder &b, Location l, Value tables, ValueRange at,
+                  Value idx, bool vbmi) {
+  auto bytes = cast<VectorType>(idx.getType());
+  auto lanes = VectorType::get(bytes.getShape(), b.getI32Type());
+  auto maskType = VectorType::get(bytes.getShape(), b.getI1Type());
+  Value all = arith::ConstantOp::create(b, l, maskType,
+                                        DenseElementsAttr::get(maskType, true));
+  auto indices = arith::ExtUIOp::create(b, l, lanes, idx);
+  if (vbmi)
+    indices->setAttr(llm::cpu::kVbmiLookupAttr, b.getUnitAttr());
+  return vector::GatherOp::create(b, l, bytes, tables, at, indices, all,
+                                  splatInt(b, l, bytes, 0));
+}
+
+/// y + s·Σ + m·Σx for one group of a row: the group's integer sums Σ
+/// (vector<NR x i32>), scale and offset vectors, and the row's sum of
+/// activation codes over the group (i32).
+Value applyGroup(OpBuilder &b, Location l, Value sums, Value scale,
+                 Value offset, Value xs, Value y) {
+  auto vectorType = cast<VectorType>(scale.getType());
+  Value xsF = arith::SIToFPOp::create(b, l, b.getF32Type(), xs);
+  y = vector::FMAOp::create(
+      b, l, arith::SIToFPOp::create(b, l, vectorType, sums), scale, y);
+  return vector::FMAOp::create(
+      b, l, vector::BroadcastOp::create(b, l, vectorType, xsF), offset, y);
+}
+
 struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
   VectorizePackedLinear(MLIRContext *ctx, int64_t rows)
       : OpRewritePattern(ctx), rows(rows) {}
@@ -814,49 +875,6 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
     return success();
   }
 
-  /// acc + Σ_{i<4} a[4c + i]·b[4c + i] per lane c: a unsigned, b signed.
-  /// Each i's products are gathered with a shuffle (1-D vectors only, so
-  /// it lowers as it is), and the final add is tagged for
-  /// llm-cpu-x86-intrinsics with `vnni`.
-  Value dot(OpBuilder &b, Location l, Value acc, Value a, Value x) const {
-    auto wide = VectorType::get({64}, b.getI32Type());
-    Value products =
-        arith::MulIOp::create(b, l, arith::ExtUIOp::create(b, l, wide, a),
-                              arith::ExtSIOp::create(b, l, wide, x));
-    SmallVector<Value> strided;
-    for (int64_t i = 0; i < 4; ++i) {
-      SmallVector<int64_t> lanes;
-      for (int64_t c = 0; c < 16; ++c)
-        lanes.push_back(4 * c + i);
-      strided.push_back(
-          vector::ShuffleOp::create(b, l, products, products, lanes));
-    }
-    Value quads = arith::AddIOp::create(
-        b, l, arith::AddIOp::create(b, l, strided[0], strided[1]),
-        arith::AddIOp::create(b, l, strided[2], strided[3]));
-    auto sum = arith::AddIOp::create(b, l, acc, quads);
-    if (vnni)
-      sum->setAttr(llm::cpu::kVnniDotAttr, b.getUnitAttr());
-    return sum;
-  }
-
-  /// table[idx] per byte: a gather from the 64-byte table whose index
-  /// extension is tagged for llm-cpu-x86-intrinsics (vpermb) with `vbmi`
-  /// (bufferization rebuilds the gather, and drops its attributes).
-  Value lookup(OpBuilder &b, Location l, Value table, Value idx) const {
-    auto bytes = cast<VectorType>(idx.getType());
-    auto lanes = VectorType::get(bytes.getShape(), b.getI32Type());
-    auto maskType = VectorType::get(bytes.getShape(), b.getI1Type());
-    Value all = arith::ConstantOp::create(
-        b, l, maskType, DenseElementsAttr::get(maskType, true));
-    auto indices = arith::ExtUIOp::create(b, l, lanes, idx);
-    if (vbmi)
-      indices->setAttr(llm::cpu::kVbmiLookupAttr, b.getUnitAttr());
-    return vector::GatherOp::create(b, l, bytes, table,
-                                    ValueRange{indexConstant(b, l, 0)}, indices,
-                                    all, splatInt(b, l, bytes, 0));
-  }
-
   SmallVector<Value> tileBody(OpBuilder &b, Location l,
                               const IntegerDotPanels &q, Value x,
                               Value groupSums, Value rowScales, Value table,
@@ -938,8 +956,11 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                                     kb, kl, codes, ArrayRef<int64_t>{h * 64},
                                     ArrayRef<int64_t>{64}, ArrayRef<int64_t>{1})
                                     .getResult();
-                      parts.push_back(table ? lookup(kb, kl, table, part)
-                                            : part);
+                      parts.push_back(
+                          table ? tableLookup(kb, kl, table,
+                                              ValueRange{index(kb, 0)}, part,
+                                              vbmi)
+                                : part);
                     }
                     for (int64_t r = 0; r < tile; ++r) {
                       // x_q[row, k..k+3] as one i32, in every lane.
@@ -954,7 +975,7 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                           vector::BitCastOp::create(kb, kl, chunkType, splat);
                       for (int64_t h = 0; h < chunks; ++h) {
                         Value &acc = next[(r * chains + c) * chunks + h];
-                        acc = dot(kb, kl, acc, parts[h], xBytes);
+                        acc = dotProduct(kb, kl, acc, parts[h], xBytes, vnni);
                       }
                     }
                   }
@@ -983,17 +1004,304 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                                ArrayRef<int64_t>{1})
                                .getResult();
             }
-            Value xs = arith::SIToFPOp::create(
-                gb, gl, f32,
-                tensor::ExtractOp::create(gb, gl, groupSums,
-                                          ValueRange{rowIndex[r], g}));
-            Value y = vector::FMAOp::create(
-                gb, gl, arith::SIToFPOp::create(gb, gl, vectorType, sums),
-                scale, gAccs[r]);
-            y = vector::FMAOp::create(
-                gb, gl, vector::BroadcastOp::create(gb, gl, vectorType, xs),
-                offset, y);
-            updated.push_back(y);
+            Value xs = tensor::ExtractOp::create(gb, gl, groupSums,
+                                                 ValueRange{rowIndex[r], g});
+            updated.push_back(
+                applyGroup(gb, gl, sums, scale, offset, xs, gAccs[r]));
+          }
+          scf::YieldOp::create(gb, gl, updated);
+        });
+    SmallVector<Value> results;
+    for (int64_t r = 0; r < tile; ++r) {
+      Value a = tensor::ExtractOp::create(b, l, rowScales, rowIndex[r]);
+      results.push_back(vector::FMAOp::create(
+          b, l, vector::BroadcastOp::create(b, l, vectorType, a),
+          groupLoop.getResult(r), starts[r]));
+    }
+    return results;
+  }
+
+  int64_t rows;
+  bool vnni, vbmi;
+};
+
+/// The operands of the generic llm-lower-to-linalg writes for a quantized
+/// linear with int8 activations over T-MAC bit planes (kBitPlanesAttr):
+/// codes [P, K/16, bits/2, 64], one input per plane row.
+struct BitPlanePanels {
+  Value x, codes, scales, offsets, rowScales, init;
+  int64_t leadDims, bits, group;
+};
+
+FailureOr<BitPlanePanels> matchBitPlanePanels(linalg::GenericOp op) {
+  auto bits = op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedBitsAttr);
+  auto group = op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedGroupAttr);
+  auto activations =
+      op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedActivationsAttr);
+  if (!op->hasAttr(llm::cpu::kBitPlanesAttr) || !bits || !group ||
+      !activations || activations.getInt() != 8 ||
+      (bits.getInt() != 2 && bits.getInt() != 4) || op.getNumDpsInits() != 1 ||
+      !op.hasPureTensorSemantics())
+    return failure();
+  int64_t planeRows = bits.getInt() / 2;
+  SmallVector<Value> in = op.getDpsInputs();
+  if (static_cast<int64_t>(in.size()) != planeRows + 4 ||
+      !llvm::all_of(ArrayRef(in).slice(1, planeRows),
+                    [&](Value v) { return v == in[1]; }))
+    return failure();
+  BitPlanePanels q{in[0],
+                   in[1],
+                   in[planeRows + 1],
+                   in[planeRows + 2],
+                   in[planeRows + 3],
+                   op.getDpsInits()[0],
+                   op.getNumLoops() - 3,
+                   bits.getInt(),
+                   group.getInt()};
+  auto xType = dyn_cast<RankedTensorType>(q.x.getType());
+  auto cType = dyn_cast<RankedTensorType>(q.codes.getType());
+  auto sType = dyn_cast<RankedTensorType>(q.scales.getType());
+  auto rType = dyn_cast<RankedTensorType>(q.rowScales.getType());
+  auto yType = dyn_cast<RankedTensorType>(q.init.getType());
+  if (!xType || !cType || !sType || !rType || !yType || q.leadDims < 0 ||
+      q.group % 16 != 0 || !cType.hasStaticShape() || !sType.hasStaticShape() ||
+      cType.getRank() != 4 || sType.getRank() != 3 ||
+      q.offsets.getType() != sType || !xType.getElementType().isInteger(8) ||
+      !cType.getElementType().isInteger(8) || !sType.getElementType().isF32() ||
+      !rType.getElementType().isF32() ||
+      yType.getElementType() != sType.getElementType() ||
+      xType.getRank() != q.leadDims + 1 || rType.getRank() != q.leadDims ||
+      yType.getRank() != q.leadDims + 2)
+    return failure();
+  int64_t panels = cType.getDimSize(0), k = cType.getDimSize(1) * 16;
+  if (sType.getDimSize(2) != 16 || cType.getDimSize(2) != planeRows ||
+      cType.getDimSize(3) != 64 || k % q.group != 0 ||
+      xType.getShape().back() != k || sType.getDimSize(0) != panels ||
+      sType.getDimSize(1) != k / q.group ||
+      yType.getDimSize(q.leadDims) != panels ||
+      yType.getDimSize(q.leadDims + 1) != 16)
+    return failure();
+  return q;
+}
+
+/// T-MAC's tables of rows of int8 activations x [M, K]: for each 4 inputs
+/// x[4u..4u+3] and each of the 16 subsets b of them,
+/// T[u, b] = Σ_i bit_i(b)·x[4u + i] (|T| ≤ 508), split into bytes
+/// T = lo + 256·hi (lo unsigned, hi signed), as [M, K/16, 2, 64]: per
+/// chunk of 16 inputs a 64-byte row of lo bytes and one of hi bytes whose
+/// byte 16t + b is entry b of the chunk's table t. Built once per row,
+/// before the panels, with vector ops (4 shuffles and masked adds per
+/// chunk).
+Value activationTables(PatternRewriter &rewriter, Location loc, Value x,
+                       Value m) {
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t chunks = xType.getDimSize(1) / 16;
+  Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type();
+  auto tablesType =
+      RankedTensorType::get({xType.getDimSize(0), chunks, 2, 64}, i8);
+  Value tables = tensor::EmptyOp::create(rewriter, loc, tablesType,
+                                         xType.isDynamicDim(0) ? ValueRange{m}
+                                                               : ValueRange{});
+  auto bytesType = VectorType::get({64}, i8);
+  auto wordsType = VectorType::get({64}, i16);
+  auto maskType = VectorType::get({64}, rewriter.getI1Type());
+  SmallVector<Value> masks;
+  SmallVector<SmallVector<int64_t>> spreads;
+  for (int64_t i = 0; i < 4; ++i) {
+    SmallVector<bool> mask;
+    SmallVector<int64_t> spread;
+    for (int64_t e = 0; e < 64; ++e) {
+      mask.push_back(((e % 16) >> i) & 1);
+      spread.push_back(4 * (e / 16) + i);
+    }
+    masks.push_back(arith::ConstantOp::create(
+        rewriter, loc, maskType, DenseElementsAttr::get(maskType, mask)));
+    spreads.push_back(spread);
+  }
+  Value zero = indexConstant(rewriter, loc, 0);
+  Value one = indexConstant(rewriter, loc, 1);
+  Value bytePadding =
+      arith::ConstantOp::create(rewriter, loc, i8, rewriter.getZeroAttr(i8));
+  Value noBytes = splatInt(rewriter, loc, bytesType, 0);
+  Value noWords = splatInt(rewriter, loc, wordsType, 0);
+  Value eight = splatInt(rewriter, loc, wordsType, 8);
+  SmallVector<bool> inBounds = {true};
+  auto rowLoop = scf::ForOp::create(
+      rewriter, loc, zero, m, one, ValueRange{tables},
+      [&](OpBuilder &rb, Location rl, Value row, ValueRange rowIter) {
+        auto chunkLoop = scf::ForOp::create(
+            rb, rl, zero, indexConstant(rb, rl, chunks), one, rowIter,
+            [&](OpBuilder &b, Location l, Value j, ValueRange iter) {
+              Value k = arith::MulIOp::create(b, l, j, indexConstant(b, l, 16));
+              Value xs = vector::TransferReadOp::create(
+                  b, l, VectorType::get({16}, i8), x, ValueRange{row, k},
+                  bytePadding, inBounds);
+              Value sum = noWords;
+              for (int64_t i = 0; i < 4; ++i) {
+                Value spread =
+                    vector::ShuffleOp::create(b, l, xs, xs, spreads[i]);
+                Value chosen =
+                    arith::SelectOp::create(b, l, masks[i], spread, noBytes);
+                sum = arith::AddIOp::create(
+                    b, l, sum, arith::ExtSIOp::create(b, l, wordsType, chosen));
+              }
+              Value lo = arith::TruncIOp::create(b, l, bytesType, sum);
+              Value hi = arith::TruncIOp::create(
+                  b, l, bytesType, arith::ShRSIOp::create(b, l, sum, eight));
+              Value out = iter[0];
+              std::array<Value, 2> halves = {lo, hi};
+              for (int64_t half = 0; half < 2; ++half)
+                out = vector::TransferWriteOp::create(
+                          b, l, halves[half], out,
+                          ValueRange{row, j, indexConstant(b, l, half), zero},
+                          inBounds)
+                          .getResult();
+              scf::YieldOp::create(b, l, out);
+            });
+        scf::YieldOp::create(rb, rl, chunkLoop.getResults());
+      });
+  return rowLoop.getResult(0);
+}
+
+/// T-MAC's lookup-table kernel for a quantized linear with int8
+/// activations over bit planes: Σ_k q·x_q = Σ_b 2^b Σ_u T_u[idx_b,u], the
+/// index of plane b over 4 inputs u a nibble of the codes. Per chunk of 16
+/// inputs and plane, 64 indices (16 columns × the chunk's 4 tables) ORed
+/// with their table's number look up the chunk's 64-byte lo and hi tables
+/// (vpermb with `vbmi`), and 4-way dot products with 2^b sum them per
+/// column in i32 (lo·2^b and 2^b·hi, vpdpbusd with `vnni`). Per group,
+/// y += s·(Σlo + 256·Σhi) + m·Σx_q: the same integers as the dot-product
+/// kernel, so the same result bit for bit. The tables are built once per
+/// row before the panels; a tile of rows shares each index vector.
+struct VectorizeBitPlanePanels : OpRewritePattern<linalg::GenericOp> {
+  VectorizeBitPlanePanels(MLIRContext *ctx, int64_t rows, bool vnni, bool vbmi)
+      : OpRewritePattern(ctx), rows(rows), vnni(vnni), vbmi(vbmi) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<BitPlanePanels> match = matchBitPlanePanels(op);
+    if (failed(match))
+      return rewriter.notifyMatchFailure(op, "not bit plane panels");
+    BitPlanePanels q = *match;
+    auto sType = cast<RankedTensorType>(q.scales.getType());
+    Value groupSums, rowScales, tables;
+    vectorizeOverPanels(
+        rewriter, op, q.x, q.init, q.leadDims, sType.getDimSize(0), 16, rows,
+        [&](Value x, ArrayRef<Value> rowInputs, Value m) {
+          groupSums = sumGroups(rewriter, op.getLoc(), x, m, q.group);
+          tables = activationTables(rewriter, op.getLoc(), x, m);
+          rowScales = rowInputs[0];
+        },
+        [&](OpBuilder &b, Location l, Value, Value panel,
+            ArrayRef<Value> rowIndex, ArrayRef<Value> starts) {
+          return tileBody(b, l, q, groupSums, rowScales, tables, panel,
+                          rowIndex, starts);
+        },
+        ValueRange{q.rowScales});
+    return success();
+  }
+
+  SmallVector<Value> tileBody(OpBuilder &b, Location l, const BitPlanePanels &q,
+                              Value groupSums, Value rowScales, Value tables,
+                              Value panel, ArrayRef<Value> rowIndex,
+                              ArrayRef<Value> starts) const {
+    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
+    auto vectorType = VectorType::get({16}, f32);
+    auto laneType = VectorType::get({16}, i32);
+    auto bytesType = VectorType::get({64}, i8);
+    int64_t tile = rowIndex.size();
+    int64_t planeRows = q.bits / 2, steps = q.group / 16;
+    int64_t groups = cast<RankedTensorType>(q.scales.getType()).getDimSize(1);
+    auto index = [&](OpBuilder &ib, int64_t v) {
+      return indexConstant(ib, l, v);
+    };
+    Value zero = index(b, 0);
+    Value padding = arith::ConstantOp::create(b, l, f32, b.getZeroAttr(f32));
+    Value bytePadding = arith::ConstantOp::create(b, l, i8, b.getZeroAttr(i8));
+    SmallVector<bool> inBounds = {true};
+    // Byte 4c + t of an index vector looks up table t: entries 16t..16t+15.
+    SmallVector<int8_t> ids;
+    for (int64_t e = 0; e < 64; ++e)
+      ids.push_back(static_cast<int8_t>((e % 4) << 4));
+    Value tableIds = arith::ConstantOp::create(
+        b, l, bytesType, DenseElementsAttr::get(bytesType, ArrayRef(ids)));
+    Value nibble = splatInt(b, l, bytesType, 15);
+    Value four = splatInt(b, l, bytesType, 4);
+    SmallVector<Value> planeWeights;
+    for (int64_t p = 0; p < q.bits; ++p)
+      planeWeights.push_back(splatInt(b, l, bytesType, int64_t{1} << p));
+    // Lo and hi sums per row and chain.
+    int64_t chains = singleRowChains(tile, steps);
+    Value zerosF = arith::ConstantOp::create(
+        b, l, vectorType,
+        DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
+    Value zerosI = splatInt(b, l, laneType, 0);
+    auto groupLoop = scf::ForOp::create(
+        b, l, zero, index(b, groups), index(b, 1),
+        SmallVector<Value>(tile, zerosF),
+        [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
+          Value first = arith::MulIOp::create(gb, gl, g, index(gb, steps));
+          Value last = arith::AddIOp::create(gb, gl, first, index(gb, steps));
+          auto stepLoop = scf::ForOp::create(
+              gb, gl, first, last, index(gb, chains),
+              SmallVector<Value>(tile * chains * 2, zerosI),
+              [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
+                SmallVector<Value> next(partial.begin(), partial.end());
+                for (int64_t c = 0; c < chains; ++c) {
+                  Value j = offsetIndex(kb, kl, j0, c);
+                  for (int64_t pr = 0; pr < planeRows; ++pr) {
+                    Value bytes = vector::TransferReadOp::create(
+                        kb, kl, bytesType, q.codes,
+                        ValueRange{panel, j, index(kb, pr), zero}, bytePadding,
+                        inBounds);
+                    for (int64_t h = 0; h < 2; ++h) {
+                      Value idx =
+                          h == 0 ? arith::AndIOp::create(kb, kl, bytes, nibble)
+                                       .getResult()
+                                 : arith::ShRUIOp::create(kb, kl, bytes, four)
+                                       .getResult();
+                      idx = arith::OrIOp::create(kb, kl, idx, tableIds);
+                      Value weight = planeWeights[2 * pr + h];
+                      for (int64_t r = 0; r < tile; ++r) {
+                        Value lo = tableLookup(
+                            kb, kl, tables,
+                            ValueRange{rowIndex[r], j, index(kb, 0), zero}, idx,
+                            vbmi);
+                        Value hi = tableLookup(
+                            kb, kl, tables,
+                            ValueRange{rowIndex[r], j, index(kb, 1), zero}, idx,
+                            vbmi);
+                        Value &accLo = next[(r * chains + c) * 2];
+                        Value &accHi = next[(r * chains + c) * 2 + 1];
+                        accLo = dotProduct(kb, kl, accLo, lo, weight, vnni);
+                        accHi = dotProduct(kb, kl, accHi, weight, hi, vnni);
+                      }
+                    }
+                  }
+                }
+                scf::YieldOp::create(kb, kl, next);
+              });
+          Value scale = vector::TransferReadOp::create(
+              gb, gl, vectorType, q.scales, ValueRange{panel, g, zero}, padding,
+              inBounds);
+          Value offset = vector::TransferReadOp::create(
+              gb, gl, vectorType, q.offsets, ValueRange{panel, g, zero},
+              padding, inBounds);
+          Value byteShift = splatInt(gb, gl, laneType, 8);
+          SmallVector<Value> updated;
+          for (int64_t r = 0; r < tile; ++r) {
+            Value sums;
+            for (int64_t c = 0; c < chains; ++c) {
+              Value lo = stepLoop.getResult((r * chains + c) * 2);
+              Value hi = stepLoop.getResult((r * chains + c) * 2 + 1);
+              Value sum = arith::AddIOp::create(
+                  gb, gl, lo, arith::ShLIOp::create(gb, gl, hi, byteShift));
+              sums = sums ? arith::AddIOp::create(gb, gl, sums, sum) : sum;
+            }
+            Value xs = tensor::ExtractOp::create(gb, gl, groupSums,
+                                                 ValueRange{rowIndex[r], g});
+            updated.push_back(
+                applyGroup(gb, gl, sums, scale, offset, xs, gAccs[r]));
           }
           scf::YieldOp::create(gb, gl, updated);
         });
@@ -1024,7 +1332,8 @@ struct VectorizeLinear
     RewritePatternSet patterns(&getContext());
     patterns.add<VectorizePackedLinear, VectorizeQuantizedPanels>(&getContext(),
                                                                   rows);
-    patterns.add<VectorizeIntegerDotPanels>(&getContext(), rows, vnni, vbmi);
+    patterns.add<VectorizeIntegerDotPanels, VectorizeBitPlanePanels>(
+        &getContext(), rows, vnni, vbmi);
     // One rewrite per generic; the new ops are not generics.
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingOps);

@@ -534,7 +534,7 @@ void checkIntegerDotLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
       return mod.scales[n * mod.groups() + g];
     };
   } else {
-    q = name == "ternary"
+    q = name.rfind("ternary", 0) == 0
             ? llmc::quant::quantizeTernary(run.w.data(), N, K)
             : llmc::quant::quantizeGroupwise(run.w.data(), N, K, expected);
     G = q.groupSize;
@@ -606,6 +606,33 @@ TEST(CpuKernels, BitModLinearMatchesIntegerReferenceBitForBit) {
                         "-avx512vbmi");
   checkIntegerDotLinear(3, 128, 40, "bitmod4-g32", {4, 32, false},
                         "-avx512vbmi,-avx512vnni");
+}
+
+// T-MAC lookup tables (-lut): bit planes of the codes index 16-entry tables
+// of 4 activations (vpermb, else a gather), summed with 4-way dot
+// products: the same integers as the dot-product kernel, so the same
+// result bit for bit. 11 rows: a tile of 8 sharing each index vector, then
+// single rows (groups over chains); N = 40 padded to 3 panels of 16.
+TEST(CpuKernels, Int2LookupTableLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 64, 40, "int2-g32-lut", {2, 32, false});
+  checkIntegerDotLinear(3, 128, 40, "int2-g64-lut", {2, 64, false},
+                        "-avx512vbmi");
+  checkIntegerDotLinear(3, 64, 40, "int2-g16-lut", {2, 16, false},
+                        "-avx512vbmi,-avx512vnni");
+}
+
+// Four planes in two rows per chunk, zero points.
+TEST(CpuKernels,
+     Int4AsymmetricLookupTableLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 64, 100, "int4-g16-asym-lut", {4, 16, true});
+  checkIntegerDotLinear(2, 64, 100, "int4-g32-asym-lut", {4, 32, true},
+                        "-avx512vnni");
+}
+
+// Ternary codes 1, 2, 3 around the zero point 2, one group per row.
+TEST(CpuKernels, TernaryLookupTableLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 128, 48, "ternary-lut", {});
+  checkIntegerDotLinear(1, 48, 48, "ternary-lut", {}, "-avx512vbmi");
 }
 
 /// Codes and scales that are not constants (arguments) take the generic
