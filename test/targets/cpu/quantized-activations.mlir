@@ -1,6 +1,8 @@
 // RUN: llm-opt %s --llm-lower-to-linalg | FileCheck %s
 // RUN: llm-opt %s --llm-lower-to-linalg --llm-cpu-vectorize-linear="rows=4" | FileCheck %s --check-prefix=VEC
 // RUN: llm-opt %s --llm-lower-to-linalg --llm-cpu-vectorize-linear="rows=4 vnni=true vbmi=true" | FileCheck %s --check-prefix=VNNI
+// RUN: llm-opt %s --llm-lower-to-linalg="lookup-tables=true" | FileCheck %s --check-prefix=LUT
+// RUN: llm-opt %s --llm-lower-to-linalg="lookup-tables=true" --llm-cpu-vectorize-linear="rows=4 vnni=true vbmi=true" | FileCheck %s --check-prefix=LUTVEC
 
 // Int8 activations: each row of x is quantized (max |x|, 127/a, roundeven,
 // clamp, i8), the 4-bit codes are packed for 4-way dot products into one
@@ -121,6 +123,61 @@ func.func @argument_codes(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x
   return %y : tensor<3x2xf32>
 }
 
+// With lookup-tables, 2-bit codes in groups of 16 become T-MAC bit planes
+// [1 panel, K/16 = 2 chunks, 1 plane row, 64] and one generic reads them
+// (once per plane row) by (k/16, 4·column + k%16/4); the 4-bit codes in
+// groups of 8 above keep the dot-product layout.
+// LUT-LABEL: func.func @int8_activations
+// LUT-NOT: llm_cpu.bit_planes
+// LUT: return
+// LUT-LABEL: func.func @bit_planes
+// LUT-DAG: arith.constant dense_resource<plane_codes_bit_planes> : tensor<1x2x1x64xi8>
+// LUT: math.roundeven
+// LUT: linalg.generic
+// LUT-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x32xi8>, tensor<1x2x1x64xi8>, tensor<1x2x16xf32>, tensor<1x2x16xf32>, tensor<3xf32>)
+// LUT-SAME: llm_cpu.bit_planes, llm_cpu.quantized_activations = 8 : i64, llm_cpu.quantized_bits = 2 : i64, llm_cpu.quantized_group = 16 : i64
+// LUT: arith.remui
+// LUT: arith.shrui
+// LUT: arith.shli
+// LUT: math.fma
+// The kernel builds each row's tables first (4 spreads of 16 activations
+// masked and summed in i16, split into lo and hi bytes), then per chunk
+// ORs each nibble with its table's number and looks up both tables,
+// summed by dot products with the plane's weight (1, then 2).
+// LUTVEC-LABEL: func.func @bit_planes
+// LUTVEC: scf.for
+// LUTVEC: vector.shuffle {{.*}} : vector<16xi8>, vector<16xi8>
+// LUTVEC: arith.extsi {{.*}} : vector<64xi8> to vector<64xi16>
+// LUTVEC: arith.shrsi
+// LUTVEC: vector.transfer_write {{.*}} : vector<64xi8>, tensor<3x2x2x64xi8>
+// LUTVEC: scf.forall
+// LUTVEC: vector.transfer_read {{.*}} : tensor<1x2x1x64xi8>, vector<64xi8>
+// LUTVEC: arith.andi
+// LUTVEC: arith.ori
+// LUTVEC: arith.extui {{.*}} {llm_cpu.vbmi_lookup} : vector<64xi8> to vector<64xi32>
+// LUTVEC: vector.gather {{.*}} : tensor<3x2x2x64xi8>
+// LUTVEC: arith.addi {{.*}} {llm_cpu.vnni_dot} : vector<16xi32>
+// LUTVEC: arith.shrui
+// LUTVEC: arith.shli {{.*}} : vector<16xi32>
+// LUTVEC: vector.fma
+// LUTVEC-NOT: llm_cpu.bit_planes
+// Without lookup-tables: the dot-product layout.
+// CHECK-LABEL: func.func @bit_planes
+// CHECK: tensor<1x2x64xi8>
+// CHECK-NOT: llm_cpu.bit_planes
+// CHECK: return
+func.func @bit_planes(%x: tensor<3x32xf32>) -> tensor<3x2xf32> {
+  %c = arith.constant dense_resource<plane_codes> : tensor<2x8xi8>
+  %s = arith.constant dense_resource<plane_scales> : tensor<2x2xf32>
+  %y = llm.quantized_linear %x, %c, %s bits(2) group(16) activations(8) : (tensor<3x32xf32>, tensor<2x8xi8>, tensor<2x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// Column 0's 2-bit codes 0 1 2 3 0 1 2 3 ... (bytes 0xE4) have plane 0 at
+// inputs 1 and 3 of each table (nibble 0xA) and plane 1 at 2 and 3 (0xC):
+// bytes 0..3 of each chunk 0xCA; column 1's codes are all 3: 0xFF.
+// LUT: plane_codes_bit_planes: "0x01000000CACACACAFFFFFFFF0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000CACACACAFFFFFFFF0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+
 // Column 0's codes k0..k7 = 2 1 4 3 6 5 8 7 become bytes (k_i | k_{4+i} << 4)
 // 0x62 0x51 0x84 0x73; column 1's (7 8 5 6 3 4 1 2) 0x37 0x48 0x15 0x26;
 // the 14 unused columns are zero.
@@ -135,7 +192,9 @@ func.func @argument_codes(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x
       book: "0x04000000000000C10000E0C00000C0C00000A0C0000080C0000040C0000000C0000080BF000000000000803F0000004000004040000080400000A0400000C0400000E040000080C1000060C1000040C1000020C1000000C10000C0C0000080C0000000C00000000000000040000080400000C04000000041000020410000404100006041",
       kinds: "0x010000000001",
       book_codes: "0x010000001234567887654321",
-      book_scales: "0x040000000000003F00000040"
+      book_scales: "0x040000000000003F00000040",
+      plane_codes: "0x01000000E4E4E4E4E4E4E4E4FFFFFFFFFFFFFFFF",
+      plane_scales: "0x040000000000003F0000803F000000400000803E"
     }
   }
 #-}
