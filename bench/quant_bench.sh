@@ -10,7 +10,9 @@
 #   bench/quant_bench.sh [WORK_DIR]
 #
 # Environment: RUNS (7), ROUNDS (3: alternations, the median is taken),
-# SCHEMES ("int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4 kv8 w4a8-kv8"),
+# SCHEMES ("int8 int4 w8a8 w4a8 int2-a8 int2-lut ternary ternary-lut bitmod4
+# kv8 w4a8-kv8"; -lut: the T-MAC lookup-table kernels, the issue's "2-bit
+# LUT" and "ternary LUT" rows),
 # PROMPT (128: the context decode starts from; the KV cache schemes matter
 # at long ones, e.g. 1536), LLMC_BUILD_DIR (build), SHARED_TOOLS
 # (../shared/tools).
@@ -22,7 +24,7 @@ work="${1:-$here/../build/bench}"
 runs="${RUNS:-7}"
 rounds="${ROUNDS:-3}"
 prompt="${PROMPT:-128}"
-schemes=(f32 ${SCHEMES:-int8 int4 w8a8 w4a8 int2-a8 ternary bitmod4 kv8 w4a8-kv8})
+schemes=(f32 ${SCHEMES:-int8 int4 w8a8 w4a8 int2-a8 int2-lut ternary ternary-lut bitmod4 kv8 w4a8-kv8})
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 model="$work/models/llama_perf_kv/opset17/model.onnx"

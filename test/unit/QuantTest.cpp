@@ -155,4 +155,27 @@ TEST(Scheme, KVCachePartsMapToPassOptions) {
   EXPECT_FALSE(parseScheme("kv8-int8", s, error));
 }
 
+// -lut selects the lookup-table kernels: int8 activations, the same
+// weights (pass options) as -a8.
+TEST(Scheme, LookupTablePartSelectsKernels) {
+  NamedScheme s;
+  std::string error;
+  ASSERT_TRUE(parseScheme("int2-lut", s, error)) << error;
+  EXPECT_TRUE(s.lookupTables);
+  EXPECT_EQ(passOptions(s), "bits=2 group-size=-1 asymmetric=false "
+                            "activations=8");
+  ASSERT_TRUE(parseScheme("ternary-lut-kv8", s, error)) << error;
+  EXPECT_TRUE(s.lookupTables);
+  EXPECT_EQ(passOptions(s), "weights=ternary activations=8 kv=8");
+  ASSERT_TRUE(parseScheme("w4a8-g32-lut", s, error)) << error;
+  EXPECT_TRUE(s.lookupTables);
+  ASSERT_TRUE(parseScheme("int2-a8", s, error)) << error;
+  EXPECT_FALSE(s.lookupTables);
+  EXPECT_FALSE(parseScheme("int8-lut", s, error));
+  EXPECT_NE(error.find("2- or 4-bit"), std::string::npos) << error;
+  EXPECT_FALSE(parseScheme("int4-g8-lut", s, error));
+  EXPECT_NE(error.find("multiple of 16"), std::string::npos) << error;
+  EXPECT_FALSE(parseScheme("bitmod4-lut", s, error));
+}
+
 } // namespace
