@@ -226,12 +226,14 @@ def LLMQuantize : Pass<"llm-quantize"> {
     `q + 2` (one group per row, every row's scale γ); `bits`, `group-size`
     and `asymmetric` do not apply.
 
-    `weights=bitmod` is BitMoD (techniques.md §6.5): 4-bit codes into one
-    of four value grids per group (FP4 base values extended by ±10 or ±16),
-    the grid with the least squared error chosen per group, the scale
-    `max|w| / max|grid|`; the op carries the grids as its `codebook` and the
-    choice per group as `datatypes`. `group-size` as for `int`; `bits` and
-    `asymmetric` do not apply.
+    `weights=bitmod` is BitMoD (techniques.md §6.5): `bits` = 4 (the
+    default) or 3 codes into one of four value grids per group (FP4 base
+    values extended by ±10 or ±16; FP3 base values {0, ±1, ±2, ±4} extended
+    by ±3 or ±6), the grid with the least squared error chosen per group,
+    the scale `max|w| / max|grid|`; the op carries the grids as its
+    `codebook` and the choice per group as `datatypes`. 3-bit codes are a
+    bit stream (8 codes in 3 bytes). `group-size` as for `int`;
+    `asymmetric` does not apply.
 
     `activations=8` also quantizes each row of the layers' inputs to int8
     at run time (W8A8 / W4A8: `llm.quantized_linear ... activations(8)`,
@@ -264,8 +266,9 @@ def LLMQuantize : Pass<"llm-quantize"> {
     Option<"weights", "weights", "std::string", /*default=*/"\"int\"",
            "How weights become codes: int (group-wise, `bits`), ternary, "
            "bitmod or none">,
-    Option<"bits", "bits", "int64_t", /*default=*/"8",
-           "Bits per weight code: 2, 4 or 8">,
+    Option<"bits", "bits", "int64_t", /*default=*/"0",
+           "Bits per weight code: 2, 4 or 8 for int (default 8), 3 or 4 for "
+           "bitmod (default 4)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
            "Inputs per scale: > 0 strict, 0 per-channel, -1 automatic (128)">,
     Option<"asymmetric", "asymmetric", "bool", /*default=*/"false",

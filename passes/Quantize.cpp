@@ -87,7 +87,13 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
              "group-size and asymmetric do not apply";
       return signalPassFailure();
     }
-    if (!ternary() && bits != 2 && bits != 4 && bits != 8) {
+    if (bitMod() && bits != 0 && !llmc::quant::bitModSupports(bits)) {
+      getOperation()->emitError()
+          << "llm-quantize: unsupported bit width " << bits.getValue()
+          << " for weights=bitmod (supported: 3, 4)";
+      return signalPassFailure();
+    }
+    if (weights == "int" && bits != 0 && bits != 2 && bits != 4 && bits != 8) {
       getOperation()->emitError() << "llm-quantize: unsupported bit width "
                                   << bits.getValue() << " (supported: 2, 4, 8)";
       return signalPassFailure();
@@ -134,8 +140,14 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
 
   bool ternary() const { return weights == "ternary"; }
   bool bitMod() const { return weights == "bitmod"; }
+  /// The bits of the codes: 2 for ternary, else `bits` or the format's
+  /// default (bitmod 4, int 8).
   int64_t codeBits() const {
-    return ternary() ? 2 : bitMod() ? 4 : bits.getValue();
+    if (ternary())
+      return 2;
+    if (bits != 0)
+      return bits;
+    return bitMod() ? 4 : 8;
   }
 
   LogicalResult quantize(LinearOp op, llvm::json::Array &layers) {
@@ -164,13 +176,14 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
       return op.emitError() << "llm-quantize: cannot quantize weight '" << name
                             << "' [" << n << ", " << k << "] to "
                             << (ternary()  ? std::string("ternary")
-                                : bitMod() ? std::string("bitmod")
+                                : bitMod() ? "bitmod" + std::to_string(codeBits)
                                            : std::to_string(codeBits) + " bits")
                             << ": " << why;
     const float *w = reinterpret_cast<const float *>(bytes->data());
     llmc::quant::BitModQuantized mod;
     if (bitMod())
-      mod = llmc::quant::quantizeBitMod(w, n, k, *group);
+      mod = llmc::quant::quantizeBitMod(w, n, k, *group,
+                                        static_cast<int>(codeBits));
     // BitMoD's codes and scales are laid out as the integer ones.
     const llmc::quant::GroupQuantized q =
         bitMod()    ? mod
@@ -203,13 +216,15 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
                             asChars(q.zeroPoints));
     if (bitMod()) {
       std::vector<float> grids;
-      for (const auto &grid : llmc::quant::bitModGrids())
+      for (const auto &grid :
+           llmc::quant::bitModGrids(static_cast<int>(codeBits)))
         grids.insert(grids.end(), grid.begin(), grid.end());
       codebook = bytesConstant(
           b, loc,
-          RankedTensorType::get({llmc::quant::kBitModDatatypes, 16},
-                                b.getF32Type()),
-          "bitmod4_grids", asChars(grids));
+          RankedTensorType::get(
+              {llmc::quant::kBitModDatatypes, int64_t{1} << codeBits},
+              b.getF32Type()),
+          "bitmod" + std::to_string(codeBits) + "_grids", asChars(grids));
       datatypes =
           bytesConstant(b, loc, groupsType(i8), name + tag + "_datatypes",
                         asChars(mod.datatypes));
@@ -237,7 +252,7 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
     llvm::json::Object root{{"scheme",
                              llvm::json::Object{
                                  {"weights", weights.getValue()},
-                                 {"bits", ternary() ? 2 : bits.getValue()},
+                                 {"bits", codeBits()},
                                  {"group_size", groupSize.getValue()},
                                  {"asymmetric", asymmetric.getValue()},
                                  {"activation_bits", activations.getValue()},

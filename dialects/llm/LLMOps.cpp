@@ -519,8 +519,8 @@ int64_t QuantizedLinearOp::getInFeatures() {
 LogicalResult QuantizedLinearOp::verify() {
   auto emitError = [&] { return emitOpError(); };
   int64_t bits = getBits(), group = getGroupSize();
-  if (bits != 2 && bits != 4 && bits != 8)
-    return emitOpError() << "bits must be 2, 4 or 8, got " << bits;
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
+    return emitOpError() << "bits must be 2, 3, 4 or 8, got " << bits;
   if (std::optional<uint64_t> activations = getActivationBits();
       activations && *activations != 8)
     return emitOpError() << "activations must be quantized to 8 bits, got "
@@ -534,6 +534,11 @@ LogicalResult QuantizedLinearOp::verify() {
   if (!codes.hasStaticShape() || !scales.hasStaticShape())
     return emitOpError() << "codes and scales must have static shapes, got "
                          << codes << " and " << scales;
+  // 3-bit codes: a bit stream of 8 codes per 3 bytes.
+  if (codes.getDimSize(1) * 8 % bits != 0)
+    return emitOpError() << "codes " << codes << " do not hold whole " << bits
+                         << "-bit codes (rows of a multiple of " << bits
+                         << " bytes)";
   int64_t n = getOutFeatures(), k = getInFeatures();
   RankedTensorType input = getInput().getType();
   if (input.getRank() < 1)

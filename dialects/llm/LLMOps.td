@@ -110,7 +110,9 @@ def LLM_QuantizedLinearOp : LLM_Op<"quantized_linear", [Pure, AttrSizedOperandSe
 
     - `codes` is `[N, K · bits / 8]` of `i8` holding the unsigned codes
       `q ∈ [0, 2^bits)` row-major; for `bits = 4` two codes share a byte,
-      the even `k` in the low nibble (ONNX Runtime's `MatMulNBits` order).
+      the even `k` in the low nibble (ONNX Runtime's `MatMulNBits` order);
+      `bits = 3` codes are a bit stream, code `k` at bit `3k` of its row
+      (low bits first, 8 codes in 3 bytes).
     - `scales` is `[N, K / group_size]`, floating point.
     - `zero_points` is `[N, K / group_size]` of `i8` unsigned codes; without
       it the zero point is `2^(bits − 1)` (symmetric quantization).

@@ -9,8 +9,20 @@ using namespace llmc::quant;
 
 uint8_t GroupQuantized::code(int64_t n, int64_t k) const {
   int64_t bit = k * bits;
-  uint8_t byte = codes[n * (cols * bits / 8) + bit / 8];
-  return (byte >> (bit % 8)) & ((1u << bits) - 1);
+  // A 3-bit code may run into the next byte: read the byte holding its
+  // last bit too.
+  const uint8_t *row = codes.data() + n * rowBytes();
+  unsigned word = row[bit / 8] | unsigned{row[(bit + bits - 1) / 8]} << 8;
+  return (word >> (bit % 8)) & ((1u << bits) - 1);
+}
+
+void GroupQuantized::putCode(int64_t n, int64_t k, uint8_t code) {
+  int64_t bit = k * bits;
+  uint8_t *row = codes.data() + n * rowBytes();
+  unsigned word = unsigned{code} << (bit % 8);
+  row[bit / 8] |= static_cast<uint8_t>(word);
+  if ((bit + bits - 1) / 8 != bit / 8)
+    row[bit / 8 + 1] |= static_cast<uint8_t>(word >> 8);
 }
 
 uint8_t GroupQuantized::zeroPoint(int64_t n, int64_t group) const {
@@ -27,9 +39,10 @@ float GroupQuantized::dequantized(int64_t n, int64_t k) const {
 
 std::string llmc::quant::checkScheme(const GroupScheme &scheme, int64_t rows,
                                      int64_t cols) {
-  if (scheme.bits != 2 && scheme.bits != 4 && scheme.bits != 8)
+  if (scheme.bits != 2 && scheme.bits != 3 && scheme.bits != 4 &&
+      scheme.bits != 8)
     return "unsupported bit width " + std::to_string(scheme.bits) +
-           " (supported: 2, 4, 8)";
+           " (supported: 2, 3, 4, 8)";
   if (rows < 1 || cols < 1)
     return "empty matrix";
   int64_t group = scheme.groupSize ? scheme.groupSize : cols;
@@ -83,9 +96,7 @@ GroupQuantized llmc::quant::quantizeGroupwise(const float *w, int64_t rows,
       for (int64_t i = 0; i < q.groupSize; ++i) {
         long code = std::lround(group[i] / scale) + zero;
         code = std::clamp<long>(code, 0, maxCode);
-        int64_t bit = (g * q.groupSize + i) * q.bits;
-        q.codes[n * rowBytes + bit / 8] |=
-            static_cast<uint8_t>(code << (bit % 8));
+        q.putCode(n, g * q.groupSize + i, static_cast<uint8_t>(code));
       }
     }
   }

@@ -17,7 +17,7 @@
 namespace llmc::quant {
 
 struct GroupScheme {
-  int bits = 8;            // 2, 4 or 8
+  int bits = 8;            // 2, 4 or 8 (3 for BitMoD)
   int64_t groupSize = 0;   // inputs per group; K (per-channel) when 0
   bool asymmetric = false; // a zero point per group, else 2^(bits-1)
 };
@@ -27,13 +27,17 @@ struct GroupQuantized {
   int64_t rows = 0, cols = 0, groupSize = 0;
   int bits = 8;
   /// [N, K·bits/8]: codes row-major; sub-byte codes fill a byte from its
-  /// low bits (the even k of 4-bit codes in the low nibble).
+  /// low bits (the even k of 4-bit codes in the low nibble); 3-bit codes
+  /// are a bit stream, code k at bit 3k of its row (8 codes in 3 bytes).
   std::vector<uint8_t> codes;
   std::vector<float> scales;       // [N, K / G]
   std::vector<uint8_t> zeroPoints; // [N, K / G]; empty when symmetric
 
   int64_t groups() const { return cols / groupSize; }
+  int64_t rowBytes() const { return cols * bits / 8; }
   uint8_t code(int64_t n, int64_t k) const;
+  /// ORs `code` into the (zeroed) codes at row n, input k.
+  void putCode(int64_t n, int64_t k, uint8_t code);
   uint8_t zeroPoint(int64_t n, int64_t group) const;
   float dequantized(int64_t n, int64_t k) const;
 };

@@ -47,8 +47,9 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
       "int8, int4, int2 with optional -g<N> (group size), -pc "
       "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
       "w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 weights, int8 "
-      "activations); bitmod4 with optional -g<N> (BitMoD weights, int8 "
-      "activations); -lut (T-MAC lookup-table kernels, int8 activations) "
+      "activations); bitmod4 and bitmod3 with optional -g<N> (BitMoD "
+      "weights, int8 activations); -lut (T-MAC lookup-table kernels, int8 "
+      "activations) "
       "with int4, int2 and ternary; any of them with -kv8 or -kv4 (int8/int4 "
       "KV cache), or kv8/kv4 alone";
   if (name == "ternary" || name == "ternary-lut") {
@@ -62,9 +63,10 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
     return true;
   }
   int activationBits = 0;
-  bool bitMod = !parts.empty() && parts[0] == "bitmod4";
+  bool bitMod =
+      !parts.empty() && (parts[0] == "bitmod4" || parts[0] == "bitmod3");
   if (bitMod) {
-    parts[0] = "int4";
+    parts[0] = parts[0] == "bitmod3" ? "int3" : "int4";
     activationBits = 8;
   }
   if (!parts.empty() && (parts[0] == "w8a8" || parts[0] == "w4a8")) {
@@ -77,7 +79,7 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
   }
   int bits = std::atoi(parts[0].c_str() + 3);
   if (parts[0] != "int" + std::to_string(bits) ||
-      (bits != 2 && bits != 4 && bits != 8)) {
+      (bits != 2 && bits != 4 && bits != 8 && !(bitMod && bits == 3))) {
     error = "unsupported bit width in '" + name + "' (known: " + known + ")";
     return false;
   }
@@ -140,8 +142,8 @@ static std::string weightOptions(const NamedScheme &scheme) {
     return "weights=ternary activations=" +
            std::to_string(scheme.activationBits);
   if (scheme.format == NamedScheme::Format::BitMod)
-    return "weights=bitmod group-size=" +
-           std::to_string(scheme.weights.groupSize) +
+    return "weights=bitmod bits=" + std::to_string(scheme.weights.bits) +
+           " group-size=" + std::to_string(scheme.weights.groupSize) +
            " activations=" + std::to_string(scheme.activationBits);
   return "bits=" + std::to_string(scheme.weights.bits) +
          " group-size=" + std::to_string(scheme.weights.groupSize) +

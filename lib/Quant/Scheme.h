@@ -4,11 +4,11 @@
 // optional group (-g<N>, or -pc for per-channel), -asym and -a8 (int8
 // activations per token), e.g. int4-g128-asym; w8a8 and w4a8 are int8-a8
 // and int4-a8; ternary is BitNet b1.58 weights (absmean per tensor) with
-// int8 activations; bitmod4[-g<N>] BitMoD 4-bit weights (a datatype per
-// group) with int8 activations. A -lut part (2- and 4-bit weights and
-// ternary; implies int8 activations) makes the CPU kernels T-MAC lookup
-// tables. A -kv8 or -kv4 part (or kv8/kv4 alone, with f32 weights) also
-// quantizes the KV cache.
+// int8 activations; bitmod4[-g<N>] and bitmod3[-g<N>] BitMoD 4- and 3-bit
+// weights (a datatype per group) with int8 activations. A -lut part (2- and
+// 4-bit weights and ternary; implies int8 activations) makes the CPU kernels
+// T-MAC lookup tables. A -kv8 or -kv4 part (or kv8/kv4 alone, with f32 weights)
+// also quantizes the KV cache.
 //
 //===----------------------------------------------------------------------===//
 

@@ -603,6 +603,30 @@ Value extractCodeBits(OpBuilder &b, Location l, Value byte, Value shift,
   return arith::AndIOp::create(b, l, shifted, mask);
 }
 
+/// The code (i32) of input `k` (an index) of a row of the op's codes:
+/// `bytes` holds the byte of its first bit and, for 3-bit codes (a bit
+/// stream), the byte of its last.
+Value streamCode(OpBuilder &b, Location l, ValueRange bytes, Value k,
+                 int64_t bits) {
+  Type i32 = b.getI32Type();
+  Value bit = arith::MulIOp::create(b, l, k,
+                                    arith::ConstantIndexOp::create(b, l, bits));
+  Value shift = arith::IndexCastUIOp::create(
+      b, l, i32,
+      arith::RemUIOp::create(b, l, bit,
+                             arith::ConstantIndexOp::create(b, l, 8)));
+  Value word = arith::ExtUIOp::create(b, l, i32, bytes[0]);
+  if (bytes.size() > 1)
+    word = arith::OrIOp::create(
+        b, l, word,
+        arith::ShLIOp::create(
+            b, l, arith::ExtUIOp::create(b, l, i32, bytes[1]),
+            arith::ConstantOp::create(b, l, b.getI32IntegerAttr(8))));
+  return arith::AndIOp::create(
+      b, l, arith::ShRUIOp::create(b, l, word, shift),
+      arith::ConstantOp::create(b, l, b.getI32IntegerAttr((1 << bits) - 1)));
+}
+
 /// The same code as f32.
 Value extractCode(OpBuilder &b, Location l, Value byte, Value shift,
                   int64_t bits) {
@@ -618,6 +642,43 @@ Value codeShift(OpBuilder &b, Location l, Value k, int64_t bits) {
   Value bitsIndex = arith::MulIOp::create(
       b, l, within, arith::ConstantIndexOp::create(b, l, bits));
   return arith::IndexCastUIOp::create(b, l, b.getI32Type(), bitsIndex);
+}
+
+/// table[code | datatype << bits] (the codebook's 64-byte table of value +
+/// 128) as i32, for an i32 code and the datatype already shifted (i8).
+Value lookUp(OpBuilder &b, Location l, Value table, Value code,
+             Value kindShift) {
+  Type i32 = b.getI32Type();
+  Value index = arith::OrIOp::create(
+      b, l, code, arith::ExtUIOp::create(b, l, i32, kindShift));
+  Value entry = tensor::ExtractOp::create(
+      b, l, table,
+      ValueRange{arith::IndexCastUIOp::create(b, l, b.getIndexType(), index)});
+  return arith::ExtUIOp::create(b, l, i32, entry);
+}
+
+/// The 3-bit code (i32) of input `k` (an index) from its low and high
+/// bytes in threeBitDotPanels' layout: bits 2·(k/4 % 4) of the low byte,
+/// bit (k/4 % 8) of the high byte.
+Value splitThreeBitCode(OpBuilder &b, Location l, Value low, Value high,
+                        Value k) {
+  Type i32 = b.getI32Type();
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, l, v).getResult();
+  };
+  Value t = arith::DivUIOp::create(b, l, k, index(4));
+  Value lowShift = arith::IndexCastUIOp::create(
+      b, l, i32,
+      arith::MulIOp::create(b, l, arith::RemUIOp::create(b, l, t, index(4)),
+                            index(2)));
+  Value highShift = arith::IndexCastUIOp::create(
+      b, l, i32, arith::RemUIOp::create(b, l, t, index(8)));
+  Value highBit = extractCodeBits(b, l, high, highShift, 1);
+  return arith::OrIOp::create(
+      b, l, extractCodeBits(b, l, low, lowShift, 2),
+      arith::ShLIOp::create(
+          b, l, highBit,
+          arith::ConstantOp::create(b, l, b.getI32IntegerAttr(2))));
 }
 
 /// The code (as f32) of input `k` (an index) from its bit planes: `rows`
@@ -787,12 +848,21 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
     SmallVector<AffineExpr> xExprs(lead), yExprs(lead);
     xExprs.push_back(k);
     yExprs.push_back(n);
+    // The byte holding a code's first bit, and for 3-bit codes (a bit
+    // stream) also the byte holding its last.
     SmallVector<Value> inputs = {rows ? rows->codes : op.getInput(),
-                                 op.getCodes(), op.getScales()};
+                                 op.getCodes()};
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank + 1, 0, xExprs, ctx),
-        AffineMap::get(rank + 1, 0, {n, k.floorDiv(8 / bits)}, ctx),
-        AffineMap::get(rank + 1, 0, {n, k.floorDiv(group)}, ctx)};
+        AffineMap::get(rank + 1, 0, {n, (k * bits).floorDiv(8)}, ctx)};
+    if (bits == 3) {
+      inputs.push_back(op.getCodes());
+      maps.push_back(AffineMap::get(
+          rank + 1, 0, {n, (k * bits + bits - 1).floorDiv(8)}, ctx));
+    }
+    int64_t at = inputs.size(); // the scales, then zeros or datatypes
+    inputs.push_back(op.getScales());
+    maps.push_back(AffineMap::get(rank + 1, 0, {n, k.floorDiv(group)}, ctx));
     if (Value zeros = op.getZeroPoints()) {
       inputs.push_back(zeros);
       maps.push_back(maps.back());
@@ -818,39 +888,75 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                  Value kIndex = linalg::IndexOp::create(b, l, rank);
                  Value x = activation(
                      b, l, a[0], quantizedRows ? a[a.size() - 2] : Value());
+                 Value intCode =
+                     streamCode(b, l, a.slice(1, at - 1), kIndex, bits);
                  if (codebook) {
                    // w = s · codebook[datatype, code]
-                   Value code = extractCodeBits(
-                       b, l, a[1], codeShift(b, l, kIndex, bits), bits);
                    Value kind = arith::IndexCastUIOp::create(
                        b, l, b.getIndexType(),
-                       arith::ExtUIOp::create(b, l, b.getI32Type(), a[3]));
+                       arith::ExtUIOp::create(b, l, b.getI32Type(), a[at + 1]));
                    Value value = tensor::ExtractOp::create(
                        b, l, codebook,
                        ValueRange{kind, arith::IndexCastUIOp::create(
-                                            b, l, b.getIndexType(), code)});
-                   Value w = arith::MulFOp::create(b, l, value, a[2]);
+                                            b, l, b.getIndexType(), intCode)});
+                   Value w = arith::MulFOp::create(b, l, value, a[at]);
                    linalg::YieldOp::create(
                        b, l,
                        math::FmaOp::create(b, l, x, w, a.back()).getResult());
                    return;
                  }
-                 Value code = extractCode(b, l, a[1],
-                                          codeShift(b, l, kIndex, bits), bits);
+                 Value code =
+                     arith::UIToFPOp::create(b, l, b.getF32Type(), intCode);
                  Value zero =
                      hasZeros
                          ? Value(arith::UIToFPOp::create(
                                b, l, b.getF32Type(),
                                arith::ExtUIOp::create(b, l, b.getI32Type(),
-                                                      a[3])))
+                                                      a[at + 1])))
                          : floatConst(b, l, b.getF32Type(), 1 << (bits - 1));
                  Value w = arith::MulFOp::create(
-                     b, l, arith::SubFOp::create(b, l, code, zero), a[2]);
+                     b, l, arith::SubFOp::create(b, l, code, zero), a[at]);
                  linalg::YieldOp::create(
                      b, l,
                      math::FmaOp::create(b, l, x, w, a.back()).getResult());
                })
         .getResult(0);
+  }
+
+  /// The code of input `kk` in row `column` of the op's codes [N, K·bits/8]
+  /// (a bit stream: 3-bit codes may run into the next byte).
+  static int codeAt(ArrayRef<char> codes, int64_t k, int64_t bits,
+                    int64_t column, int64_t kk) {
+    int64_t bit = kk * bits, rowBytes = k * bits / 8;
+    const char *row = codes.data() + column * rowBytes;
+    unsigned word = static_cast<uint8_t>(row[bit / 8]) |
+                    unsigned{static_cast<uint8_t>(row[(bit + bits - 1) / 8])}
+                        << 8;
+    return static_cast<int>((word >> (bit % 8)) & ((1u << bits) - 1));
+  }
+
+  /// 3-bit codes for 4-way integer dot products, split into their low two
+  /// bits in the 2-bit layout [⌈N/nb⌉, K/16, 4·nb] and their high bit in a
+  /// 1-bit one [⌈N/nb⌉, K/32, 4·nb]: byte 4c + i of high row j holds at bit
+  /// t the high bit of column c at k = (8j + t)·4 + i. One 16-input step
+  /// reads a low row and half a high row.
+  static std::pair<std::vector<char>, std::vector<char>>
+  threeBitDotPanels(ArrayRef<char> codes, int64_t n, int64_t k, int64_t nb) {
+    int64_t blocks = (n + nb - 1) / nb;
+    std::vector<char> low(blocks * (k / 16) * 4 * nb, 0),
+        high(blocks * (k / 32) * 4 * nb, 0);
+    for (int64_t column = 0; column < n; ++column)
+      for (int64_t kk = 0; kk < k; ++kk) {
+        int code = codeAt(codes, k, 3, column, kk);
+        int64_t p = column / nb, c = column % nb, i = kk % 4, t = kk / 4;
+        char &lo = low[(p * (k / 16) + kk / 16) * 4 * nb + 4 * c + i];
+        lo = static_cast<char>(static_cast<uint8_t>(lo) |
+                               ((code & 3) << (2 * (t % 4))));
+        char &hi = high[(p * (k / 32) + kk / 32) * 4 * nb + 4 * c + i];
+        hi = static_cast<char>(static_cast<uint8_t>(hi) |
+                               ((code >> 2) << (t % 8)));
+      }
+    return {low, high};
   }
 
   /// The codes [N, K·bits/8] repacked for 4-way integer dot products into
@@ -860,16 +966,12 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                                             int64_t k, int64_t bits,
                                             int64_t nb) {
     int64_t perByte = 8 / bits, quad = 4 * perByte;
-    int64_t rowBytes = k * bits / 8, steps = k / quad;
+    int64_t steps = k / quad;
     int64_t blocks = (n + nb - 1) / nb;
-    int mask = (1 << bits) - 1;
     std::vector<char> packed(blocks * steps * 4 * nb, 0);
     for (int64_t column = 0; column < n; ++column)
       for (int64_t kk = 0; kk < k; ++kk) {
-        int code =
-            (static_cast<uint8_t>(codes[column * rowBytes + kk / perByte]) >>
-             ((kk % perByte) * bits)) &
-            mask;
+        int code = codeAt(codes, k, bits, column, kk);
         int64_t p = column / nb, c = column % nb;
         int64_t j = kk / quad, t = (kk / 4) % perByte, i = kk % 4;
         char &byte = packed[(p * steps + j) * 4 * nb + 4 * c + i];
@@ -885,16 +987,12 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
   /// one plane's index into the 16-entry table of 4 activations.
   static std::vector<char> bitPlanePanels(ArrayRef<char> codes, int64_t n,
                                           int64_t k, int64_t bits) {
-    int64_t perByte = 8 / bits, rowBytes = k * bits / 8;
     int64_t chunks = k / 16, planeRows = bits / 2;
     int64_t blocks = (n + kIntegerDotPanel - 1) / kIntegerDotPanel;
     std::vector<char> packed(blocks * chunks * planeRows * 64, 0);
     for (int64_t column = 0; column < n; ++column)
       for (int64_t kk = 0; kk < k; ++kk) {
-        int code =
-            (static_cast<uint8_t>(codes[column * rowBytes + kk / perByte]) >>
-             ((kk % perByte) * bits)) &
-            ((1 << bits) - 1);
+        int code = codeAt(codes, k, bits, column, kk);
         int64_t p = column / kIntegerDotPanel, c = column % kIntegerDotPanel;
         int64_t j = kk / 16, t = (kk % 16) / 4, i = kk % 4;
         for (int64_t b = 0; b < bits; ++b) {
@@ -932,7 +1030,12 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
       return failure();
     int64_t n = op.getOutFeatures(), k = op.getInFeatures();
     int64_t bits = op.getBits(), group = op.getGroupSize();
-    int64_t perByte = 8 / bits, quad = 4 * perByte;
+    // 3-bit codes: integer dot products only, over their 2-bit low part's
+    // steps (threeBitDotPanels).
+    bool threeBit = bits == 3;
+    if (threeBit && !rows)
+      return failure();
+    int64_t perByte = threeBit ? 4 : 8 / bits, quad = 4 * perByte;
     int64_t depth = k * bits / 8, groups = k / group;
     // Integer dot products take 4·8/bits consecutive k of a group per step.
     if (rows && group % quad != 0)
@@ -990,9 +1093,17 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                 static_cast<char>(kind << bits);
         }
     }
-    Value codePanels;
+    Value codePanels, highPanels;
     auto i8 = rewriter.getI8Type();
-    if (planes) {
+    if (threeBit) {
+      auto [low, high] = threeBitDotPanels(*codeBytes, n, k, nb);
+      codePanels = bytesConstant(
+          rewriter, loc, RankedTensorType::get({blocks, k / 16, 4 * nb}, i8),
+          constantName(codes, "codes") + "_dot_panels_low", low);
+      highPanels = bytesConstant(
+          rewriter, loc, RankedTensorType::get({blocks, k / 32, 4 * nb}, i8),
+          constantName(codes, "codes") + "_dot_panels_high", high);
+    } else if (planes) {
       codePanels = bytesConstant(
           rewriter, loc,
           RankedTensorType::get({blocks, k / 16, bits / 2, 64}, i8),
@@ -1055,10 +1166,19 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
           MLIRContext *ctx = rewriter.getContext();
           // Inputs: x, the codes (once per plane row with bit planes),
           // scales, offsets, then row scales and datatype shifts.
-          int64_t codeViews = planes ? bits / 2 : 1;
+          int64_t codeViews = planes ? bits / 2 : threeBit ? 2 : 1;
           SmallVector<Value> inputs = {rows ? rows->codes : op.getInput()};
           SmallVector<AffineMap> maps = {loops.input};
-          for (int64_t r = 0; r < codeViews; ++r) {
+          if (threeBit) {
+            inputs.append({codePanels, highPanels});
+            for (int64_t steps : {16, 32})
+              maps.push_back(
+                  AffineMap::get(loops.count, 0,
+                                 {loops.panel, loops.k.floorDiv(steps),
+                                  loops.column * 4 + loops.k % 4},
+                                 ctx));
+          }
+          for (int64_t r = 0; r < (threeBit ? 0 : codeViews); ++r) {
             inputs.push_back(codePanels);
             if (planes)
               maps.push_back(AffineMap::get(
@@ -1101,6 +1221,11 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                 Value code;
                 if (planes) {
                   code = bitPlaneCode(b, l, a.slice(1, codeViews), kIndex);
+                } else if (threeBit) {
+                  code = splitThreeBitCode(b, l, a[1], a[2], kIndex);
+                  if (tableValue)
+                    code = lookUp(b, l, tableValue, code, a[scaleAt + 3]);
+                  code = arith::UIToFPOp::create(b, l, b.getF32Type(), code);
                 } else {
                   Value shift =
                       quantizedRows
@@ -1112,18 +1237,11 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
                                 bits)
                           : codeShift(b, l, kIndex, bits);
                   if (tableValue) {
-                    // table[code | datatype << bits]
-                    Value index = arith::OrIOp::create(
-                        b, l, extractCodeBits(b, l, a[1], shift, bits),
-                        arith::ExtUIOp::create(b, l, b.getI32Type(),
-                                               a[scaleAt + 3]));
-                    Value entry = tensor::ExtractOp::create(
-                        b, l, tableValue,
-                        ValueRange{arith::IndexCastUIOp::create(
-                            b, l, b.getIndexType(), index)});
                     code = arith::UIToFPOp::create(
                         b, l, b.getF32Type(),
-                        arith::ExtUIOp::create(b, l, b.getI32Type(), entry));
+                        lookUp(b, l, tableValue,
+                               extractCodeBits(b, l, a[1], shift, bits),
+                               a[scaleAt + 3]));
                   } else {
                     code = extractCode(b, l, a[1], shift, bits);
                   }

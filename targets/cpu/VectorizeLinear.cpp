@@ -770,14 +770,21 @@ struct VectorizeQuantizedPanels : OpRewritePattern<linalg::GenericOp> {
 /// The operands of the generic llm-lower-to-linalg writes for a quantized
 /// linear with int8 activations:
 ///   y[lead..., p, c] += a[lead...]·x_q[lead..., k]·(s[p, k/G, c]·q + m)
-/// with codes [P, K/(4·8/bits), 4·NR] packed for 4-way dot products.
+/// with codes [P, K/(4·8/bits), 4·NR] packed for 4-way dot products
+/// (3-bit codes: their low two bits in the 2-bit layout, their high bit
+/// in `high` [P, K/32, 4·NR]).
 struct IntegerDotPanels {
-  Value x, codes, scales, offsets, rowScales, init;
+  Value x, codes, high, scales, offsets, rowScales, init;
   int64_t leadDims, bits, group;
   // With a codebook: each column's datatype << bits per panel and group
   // [P, K/G, 4·NR], and the 64-byte table of values + 128.
   Value kindShifts;
   DenseElementsAttr table;
+
+  /// Codes per byte of `codes` (the low two bits of 3-bit codes), and
+  /// their bits.
+  int64_t perByte() const { return bits == 3 ? 4 : 8 / bits; }
+  int64_t byteBits() const { return bits == 3 ? 2 : bits; }
 };
 
 FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
@@ -787,29 +794,35 @@ FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
       op->getAttrOfType<IntegerAttr>(llm::cpu::kQuantizedActivationsAttr);
   auto table = op->getAttrOfType<DenseElementsAttr>(llm::cpu::kLookupTableAttr);
   if (!bits || !group || !activations || activations.getInt() != 8 ||
-      op.getNumDpsInputs() != (table ? 6 : 5) || op.getNumDpsInits() != 1 ||
-      !op.hasPureTensorSemantics())
+      op->hasAttr(llm::cpu::kBitPlanesAttr))
+    return failure();
+  bool threeBit = bits.getInt() == 3;
+  if (op.getNumDpsInputs() != 5 + (table ? 1 : 0) + (threeBit ? 1 : 0) ||
+      op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics())
     return failure();
   SmallVector<Value> in = op.getDpsInputs();
+  int64_t h = threeBit ? 1 : 0;
   IntegerDotPanels q{in[0],
                      in[1],
-                     in[2],
-                     in[3],
-                     in[4],
+                     threeBit ? in[2] : Value(),
+                     in[2 + h],
+                     in[3 + h],
+                     in[4 + h],
                      op.getDpsInits()[0],
                      op.getNumLoops() - 3,
                      bits.getInt(),
                      group.getInt(),
-                     table ? in[5] : Value(),
+                     table ? in[5 + h] : Value(),
                      table};
   auto xType = dyn_cast<RankedTensorType>(q.x.getType());
   auto cType = dyn_cast<RankedTensorType>(q.codes.getType());
   auto sType = dyn_cast<RankedTensorType>(q.scales.getType());
   auto rType = dyn_cast<RankedTensorType>(q.rowScales.getType());
   auto yType = dyn_cast<RankedTensorType>(q.init.getType());
+  int64_t quad = 4 * q.perByte();
   if (!xType || !cType || !sType || !rType || !yType || q.leadDims < 0 ||
-      (q.bits != 2 && q.bits != 4 && q.bits != 8) ||
-      q.group % (32 / q.bits) != 0 || !cType.hasStaticShape() ||
+      (q.bits != 2 && q.bits != 3 && q.bits != 4 && q.bits != 8) ||
+      q.group % quad != 0 || !cType.hasStaticShape() ||
       !sType.hasStaticShape() || cType.getRank() != 3 || sType.getRank() != 3 ||
       q.offsets.getType() != sType || !xType.getElementType().isInteger(8) ||
       !cType.getElementType().isInteger(8) || !sType.getElementType().isF32() ||
@@ -819,13 +832,18 @@ FailureOr<IntegerDotPanels> matchIntegerDotPanels(linalg::GenericOp op) {
       yType.getRank() != q.leadDims + 2)
     return failure();
   int64_t panels = cType.getDimSize(0), width = sType.getDimSize(2);
-  int64_t k = cType.getDimSize(1) * 32 / q.bits;
+  int64_t k = cType.getDimSize(1) * quad;
   if (width % 16 != 0 || width > llm::cpu::kMaxPanelWidth ||
       cType.getDimSize(2) != 4 * width || k % q.group != 0 ||
       xType.getShape().back() != k || sType.getDimSize(0) != panels ||
       sType.getDimSize(1) != k / q.group ||
       yType.getDimSize(q.leadDims) != panels ||
       yType.getDimSize(q.leadDims + 1) != width)
+    return failure();
+  if (threeBit &&
+      (k % 32 != 0 ||
+       q.high.getType() != RankedTensorType::get({panels, k / 32, 4 * width},
+                                                 cType.getElementType())))
     return failure();
   if (table &&
       (table.getType() !=
@@ -886,7 +904,7 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
     auto rowBytesType = VectorType::get({4 * width}, i8);
     auto chunkType = VectorType::get({64}, i8);
     int64_t tile = rowIndex.size();
-    int64_t perByte = 8 / q.bits, quad = 4 * perByte;
+    int64_t perByte = q.perByte(), quad = 4 * perByte, byteBits = q.byteBits();
     int64_t chunks = width / 16;
     int64_t steps = q.group / quad;
     int64_t groups = cast<RankedTensorType>(q.scales.getType()).getDimSize(1);
@@ -925,16 +943,53 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                   Value bytes = vector::TransferReadOp::create(
                       kb, kl, rowBytesType, q.codes, ValueRange{panel, j, zero},
                       bytePadding, inBounds);
+                  // 3-bit codes: this step's 4 high bits of each byte of
+                  // the high row j/2 (the low nibble for even j).
+                  Value high;
+                  if (q.high) {
+                    Value two = index(kb, 2);
+                    high = vector::TransferReadOp::create(
+                        kb, kl, rowBytesType, q.high,
+                        ValueRange{panel,
+                                   arith::DivUIOp::create(kb, kl, j, two),
+                                   zero},
+                        bytePadding, inBounds);
+                    Value odd = arith::IndexCastUIOp::create(
+                        kb, kl, i8,
+                        arith::MulIOp::create(
+                            kb, kl, arith::RemUIOp::create(kb, kl, j, two),
+                            index(kb, 4)));
+                    high = arith::ShRUIOp::create(
+                        kb, kl, high,
+                        vector::BroadcastOp::create(kb, kl, rowBytesType, odd));
+                  }
                   for (int64_t t = 0; t < perByte; ++t) {
                     Value codes = bytes;
                     if (t > 0)
                       codes = arith::ShRUIOp::create(
                           kb, kl, codes,
-                          splatInt(kb, kl, rowBytesType, t * q.bits));
+                          splatInt(kb, kl, rowBytesType, t * byteBits));
                     if (t + 1 < perByte)
                       codes = arith::AndIOp::create(
                           kb, kl, codes,
-                          splatInt(kb, kl, rowBytesType, (1 << q.bits) - 1));
+                          splatInt(kb, kl, rowBytesType, (1 << byteBits) - 1));
+                    if (high) {
+                      // Bit t of the high nibble, moved to bit 2.
+                      Value moved =
+                          t <= 2 ? arith::ShLIOp::create(
+                                       kb, kl, high,
+                                       splatInt(kb, kl, rowBytesType, 2 - t))
+                                       .getResult()
+                                 : arith::ShRUIOp::create(
+                                       kb, kl, high,
+                                       splatInt(kb, kl, rowBytesType, t - 2))
+                                       .getResult();
+                      codes = arith::OrIOp::create(
+                          kb, kl, codes,
+                          arith::AndIOp::create(
+                              kb, kl, moved,
+                              splatInt(kb, kl, rowBytesType, 4)));
+                    }
                     if (table)
                       codes = arith::OrIOp::create(kb, kl, codes, kindShift);
                     Value k = arith::MulIOp::create(

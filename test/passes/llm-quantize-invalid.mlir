@@ -7,6 +7,7 @@
 // RUN: not llm-opt %s --llm-quantize="weights=ternary group-size=8" 2>&1 | FileCheck %s --check-prefix=TERNARY
 // RUN: not llm-opt %s --llm-quantize="weights=bitmod asymmetric=true" 2>&1 | FileCheck %s --check-prefix=BITMOD
 // RUN: not llm-opt %s --llm-quantize="weights=bitmod group-size=3" 2>&1 | FileCheck %s --check-prefix=BITMODGROUP
+// RUN: not llm-opt %s --llm-quantize="weights=bitmod bits=2" 2>&1 | FileCheck %s --check-prefix=BITMODBITS
 
 // GROUP: error: llm-quantize: cannot quantize weight 'w' [2, 8] to 4 bits: group-size 3 does not divide the layer's 8 inputs
 // BITS: error: llm-quantize: unsupported bit width 3 (supported: 2, 4, 8)
@@ -15,7 +16,8 @@
 // FORMAT: error: llm-quantize: unknown weights format 'float4' (known: int, ternary, bitmod, none)
 // TERNARY: error: llm-quantize: weights=ternary has one scale per tensor; group-size and asymmetric do not apply
 // BITMOD: error: llm-quantize: weights=bitmod picks a grid per group; asymmetric does not apply
-// BITMODGROUP: error: llm-quantize: cannot quantize weight 'w' [2, 8] to bitmod: group-size 3 does not divide the layer's 8 inputs
+// BITMODGROUP: error: llm-quantize: cannot quantize weight 'w' [2, 8] to bitmod4: group-size 3 does not divide the layer's 8 inputs
+// BITMODBITS: error: llm-quantize: unsupported bit width 2 for weights=bitmod (supported: 3, 4)
 // ACTIVATIONS: error: llm-quantize: activations must be 0 (floating point) or 8 (int8 per token), got 4
 func.func @linear(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {
   %w = arith.constant dense_resource<w> : tensor<2x8xf32>

@@ -5,6 +5,7 @@
 // RUN: llm-opt %s --llm-quantize="bits=4 activations=8 report=-" | FileCheck %s --check-prefix=A8
 // RUN: llm-opt %s --llm-quantize="weights=ternary activations=8" | FileCheck %s --check-prefix=TERNARY
 // RUN: llm-opt %s --llm-quantize="weights=bitmod activations=8" | FileCheck %s --check-prefix=BITMOD
+// RUN: llm-opt %s --llm-quantize="weights=bitmod bits=3 activations=8" | FileCheck %s --check-prefix=BITMOD3
 
 // A weight computed at run time stays f32.
 // CHECK-LABEL: func.func @runtime_weight
@@ -69,6 +70,20 @@ func.func @runtime_weight(%x: tensor<3x8xf32>, %w: tensor<2x8xf32>) -> tensor<3x
 // BITMOD: weight_m_codes: "0x01000000593B1D7F77777777"
 // BITMOD: weight_m_scales: "0x040000000000E03E0000803F"
 // BITMOD: weight_m_datatypes: "0x010000000200"
+
+// 3-bit BitMoD: FP3 grids {0, ±1, ±2, ±4} + 3, −3, 6 or −6. Row 0 ties
+// between er_pos and er_neg (max 4: s = 7/4 = 1.75, squared error 1.25)
+// and takes the first: w/s rounds to 1 -1 1 -1 2 -2 4 0, codes (indices
+// in -4 -2 -1 0 1 2 3 4) 4 2 4 2 5 1 7 3, 8 codes in 3 bytes, code k at
+// bit 3k. The zero row: datatype 0, scale 1, code 3 (the 0).
+// BITMOD3-LABEL: func.func @linear
+// BITMOD3-DAG: %[[C:.*]] = arith.constant dense_resource<weight_m_codes> : tensor<2x3xi8>
+// BITMOD3-DAG: %[[G:.*]] = arith.constant dense_resource<bitmod3_grids> : tensor<4x8xf32>
+// BITMOD3: llm.quantized_linear %{{.*}}, %[[C]], %{{.*}} codebook(%[[G]], %{{.*}}) bias(%{{.*}}) bits(3) group(8) activations(8)
+// BITMOD3: weight_m_codes: "0x0100000014D57CDBB66D"
+// BITMOD3: weight_m_scales: "0x040000000000E03F0000803F"
+// BITMOD3: bitmod3_grids: "0x04000000000080C0000000C0000080BF000000000000803F000000400000404000008040
+// BITMOD3: weight_m_datatypes: "0x010000000000"
 
 // INT8: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}}) bits(8) group(8) : (tensor<3x8xf32>, tensor<2x8xi8>, tensor<2x1xf32>, tensor<2xf32>) -> tensor<3x2xf32>
 func.func @linear(%x: tensor<3x8xf32>, %b: tensor<2xf32>) -> tensor<3x2xf32> {

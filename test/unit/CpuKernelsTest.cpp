@@ -520,13 +520,14 @@ void checkIntegerDotLinear(int64_t M, int64_t K, int64_t N, const char *scheme,
   std::function<int(int64_t, int64_t)> zero;
   std::function<float(int64_t, int64_t)> scale;
   int64_t G;
-  if (name.rfind("bitmod4", 0) == 0) {
-    mod = llmc::quant::quantizeBitMod(run.w.data(), N, K, expected.groupSize);
+  if (name.rfind("bitmod", 0) == 0) {
+    mod = llmc::quant::quantizeBitMod(run.w.data(), N, K, expected.groupSize,
+                                      expected.bits);
     G = mod.groupSize;
     code = [&](int64_t n, int64_t k) {
       int64_t g = n * mod.groups() + k / G;
-      return static_cast<int>(
-                 llmc::quant::bitModGrids()[mod.datatypes[g]][mod.code(n, k)]) +
+      return static_cast<int>(llmc::quant::bitModGrids(
+                 mod.bits)[mod.datatypes[g]][mod.code(n, k)]) +
              128;
     };
     zero = [](int64_t, int64_t) { return 128; };
@@ -635,6 +636,16 @@ TEST(CpuKernels, TernaryLookupTableLinearMatchesIntegerReferenceBitForBit) {
   checkIntegerDotLinear(1, 48, 48, "ternary-lut", {}, "-avx512vbmi");
 }
 
+// 3-bit BitMoD: the codes' low two bits and high bit in separate panels
+// (one high row per two steps), the FP3 grids looked up like 4-bit ones.
+TEST(CpuKernels, BitMod3LinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 128, 40, "bitmod3-g32", {3, 32, false});
+  checkIntegerDotLinear(3, 96, 40, "bitmod3-g16", {3, 16, false},
+                        "-avx512vbmi");
+  checkIntegerDotLinear(3, 128, 40, "bitmod3-g64", {3, 64, false},
+                        "-avx512vbmi,-avx512vnni");
+}
+
 /// Codes and scales that are not constants (arguments) take the generic
 /// path that dequantizes each weight: 4-bit codes, two groups of 4; with
 /// `int8Activations` the rows of x are quantized first (the reference
@@ -686,6 +697,44 @@ TEST(CpuKernels, QuantizedLinearOfArgumentsMatchesReference) {
 TEST(CpuKernels,
      QuantizedLinearOfArgumentsWithInt8ActivationsMatchesReference) {
   checkQuantizedLinearOfArguments(true);
+}
+
+// 3-bit codes from an argument: a bit stream whose codes 2, 5, 10 and 13
+// of each row run across a byte boundary, dequantized by the generic.
+TEST(CpuKernels, ThreeBitCodesOfArgumentsMatchReference) {
+  constexpr int64_t M = 3, K = 16, N = 5, rowBytes = K * 3 / 8;
+  std::vector<float> x = values(M * K, 16), scales = values(N * 2, 17);
+  std::vector<int8_t> codes(N * rowBytes), zeros(N * 2);
+  for (size_t i = 0; i < codes.size(); ++i)
+    codes[i] = static_cast<int8_t>(i * 53 + 7);
+  for (size_t i = 0; i < zeros.size(); ++i)
+    zeros[i] = static_cast<int8_t>(i % 8);
+  std::string source =
+      "func.func @main(%x: tensor<3x16xf32>, %c: tensor<5x6xi8>, %s: "
+      "tensor<5x2xf32>, %z: tensor<5x2xi8>) -> tensor<3x5xf32> {\n"
+      "  %y = llm.quantized_linear %x, %c, %s zero_points(%z) bits(3) "
+      "group(8) : (tensor<3x16xf32>, tensor<5x6xi8>, tensor<5x2xf32>, "
+      "tensor<5x2xi8>) -> tensor<3x5xf32>\n"
+      "  return %y : tensor<3x5xf32>\n}\n";
+  std::vector<float> y(M * N, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(compileAndCall(
+      source, {x.data(), codes.data(), scales.data(), zeros.data(), y.data()},
+      {{M, K}, {N, rowBytes}, {N, 2}, {N, 2}, {M, N}}));
+  std::vector<float> w(N * K), noBias(N, 0.0f);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) {
+      // Each 8 codes are 3 bytes, a little-endian 24-bit number with code
+      // k at bit 3·(k % 8).
+      uint32_t part = 0;
+      for (int64_t b = 0; b < 3; ++b)
+        part |= uint32_t{static_cast<uint8_t>(
+                    codes[n * rowBytes + (k / 8) * 3 + b])}
+                << (8 * b);
+      int code = (part >> (3 * (k % 8))) & 7;
+      w[n * K + k] = scales[n * 2 + k / 8] *
+                     (code - static_cast<uint8_t>(zeros[n * 2 + k / 8]));
+    }
+  expectLinear(y, x, w, noBias, M, K, N);
 }
 
 // Two linear layers with biases on one input (fused into one GEMM by

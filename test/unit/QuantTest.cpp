@@ -45,8 +45,9 @@ std::vector<float> weights(int64_t rows, int64_t cols, unsigned seed) {
 TEST(BitMod, GridsAreSixteenSortedValuesWithOneSpecialValue) {
   const float specials[] = {10, -10, 16, -16};
   for (int d = 0; d < kBitModDatatypes; ++d) {
-    const auto &grid = bitModGrids()[d];
+    const auto &grid = bitModGrids(4)[d];
     EXPECT_TRUE(std::is_sorted(grid.begin(), grid.end()));
+    EXPECT_EQ(grid.size(), 16u);
     EXPECT_EQ(std::set<float>(grid.begin(), grid.end()).size(), 16u);
     EXPECT_NE(std::find(grid.begin(), grid.end(), specials[d]), grid.end());
     for (float base : {0.0f, 1.0f, -3.0f, 6.0f, -8.0f, 12.0f, -12.0f})
@@ -54,12 +55,27 @@ TEST(BitMod, GridsAreSixteenSortedValuesWithOneSpecialValue) {
   }
 }
 
+// FP3: {0, ±1, ±2, ±4} and one of +3, −3, +6, −6.
+TEST(BitMod, ThreeBitGridsAreEightSortedValuesWithOneSpecialValue) {
+  const float specials[] = {3, -3, 6, -6};
+  for (int d = 0; d < kBitModDatatypes; ++d) {
+    const auto &grid = bitModGrids(3)[d];
+    EXPECT_TRUE(std::is_sorted(grid.begin(), grid.end()));
+    EXPECT_EQ(grid.size(), 8u);
+    EXPECT_EQ(std::set<float>(grid.begin(), grid.end()).size(), 8u);
+    EXPECT_NE(std::find(grid.begin(), grid.end(), specials[d]), grid.end());
+    for (float base : {0.0f, 1.0f, -1.0f, 2.0f, -2.0f, 4.0f, -4.0f})
+      EXPECT_NE(std::find(grid.begin(), grid.end(), base), grid.end());
+  }
+}
+
 // The requirement: per group, the chosen datatype's error (of the
 // codes and scale actually stored) is at most that of every single one.
-TEST(BitMod, PerGroupChoiceIsNeverWorseThanAnySingleDatatype) {
+void checkChoiceNeverWorse(int bits) {
   constexpr int64_t rows = 32, cols = 256, group = 64;
   std::vector<float> w = weights(rows, cols, 1);
-  BitModQuantized q = quantizeBitMod(w.data(), rows, cols, group);
+  BitModQuantized q = quantizeBitMod(w.data(), rows, cols, group, bits);
+  ASSERT_EQ(q.codes.size(), static_cast<size_t>(rows * cols * bits / 8));
   std::set<int> chosen;
   for (int64_t n = 0; n < rows; ++n)
     for (int64_t g = 0; g < cols / group; ++g) {
@@ -73,9 +89,9 @@ TEST(BitMod, PerGroupChoiceIsNeverWorseThanAnySingleDatatype) {
       for (int d = 0; d < kBitModDatatypes; ++d) {
         float scale;
         double single =
-            bitModGroupError(&w[n * cols + g * group], group, d, scale);
+            bitModGroupError(&w[n * cols + g * group], group, bits, d, scale);
         EXPECT_LE(stored, single)
-            << "row " << n << " group " << g << " datatype " << d;
+            << bits << "-bit row " << n << " group " << g << " datatype " << d;
       }
       chosen.insert(q.datatypes[n * (cols / group) + g]);
     }
@@ -83,13 +99,41 @@ TEST(BitMod, PerGroupChoiceIsNeverWorseThanAnySingleDatatype) {
   EXPECT_GE(chosen.size(), 2u);
 }
 
+TEST(BitMod, PerGroupChoiceIsNeverWorseThanAnySingleDatatype) {
+  checkChoiceNeverWorse(4);
+}
+
+TEST(BitMod, ThreeBitPerGroupChoiceIsNeverWorseThanAnySingleDatatype) {
+  checkChoiceNeverWorse(3);
+}
+
+// 3-bit codes are a bit stream: code k at bit 3k of its row, 8 codes in 3
+// bytes, some running across a byte boundary.
+TEST(BitMod, ThreeBitCodesFormABitStream) {
+  GroupQuantized q;
+  q.rows = 2;
+  q.cols = 8;
+  q.bits = 3;
+  q.groupSize = 8;
+  q.codes.assign(2 * 3, 0);
+  for (int64_t k = 0; k < 8; ++k)
+    q.putCode(1, k, static_cast<uint8_t>(7 - k));
+  // Σ (7 − k)·8^k = 0x053977, little-endian; codes 2 and 5 cross bytes.
+  EXPECT_EQ(q.codes[0], 0);
+  EXPECT_EQ(q.codes[3], 0x77);
+  EXPECT_EQ(q.codes[4], 0x39);
+  EXPECT_EQ(q.codes[5], 0x05);
+  for (int64_t k = 0; k < 8; ++k)
+    EXPECT_EQ(q.code(1, k), 7 - k) << k;
+}
+
 TEST(BitMod, CodesIndexTheGridAndTheScaleFitsTheLargestWeight) {
   const float w[8] = {0.5f, -1.0f, 2.0f, -4.0f, 6.0f, 0.0f, 12.0f, -3.0f};
   float scale;
   uint8_t codes[8];
-  bitModGroupError(w, 8, 0, scale, codes); // er_pos: max |grid| = 12
+  bitModGroupError(w, 8, 4, 0, scale, codes); // er_pos: max |grid| = 12
   EXPECT_EQ(scale, 1.0f);
-  const auto &grid = bitModGrids()[0];
+  const auto &grid = bitModGrids(4)[0];
   // 0.5 is the midpoint of 0 and 1: ties go to the lower value.
   const float expected[8] = {0, -1, 2, -4, 6, 0, 12, -3};
   for (int i = 0; i < 8; ++i)
@@ -127,10 +171,15 @@ TEST(Scheme, NamesMapToPassOptions) {
   ASSERT_TRUE(parseScheme("ternary", s, error)) << error;
   EXPECT_EQ(passOptions(s), "weights=ternary activations=8");
   ASSERT_TRUE(parseScheme("bitmod4-g32", s, error)) << error;
-  EXPECT_EQ(passOptions(s), "weights=bitmod group-size=32 activations=8");
+  EXPECT_EQ(passOptions(s), "weights=bitmod bits=4 group-size=32 "
+                            "activations=8");
+  ASSERT_TRUE(parseScheme("bitmod3", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "weights=bitmod bits=3 group-size=-1 "
+                            "activations=8");
   EXPECT_FALSE(parseScheme("bitmod4-asym", s, error));
   EXPECT_NE(error.find("unknown part 'asym'"), std::string::npos) << error;
-  EXPECT_FALSE(parseScheme("bitmod3", s, error));
+  EXPECT_FALSE(parseScheme("bitmod2", s, error));
+  EXPECT_FALSE(parseScheme("int3", s, error));
   EXPECT_FALSE(parseScheme("ternary-g64", s, error));
 }
 

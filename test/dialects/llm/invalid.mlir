@@ -874,9 +874,18 @@ func.func @quantized_activation_bits(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s
 
 // -----
 
-func.func @quantized_bits(%x: tensor<3x8xf32>, %c: tensor<2x3xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
-  // expected-error @+1 {{'llm.quantized_linear' op bits must be 2, 4 or 8, got 3}}
-  %y = llm.quantized_linear %x, %c, %s bits(3) group(8) : (tensor<3x8xf32>, tensor<2x3xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+func.func @quantized_bits(%x: tensor<3x8xf32>, %c: tensor<2x5xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'llm.quantized_linear' op bits must be 2, 3, 4 or 8, got 5}}
+  %y = llm.quantized_linear %x, %c, %s bits(5) group(8) : (tensor<3x8xf32>, tensor<2x5xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// -----
+
+// 3-bit codes come 8 to 3 bytes: a row of 4 bytes is not whole codes.
+func.func @quantized_three_bit_rows(%x: tensor<3x8xf32>, %c: tensor<2x4xi8>, %s: tensor<2x1xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{do not hold whole 3-bit codes (rows of a multiple of 3 bytes)}}
+  %y = llm.quantized_linear %x, %c, %s bits(3) group(8) : (tensor<3x8xf32>, tensor<2x4xi8>, tensor<2x1xf32>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
 

@@ -57,6 +57,15 @@ func.func @quantized_linear_codebook(%x: tensor<8x64xf32>, %c: tensor<176x32xi8>
   return %0 : tensor<8x176xf32>
 }
 
+// 3-bit codes: 64 inputs in 24 bytes per row; BitMoD's FP3 grids of 8.
+// CHECK-LABEL: func.func @quantized_linear_three_bit
+func.func @quantized_linear_three_bit(%x: tensor<8x64xf32>, %c: tensor<176x24xi8>, %s: tensor<176x2xf32>,
+                                      %b: tensor<4x8xf32>, %d: tensor<176x2xi8>) -> tensor<8x176xf32> {
+  // CHECK: llm.quantized_linear %{{.*}}, %{{.*}}, %{{.*}} codebook(%{{.*}}, %{{.*}}) bits(3) group(32) activations(8) : (tensor<8x64xf32>, tensor<176x24xi8>, tensor<176x2xf32>, tensor<4x8xf32>, tensor<176x2xi8>) -> tensor<8x176xf32>
+  %0 = llm.quantized_linear %x, %c, %s codebook(%b, %d) bits(3) group(32) activations(8) : (tensor<8x64xf32>, tensor<176x24xi8>, tensor<176x2xf32>, tensor<4x8xf32>, tensor<176x2xi8>) -> tensor<8x176xf32>
+  return %0 : tensor<8x176xf32>
+}
+
 // A dynamic declared result dimension is compatible with a static inferred one.
 // CHECK-LABEL: func.func @linear_dynamic
 func.func @linear_dynamic(%x: tensor<?x?x64xf32>, %w: tensor<176x64xf32>) -> tensor<?x?x?xf32> {

@@ -173,6 +173,37 @@ func.func @bit_planes(%x: tensor<3x32xf32>) -> tensor<3x2xf32> {
   return %y : tensor<3x2xf32>
 }
 
+// 3-bit codes (a bit stream, 12 bytes per row of 32) with a codebook: the
+// low two bits go to the 2-bit dot-product layout [1, K/16, 64] and the
+// high bit to a 1-bit one [1, K/32, 64] (bit t of byte 4c + i: k =
+// 4t + i); the table index is code | datatype << 3. The kernel reads a
+// high row per two steps, shifts its bytes by 4 on odd steps and moves
+// bit t to bit 2 of each code before the lookup.
+// CHECK-LABEL: func.func @three_bit
+// CHECK-DAG: arith.constant dense_resource<three_codes_dot_panels_low> : tensor<1x2x64xi8>
+// CHECK-DAG: arith.constant dense_resource<three_codes_dot_panels_high> : tensor<1x1x64xi8>
+// CHECK: math.roundeven
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<3x32xi8>, tensor<1x2x64xi8>, tensor<1x1x64xi8>, tensor<1x2x16xf32>, tensor<1x2x16xf32>, tensor<3xf32>, tensor<1x2x64xi8>)
+// CHECK-SAME: llm_cpu.quantized_bits = 3 : i64
+// VEC-LABEL: func.func @three_bit
+// VEC: scf.forall
+// VEC: vector.transfer_read {{.*}} : tensor<1x2x64xi8>, vector<64xi8>
+// VEC: vector.transfer_read {{.*}} : tensor<1x1x64xi8>, vector<64xi8>
+// VEC: arith.shrui
+// VEC: arith.shli
+// VEC: arith.ori
+// VEC: vector.gather
+// VEC-NOT: llm_cpu.quantized_bits
+func.func @three_bit(%x: tensor<3x32xf32>) -> tensor<3x2xf32> {
+  %c = arith.constant dense_resource<three_codes> : tensor<2x12xi8>
+  %s = arith.constant dense_resource<three_scales> : tensor<2x2xf32>
+  %b = arith.constant dense_resource<three_book> : tensor<2x8xf32>
+  %d = arith.constant dense_resource<three_kinds> : tensor<2x2xi8>
+  %y = llm.quantized_linear %x, %c, %s codebook(%b, %d) bits(3) group(16) activations(8) : (tensor<3x32xf32>, tensor<2x12xi8>, tensor<2x2xf32>, tensor<2x8xf32>, tensor<2x2xi8>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
 // Column 0's 2-bit codes 0 1 2 3 0 1 2 3 ... (bytes 0xE4) have plane 0 at
 // inputs 1 and 3 of each table (nibble 0xA) and plane 1 at 2 and 3 (0xC):
 // bytes 0..3 of each chunk 0xCA; column 1's codes are all 3: 0xFF.
@@ -183,6 +214,10 @@ func.func @bit_planes(%x: tensor<3x32xf32>) -> tensor<3x2xf32> {
 // the 14 unused columns are zero.
 // CHECK: kinds_dot_panels: "0x0100000000000000101010100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 // CHECK: codes_dot_panels: "0x0100000062518473374815260000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+// Column 0's codes are all 5 (low 1, high 1), column 1's all 2 (low 2,
+// high 0): low bytes 0x55 and 0xAA, high bytes 0xFF and 0.
+// CHECK: three_codes_dot_panels_high: "0x01000000FFFFFFFF000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+// CHECK: three_codes_dot_panels_low: "0x0100000055555555AAAAAAAA000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000055555555AAAAAAAA0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 {-#
   dialect_resources: {
     builtin: {
@@ -194,7 +229,11 @@ func.func @bit_planes(%x: tensor<3x32xf32>) -> tensor<3x2xf32> {
       book_codes: "0x010000001234567887654321",
       book_scales: "0x040000000000003F00000040",
       plane_codes: "0x01000000E4E4E4E4E4E4E4E4FFFFFFFFFFFFFFFF",
-      plane_scales: "0x040000000000003F0000803F000000400000803E"
+      plane_scales: "0x040000000000003F0000803F000000400000803E",
+      three_codes: "0x010000006DDBB66DDBB66DDBB66DDBB6922449922449922449922449",
+      three_book: "0x04000000000080C0000040C0000000C0000080BF000000000000803F0000004000004040000000C10000C0C0000080C0000000C00000000000000040000080400000C040",
+      three_scales: "0x040000000000003F0000803F000000400000803E",
+      three_kinds: "0x0100000000010100"
     }
   }
 #-}
