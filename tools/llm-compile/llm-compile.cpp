@@ -70,7 +70,8 @@ static cl::opt<std::string> quantize(
     cl::desc("Quantize the linear layers' weights: int8, int4, int2 with "
              "optional -g<N> (group size), -pc (per-channel), -asym (zero "
              "points), -a8 (int8 activations), e.g. int4-g128-asym; w8a8, "
-             "w4a8, ternary, bitmod4[-g<N>]; -lut (T-MAC lookup-table "
+             "w4a8, ternary, bitmod4[-g<N>], bitmod3[-g<N>]; -lut (T-MAC "
+             "lookup-table "
              "kernels, int8 activations) with int4, int2 or ternary; a -kv8 "
              "or -kv4 suffix, or kv8/kv4 alone, quantizes the KV cache"),
     cl::value_desc("scheme"), cl::cat(category));
