@@ -496,6 +496,87 @@ Value applyGroup(OpBuilder &b, Location l, Value sums, Value scale,
       b, l, vector::BroadcastOp::create(b, l, vectorType, xsF), offset, y);
 }
 
+/// The loop nest shared by the integer kernels. Per group g: an scf.for
+/// over the group's `steps` steps in strides of `chains`, carrying
+/// `perChain` i32 accumulators (vector<16xi32>) per row of the tile and
+/// chain (index (r·chains + c)·perChain + i); `step` adds step j of chain
+/// c into them (`group` is what `perGroup` read for g). `rowSums` reduces
+/// one row's accumulators to the group's sums vector<width x i32>, applied
+/// as y += s·Σ + m·Σx_q; each row's result is a·y + start.
+struct IntegerGroups {
+  int64_t width, groups, steps, chains, perChain;
+  Value scales, offsets, groupSums, rowScales;
+};
+
+using GroupReadFn =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, Value g)>;
+using IntegerStepFn =
+    function_ref<void(OpBuilder &, Location, Value j, int64_t chain,
+                      ArrayRef<Value> group, MutableArrayRef<Value> accs)>;
+using RowSumsFn =
+    function_ref<Value(OpBuilder &, Location, ArrayRef<Value> rowAccs)>;
+
+SmallVector<Value> integerGroups(OpBuilder &b, Location l,
+                                 const IntegerGroups &k, Value panel,
+                                 ArrayRef<Value> rowIndex,
+                                 ArrayRef<Value> starts, GroupReadFn perGroup,
+                                 IntegerStepFn step, RowSumsFn rowSums) {
+  Type f32 = b.getF32Type();
+  auto vectorType = VectorType::get({k.width}, f32);
+  auto laneType = VectorType::get({16}, b.getI32Type());
+  int64_t tile = rowIndex.size(), perRow = k.chains * k.perChain;
+  Value zero = indexConstant(b, l, 0);
+  Value padding = arith::ConstantOp::create(b, l, f32, b.getZeroAttr(f32));
+  SmallVector<bool> inBounds = {true};
+  Value zerosF = arith::ConstantOp::create(
+      b, l, vectorType, DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
+  Value zerosI = splatInt(b, l, laneType, 0);
+  auto groupLoop = scf::ForOp::create(
+      b, l, zero, indexConstant(b, l, k.groups), indexConstant(b, l, 1),
+      SmallVector<Value>(tile, zerosF),
+      [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
+        Value first =
+            arith::MulIOp::create(gb, gl, g, indexConstant(gb, gl, k.steps));
+        Value last = arith::AddIOp::create(gb, gl, first,
+                                           indexConstant(gb, gl, k.steps));
+        SmallVector<Value> group = perGroup(gb, gl, g);
+        auto stepLoop = scf::ForOp::create(
+            gb, gl, first, last, indexConstant(gb, gl, k.chains),
+            SmallVector<Value>(tile * perRow, zerosI),
+            [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
+              SmallVector<Value> next(partial.begin(), partial.end());
+              for (int64_t c = 0; c < k.chains; ++c)
+                step(kb, kl, offsetIndex(kb, kl, j0, c), c, group, next);
+              scf::YieldOp::create(kb, kl, next);
+            });
+        Value scale = vector::TransferReadOp::create(
+            gb, gl, vectorType, k.scales, ValueRange{panel, g, zero}, padding,
+            inBounds);
+        Value offset = vector::TransferReadOp::create(
+            gb, gl, vectorType, k.offsets, ValueRange{panel, g, zero}, padding,
+            inBounds);
+        SmallVector<Value> updated;
+        for (int64_t r = 0; r < tile; ++r) {
+          SmallVector<Value> rowAccs(stepLoop.getResults().begin() + r * perRow,
+                                     stepLoop.getResults().begin() +
+                                         (r + 1) * perRow);
+          Value xs = tensor::ExtractOp::create(gb, gl, k.groupSums,
+                                               ValueRange{rowIndex[r], g});
+          updated.push_back(applyGroup(gb, gl, rowSums(gb, gl, rowAccs), scale,
+                                       offset, xs, gAccs[r]));
+        }
+        scf::YieldOp::create(gb, gl, updated);
+      });
+  SmallVector<Value> results;
+  for (int64_t r = 0; r < tile; ++r) {
+    Value a = tensor::ExtractOp::create(b, l, k.rowScales, rowIndex[r]);
+    results.push_back(vector::FMAOp::create(
+        b, l, vector::BroadcastOp::create(b, l, vectorType, a),
+        groupLoop.getResult(r), starts[r]));
+  }
+  return results;
+}
+
 struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
   VectorizePackedLinear(MLIRContext *ctx, int64_t rows)
       : OpRewritePattern(ctx), rows(rows) {}
@@ -898,8 +979,7 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
                               Value groupSums, Value rowScales, Value table,
                               Value panel, ArrayRef<Value> rowIndex,
                               ArrayRef<Value> starts, int64_t width) const {
-    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
-    auto vectorType = VectorType::get({width}, f32);
+    Type i32 = b.getI32Type(), i8 = b.getI8Type();
     auto laneType = VectorType::get({16}, i32);
     auto rowBytesType = VectorType::get({4 * width}, i8);
     auto chunkType = VectorType::get({64}, i8);
@@ -907,173 +987,129 @@ struct VectorizeIntegerDotPanels : OpRewritePattern<linalg::GenericOp> {
     int64_t perByte = q.perByte(), quad = 4 * perByte, byteBits = q.byteBits();
     int64_t chunks = width / 16;
     int64_t steps = q.group / quad;
-    int64_t groups = cast<RankedTensorType>(q.scales.getType()).getDimSize(1);
     auto index = [&](OpBuilder &ib, int64_t v) {
       return indexConstant(ib, l, v);
     };
     Value zero = index(b, 0);
-    Value padding = arith::ConstantOp::create(b, l, f32, b.getZeroAttr(f32));
     Value bytePadding = arith::ConstantOp::create(b, l, i8, b.getZeroAttr(i8));
     SmallVector<bool> inBounds = {true};
     // A single row has one i32 accumulator per 16 columns: split each
     // group's steps over chains (dot-product latency).
     int64_t chains = singleRowChains(tile, steps);
-    Value zerosF = arith::ConstantOp::create(
-        b, l, vectorType,
-        DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
-    Value zerosI = splatInt(b, l, laneType, 0);
-    auto groupLoop = scf::ForOp::create(
-        b, l, zero, index(b, groups), index(b, 1),
-        SmallVector<Value>(tile, zerosF),
-        [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
-          Value first = arith::MulIOp::create(gb, gl, g, index(gb, steps));
-          Value last = arith::AddIOp::create(gb, gl, first, index(gb, steps));
-          Value kindShift;
-          if (table)
-            kindShift = vector::TransferReadOp::create(
-                gb, gl, rowBytesType, q.kindShifts, ValueRange{panel, g, zero},
-                bytePadding, inBounds);
-          auto stepLoop = scf::ForOp::create(
-              gb, gl, first, last, index(gb, chains),
-              SmallVector<Value>(tile * chains * chunks, zerosI),
-              [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
-                SmallVector<Value> next(partial.begin(), partial.end());
-                for (int64_t c = 0; c < chains; ++c) {
-                  Value j = offsetIndex(kb, kl, j0, c);
-                  Value bytes = vector::TransferReadOp::create(
-                      kb, kl, rowBytesType, q.codes, ValueRange{panel, j, zero},
-                      bytePadding, inBounds);
-                  // 3-bit codes: this step's 4 high bits of each byte of
-                  // the high row j/2 (the low nibble for even j).
-                  Value high;
-                  if (q.high) {
-                    Value two = index(kb, 2);
-                    high = vector::TransferReadOp::create(
-                        kb, kl, rowBytesType, q.high,
-                        ValueRange{panel,
-                                   arith::DivUIOp::create(kb, kl, j, two),
-                                   zero},
-                        bytePadding, inBounds);
-                    Value odd = arith::IndexCastUIOp::create(
-                        kb, kl, i8,
-                        arith::MulIOp::create(
-                            kb, kl, arith::RemUIOp::create(kb, kl, j, two),
-                            index(kb, 4)));
-                    high = arith::ShRUIOp::create(
-                        kb, kl, high,
-                        vector::BroadcastOp::create(kb, kl, rowBytesType, odd));
-                  }
-                  for (int64_t t = 0; t < perByte; ++t) {
-                    Value codes = bytes;
-                    if (t > 0)
-                      codes = arith::ShRUIOp::create(
-                          kb, kl, codes,
-                          splatInt(kb, kl, rowBytesType, t * byteBits));
-                    if (t + 1 < perByte)
-                      codes = arith::AndIOp::create(
-                          kb, kl, codes,
-                          splatInt(kb, kl, rowBytesType, (1 << byteBits) - 1));
-                    if (high) {
-                      // Bit t of the high nibble, moved to bit 2.
-                      Value moved =
-                          t <= 2 ? arith::ShLIOp::create(
-                                       kb, kl, high,
-                                       splatInt(kb, kl, rowBytesType, 2 - t))
-                                       .getResult()
-                                 : arith::ShRUIOp::create(
-                                       kb, kl, high,
-                                       splatInt(kb, kl, rowBytesType, t - 2))
-                                       .getResult();
-                      codes = arith::OrIOp::create(
-                          kb, kl, codes,
-                          arith::AndIOp::create(
-                              kb, kl, moved,
-                              splatInt(kb, kl, rowBytesType, 4)));
-                    }
-                    if (table)
-                      codes = arith::OrIOp::create(kb, kl, codes, kindShift);
-                    Value k = arith::MulIOp::create(
-                        kb, kl,
-                        arith::AddIOp::create(
-                            kb, kl,
-                            arith::MulIOp::create(kb, kl, j,
-                                                  index(kb, perByte)),
-                            index(kb, t)),
-                        index(kb, 4));
-                    // 64 bytes per 16 columns, looked up once for the
-                    // tile's rows.
-                    SmallVector<Value> parts;
-                    for (int64_t h = 0; h < chunks; ++h) {
-                      Value part =
-                          chunks == 1
-                              ? codes
-                              : vector::ExtractStridedSliceOp::create(
-                                    kb, kl, codes, ArrayRef<int64_t>{h * 64},
-                                    ArrayRef<int64_t>{64}, ArrayRef<int64_t>{1})
-                                    .getResult();
-                      parts.push_back(
-                          table ? tableLookup(kb, kl, table,
+    IntegerGroups shape{
+        width,     cast<RankedTensorType>(q.scales.getType()).getDimSize(1),
+        steps,     chains,
+        chunks,    q.scales,
+        q.offsets, groupSums,
+        rowScales};
+    auto perGroup = [&](OpBuilder &gb, Location gl, Value g) {
+      SmallVector<Value> kindShift;
+      if (table)
+        kindShift.push_back(vector::TransferReadOp::create(
+            gb, gl, rowBytesType, q.kindShifts, ValueRange{panel, g, zero},
+            bytePadding, inBounds));
+      return kindShift;
+    };
+    auto step = [&](OpBuilder &kb, Location kl, Value j, int64_t c,
+                    ArrayRef<Value> group, MutableArrayRef<Value> next) {
+      Value bytes = vector::TransferReadOp::create(
+          kb, kl, rowBytesType, q.codes, ValueRange{panel, j, zero},
+          bytePadding, inBounds);
+      // 3-bit codes: this step's 4 high bits of each byte of the high row
+      // j/2 (the low nibble for even j).
+      Value high;
+      if (q.high) {
+        Value two = index(kb, 2);
+        high = vector::TransferReadOp::create(
+            kb, kl, rowBytesType, q.high,
+            ValueRange{panel, arith::DivUIOp::create(kb, kl, j, two), zero},
+            bytePadding, inBounds);
+        Value odd = arith::IndexCastUIOp::create(
+            kb, kl, i8,
+            arith::MulIOp::create(
+                kb, kl, arith::RemUIOp::create(kb, kl, j, two), index(kb, 4)));
+        high = arith::ShRUIOp::create(
+            kb, kl, high,
+            vector::BroadcastOp::create(kb, kl, rowBytesType, odd));
+      }
+      for (int64_t t = 0; t < perByte; ++t) {
+        Value codes = bytes;
+        if (t > 0)
+          codes = arith::ShRUIOp::create(
+              kb, kl, codes, splatInt(kb, kl, rowBytesType, t * byteBits));
+        if (t + 1 < perByte)
+          codes = arith::AndIOp::create(
+              kb, kl, codes,
+              splatInt(kb, kl, rowBytesType, (1 << byteBits) - 1));
+        if (high) {
+          // Bit t of the high nibble, moved to bit 2.
+          Value moved =
+              t <= 2 ? arith::ShLIOp::create(
+                           kb, kl, high, splatInt(kb, kl, rowBytesType, 2 - t))
+                           .getResult()
+                     : arith::ShRUIOp::create(
+                           kb, kl, high, splatInt(kb, kl, rowBytesType, t - 2))
+                           .getResult();
+          codes = arith::OrIOp::create(
+              kb, kl, codes,
+              arith::AndIOp::create(kb, kl, moved,
+                                    splatInt(kb, kl, rowBytesType, 4)));
+        }
+        if (table)
+          codes = arith::OrIOp::create(kb, kl, codes, group[0]);
+        Value k = arith::MulIOp::create(
+            kb, kl,
+            arith::AddIOp::create(
+                kb, kl, arith::MulIOp::create(kb, kl, j, index(kb, perByte)),
+                index(kb, t)),
+            index(kb, 4));
+        // 64 bytes per 16 columns, looked up once for the tile's rows.
+        SmallVector<Value> parts;
+        for (int64_t h = 0; h < chunks; ++h) {
+          Value part = chunks == 1
+                           ? codes
+                           : vector::ExtractStridedSliceOp::create(
+                                 kb, kl, codes, ArrayRef<int64_t>{h * 64},
+                                 ArrayRef<int64_t>{64}, ArrayRef<int64_t>{1})
+                                 .getResult();
+          parts.push_back(table ? tableLookup(kb, kl, table,
                                               ValueRange{index(kb, 0)}, part,
                                               vbmi)
                                 : part);
-                    }
-                    for (int64_t r = 0; r < tile; ++r) {
-                      // x_q[row, k..k+3] as one i32, in every lane.
-                      Value four = vector::TransferReadOp::create(
-                          kb, kl, VectorType::get({4}, i8), x,
-                          ValueRange{rowIndex[r], k}, bytePadding, inBounds);
-                      Value word = vector::BitCastOp::create(
-                          kb, kl, VectorType::get({1}, i32), four);
-                      Value splat =
-                          vector::BroadcastOp::create(kb, kl, laneType, word);
-                      Value xBytes =
-                          vector::BitCastOp::create(kb, kl, chunkType, splat);
-                      for (int64_t h = 0; h < chunks; ++h) {
-                        Value &acc = next[(r * chains + c) * chunks + h];
-                        acc = dotProduct(kb, kl, acc, parts[h], xBytes, vnni);
-                      }
-                    }
-                  }
-                }
-                scf::YieldOp::create(kb, kl, next);
-              });
-          Value scale = vector::TransferReadOp::create(
-              gb, gl, vectorType, q.scales, ValueRange{panel, g, zero}, padding,
-              inBounds);
-          Value offset = vector::TransferReadOp::create(
-              gb, gl, vectorType, q.offsets, ValueRange{panel, g, zero},
-              padding, inBounds);
-          SmallVector<Value> updated;
-          for (int64_t r = 0; r < tile; ++r) {
-            Value sums = splatInt(gb, gl, VectorType::get({width}, i32), 0);
-            for (int64_t h = 0; h < chunks; ++h) {
-              Value sum = stepLoop.getResult(r * chains * chunks + h);
-              for (int64_t c = 1; c < chains; ++c)
-                sum = arith::AddIOp::create(
-                    gb, gl, sum,
-                    stepLoop.getResult((r * chains + c) * chunks + h));
-              sums = chunks == 1
-                         ? sum
-                         : vector::InsertStridedSliceOp::create(
-                               gb, gl, sum, sums, ArrayRef<int64_t>{h * 16},
-                               ArrayRef<int64_t>{1})
-                               .getResult();
-            }
-            Value xs = tensor::ExtractOp::create(gb, gl, groupSums,
-                                                 ValueRange{rowIndex[r], g});
-            updated.push_back(
-                applyGroup(gb, gl, sums, scale, offset, xs, gAccs[r]));
+        }
+        for (int64_t r = 0; r < tile; ++r) {
+          // x_q[row, k..k+3] as one i32, in every lane.
+          Value four = vector::TransferReadOp::create(
+              kb, kl, VectorType::get({4}, i8), x, ValueRange{rowIndex[r], k},
+              bytePadding, inBounds);
+          Value word = vector::BitCastOp::create(
+              kb, kl, VectorType::get({1}, i32), four);
+          Value splat = vector::BroadcastOp::create(kb, kl, laneType, word);
+          Value xBytes = vector::BitCastOp::create(kb, kl, chunkType, splat);
+          for (int64_t h = 0; h < chunks; ++h) {
+            Value &acc = next[(r * chains + c) * chunks + h];
+            acc = dotProduct(kb, kl, acc, parts[h], xBytes, vnni);
           }
-          scf::YieldOp::create(gb, gl, updated);
-        });
-    SmallVector<Value> results;
-    for (int64_t r = 0; r < tile; ++r) {
-      Value a = tensor::ExtractOp::create(b, l, rowScales, rowIndex[r]);
-      results.push_back(vector::FMAOp::create(
-          b, l, vector::BroadcastOp::create(b, l, vectorType, a),
-          groupLoop.getResult(r), starts[r]));
-    }
-    return results;
+        }
+      }
+    };
+    // Chains summed per 16 columns, the 16-column parts side by side.
+    auto rowSums = [&](OpBuilder &gb, Location gl, ArrayRef<Value> accs) {
+      Value sums = splatInt(gb, gl, VectorType::get({width}, i32), 0);
+      for (int64_t h = 0; h < chunks; ++h) {
+        Value sum = accs[h];
+        for (int64_t c = 1; c < chains; ++c)
+          sum = arith::AddIOp::create(gb, gl, sum, accs[c * chunks + h]);
+        sums = chunks == 1 ? sum
+                           : vector::InsertStridedSliceOp::create(
+                                 gb, gl, sum, sums, ArrayRef<int64_t>{h * 16},
+                                 ArrayRef<int64_t>{1})
+                                 .getResult();
+      }
+      return sums;
+    };
+    return integerGroups(b, l, shape, panel, rowIndex, starts, perGroup, step,
+                         rowSums);
   }
 
   int64_t rows;
@@ -1260,18 +1296,15 @@ struct VectorizeBitPlanePanels : OpRewritePattern<linalg::GenericOp> {
                               Value groupSums, Value rowScales, Value tables,
                               Value panel, ArrayRef<Value> rowIndex,
                               ArrayRef<Value> starts) const {
-    Type f32 = b.getF32Type(), i32 = b.getI32Type(), i8 = b.getI8Type();
-    auto vectorType = VectorType::get({16}, f32);
+    Type i32 = b.getI32Type(), i8 = b.getI8Type();
     auto laneType = VectorType::get({16}, i32);
     auto bytesType = VectorType::get({64}, i8);
     int64_t tile = rowIndex.size();
     int64_t planeRows = q.bits / 2, steps = q.group / 16;
-    int64_t groups = cast<RankedTensorType>(q.scales.getType()).getDimSize(1);
     auto index = [&](OpBuilder &ib, int64_t v) {
       return indexConstant(ib, l, v);
     };
     Value zero = index(b, 0);
-    Value padding = arith::ConstantOp::create(b, l, f32, b.getZeroAttr(f32));
     Value bytePadding = arith::ConstantOp::create(b, l, i8, b.getZeroAttr(i8));
     SmallVector<bool> inBounds = {true};
     // Byte 4c + t of an index vector looks up table t: entries 16t..16t+15.
@@ -1287,87 +1320,56 @@ struct VectorizeBitPlanePanels : OpRewritePattern<linalg::GenericOp> {
       planeWeights.push_back(splatInt(b, l, bytesType, int64_t{1} << p));
     // Lo and hi sums per row and chain.
     int64_t chains = singleRowChains(tile, steps);
-    Value zerosF = arith::ConstantOp::create(
-        b, l, vectorType,
-        DenseElementsAttr::get(vectorType, b.getZeroAttr(f32)));
-    Value zerosI = splatInt(b, l, laneType, 0);
-    auto groupLoop = scf::ForOp::create(
-        b, l, zero, index(b, groups), index(b, 1),
-        SmallVector<Value>(tile, zerosF),
-        [&](OpBuilder &gb, Location gl, Value g, ValueRange gAccs) {
-          Value first = arith::MulIOp::create(gb, gl, g, index(gb, steps));
-          Value last = arith::AddIOp::create(gb, gl, first, index(gb, steps));
-          auto stepLoop = scf::ForOp::create(
-              gb, gl, first, last, index(gb, chains),
-              SmallVector<Value>(tile * chains * 2, zerosI),
-              [&](OpBuilder &kb, Location kl, Value j0, ValueRange partial) {
-                SmallVector<Value> next(partial.begin(), partial.end());
-                for (int64_t c = 0; c < chains; ++c) {
-                  Value j = offsetIndex(kb, kl, j0, c);
-                  for (int64_t pr = 0; pr < planeRows; ++pr) {
-                    Value bytes = vector::TransferReadOp::create(
-                        kb, kl, bytesType, q.codes,
-                        ValueRange{panel, j, index(kb, pr), zero}, bytePadding,
-                        inBounds);
-                    for (int64_t h = 0; h < 2; ++h) {
-                      Value idx =
-                          h == 0 ? arith::AndIOp::create(kb, kl, bytes, nibble)
-                                       .getResult()
-                                 : arith::ShRUIOp::create(kb, kl, bytes, four)
-                                       .getResult();
-                      idx = arith::OrIOp::create(kb, kl, idx, tableIds);
-                      Value weight = planeWeights[2 * pr + h];
-                      for (int64_t r = 0; r < tile; ++r) {
-                        Value lo = tableLookup(
-                            kb, kl, tables,
-                            ValueRange{rowIndex[r], j, index(kb, 0), zero}, idx,
-                            vbmi);
-                        Value hi = tableLookup(
-                            kb, kl, tables,
-                            ValueRange{rowIndex[r], j, index(kb, 1), zero}, idx,
-                            vbmi);
-                        Value &accLo = next[(r * chains + c) * 2];
-                        Value &accHi = next[(r * chains + c) * 2 + 1];
-                        accLo = dotProduct(kb, kl, accLo, lo, weight, vnni);
-                        accHi = dotProduct(kb, kl, accHi, weight, hi, vnni);
-                      }
-                    }
-                  }
-                }
-                scf::YieldOp::create(kb, kl, next);
-              });
-          Value scale = vector::TransferReadOp::create(
-              gb, gl, vectorType, q.scales, ValueRange{panel, g, zero}, padding,
-              inBounds);
-          Value offset = vector::TransferReadOp::create(
-              gb, gl, vectorType, q.offsets, ValueRange{panel, g, zero},
-              padding, inBounds);
-          Value byteShift = splatInt(gb, gl, laneType, 8);
-          SmallVector<Value> updated;
+    IntegerGroups shape{
+        16,        cast<RankedTensorType>(q.scales.getType()).getDimSize(1),
+        steps,     chains,
+        2,         q.scales,
+        q.offsets, groupSums,
+        rowScales};
+    auto noGroupReads = [](OpBuilder &, Location, Value) {
+      return SmallVector<Value>();
+    };
+    auto step = [&](OpBuilder &kb, Location kl, Value j, int64_t c,
+                    ArrayRef<Value>, MutableArrayRef<Value> next) {
+      for (int64_t pr = 0; pr < planeRows; ++pr) {
+        Value bytes = vector::TransferReadOp::create(
+            kb, kl, bytesType, q.codes,
+            ValueRange{panel, j, index(kb, pr), zero}, bytePadding, inBounds);
+        for (int64_t h = 0; h < 2; ++h) {
+          Value idx =
+              h == 0 ? arith::AndIOp::create(kb, kl, bytes, nibble).getResult()
+                     : arith::ShRUIOp::create(kb, kl, bytes, four).getResult();
+          idx = arith::OrIOp::create(kb, kl, idx, tableIds);
+          Value weight = planeWeights[2 * pr + h];
           for (int64_t r = 0; r < tile; ++r) {
-            Value sums;
-            for (int64_t c = 0; c < chains; ++c) {
-              Value lo = stepLoop.getResult((r * chains + c) * 2);
-              Value hi = stepLoop.getResult((r * chains + c) * 2 + 1);
-              Value sum = arith::AddIOp::create(
-                  gb, gl, lo, arith::ShLIOp::create(gb, gl, hi, byteShift));
-              sums = sums ? arith::AddIOp::create(gb, gl, sums, sum) : sum;
-            }
-            Value xs = tensor::ExtractOp::create(gb, gl, groupSums,
-                                                 ValueRange{rowIndex[r], g});
-            updated.push_back(
-                applyGroup(gb, gl, sums, scale, offset, xs, gAccs[r]));
+            Value lo = tableLookup(
+                kb, kl, tables, ValueRange{rowIndex[r], j, index(kb, 0), zero},
+                idx, vbmi);
+            Value hi = tableLookup(
+                kb, kl, tables, ValueRange{rowIndex[r], j, index(kb, 1), zero},
+                idx, vbmi);
+            Value &accLo = next[(r * chains + c) * 2];
+            Value &accHi = next[(r * chains + c) * 2 + 1];
+            accLo = dotProduct(kb, kl, accLo, lo, weight, vnni);
+            accHi = dotProduct(kb, kl, accHi, weight, hi, vnni);
           }
-          scf::YieldOp::create(gb, gl, updated);
-        });
-    SmallVector<Value> results;
-    for (int64_t r = 0; r < tile; ++r) {
-      Value a = tensor::ExtractOp::create(b, l, rowScales, rowIndex[r]);
-      results.push_back(vector::FMAOp::create(
-          b, l, vector::BroadcastOp::create(b, l, vectorType, a),
-          groupLoop.getResult(r), starts[r]));
-    }
-    return results;
+        }
+      }
+    };
+    // Σlo + 256·Σhi over the chains.
+    auto rowSums = [&](OpBuilder &gb, Location gl, ArrayRef<Value> accs) {
+      Value byteShift = splatInt(gb, gl, laneType, 8);
+      Value sums;
+      for (int64_t c = 0; c < chains; ++c) {
+        Value sum = arith::AddIOp::create(
+            gb, gl, accs[2 * c],
+            arith::ShLIOp::create(gb, gl, accs[2 * c + 1], byteShift));
+        sums = sums ? arith::AddIOp::create(gb, gl, sums, sum) : sum;
+      }
+      return sums;
+    };
+    return integerGroups(b, l, shape, panel, rowIndex, starts, noGroupReads,
+                         step, rowSums);
   }
 
   int64_t rows;
