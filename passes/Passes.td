@@ -267,8 +267,8 @@ def LLMQuantize : Pass<"llm-quantize"> {
            "How weights become codes: int (group-wise, `bits`), ternary, "
            "bitmod or none">,
     Option<"bits", "bits", "int64_t", /*default=*/"0",
-           "Bits per weight code: 2, 4 or 8 for int (default 8), 3 or 4 for "
-           "bitmod (default 4)">,
+           "Bits per weight code: 2, 3, 4 or 8 for int (default 8), 3 or 4 "
+           "for bitmod (default 4)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
            "Inputs per scale: > 0 strict, 0 per-channel, -1 automatic (128)">,
     Option<"asymmetric", "asymmetric", "bool", /*default=*/"false",

@@ -93,9 +93,11 @@ struct QuantizePass : llm::impl::LLMQuantizeBase<QuantizePass> {
           << " for weights=bitmod (supported: 3, 4)";
       return signalPassFailure();
     }
-    if (weights == "int" && bits != 0 && bits != 2 && bits != 4 && bits != 8) {
-      getOperation()->emitError() << "llm-quantize: unsupported bit width "
-                                  << bits.getValue() << " (supported: 2, 4, 8)";
+    if (weights == "int" && bits != 0 && bits != 2 && bits != 3 && bits != 4 &&
+        bits != 8) {
+      getOperation()->emitError()
+          << "llm-quantize: unsupported bit width " << bits.getValue()
+          << " (supported: 2, 3, 4, 8)";
       return signalPassFailure();
     }
     if (activations != 0 && activations != 8) {

@@ -44,7 +44,8 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
   for (std::string part; std::getline(stream, part, '-');)
     parts.push_back(part);
   const char *known =
-      "int8, int4, int2 with optional -g<N> (group size), -pc "
+      "int8, int4, int3 (with -a8), int2 with optional -g<N> (group size), "
+      "-pc "
       "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
       "w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 weights, int8 "
       "activations); bitmod4 and bitmod3 with optional -g<N> (BitMoD "
@@ -79,7 +80,7 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
   }
   int bits = std::atoi(parts[0].c_str() + 3);
   if (parts[0] != "int" + std::to_string(bits) ||
-      (bits != 2 && bits != 4 && bits != 8 && !(bitMod && bits == 3))) {
+      (bits != 2 && bits != 3 && bits != 4 && bits != 8)) {
     error = "unsupported bit width in '" + name + "' (known: " + known + ")";
     return false;
   }
@@ -113,9 +114,17 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
     }
   }
   // Lookup tables index 4 activations per table, 16 inputs per step.
-  if (scheme.lookupTables && bits == 8) {
+  if (scheme.lookupTables && bits != 2 && bits != 4) {
     error = "'" + name +
-            "': lookup-table kernels take 2- or 4-bit weights, not 8-bit";
+            "': lookup-table kernels take 2- or 4-bit weights, "
+            "not " +
+            std::to_string(bits) + "-bit";
+    return false;
+  }
+  // 3-bit codes have CPU kernels with int8 activations only.
+  if (bits == 3 && scheme.activationBits != 8) {
+    error = "'" + name + "': 3-bit weights run with int8 activations (" + name +
+            "-a8)";
     return false;
   }
   if (scheme.lookupTables && scheme.explicitGroup &&

@@ -1,5 +1,5 @@
 // RUN: not llm-opt %s --llm-quantize="bits=4 group-size=3" 2>&1 | FileCheck %s --check-prefix=GROUP
-// RUN: not llm-opt %s --llm-quantize="bits=3" 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not llm-opt %s --llm-quantize="bits=5" 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not llm-opt %s --llm-quantize="bits=4 group-size=-2" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // RUN: not llm-opt %s --llm-quantize="bits=4 report=/nonexistent/dir/r.json" 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: not llm-opt %s --llm-quantize="bits=4 activations=4" 2>&1 | FileCheck %s --check-prefix=ACTIVATIONS
@@ -10,7 +10,7 @@
 // RUN: not llm-opt %s --llm-quantize="weights=bitmod bits=2" 2>&1 | FileCheck %s --check-prefix=BITMODBITS
 
 // GROUP: error: llm-quantize: cannot quantize weight 'w' [2, 8] to 4 bits: group-size 3 does not divide the layer's 8 inputs
-// BITS: error: llm-quantize: unsupported bit width 3 (supported: 2, 4, 8)
+// BITS: error: llm-quantize: unsupported bit width 5 (supported: 2, 3, 4, 8)
 // NEGATIVE: group-size must be > 0, 0 (per-channel) or -1 (automatic), got -2
 // REPORT: error: llm-quantize: cannot write '/nonexistent/dir/r.json'
 // FORMAT: error: llm-quantize: unknown weights format 'float4' (known: int, ternary, bitmod, none)

@@ -646,6 +646,14 @@ TEST(CpuKernels, BitMod3LinearMatchesIntegerReferenceBitForBit) {
                         "-avx512vbmi,-avx512vnni");
 }
 
+// Group-wise 3-bit codes with zero points: the same split panels as
+// bitmod3, the codes used as they are.
+TEST(CpuKernels, W3A8AsymmetricLinearMatchesIntegerReferenceBitForBit) {
+  checkIntegerDotLinear(11, 128, 40, "int3-g32-asym-a8", {3, 32, true});
+  checkIntegerDotLinear(2, 64, 40, "int3-g16-a8", {3, 16, false},
+                        "-avx512vnni");
+}
+
 /// Codes and scales that are not constants (arguments) take the generic
 /// path that dequantizes each weight: 4-bit codes, two groups of 4; with
 /// `int8Activations` the rows of x are quantized first (the reference

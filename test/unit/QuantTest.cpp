@@ -180,6 +180,12 @@ TEST(Scheme, NamesMapToPassOptions) {
   EXPECT_NE(error.find("unknown part 'asym'"), std::string::npos) << error;
   EXPECT_FALSE(parseScheme("bitmod2", s, error));
   EXPECT_FALSE(parseScheme("int3", s, error));
+  EXPECT_NE(error.find("int3-a8"), std::string::npos) << error;
+  ASSERT_TRUE(parseScheme("int3-g64-asym-a8", s, error)) << error;
+  EXPECT_EQ(passOptions(s), "bits=3 group-size=64 asymmetric=true "
+                            "activations=8");
+  EXPECT_FALSE(parseScheme("int3-lut", s, error));
+  EXPECT_NE(error.find("not 3-bit"), std::string::npos) << error;
   EXPECT_FALSE(parseScheme("ternary-g64", s, error));
 }
 
