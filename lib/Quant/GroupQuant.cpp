@@ -8,12 +8,8 @@
 using namespace llmc::quant;
 
 uint8_t GroupQuantized::code(int64_t n, int64_t k) const {
-  int64_t bit = k * bits;
-  // A 3-bit code may run into the next byte: read the byte holding its
-  // last bit too.
-  const uint8_t *row = codes.data() + n * rowBytes();
-  unsigned word = row[bit / 8] | unsigned{row[(bit + bits - 1) / 8]} << 8;
-  return (word >> (bit % 8)) & ((1u << bits) - 1);
+  return static_cast<uint8_t>(
+      codeInRow(codes.data() + n * rowBytes(), k, bits));
 }
 
 void GroupQuantized::putCode(int64_t n, int64_t k, uint8_t code) {

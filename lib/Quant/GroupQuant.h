@@ -16,6 +16,14 @@
 
 namespace llmc::quant {
 
+/// Code `k` of a row of `bits`-bit codes that fill each byte from its low
+/// bits (a bit stream: a 3-bit code may run into the next byte).
+inline unsigned codeInRow(const uint8_t *row, int64_t k, int bits) {
+  int64_t bit = k * bits;
+  unsigned word = row[bit / 8] | unsigned{row[(bit + bits - 1) / 8]} << 8;
+  return (word >> (bit % 8)) & ((1u << bits) - 1);
+}
+
 struct GroupScheme {
   int bits = 8;            // 2, 4 or 8 (3 for BitMoD)
   int64_t groupSize = 0;   // inputs per group; K (per-channel) when 0

@@ -45,14 +45,12 @@ static bool parseWeightScheme(const std::string &name, NamedScheme &scheme,
     parts.push_back(part);
   const char *known =
       "int8, int4, int3 (with -a8), int2 with optional -g<N> (group size), "
-      "-pc "
-      "(per-channel), -asym and -a8 (int8 activations), e.g. int4-g128-asym; "
-      "w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 weights, int8 "
-      "activations); bitmod4 and bitmod3 with optional -g<N> (BitMoD "
-      "weights, int8 activations); -lut (T-MAC lookup-table kernels, int8 "
-      "activations) "
-      "with int4, int2 and ternary; any of them with -kv8 or -kv4 (int8/int4 "
-      "KV cache), or kv8/kv4 alone";
+      "-pc (per-channel), -asym and -a8 (int8 activations), e.g. "
+      "int4-g128-asym; w8a8 and w4a8 for int8-a8 and int4-a8; ternary (b1.58 "
+      "weights, int8 activations); bitmod4 and bitmod3 with optional -g<N> "
+      "(BitMoD weights, int8 activations); -lut (T-MAC lookup-table kernels, "
+      "int8 activations) with int4, int2 and ternary; any of them with -kv8 "
+      "or -kv4 (int8/int4 KV cache), or kv8/kv4 alone";
   if (name == "ternary" || name == "ternary-lut") {
     scheme = NamedScheme();
     scheme.format = NamedScheme::Format::Ternary;

@@ -11,6 +11,7 @@
 
 #include "dialects/llm/ConstantData.h"
 #include "dialects/llm/MoeDecomposition.h"
+#include "lib/Quant/GroupQuant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -627,13 +628,6 @@ Value streamCode(OpBuilder &b, Location l, ValueRange bytes, Value k,
       arith::ConstantOp::create(b, l, b.getI32IntegerAttr((1 << bits) - 1)));
 }
 
-/// The same code as f32.
-Value extractCode(OpBuilder &b, Location l, Value byte, Value shift,
-                  int64_t bits) {
-  return arith::UIToFPOp::create(b, l, b.getF32Type(),
-                                 extractCodeBits(b, l, byte, shift, bits));
-}
-
 /// The bit offset of input `k` (an index) inside its byte, as i32.
 Value codeShift(OpBuilder &b, Location l, Value k, int64_t bits) {
   int64_t perByte = 8 / bits;
@@ -681,7 +675,7 @@ Value splitThreeBitCode(OpBuilder &b, Location l, Value low, Value high,
           arith::ConstantOp::create(b, l, b.getI32IntegerAttr(2))));
 }
 
-/// The code (as f32) of input `k` (an index) from its bit planes: `rows`
+/// The code (i32) of input `k` (an index) from its bit planes: `rows`
 /// holds each plane row's byte (kBitPlanesAttr), bit b of the code is bit
 /// 4·(b % 2) + k % 4 of row b/2.
 Value bitPlaneCode(OpBuilder &b, Location l, ValueRange rows, Value k) {
@@ -703,7 +697,7 @@ Value bitPlaneCode(OpBuilder &b, Location l, ValueRange rows, Value k) {
               arith::ConstantOp::create(
                   b, l, b.getI32IntegerAttr(2 * static_cast<int64_t>(r) + h))));
     }
-  return arith::UIToFPOp::create(b, l, b.getF32Type(), code);
+  return code;
 }
 
 /// A row-wise int8 quantization of the input [..., K] of a linear layer
@@ -927,12 +921,9 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
   /// (a bit stream: 3-bit codes may run into the next byte).
   static int codeAt(ArrayRef<char> codes, int64_t k, int64_t bits,
                     int64_t column, int64_t kk) {
-    int64_t bit = kk * bits, rowBytes = k * bits / 8;
-    const char *row = codes.data() + column * rowBytes;
-    unsigned word = static_cast<uint8_t>(row[bit / 8]) |
-                    unsigned{static_cast<uint8_t>(row[(bit + bits - 1) / 8])}
-                        << 8;
-    return static_cast<int>((word >> (bit % 8)) & ((1u << bits) - 1));
+    return llmc::quant::codeInRow(
+        reinterpret_cast<const uint8_t *>(codes.data()) + column * k * bits / 8,
+        kk, static_cast<int>(bits));
   }
 
   /// 3-bit codes for 4-way integer dot products, split into their low two
@@ -1164,38 +1155,35 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
           int64_t rank = blockedType.getRank() - 1;
           AffineMap groupMap = loops.packed(loops.k.floorDiv(group));
           MLIRContext *ctx = rewriter.getContext();
-          // Inputs: x, the codes (once per plane row with bit planes),
-          // scales, offsets, then row scales and datatype shifts.
-          int64_t codeViews = planes ? bits / 2 : threeBit ? 2 : 1;
+          // The views of the packed codes and their maps: 3-bit low and
+          // high panels, each plane row of bit planes, or one byte panel.
           SmallVector<Value> inputs = {rows ? rows->codes : op.getInput()};
           SmallVector<AffineMap> maps = {loops.input};
+          auto dotMap = [&](int64_t steps) {
+            return AffineMap::get(loops.count, 0,
+                                  {loops.panel, loops.k.floorDiv(steps),
+                                   loops.column * 4 + loops.k % 4},
+                                  ctx);
+          };
           if (threeBit) {
             inputs.append({codePanels, highPanels});
-            for (int64_t steps : {16, 32})
-              maps.push_back(
-                  AffineMap::get(loops.count, 0,
-                                 {loops.panel, loops.k.floorDiv(steps),
-                                  loops.column * 4 + loops.k % 4},
-                                 ctx));
-          }
-          for (int64_t r = 0; r < (threeBit ? 0 : codeViews); ++r) {
-            inputs.push_back(codePanels);
-            if (planes)
+            maps.append({dotMap(16), dotMap(32)});
+          } else if (planes) {
+            for (int64_t r = 0; r < bits / 2; ++r) {
+              inputs.push_back(codePanels);
               maps.push_back(AffineMap::get(
                   loops.count, 0,
                   {loops.panel, loops.k.floorDiv(16),
                    getAffineConstantExpr(r, ctx),
                    loops.column * 4 + (loops.k % 16).floorDiv(4)},
                   ctx));
-            else if (rows)
-              maps.push_back(
-                  AffineMap::get(loops.count, 0,
-                                 {loops.panel, loops.k.floorDiv(quad),
-                                  loops.column * 4 + loops.k % 4},
-                                 ctx));
-            else
-              maps.push_back(loops.packed(loops.k.floorDiv(8 / bits)));
+            }
+          } else {
+            inputs.push_back(codePanels);
+            maps.push_back(rows ? dotMap(quad)
+                                : loops.packed(loops.k.floorDiv(8 / bits)));
           }
+          int64_t scaleAt = inputs.size();
           inputs.append({scalePanels, offsetPanels});
           maps.append({groupMap, groupMap});
           if (rows) {
@@ -1212,40 +1200,33 @@ struct LowerQuantizedLinear : OpRewritePattern<QuantizedLinearOp> {
           }
           maps.push_back(loops.output);
           bool quantizedRows = rows.has_value();
-          int64_t scaleAt = 1 + codeViews;
           auto generic = linalg::GenericOp::create(
               rewriter, loc, TypeRange{blockedType}, inputs,
               ValueRange{blockedInit}, maps, loops.iterators,
               [&](OpBuilder &b, Location l, ValueRange a) {
                 Value kIndex = linalg::IndexOp::create(b, l, rank);
-                Value code;
+                ValueRange views = a.slice(1, scaleAt - 1);
+                Value intCode;
                 if (planes) {
-                  code = bitPlaneCode(b, l, a.slice(1, codeViews), kIndex);
+                  intCode = bitPlaneCode(b, l, views, kIndex);
                 } else if (threeBit) {
-                  code = splitThreeBitCode(b, l, a[1], a[2], kIndex);
-                  if (tableValue)
-                    code = lookUp(b, l, tableValue, code, a[scaleAt + 3]);
-                  code = arith::UIToFPOp::create(b, l, b.getF32Type(), code);
+                  intCode = splitThreeBitCode(b, l, views[0], views[1], kIndex);
                 } else {
-                  Value shift =
+                  // The dot-product layout holds 4 consecutive k per step.
+                  Value step =
                       quantizedRows
-                          ? codeShift(
-                                b, l,
-                                arith::DivUIOp::create(
-                                    b, l, kIndex,
-                                    arith::ConstantIndexOp::create(b, l, 4)),
-                                bits)
-                          : codeShift(b, l, kIndex, bits);
-                  if (tableValue) {
-                    code = arith::UIToFPOp::create(
-                        b, l, b.getF32Type(),
-                        lookUp(b, l, tableValue,
-                               extractCodeBits(b, l, a[1], shift, bits),
-                               a[scaleAt + 3]));
-                  } else {
-                    code = extractCode(b, l, a[1], shift, bits);
-                  }
+                          ? arith::DivUIOp::create(
+                                b, l, kIndex,
+                                arith::ConstantIndexOp::create(b, l, 4))
+                                .getResult()
+                          : kIndex;
+                  intCode = extractCodeBits(b, l, views[0],
+                                            codeShift(b, l, step, bits), bits);
                 }
+                if (tableValue)
+                  intCode = lookUp(b, l, tableValue, intCode, a[scaleAt + 3]);
+                Value code =
+                    arith::UIToFPOp::create(b, l, b.getF32Type(), intCode);
                 Value w =
                     math::FmaOp::create(b, l, a[scaleAt], code, a[scaleAt + 1]);
                 Value x = activation(b, l, a[0],
