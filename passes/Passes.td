@@ -204,6 +204,32 @@ def LLMPartition : Pass<"llm-partition", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::func::FuncDialect"];
 }
 
+def LLMLowerToDevicePrograms : Pass<"llm-lower-to-device-programs", "::mlir::ModuleOp"> {
+  let summary = "Compile ops placed on NPU or PIM devices into device programs";
+  let description = [{
+    After `llm-place`: every op placed on a device whose target emits device
+    programs (runtime/device: the NPU and the PIM) and that the program
+    format can express becomes an `llm.device_call` of a program built
+    from the device's description (its simulator timing) and the op's
+    constants. The programs are kept, in order, in the module's
+    `llm.device_programs` attribute with their device, the op they came
+    from and the device model's estimate for one row (a decode step with
+    batch 1). The format expresses `llm.linear` in f32 with a constant
+    weight and an optional constant bias (a matmul, then a row add).
+
+    Every other placed op loses its `llm.device` and runs on the host: the
+    program format has no instructions for it yet (norms, RoPE, attention,
+    activations), or the device kind has no program format (the mesh's
+    LLMCMESH programs are not emitted yet). `target=` must name the machine
+    the ops were placed on.
+  }];
+  let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "The machine the ops were placed on: a preset or a JSON file">,
+  ];
+}
+
 def LLMQuantize : Pass<"llm-quantize"> {
   let summary = "Quantize the weights of linear layers to group-wise integers";
   let description = [{

@@ -195,8 +195,8 @@ llmc_status Artifact::validate(const std::string &path) {
   if (tableEnd > fileSize)
     return bad("the section table runs past the end of the file");
 
-  const uint8_t *sections[4] = {};
-  uint64_t sizes[4] = {};
+  const uint8_t *sections[5] = {};
+  uint64_t sizes[5] = {};
   for (uint32_t i = 0; i < count; ++i) {
     const uint8_t *e =
         bytes + sizeof(format::FileHeader) + i * sizeof(format::SectionEntry);
@@ -204,7 +204,7 @@ llmc_status Artifact::validate(const std::string &path) {
     uint64_t offset = read64(e + offsetof(format::SectionEntry, offset));
     uint64_t size = read64(e + offsetof(format::SectionEntry, size));
     std::string name = "section " + std::to_string(i);
-    if (kind < 1 || kind > 3)
+    if (kind < 1 || kind > 4)
       return bad(name + " has unknown kind " + std::to_string(kind));
     if (sections[kind])
       return bad(name + " repeats kind " + std::to_string(kind));
@@ -236,6 +236,8 @@ llmc_status Artifact::validate(const std::string &path) {
                  ", +" + std::to_string(w.bytes) +
                  ") is outside the weights section");
   weights_ = sections[3];
+  if (llmc_status s = devices_.load(sections[4], sizes[4], manifest_))
+    return fail(s, path + ": " + lastError());
   return loadCode(sections[2], sizes[2]);
 }
 
@@ -304,6 +306,19 @@ llmc_status Artifact::loadCode(const uint8_t *elf, uint64_t size) {
     return fail(LLMC_ERROR_INVALID_ARTIFACT,
                 std::string("cannot load the CPU code: ") +
                     (why ? why : "unknown error"));
+  }
+  // Code that runs device programs calls the executor through two globals.
+  void *hook = dlsym(library_, format::kDeviceHookSymbol);
+  void *context = dlsym(library_, format::kDeviceContextSymbol);
+  if ((hook != nullptr) != !devices_.empty() || (hook && !context))
+    return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                hook ? "the CPU code runs device programs, the artifact has "
+                       "none"
+                     : "the artifact has device programs the CPU code never "
+                       "runs");
+  if (hook) {
+    *static_cast<format::DeviceHook *>(hook) = &DeviceExecutor::hook;
+    *static_cast<void **>(context) = &devices_;
   }
   for (const EntryPoint &e : manifest_.entryPoints) {
     void *symbol = dlsym(library_, e.symbol.c_str());

@@ -3,6 +3,7 @@
 #ifndef LLMC_RUNTIME_ARTIFACT_H
 #define LLMC_RUNTIME_ARTIFACT_H
 
+#include "runtime/DeviceExecutor.h"
 #include "runtime/Manifest.h"
 
 #include <memory>
@@ -33,6 +34,8 @@ public:
   const uint8_t *weights() const { return weights_; }
   /// The loaded entry point of `entry`.
   PackedEntry function(const EntryPoint &entry) const;
+  /// The NPU and PIM programs the code calls (empty for a CPU artifact).
+  DeviceExecutor &devices() const { return devices_; }
 
 private:
   Artifact() = default;
@@ -52,6 +55,7 @@ private:
   void *library_ = nullptr;
   int codeFd_ = -1; // the in-memory file the code was loaded from
   std::vector<std::pair<std::string, PackedEntry>> functions_;
+  mutable DeviceExecutor devices_;
 };
 
 } // namespace llmc::runtime

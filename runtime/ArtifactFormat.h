@@ -24,6 +24,8 @@ enum class SectionKind : uint32_t {
   Manifest = 1,        // JSON, UTF-8
   CpuSharedObject = 2, // an ELF shared object with the CPU entry points
   Weights = 3,         // tensors at the offsets the manifest gives
+  DevicePrograms = 4,  // u64 count, count × (u64 offset, u64 size) from the
+                       // section's start, then the programs (LLMCDEVP)
 };
 
 /// All integers little-endian.
@@ -44,6 +46,20 @@ struct SectionEntry {
   uint64_t reserved2;
 };
 static_assert(sizeof(SectionEntry) == 32, "section entry layout");
+
+/// Code that runs device programs calls
+///   void llmc_device_call(int64_t program, int64_t inputRank,
+///                         const Descriptor *input, int64_t outputRank,
+///                         const Descriptor *output)
+/// (MLIR's unranked memref convention, f32 buffers), which the compiler
+/// defines to call the function the runtime stores in llmc_device_hook with
+/// the pointer it stores in llmc_device_context as first argument.
+constexpr char kDeviceCallSymbol[] = "llmc_device_call";
+constexpr char kDeviceHookSymbol[] = "llmc_device_hook";
+constexpr char kDeviceContextSymbol[] = "llmc_device_context";
+using DeviceHook = void (*)(void *context, int64_t program, int64_t inputRank,
+                            const void *input, int64_t outputRank,
+                            const void *output);
 
 /// Sections follow the header and the section table.
 constexpr uint32_t kMaxSections = 16;

@@ -4,6 +4,8 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/Invoke.h"
+
+#include <cstdio>
 #include "runtime/Session.h"
 #include "runtime/Status.h"
 
@@ -74,6 +76,37 @@ int64_t llmc_artifact_vocab_size(const llmc_artifact *artifact) {
 
 int64_t llmc_artifact_max_positions(const llmc_artifact *artifact) {
   return artifact ? artifact->impl->manifest().maxPositions : -1;
+}
+
+int64_t llmc_artifact_device_count(const llmc_artifact *artifact) {
+  return artifact ? int64_t(artifact->impl->devices().times().size()) : 0;
+}
+
+llmc_status llmc_artifact_device_time(const llmc_artifact *artifact,
+                                      int64_t index, llmc_device_time *out) {
+  if (!artifact || !out)
+    return fail(LLMC_ERROR_INVALID_ARGUMENT, "device time: null argument");
+  auto times = artifact->impl->devices().times();
+  if (index < 0 || size_t(index) >= times.size())
+    return fail(LLMC_ERROR_OUT_OF_RANGE,
+                "device time: index " + std::to_string(index) +
+                    " is not below the " + std::to_string(times.size()) +
+                    " devices");
+  const auto &[name, t] = times[size_t(index)];
+  *out = llmc_device_time();
+  std::snprintf(out->device, sizeof(out->device), "%s", name.c_str());
+  out->calls = t.calls;
+  out->rows = t.rows;
+  out->seconds = t.seconds;
+  out->single_row_calls = t.singleRowCalls;
+  out->single_row_seconds = t.singleRowSeconds;
+  out->single_row_estimate_seconds = t.singleRowEstimateSeconds;
+  return LLMC_OK;
+}
+
+void llmc_artifact_reset_device_times(llmc_artifact *artifact) {
+  if (artifact)
+    artifact->impl->devices().resetTimes();
 }
 
 void llmc_artifact_kv_shape(const llmc_artifact *artifact, int64_t *layers,

@@ -55,5 +55,7 @@ llmc_status llmc::runtime::invoke(const Artifact &artifact,
     args.push_back(descriptors.back()->words.data());
   }
   artifact.function(entry)(args.data());
+  if (std::string e = artifact.devices().takeError(); !e.empty())
+    return fail(LLMC_ERROR_INVALID_ARTIFACT, entry.name + ": " + e);
   return LLMC_OK;
 }

@@ -190,6 +190,33 @@ llmc_status llmc::runtime::parseManifest(const char *data, size_t size,
       if (t.is_object() && t.value("kind", "") == "cpu" &&
           t.contains("features") && t["features"].is_string())
         out.cpuFeatures = t["features"].get<std::string>();
+  // Optional: the device programs of a machine target.
+  if (!r.string(root, "machine", "manifest", out.machine, true))
+    return bad();
+  if (root.contains("device_programs")) {
+    const json *programs = r.array(root, "device_programs", "manifest");
+    if (!programs)
+      return bad();
+    for (const json &p : *programs) {
+      std::string where =
+          "device_programs[" + std::to_string(out.devicePrograms.size()) + "]";
+      DeviceProgramSpec spec;
+      if (!r.string(p, "device", where, spec.device) ||
+          !r.integer(p, "device_index", where, spec.deviceIndex) ||
+          !r.string(p, "op", where, spec.op) ||
+          !r.string(p, "shape", where, spec.shape))
+        return bad();
+      const json *estimate = r.field(p, "decode_estimate_seconds", where);
+      if (!estimate)
+        return bad();
+      if (!estimate->is_number())
+        return fail(LLMC_ERROR_INVALID_ARTIFACT,
+                    "manifest: " + where +
+                        ".decode_estimate_seconds is not a number");
+      spec.decodeEstimateSeconds = estimate->get<double>();
+      out.devicePrograms.push_back(std::move(spec));
+    }
+  }
   out.generative = out.find("prefill") && out.find("decode");
   if (out.generative) {
     const json *kv = r.field(root, "kv_cache", "manifest");

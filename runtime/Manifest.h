@@ -32,6 +32,15 @@ struct WeightSpec {
   uint64_t offset = 0, bytes = 0;
 };
 
+/// A device program of the device programs section (in order).
+struct DeviceProgramSpec {
+  std::string device; // the target kind: npu, pim
+  int64_t deviceIndex = 0;
+  std::string op, shape; // what it computes, for reports
+  /// The device cost model's estimate for one row (compile time).
+  double decodeEstimateSeconds = 0;
+};
+
 struct Manifest {
   std::vector<EntryPoint> entryPoints;
   std::vector<WeightSpec> weights;
@@ -45,6 +54,9 @@ struct Manifest {
   int64_t kvBits = 32;
   /// The LLVM feature string the CPU code was compiled for (may be empty).
   std::string cpuFeatures;
+  /// Compiled for a machine with devices: its name and the programs.
+  std::string machine;
+  std::vector<DeviceProgramSpec> devicePrograms;
 
   const EntryPoint *find(const std::string &name) const;
 };

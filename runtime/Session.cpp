@@ -320,6 +320,8 @@ llmc_status Session::prefill(const int64_t *tokens, const int64_t *lengths,
           i < pad ? -std::numeric_limits<float>::infinity() : 0.0f;
   }
   run(*prefill_, ids.data(), length, out);
+  if (std::string e = artifact_.devices().takeError(); !e.empty())
+    return fail(LLMC_ERROR_INVALID_ARTIFACT, "prefill: " + e);
   for (int64_t b = 0; b < batch_; ++b)
     std::memcpy(&lastLogits_[b * vocab_],
                 out + (b * length + length - 1) * vocab_,
@@ -343,6 +345,8 @@ llmc_status Session::decode(const int64_t *tokens, float *logits) {
   for (int64_t b = 0; b < batch_; ++b)
     kvMask_.data[b * maxSeq_ + position_] = 0.0f;
   run(*decode_, tokens, 1, out);
+  if (std::string e = artifact_.devices().takeError(); !e.empty())
+    return fail(LLMC_ERROR_INVALID_ARTIFACT, "decode: " + e);
   std::memcpy(lastLogits_.data(), out, size_t(batch_ * vocab_) * sizeof(float));
   ++position_;
   haveLogits_ = true;

@@ -65,6 +65,21 @@ LogicalResult LLMDialect::verifyOperationAttribute(Operation *op,
                              << attr.getValue();
     return success();
   }
+  if (attr.getName() == kDeviceProgramsAttrName) {
+    auto programs = dyn_cast<ArrayAttr>(attr.getValue());
+    bool ok = programs && isa<ModuleOp>(op);
+    for (Attribute a : programs ? programs.getValue() : ArrayRef<Attribute>{}) {
+      auto dict = dyn_cast<DictionaryAttr>(a);
+      ok &= dict && dict.getAs<DeviceAttr>("device") &&
+            dict.getAs<ElementsAttr>("bytes");
+    }
+    if (!ok)
+      return op->emitError()
+             << "'" << kDeviceProgramsAttrName
+             << "' must be an array of dictionaries with a #llm.device "
+                "'device' and the program's 'bytes', on a module";
+    return success();
+  }
   return op->emitError() << "unknown llm dialect attribute '"
                          << attr.getName().getValue() << "'";
 }

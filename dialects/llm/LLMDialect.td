@@ -56,6 +56,10 @@ def LLM_Dialect : Dialect {
     /// batch, context, host device, step time).
     static constexpr ::llvm::StringLiteral kPlacementAttrName =
         "llm.placement";
+    /// On a module: the device programs its llm.device_call ops run, in
+    /// program order (llm-lower-to-device-programs).
+    static constexpr ::llvm::StringLiteral kDeviceProgramsAttrName =
+        "llm.device_programs";
 
   private:
     /// Defined beside the attribute storage classes (LLMAttrs.cpp).

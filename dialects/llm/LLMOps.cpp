@@ -797,3 +797,28 @@ LogicalResult MoeOp::verify() {
 
 #define GET_OP_CLASSES
 #include "dialects/llm/LLMOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// DeviceCallOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DeviceCallOp::verify() {
+  auto input = getInput().getType();
+  auto result = getResult().getType();
+  if (!input.getElementType().isF32() || !result.getElementType().isF32())
+    return emitOpError("device programs take and produce f32 tensors");
+  // The getter reads the attribute as unsigned.
+  if (int64_t program = getProgramAttr().getInt(); program < 0)
+    return emitOpError("program index ") << program << " is negative";
+  if (input.getRank() < 1 || input.getRank() != result.getRank())
+    return emitOpError("input and result ranks must be equal and at least 1 (")
+           << input.getRank() << " vs " << result.getRank() << ")";
+  for (int64_t d = 0; d + 1 < input.getRank(); ++d)
+    if (!ShapedType::isDynamic(input.getDimSize(d)) &&
+        !ShapedType::isDynamic(result.getDimSize(d)) &&
+        input.getDimSize(d) != result.getDimSize(d))
+      return emitOpError("leading dimension ")
+             << d << " of the input (" << input.getDimSize(d)
+             << ") and the result (" << result.getDimSize(d) << ") differ";
+  return success();
+}

@@ -17,6 +17,7 @@ include "dialects/llm/CostInterface.td"
 include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def LLM_FloatTensor : RankedTensorOf<[AnyFloat]>;
@@ -556,6 +557,36 @@ def LLM_TransferOp : LLM_Op<"transfer", [Pure, DeclareOpInterfaceMethods<LLM_Cos
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input `:` type($result) `from` qualified($from) `to` qualified($to) attr-dict";
   let hasFolder = 1;
+}
+
+def LLM_DeviceCallOp : LLM_Op<"device_call", [Pure, DestinationStyleOpInterface,
+    AllTypesMatch<["init", "result"]>]> {
+  let summary = "Run a device program (NPU, PIM) on a tensor";
+  let description = [{
+    Runs program `program` of the module's `llm.device_programs` on device
+    `device` with `input` (its leading dimensions flattened into rows) and
+    writes the program's output rows into `init`, whose leading dimensions
+    are the input's. `llm-lower-to-device-programs` creates it for an op
+    placed on a device whose target emits programs; the CPU target lowers it
+    to a call through which the runtime runs the program on that device's
+    simulator.
+
+    ```mlir
+    %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init)
+        : tensor<?x?x64xf32> -> tensor<?x?x176xf32>
+    ```
+  }];
+  let arguments = (ins LLM_FloatTensor:$input, LLM_FloatTensor:$init,
+                       LLM_DeviceAttr:$device, I64Attr:$program);
+  let results = (outs LLM_FloatTensor:$result);
+  let assemblyFormat = [{
+    qualified($device) `program` $program `(` $input `)` `outs` `(` $init `)`
+    attr-dict `:` type($input) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // LLMC_DIALECTS_LLM_LLMOPS_TD

@@ -58,6 +58,25 @@ int64_t llmc_artifact_max_positions(const llmc_artifact *artifact);
 void llmc_artifact_kv_shape(const llmc_artifact *artifact, int64_t *layers,
                             int64_t *kv_heads, int64_t *head_dim);
 
+/* Simulated work of one device of an artifact compiled for a machine
+   (llm-compile --target=edge-npu-pim): its NPU and PIM programs run on
+   simulators, which count time from the machine description. */
+typedef struct llmc_device_time {
+  char device[32];       /* "npu0", "pim0" */
+  int64_t calls, rows;   /* program runs and the activation rows they took */
+  double seconds;        /* simulated */
+  /* Runs of one row (decode with batch 1): simulated, and the device cost
+     model's estimate for them (from compile time). */
+  int64_t single_row_calls;
+  double single_row_seconds, single_row_estimate_seconds;
+} llmc_device_time;
+/* How many devices run programs (0 for a CPU artifact). */
+int64_t llmc_artifact_device_count(const llmc_artifact *artifact);
+/* Device `index`'s time since the artifact was opened or last reset. */
+llmc_status llmc_artifact_device_time(const llmc_artifact *artifact,
+                                      int64_t index, llmc_device_time *out);
+void llmc_artifact_reset_device_times(llmc_artifact *artifact);
+
 /* Runs entry point `entry` of an artifact compiled in function mode
    (llm-compile --mode=function, or a model without attention). buffers[i]
    and shapes[i] are the data and sizes of the i-th argument of the entry

@@ -5,6 +5,7 @@
 
 #include "targets/cpu/ExternalizeWeights.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
@@ -14,9 +15,12 @@ namespace llmc {
 /// Header, section table, then the manifest, the CPU shared object and the
 /// weights, each at a page-aligned offset (runtime/ArtifactFormat.h).
 /// Padding is zeros, so equal inputs give equal bytes.
+/// The artifact's bytes; the device programs section is written when there
+/// are programs (docs/targets/artifact.md).
 std::string writeArtifact(llvm::StringRef manifest,
                           llvm::StringRef sharedObject,
-                          const mlir::llm::cpu::WeightsLayout &weights);
+                          const mlir::llm::cpu::WeightsLayout &weights,
+                          llvm::ArrayRef<llvm::ArrayRef<char>> devicePrograms = {});
 
 } // namespace llmc
 

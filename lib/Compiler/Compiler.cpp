@@ -9,7 +9,9 @@
 #include "lib/Import/OnnxImporter.h"
 #include "lib/Registration/Registration.h"
 
+#include "dialects/llm/ConstantData.h"
 #include "dialects/llm/LLMOps.h"
+#include "targets/common/TargetDescription.h"
 #include "targets/cpu/ExternalizeWeights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -103,6 +105,38 @@ void printLocation(llvm::raw_ostream &os, Location loc) {
   os << loc;
 }
 
+/// Moves the programs of the module's `llm.device_programs` into `programs`
+/// and describes them for the manifest in `index`; the attribute is
+/// removed (LLVM translation has no use for it).
+bool collectDevicePrograms(ModuleOp module, std::vector<std::string> &programs,
+                           llvm::json::Array &index) {
+  auto list =
+      module->getAttrOfType<ArrayAttr>(llm::LLMDialect::kDeviceProgramsAttrName);
+  if (!list)
+    return true;
+  for (Attribute a : list) {
+    auto entry = cast<DictionaryAttr>(a);
+    auto device = entry.getAs<llm::DeviceAttr>("device");
+    std::optional<ArrayRef<char>> bytes =
+        llm::constantBytes(entry.getAs<ElementsAttr>("bytes"));
+    auto op = entry.getAs<StringAttr>("op");
+    auto shape = entry.getAs<StringAttr>("shape");
+    auto estimate = entry.getAs<FloatAttr>("decode_estimate_seconds");
+    if (!bytes || !op || !shape || !estimate)
+      return false;
+    programs.emplace_back(bytes->data(), bytes->size());
+    index.push_back(llvm::json::Object{
+        {"device", device.getKind()},
+        {"device_index", device.getIndex()},
+        {"op", op.getValue()},
+        {"shape", shape.getValue()},
+        {"decode_estimate_seconds", estimate.getValueAsDouble()},
+    });
+  }
+  module->removeAttr(llm::LLMDialect::kDeviceProgramsAttrName);
+  return true;
+}
+
 } // namespace
 
 void llmc::registerCompilerDialects(DialectRegistry &registry) {
@@ -163,8 +197,21 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     diagnostics += ("llmc: " + what + "\n").str();
     return false;
   };
-  if (options.target != "cpu")
-    return fail("unknown target '" + options.target + "' (available: cpu)");
+  // Any other target is a machine: its NPU and PIM run device programs,
+  // the rest of the model runs on its host CPU, which is this one.
+  bool onDevices = options.target != "cpu";
+  if (onDevices) {
+    llvm::Expected<llm::Machine> machine = llm::loadMachine(options.target);
+    if (!machine)
+      return fail("unknown target '" + options.target +
+                  "': " + llvm::toString(machine.takeError()) +
+                  " (available: cpu, a machine preset (" +
+                  llvm::join(llm::presetNames(), ", ") +
+                  ") or a machine description file)");
+    if (!options.quantize.empty() || !options.kvPredictAux.empty())
+      return fail("device programs compute in f32: --quantize and "
+                  "--kv-predict-aux need --target=cpu");
+  }
   // The quantization pass: for the compilation (with the report), and
   // without the report before placement on the report's copies.
   std::string quantize, placedQuantize;
@@ -257,6 +304,22 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
 
   if (failed(runPipeline(module, "llm-fuse-linears")))
     return fail("fusing linear layers failed");
+  llvm::json::Array programIndex;
+  std::vector<std::string> programs;
+  if (onDevices) {
+    step("placing on " + options.target + " and emitting device programs");
+    if (failed(runPipeline(
+            module, llvm::formatv("llm-place{{target={0} phase=decode "
+                                  "batch={1} context={2}},"
+                                  "llm-lower-to-device-programs{{target={0}}",
+                                  options.target, options.placementBatch,
+                                  options.placementContext)
+                        .str())))
+      return fail("placement or device programs for '" + options.target +
+                  "' failed");
+    if (!collectDevicePrograms(module, programs, programIndex))
+      return fail("could not read the device programs back");
+  }
   if (!quantize.empty()) {
     step("quantizing weights (" + options.quantize + ")");
     if (failed(runPipeline(module, quantize)))
@@ -307,6 +370,7 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   // The llm attributes have served; LLVM translation would warn about them.
   for (auto fn : module.getOps<func::FuncOp>()) {
     fn->removeAttr(llm::LLMDialect::kMaxPositionsAttrName);
+    fn->removeAttr(llm::LLMDialect::kPlacementAttrName);
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
       fn.setArgAttrs(i, ArrayRef<NamedAttribute>{});
   }
@@ -326,11 +390,18 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
 
   std::string manifestText;
   llvm::raw_string_ostream os(manifestText);
-  os << llvm::formatv(
-      "{0:2}", llvm::json::Value(
-                   buildManifest(entryCopy, generate, source, target, *weights,
-                                 predicted ? kPredictedPrefill : "")));
-  artifact = writeArtifact(manifestText, sharedObject, *weights);
+  llvm::json::Object manifest =
+      buildManifest(entryCopy, generate, source, target, *weights,
+                    predicted ? kPredictedPrefill : "");
+  if (onDevices) {
+    manifest["machine"] = options.target;
+    manifest["device_programs"] = std::move(programIndex);
+  }
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)));
+  SmallVector<ArrayRef<char>> programBytes;
+  for (const std::string &p : programs)
+    programBytes.push_back(ArrayRef<char>(p.data(), p.size()));
+  artifact = writeArtifact(manifestText, sharedObject, *weights, programBytes);
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include "passes/Passes.h"
 #include "targets/cpu/BitcastBufferization.h"
 #include "targets/cpu/CostModel.h"
+#include "targets/cpu/DeviceCalls.h"
 #include "targets/cpu/Passes.h"
 #include "targets/cpu/Pipelines.h"
 #include "targets/mesh/CostModel.h"
@@ -17,6 +18,7 @@
 void llmc::registerDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::llm::LLMDialect>();
   mlir::llm::cpu::registerBitcastBufferization(registry);
+  mlir::llm::cpu::registerDeviceCallBufferization(registry);
 }
 
 void llmc::registerPasses() {

@@ -2,6 +2,8 @@
 
 #include "runtime/mesh/MeshProgram.h"
 
+#include "runtime/BinaryIO.h"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -18,38 +20,10 @@ constexpr uint32_t kVersion = 1;
 constexpr uint32_t kMaxGrid = 1024;
 constexpr uint32_t kMaxCount = 1u << 20;
 
-class Writer {
-public:
-  template <typename T> void put(const T &value) {
-    const auto *p = reinterpret_cast<const uint8_t *>(&value);
-    bytes.insert(bytes.end(), p, p + sizeof(T));
-  }
-  std::vector<uint8_t> bytes;
-};
-
-class Reader {
-public:
-  Reader(const uint8_t *data, size_t size) : data(data), size(size) {}
-  template <typename T> bool get(T &value) {
-    if (size - position < sizeof(T))
-      return false;
-    std::memcpy(&value, data + position, sizeof(T));
-    position += sizeof(T);
-    return true;
-  }
-  size_t remaining() const { return size - position; }
-  const uint8_t *here() const { return data + position; }
-
-private:
-  const uint8_t *data;
-  size_t size;
-  size_t position = 0;
-};
-
 } // namespace
 
 std::vector<uint8_t> llmc::mesh::serializeMeshProgram(const MeshProgram &p) {
-  Writer w;
+  llmc::ByteWriter w;
   for (char c : kMagic)
     w.put(c);
   w.put(kVersion);
@@ -85,7 +59,7 @@ bool llmc::mesh::parseMeshProgram(const uint8_t *bytes, size_t size,
   };
   if (!bytes)
     return fail("no data");
-  Reader r(bytes, size);
+  llmc::ByteReader r(bytes, size);
   char magic[8];
   for (char &c : magic)
     if (!r.get(c))

@@ -11,10 +11,12 @@
 #define LLMC_TARGETS_COMMON_DEVICEMODEL_H
 
 #include "dialects/llm/OpCost.h"
+#include "runtime/device/DeviceProgram.h"
 
 #include "llvm/Support/JSON.h"
 
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace mlir::llm {
@@ -67,6 +69,13 @@ public:
   /// in a memory the model does not bound.
   virtual double residentCapacity() const {
     return std::numeric_limits<double>::infinity();
+  }
+  /// For a device that runs device programs (runtime/device): an empty
+  /// program carrying the format's device kind and the simulator's timing
+  /// from this description, which the emitter fills with constants and
+  /// instructions. Nothing for devices without that format.
+  virtual std::optional<llmc::device::DeviceProgram> programTemplate() const {
+    return std::nullopt;
   }
 };
 

@@ -2,6 +2,8 @@
 
 #include "targets/cpu/CodeGen.h"
 
+#include "targets/cpu/DeviceCalls.h"
+
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -138,6 +140,7 @@ mlir::llm::cpu::emitObject(ModuleOp module, const CpuCodeGenOptions &options,
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(triple);
   addPackedWrappers(*llvmModule);
+  defineDeviceCallTrampoline(*llvmModule);
 
   auto optimize = makeOptimizingTransformer(options.optLevel, 0, machine.get());
   if (llvm::Error err = optimize(llvmModule.get()))

@@ -69,6 +69,21 @@ std::unique_ptr<DeviceModel> NpuModel::fromDescription(DescriptionReader &r) {
   return std::make_unique<NpuModel>(p);
 }
 
+std::optional<llmc::device::DeviceProgram> NpuModel::programTemplate() const {
+  llmc::device::DeviceProgram program;
+  program.kind = llmc::device::DeviceKind::Npu;
+  // The simulator sees the bandwidth the model uses (efficiency applied).
+  program.timing = {double(p.arrayRows),
+                    double(p.arrayCols),
+                    p.clock,
+                    p.dramBandwidth * p.memoryEfficiency,
+                    p.bufferBytes,
+                    p.vectorFlops,
+                    p.launchOverhead,
+                    0};
+  return program;
+}
+
 void mlir::llm::npu::registerNpuDeviceKind() {
   registerDeviceKind("npu", NpuModel::fromDescription);
 }

@@ -61,6 +61,16 @@ std::unique_ptr<DeviceModel> PimModel::fromDescription(DescriptionReader &r) {
   return std::make_unique<PimModel>(p);
 }
 
+std::optional<llmc::device::DeviceProgram> PimModel::programTemplate() const {
+  llmc::device::DeviceProgram program;
+  program.kind = llmc::device::DeviceKind::Pim;
+  program.timing = {double(p.channels),     double(p.banksPerChannel),
+                    p.bankBandwidth,        double(p.macsPerBank),
+                    p.clock,                double(p.vectorsPerPass),
+                    p.dramBandwidth,        p.commandOverhead};
+  return program;
+}
+
 void mlir::llm::pim::registerPimDeviceKind() {
   registerDeviceKind("pim", PimModel::fromDescription);
 }

@@ -36,6 +36,7 @@ public:
   double peakOpsPerSecond() const override {
     return 2.0 * p.macsPerBank * p.clock * p.channels * p.banksPerChannel;
   }
+  std::optional<llmc::device::DeviceProgram> programTemplate() const override;
   static std::unique_ptr<DeviceModel> fromDescription(DescriptionReader &r);
 
 private:

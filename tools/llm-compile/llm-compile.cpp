@@ -38,7 +38,10 @@ static cl::opt<std::string> output("o", cl::Required,
                                    cl::desc("Output artifact (.llmc)"),
                                    cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("Target (cpu)"), cl::cat(category));
+                                   cl::desc("cpu, or a machine (a preset: host-cpu, edge-npu-pim, "
+                 "wafer-mesh; or a description file) whose NPU and PIM run "
+                 "device programs on simulators"),
+        cl::cat(category));
 static cl::opt<std::string> cpu("mcpu", cl::init("host"),
                                 cl::desc("LLVM CPU name, or host"),
                                 cl::cat(category));

@@ -69,6 +69,33 @@ int error(const char *what) {
   return 1;
 }
 
+std::vector<llmc_device_time> deviceTimes(llmc_artifact *artifact) {
+  std::vector<llmc_device_time> times(
+      size_t(llmc_artifact_device_count(artifact)));
+  for (size_t i = 0; i < times.size(); ++i)
+    llmc_artifact_device_time(artifact, int64_t(i), &times[i]);
+  return times;
+}
+
+/// Simulated time per device beside the cost model's estimate: prefill in
+/// total, decode per step.
+void printDeviceTimes(const std::vector<llmc_device_time> &prefill,
+                      const std::vector<llmc_device_time> &decode,
+                      int64_t decodes) {
+  for (size_t i = 0; i < prefill.size() && i < decode.size(); ++i) {
+    std::printf("simulated %s: prefill %.3f ms (%lld programs)",
+                prefill[i].device, prefill[i].seconds * 1e3,
+                static_cast<long long>(prefill[i].calls));
+    if (decodes > 0) {
+      std::printf(", decode %.4f ms/token", decode[i].seconds * 1e3 / decodes);
+      if (decode[i].single_row_calls == decode[i].calls)
+        std::printf(" (cost model %.4f ms/token)",
+                    decode[i].single_row_estimate_seconds * 1e3 / decodes);
+    }
+    std::printf("\n");
+  }
+}
+
 double msSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(
              std::chrono::steady_clock::now() - t)
@@ -170,12 +197,15 @@ int main(int argc, char **argv) {
   std::vector<int64_t> next(batch);
   auto start = std::chrono::steady_clock::now();
   double prefillMs = 0, decodeMs = 0;
+  std::vector<llmc_device_time> prefillDevices;
   int64_t decodes = 0;
   if (llmc_session_prefill(session, tokens.data(), lengths.data(), length,
                            nullptr) != LLMC_OK) {
     rc = error("prefill failed");
   } else {
     prefillMs = msSince(start);
+    prefillDevices = deviceTimes(artifact);
+    llmc_artifact_reset_device_times(artifact);
     for (int64_t n = 0; n < maxNew && rc == 0; ++n) {
       if (llmc_session_sample(session, &sampling, next.data()) != LLMC_OK) {
         rc = error("sampling failed");
@@ -211,6 +241,7 @@ int main(int argc, char **argv) {
     if (decodes > 0)
       std::printf("decode: %.3f ms/token (%lld steps)\n", decodeMs / decodes,
                   static_cast<long long>(decodes));
+    printDeviceTimes(prefillDevices, deviceTimes(artifact), decodes);
   }
   llmc_session_destroy(session);
   llmc_artifact_close(artifact);

@@ -968,3 +968,41 @@ func.func @kv_odd(%k: tensor<1x2x4x15xf32>) {
   %c, %s = llm.kv_quantize %k bits(4) : tensor<1x2x4x15xf32> -> tensor<1x2x4x7xi8>, tensor<1x2x4xf32>
   return
 }
+
+// -----
+
+func.func @device_call_type(%x: tensor<4x64xf16>, %init: tensor<4x8xf16>) {
+  // expected-error @+1 {{'llm.device_call' op device programs take and produce f32 tensors}}
+  %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init) : tensor<4x64xf16> -> tensor<4x8xf16>
+  return
+}
+
+// -----
+
+func.func @device_call_program(%x: tensor<4x64xf32>, %init: tensor<4x8xf32>) {
+  // expected-error @+1 {{'llm.device_call' op program index -1 is negative}}
+  %y = llm.device_call #llm.device<"npu"> program -1 (%x) outs(%init) : tensor<4x64xf32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @device_call_rank(%x: tensor<4x64xf32>, %init: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{'llm.device_call' op input and result ranks must be equal and at least 1 (2 vs 3)}}
+  %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init) : tensor<4x64xf32> -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @device_call_rows(%x: tensor<4x64xf32>, %init: tensor<5x8xf32>) {
+  // expected-error @+1 {{'llm.device_call' op leading dimension 0 of the input (4) and the result (5) differ}}
+  %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init) : tensor<4x64xf32> -> tensor<5x8xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'llm.device_programs' must be an array of dictionaries with a #llm.device 'device' and the program's 'bytes', on a module}}
+module attributes {llm.device_programs = [{device = #llm.device<"npu">}]} {
+}

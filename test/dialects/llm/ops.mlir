@@ -185,3 +185,10 @@ func.func @topk(%p: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>) {
   %w, %i = llm.topk %p {k = 2 : i64} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi64>
   return %w, %i : tensor<?x2xf32>, tensor<?x2xi64>
 }
+
+// CHECK-LABEL: func.func @device_call
+func.func @device_call(%x: tensor<?x4x64xf32>, %init: tensor<?x4x176xf32>) -> tensor<?x4x176xf32> {
+  // CHECK: llm.device_call #llm.device<"npu"> program 3(%{{.*}}) outs(%{{.*}}) : tensor<?x4x64xf32> -> tensor<?x4x176xf32>
+  %y = llm.device_call #llm.device<"npu"> program 3(%x) outs(%init) : tensor<?x4x64xf32> -> tensor<?x4x176xf32>
+  return %y : tensor<?x4x176xf32>
+}

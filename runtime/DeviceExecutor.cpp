@@ -1,0 +1,170 @@
+//===- DeviceExecutor.cpp - runs an artifact's device programs ------------===//
+
+#include "runtime/DeviceExecutor.h"
+
+#include "runtime/Status.h"
+
+#include <cstring>
+
+using namespace llmc::runtime;
+
+namespace {
+
+uint64_t read64(const uint8_t *p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+/// A ranked memref descriptor: allocated, aligned, offset, sizes, strides.
+struct View {
+  const float *data = nullptr;
+  int64_t rows = 1, cols = 0;
+};
+
+/// The rows × columns of a contiguous f32 buffer (leading dimensions are
+/// rows), or an error.
+bool view(int64_t rank, const void *descriptor, View &out, std::string &error,
+          const char *what) {
+  if (rank < 1 || rank > 8 || !descriptor) {
+    error = std::string(what) + " has rank " + std::to_string(rank);
+    return false;
+  }
+  const auto *words = static_cast<const int64_t *>(descriptor);
+  const auto *aligned = reinterpret_cast<const float *>(words[1]);
+  const int64_t *sizes = words + 3, *strides = words + 3 + rank;
+  int64_t expected = 1;
+  for (int64_t d = rank; d-- > 0;) {
+    if (sizes[d] < 0 || (sizes[d] > 1 && strides[d] != expected)) {
+      error = std::string(what) + " is not a contiguous buffer";
+      return false;
+    }
+    expected *= sizes[d];
+  }
+  out.data = aligned + words[2];
+  out.cols = sizes[rank - 1];
+  out.rows = 1;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    out.rows *= sizes[d];
+  return true;
+}
+
+} // namespace
+
+llmc_status DeviceExecutor::load(const uint8_t *section, uint64_t size,
+                                 const Manifest &manifest) {
+  auto bad = [&](const std::string &what) {
+    return fail(LLMC_ERROR_INVALID_ARTIFACT, "device programs: " + what);
+  };
+  uint64_t count = section && size >= 8 ? read64(section) : 0;
+  if (!section)
+    count = 0;
+  else if (size < 8 || count > (size - 8) / 16)
+    return bad("the program table runs past the section's " +
+               std::to_string(size) + " bytes");
+  if (count != manifest.devicePrograms.size())
+    return bad("the section has " + std::to_string(count) +
+               " programs, the manifest lists " +
+               std::to_string(manifest.devicePrograms.size()));
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t offset = read64(section + 8 + 16 * i);
+    uint64_t bytes = read64(section + 16 + 16 * i);
+    std::string name = "program " + std::to_string(i);
+    if (offset < 8 + 16 * count || offset > size || bytes > size - offset)
+      return bad(name + " [" + std::to_string(offset) + ", +" +
+                 std::to_string(bytes) + ") is outside the section");
+    device::DeviceProgram program;
+    std::string error;
+    if (!device::parseDeviceProgram(section + offset, bytes, program, error))
+      return bad(name + ": " + error);
+    const DeviceProgramSpec &spec = manifest.devicePrograms[i];
+    if (spec.device != device::deviceKindName(program.kind))
+      return bad(name + " is a " + device::deviceKindName(program.kind) +
+                 " program, the manifest says " + spec.device);
+    programs_.push_back(std::move(program));
+    specs_.push_back(spec);
+  }
+  programTimes_.assign(programs_.size(), DeviceTime());
+  return LLMC_OK;
+}
+
+void DeviceExecutor::hook(void *context, int64_t program, int64_t inputRank,
+                          const void *input, int64_t outputRank,
+                          const void *output) {
+  static_cast<DeviceExecutor *>(context)->run(program, inputRank, input,
+                                              outputRank, output);
+}
+
+void DeviceExecutor::run(int64_t program, int64_t inputRank, const void *input,
+                         int64_t outputRank, const void *output) {
+  std::string error;
+  View in, out;
+  if (program < 0 || size_t(program) >= programs_.size())
+    error = "the code ran device program " + std::to_string(program) +
+            ", the artifact has " + std::to_string(programs_.size());
+  else if (view(inputRank, input, in, error, "the input") &&
+           view(outputRank, output, out, error, "the output")) {
+    const device::DeviceProgram &p = programs_[size_t(program)];
+    if (uint64_t(in.cols) != p.inputCols || uint64_t(out.cols) != p.outputCols ||
+        in.rows != out.rows)
+      error = "shapes " + std::to_string(in.rows) + "x" +
+              std::to_string(in.cols) + " -> " + std::to_string(out.rows) +
+              "x" + std::to_string(out.cols) + " do not fit its " +
+              std::to_string(p.inputCols) + " -> " +
+              std::to_string(p.outputCols) + " columns";
+  }
+  if (!error.empty()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_.empty())
+      error_ = "device program " + std::to_string(program) + ": " + error;
+    return;
+  }
+  const device::DeviceProgram &p = programs_[size_t(program)];
+  device::DeviceRun r = device::runDeviceProgram(
+      p, in.data, const_cast<float *>(out.data), in.rows);
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceTime &t = programTimes_[size_t(program)];
+  ++t.calls;
+  t.rows += in.rows;
+  t.seconds += r.seconds;
+  if (in.rows == 1) {
+    ++t.singleRowCalls;
+    t.singleRowSeconds += r.seconds;
+    t.singleRowEstimateSeconds +=
+        specs_[size_t(program)].decodeEstimateSeconds;
+  }
+}
+
+std::string DeviceExecutor::takeError() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::string e;
+  e.swap(error_);
+  return e;
+}
+
+std::vector<std::pair<std::string, DeviceTime>> DeviceExecutor::times() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::pair<std::string, DeviceTime>> out;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    std::string name =
+        specs_[i].device + std::to_string(specs_[i].deviceIndex);
+    auto it = out.begin();
+    while (it != out.end() && it->first != name)
+      ++it;
+    if (it == out.end())
+      it = out.insert(out.end(), {name, DeviceTime()});
+    const DeviceTime &t = programTimes_[i];
+    it->second.calls += t.calls;
+    it->second.rows += t.rows;
+    it->second.seconds += t.seconds;
+    it->second.singleRowCalls += t.singleRowCalls;
+    it->second.singleRowSeconds += t.singleRowSeconds;
+    it->second.singleRowEstimateSeconds += t.singleRowEstimateSeconds;
+  }
+  return out;
+}
+
+void DeviceExecutor::resetTimes() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  programTimes_.assign(programs_.size(), DeviceTime());
+}

@@ -1,0 +1,63 @@
+//===- DeviceExecutor.h - runs an artifact's device programs ----*- C++ -*-===//
+//
+// The artifact's NPU and PIM programs, loaded and validated, with the hook
+// the CPU code calls to run one of them on its device's simulator, and the
+// simulated time each device has spent. Simulated: no NPU or PIM runs here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LLMC_RUNTIME_DEVICEEXECUTOR_H
+#define LLMC_RUNTIME_DEVICEEXECUTOR_H
+
+#include "runtime/Manifest.h"
+#include "runtime/device/DeviceProgram.h"
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace llmc::runtime {
+
+/// Simulated work of one device (or one program) since the last reset.
+struct DeviceTime {
+  int64_t calls = 0;
+  int64_t rows = 0;
+  double seconds = 0;
+  /// Calls of one row (decode steps with batch 1), with the cost model's
+  /// estimate of them from the manifest.
+  int64_t singleRowCalls = 0;
+  double singleRowSeconds = 0, singleRowEstimateSeconds = 0;
+};
+
+class DeviceExecutor {
+public:
+  /// Reads the device programs section against the manifest's list.
+  llmc_status load(const uint8_t *section, uint64_t size,
+                   const Manifest &manifest);
+  bool empty() const { return programs_.empty(); }
+
+  /// The function the CPU code calls (artifact::DeviceHook).
+  static void hook(void *context, int64_t program, int64_t inputRank,
+                   const void *input, int64_t outputRank, const void *output);
+
+  /// The first error a program met since the last call (a wrong shape at
+  /// run time), then cleared; empty when none.
+  std::string takeError();
+  /// Per device, "npu0", "pim0", ... in the order of first program.
+  std::vector<std::pair<std::string, DeviceTime>> times() const;
+  void resetTimes();
+
+private:
+  void run(int64_t program, int64_t inputRank, const void *input,
+           int64_t outputRank, const void *output);
+
+  std::vector<device::DeviceProgram> programs_;
+  std::vector<DeviceProgramSpec> specs_;
+  mutable std::mutex mutex_;
+  std::vector<DeviceTime> programTimes_;
+  std::string error_;
+};
+
+} // namespace llmc::runtime
+
+#endif // LLMC_RUNTIME_DEVICEEXECUTOR_H
