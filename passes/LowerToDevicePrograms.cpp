@@ -123,23 +123,25 @@ void LowerToDeviceProgramsPass::runOnOperation() {
       continue;
     }
     const Device &d = machine->devices[*index];
+    // The op's work for one row (a batch-1 decode step): the device
+    // model's estimate, and the mesh's plan, are for it.
+    auto linear = dyn_cast<LinearOp>(op);
+    OpCost cost;
+    if (linear)
+      cost = cast<CostOpInterface>(op).getCost([](Value v, int64_t dim) {
+        int64_t size = cast<ShapedType>(v.getType()).getDimSize(dim);
+        return ShapedType::isDynamic(size) ? int64_t(1) : size;
+      });
     std::optional<llmc::device::DeviceProgram> program;
     std::string why;
-    auto linear = dyn_cast<LinearOp>(op);
     if (*index != machine->host && linear)
-      if (auto empty = d.model->programTemplate())
+      if (auto empty = d.model->programTemplate(cost))
         program = linearProgram(linear, std::move(*empty), why);
     if (!program) {
       // Runs on the host (see Passes.td): nothing the device can run.
       op->removeAttr(LLMDialect::kDeviceAttrName);
       continue;
     }
-    // The device model's estimate for one row (a batch-1 decode step).
-    auto costOp = cast<CostOpInterface>(op);
-    OpCost cost = costOp.getCost([](Value v, int64_t dim) -> int64_t {
-      int64_t size = cast<ShapedType>(v.getType()).getDimSize(dim);
-      return ShapedType::isDynamic(size) ? 1 : size;
-    });
     CostEstimate estimate = d.estimate(cost);
 
     OpBuilder b(op);

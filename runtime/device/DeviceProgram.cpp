@@ -1,8 +1,9 @@
-//===- DeviceProgram.cpp - NPU and PIM device programs --------------------===//
+//===- DeviceProgram.cpp - NPU, PIM and mesh device programs -------------===//
 
 #include "runtime/device/DeviceProgram.h"
 
 #include "runtime/BinaryIO.h"
+#include "runtime/mesh/MeshSimulator.h"
 #include "runtime/npu/NpuSimulator.h"
 #include "runtime/pim/PimSimulator.h"
 
@@ -41,13 +42,25 @@ const TimingRule *timingRules(DeviceKind kind) {
       {"bank bandwidth", false, false},   {"MACs per bank", true, false},
       {"clock", false, false},            {"vectors per pass", true, false},
       {"external bandwidth", false, false}, {"command overhead", false, true}};
+  static const TimingRule mesh[kTimingFields] = {
+      {"grid", true, false},          {"hop latency", false, true},
+      {"message overhead", false, true}, {"core FLOP/s", false, false},
+      {"launch overhead", false, true}, {"unused", false, true},
+      {"unused", false, true},        {"unused", false, true}};
   switch (kind) {
   case DeviceKind::Npu:
     return npu;
   case DeviceKind::Pim:
     return pim;
+  case DeviceKind::Mesh:
+    return mesh;
   }
   return nullptr;
+}
+
+/// Processing units the simulator keeps state for: array PEs, banks, cores.
+double units(DeviceKind kind, const Timing &t) {
+  return kind == DeviceKind::Mesh ? t[0] * t[0] : t[0] * t[1];
 }
 
 } // namespace
@@ -58,6 +71,8 @@ const char *llmc::device::deviceKindName(DeviceKind kind) {
     return "npu";
   case DeviceKind::Pim:
     return "pim";
+  case DeviceKind::Mesh:
+    return "mesh";
   }
   return "unknown";
 }
@@ -118,7 +133,7 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
   const TimingRule *rules = timingRules(DeviceKind(kind));
   if (!rules)
     return fail("unknown device kind " + std::to_string(kind) +
-                " (1 = npu, 2 = pim)");
+                " (1 = npu, 2 = pim, 3 = mesh)");
   out.kind = DeviceKind(kind);
   for (double &t : out.timing)
     if (!r.get(t))
@@ -133,11 +148,11 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
                   (rule.count ? ", not a count from 1 to 2^20"
                               : ", not a finite positive number"));
   }
-  // Array PEs, or banks: the simulators keep per-unit state.
-  if (out.timing[0] * out.timing[1] > kMaxUnits)
+  // The simulators keep state per unit.
+  if (units(out.kind, out.timing) > kMaxUnits)
     return fail(std::string("the ") + deviceKindName(out.kind) + " has " +
-                std::to_string(out.timing[0] * out.timing[1]) +
-                " units (array PEs or banks), more than 2^20");
+                std::to_string(units(out.kind, out.timing)) +
+                " units (array PEs, banks or cores), more than 2^20");
   if (!r.get(out.inputCols) || !r.get(out.outputCols) || !r.get(constants) ||
       !r.get(instructions) || !r.get(arena))
     return fail("truncated header");
@@ -234,17 +249,47 @@ DeviceRun pimGemv(const Timing &t, const float *x, const float *w, float *y,
   return {run.seconds, run.bankSeconds, run.externalSeconds};
 }
 
-/// Seconds to add a row to every output row: on the NPU's vector unit, or
-/// on the adders of all PIM banks in parallel.
+/// One row: MeshGEMV (local GEMV, tree all-reduce); more: MeshGEMM on the
+/// interleaved ring.
+DeviceRun meshMatmul(const Timing &t, const float *x, const float *w, float *y,
+                     int64_t m, int64_t k, int64_t n) {
+  llmc::mesh::MeshTiming timing;
+  timing.hopLatency = t[1];
+  timing.messageOverhead = t[2];
+  timing.coreFlops = t[3];
+  int grid = int(t[0]);
+  llmc::mesh::MeshRun run =
+      m == 1 ? llmc::mesh::meshGemv(grid, timing, w, x, y, int(k), int(n))
+             : llmc::mesh::meshGemm(grid, llmc::mesh::Ring::Interleaved,
+                                    timing, x, w, y, int(m), int(k), int(n));
+  return {run.seconds, run.computeSeconds, 0};
+}
+
+/// Seconds to add a row to every output row: on the NPU's vector unit, on
+/// the adders of all PIM banks in parallel, or on every mesh core.
 double addRowSeconds(DeviceKind kind, const Timing &t, double elements) {
-  if (kind == DeviceKind::Npu)
+  switch (kind) {
+  case DeviceKind::Npu:
     return elements / t[5];
-  return elements / (t[0] * t[1] * t[3] * t[4]);
+  case DeviceKind::Pim:
+    return elements / (t[0] * t[1] * t[3] * t[4]);
+  case DeviceKind::Mesh:
+    return elements / (t[0] * t[0] * t[3]);
+  }
+  return 0;
 }
 
 /// The fixed cost of starting the program (launch or command issue).
 double launchOverhead(DeviceKind kind, const Timing &t) {
-  return kind == DeviceKind::Npu ? t[6] : t[7];
+  switch (kind) {
+  case DeviceKind::Npu:
+    return t[6];
+  case DeviceKind::Pim:
+    return t[7];
+  case DeviceKind::Mesh:
+    return t[4];
+  }
+  return 0;
 }
 
 } // namespace
@@ -259,9 +304,12 @@ DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
     const Constant &c = p.constants[ins.constant];
     const float *data = p.arena.data() + c.offset;
     if (ins.opcode == Opcode::Matmul) {
-      DeviceRun run = p.kind == DeviceKind::Npu
-                          ? npuMatmul(p.timing, input, data, output, rows, k, n)
-                          : pimGemv(p.timing, input, data, output, rows, k, n);
+      DeviceRun run =
+          p.kind == DeviceKind::Npu
+              ? npuMatmul(p.timing, input, data, output, rows, k, n)
+          : p.kind == DeviceKind::Pim
+              ? pimGemv(p.timing, input, data, output, rows, k, n)
+              : meshMatmul(p.timing, input, data, output, rows, k, n);
       total.seconds += run.seconds;
       total.computeSeconds += run.computeSeconds;
       total.memorySeconds += run.memorySeconds;

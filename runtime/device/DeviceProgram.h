@@ -1,6 +1,6 @@
-//===- DeviceProgram.h - NPU and PIM device programs ------------*- C++ -*-===//
+//===- DeviceProgram.h - NPU, PIM and mesh device programs -----*- C++ -*-===//
 //
-// The program a device segment compiles to for the NPU or the PIM target:
+// The program an op placed on an NPU, PIM or mesh device compiles to:
 // the device's timing (from the same machine description the cost model
 // reads), the constants it holds in its memory (weights, biases) and its
 // instructions. The row count of the activations is bound when the host
@@ -24,7 +24,8 @@ namespace llmc::device {
 
 enum class DeviceKind : uint32_t {
   Npu = 1, // systolic array + vector unit (runtime/npu)
-  Pim = 2, // GEMV units beside the DRAM banks (runtime/pim)
+  Pim = 2,  // GEMV units beside the DRAM banks (runtime/pim)
+  Mesh = 3, // a P×P grid of cores, PLMR-modelled (runtime/mesh)
 };
 
 /// "npu", "pim" (the #llm.device kind), or "unknown".
@@ -36,15 +37,19 @@ const char *deviceKindName(DeviceKind kind);
 /// PIM: channels, banks per channel, bank bandwidth (B/s), MACs per bank,
 ///      clock (Hz), vectors per pass, external bandwidth (B/s), command
 ///      overhead (s).
+/// Mesh: grid P (the sub-grid the program runs on), hop latency α (s),
+///      message overhead β (s), core FLOP/s, launch overhead (s), 3 unused.
 constexpr size_t kTimingFields = 8;
 using Timing = std::array<double, kTimingFields>;
 
 enum class Opcode : uint32_t {
   /// output[M, N] = input[M, K] · constant[K, N]: the NPU's systolic array
-  /// (tiled, weight tiles double-buffered) or the PIM's bank-level GEMV.
+  /// (tiled, weight tiles double-buffered), the PIM's bank-level GEMV, or
+  /// the mesh's MeshGEMV (one row) or MeshGEMM (interleaved ring).
   Matmul = 1,
   /// output[m, :] += constant[1, N] for every row (the NPU's vector unit,
-  /// the PIM's adders as the outputs leave the banks).
+  /// the PIM's adders as the outputs leave the banks, every mesh core on
+  /// its slice).
   AddRow = 2,
 };
 

@@ -71,10 +71,12 @@ public:
     return std::numeric_limits<double>::infinity();
   }
   /// For a device that runs device programs (runtime/device): an empty
-  /// program carrying the format's device kind and the simulator's timing
-  /// from this description, which the emitter fills with constants and
+  /// program for an op of work `cost`, carrying the format's device kind
+  /// and the simulator's timing from this description (a mesh: the
+  /// sub-grid its plan uses), which the emitter fills with constants and
   /// instructions. Nothing for devices without that format.
-  virtual std::optional<llmc::device::DeviceProgram> programTemplate() const {
+  virtual std::optional<llmc::device::DeviceProgram>
+  programTemplate(const OpCost &cost) const {
     return std::nullopt;
   }
 };

@@ -136,9 +136,9 @@ MeshPlan MeshModel::plan(const OpCost &cost, int64_t cores) const {
   return plan;
 }
 
-CostEstimate MeshModel::estimate(const OpCost &cost) const {
+std::optional<MeshPlan> MeshModel::bestPlan(const OpCost &cost,
+                                            std::string &firstFailure) const {
   std::optional<MeshPlan> best;
-  std::string firstFailure;
   for (int64_t cores = p.grid; cores >= 1; cores /= 2) {
     MeshPlan candidate = plan(cost, cores);
     if (!candidate.estimate.supported) {
@@ -152,9 +152,29 @@ CostEstimate MeshModel::estimate(const OpCost &cost) const {
     if (!best || candidate.estimate.seconds < best->estimate.seconds)
       best = candidate;
   }
+  return best;
+}
+
+CostEstimate MeshModel::estimate(const OpCost &cost) const {
+  std::string firstFailure;
+  std::optional<MeshPlan> best = bestPlan(cost, firstFailure);
   if (!best)
     return CostEstimate::unsupported(firstFailure);
   return best->estimate;
+}
+
+std::optional<llmc::device::DeviceProgram>
+MeshModel::programTemplate(const OpCost &cost) const {
+  std::string failure;
+  std::optional<MeshPlan> best = bestPlan(cost, failure);
+  if (!best)
+    return std::nullopt;
+  llmc::device::DeviceProgram program;
+  program.kind = llmc::device::DeviceKind::Mesh;
+  // The program runs on the plan's sub-grid.
+  program.timing = {double(best->cores), p.hopLatency, p.messageOverhead,
+                    p.coreFlops,         p.launchOverhead, 0, 0, 0};
+  return program;
 }
 
 std::unique_ptr<DeviceModel> MeshModel::fromDescription(DescriptionReader &r) {

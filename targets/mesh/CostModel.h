@@ -75,6 +75,12 @@ public:
   /// The plan on a p×p sub-grid; its estimate is unsupported when the tile
   /// exceeds M or the colors exceed R.
   MeshPlan plan(const OpCost &cost, int64_t cores) const;
+  /// The fastest legal plan, or nothing with the first limit it broke.
+  std::optional<MeshPlan> bestPlan(const OpCost &cost,
+                                   std::string &firstFailure) const;
+  /// A program on the sub-grid of the best plan for `cost`.
+  std::optional<llmc::device::DeviceProgram>
+  programTemplate(const OpCost &cost) const override;
   static std::unique_ptr<DeviceModel> fromDescription(DescriptionReader &r);
 
 private:

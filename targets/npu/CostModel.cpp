@@ -69,7 +69,8 @@ std::unique_ptr<DeviceModel> NpuModel::fromDescription(DescriptionReader &r) {
   return std::make_unique<NpuModel>(p);
 }
 
-std::optional<llmc::device::DeviceProgram> NpuModel::programTemplate() const {
+std::optional<llmc::device::DeviceProgram>
+NpuModel::programTemplate(const OpCost &) const {
   llmc::device::DeviceProgram program;
   program.kind = llmc::device::DeviceKind::Npu;
   // The simulator sees the bandwidth the model uses (efficiency applied).

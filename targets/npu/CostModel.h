@@ -33,7 +33,8 @@ public:
   double peakOpsPerSecond() const override {
     return 2.0 * p.arrayRows * p.arrayCols * p.clock;
   }
-  std::optional<llmc::device::DeviceProgram> programTemplate() const override;
+  std::optional<llmc::device::DeviceProgram>
+  programTemplate(const OpCost &) const override;
   /// Cycles of `batch` products [m,k]x[k,n] on the array.
   double matmulCycles(double batch, double m, double k, double n) const;
   static std::unique_ptr<DeviceModel> fromDescription(DescriptionReader &r);

@@ -61,7 +61,8 @@ std::unique_ptr<DeviceModel> PimModel::fromDescription(DescriptionReader &r) {
   return std::make_unique<PimModel>(p);
 }
 
-std::optional<llmc::device::DeviceProgram> PimModel::programTemplate() const {
+std::optional<llmc::device::DeviceProgram>
+PimModel::programTemplate(const OpCost &) const {
   llmc::device::DeviceProgram program;
   program.kind = llmc::device::DeviceKind::Pim;
   program.timing = {double(p.channels),     double(p.banksPerChannel),

@@ -36,7 +36,8 @@ public:
   double peakOpsPerSecond() const override {
     return 2.0 * p.macsPerBank * p.clock * p.channels * p.banksPerChannel;
   }
-  std::optional<llmc::device::DeviceProgram> programTemplate() const override;
+  std::optional<llmc::device::DeviceProgram>
+  programTemplate(const OpCost &) const override;
   static std::unique_ptr<DeviceModel> fromDescription(DescriptionReader &r);
 
 private:

@@ -1,6 +1,7 @@
 //===- DeviceProgramTest.cpp - NPU/PIM device programs: format, execution -===//
 
 #include "runtime/device/DeviceProgram.h"
+#include "runtime/mesh/MeshSimulator.h"
 #include "runtime/npu/NpuSimulator.h"
 #include "runtime/pim/PimSimulator.h"
 
@@ -14,14 +15,16 @@ using namespace llmc::device;
 namespace {
 
 /// A linear layer [K = 24] -> [N = 40] with a bias, on an 8x8 NPU (so the
-/// weight spans 3x5 tiles) or a 2x4-bank PIM.
+/// weight spans 3x5 tiles), a 2x4-bank PIM or a 4x4 mesh sub-grid.
 DeviceProgram example(DeviceKind kind) {
   DeviceProgram p;
   p.kind = kind;
   if (kind == DeviceKind::Npu)
     p.timing = {8, 8, 1e9, 50e9, 4096, 64e9, 2e-6, 0};
-  else
+  else if (kind == DeviceKind::Pim)
     p.timing = {2, 4, 20e9, 16, 1e9, 1, 40e9, 1e-6};
+  else
+    p.timing = {4, 1e-9, 20e-9, 4.4e9, 3e-6, 0, 0, 0};
   p.inputCols = 24;
   p.outputCols = 40;
   p.arena.resize(24 * 40 + 40);
@@ -41,8 +44,11 @@ std::string parseError(const std::vector<uint8_t> &bytes) {
   return error;
 }
 
+constexpr DeviceKind kKinds[] = {DeviceKind::Npu, DeviceKind::Pim,
+                                 DeviceKind::Mesh};
+
 TEST(DeviceProgram, RunsLikeADenseLinearLayerAfterARoundTrip) {
-  for (DeviceKind kind : {DeviceKind::Npu, DeviceKind::Pim}) {
+  for (DeviceKind kind : kKinds) {
     DeviceProgram program = example(kind);
     std::vector<uint8_t> bytes = serializeDeviceProgram(program);
     DeviceProgram loaded;
@@ -102,6 +108,24 @@ TEST(DeviceProgram, TimeIsTheSimulatorsPlusTheBiasAndTheLaunch) {
   EXPECT_EQ(gemv.passes, 3);
   // Command issue, the GEMV, 120 adds on 8 banks x 16 adders at 1 GHz.
   EXPECT_DOUBLE_EQ(run.seconds, 1e-6 + gemv.seconds + 120 / (8 * 16 * 1e9));
+
+  // The mesh: MeshGEMM for 3 rows, MeshGEMV for one, on the 4x4 sub-grid.
+  DeviceProgram mesh = example(DeviceKind::Mesh);
+  llmc::mesh::MeshTiming m;
+  m.hopLatency = 1e-9;
+  m.messageOverhead = 20e-9;
+  m.coreFlops = 4.4e9;
+  run = runDeviceProgram(mesh, x.data(), y.data(), 3);
+  double gemm = llmc::mesh::meshGemm(4, llmc::mesh::Ring::Interleaved, m,
+                                     x.data(), mesh.arena.data(),
+                                     scratch.data(), 3, 24, 40)
+                    .seconds;
+  EXPECT_DOUBLE_EQ(run.seconds, 3e-6 + gemm + 120 / (16 * 4.4e9));
+  run = runDeviceProgram(mesh, x.data(), y.data(), 1);
+  double meshGemv = llmc::mesh::meshGemv(4, m, mesh.arena.data(), x.data(),
+                                         scratch.data(), 24, 40)
+                        .seconds;
+  EXPECT_DOUBLE_EQ(run.seconds, 3e-6 + meshGemv + 40 / (16 * 4.4e9));
 }
 
 TEST(DeviceProgram, CorruptProgramsAreRejected) {
@@ -117,7 +141,8 @@ TEST(DeviceProgram, CorruptProgramsAreRejected) {
   bad = good;
   bad[12] = 9;
   EXPECT_EQ(parseError(bad),
-            "device program: unknown device kind 9 (1 = npu, 2 = pim)");
+            "device program: unknown device kind 9 (1 = npu, 2 = pim, 3 = "
+            "mesh)");
   EXPECT_EQ(parseError({good.begin(), good.begin() + 30}),
             "device program: truncated header");
   EXPECT_NE(parseError({good.begin(), good.end() - 4}).find("arena"),
@@ -136,6 +161,11 @@ TEST(DeviceProgram, CorruptProgramsAreRejected) {
   p = example(DeviceKind::Pim);
   p.timing[0] = p.timing[1] = 4096;
   EXPECT_NE(parseError(serializeDeviceProgram(p)).find("more than 2^20"),
+            std::string::npos);
+  p = example(DeviceKind::Mesh);
+  p.timing[0] = 2048;
+  EXPECT_NE(parseError(serializeDeviceProgram(p))
+                .find("the mesh has 4194304.000000 units"),
             std::string::npos);
   p = example(DeviceKind::Npu);
   p.constants[1].offset = p.arena.size();
@@ -173,7 +203,7 @@ TEST(DeviceProgram, CorruptProgramsAreRejected) {
 }
 
 TEST(DeviceProgram, RandomCorruptionNeverCrashes) {
-  for (DeviceKind kind : {DeviceKind::Npu, DeviceKind::Pim}) {
+  for (DeviceKind kind : kKinds) {
     std::vector<uint8_t> good = serializeDeviceProgram(example(kind));
     std::mt19937 rng(5);
     for (int trial = 0; trial < 2000; ++trial) {
