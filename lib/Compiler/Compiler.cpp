@@ -28,6 +28,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <map>
 #include <mutex>
 
 using namespace mlir;
@@ -310,15 +311,41 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     step("placing on " + options.target + " and emitting device programs");
     if (failed(runPipeline(
             module, llvm::formatv("llm-place{{target={0} phase=decode "
-                                  "batch={1} context={2}},"
-                                  "llm-lower-to-device-programs{{target={0}}",
+                                  "batch={1} context={2}}",
                                   options.target, options.placementBatch,
                                   options.placementContext)
                         .str())))
-      return fail("placement or device programs for '" + options.target +
-                  "' failed");
+      return fail("placement on '" + options.target + "' failed");
+    // llm ops placed off the host, by kind, before the device lowering
+    // (tensor plumbing is placed with the op it feeds).
+    std::map<std::string, int> placed;
+    module.walk([&](Operation *op) {
+      if (!isa<llm::LLMDialect>(op->getDialect()))
+        return;
+      auto device = op->getAttrOfType<llm::DeviceAttr>(
+          llm::LLMDialect::kDeviceAttrName);
+      auto fn = op->getParentOfType<func::FuncOp>();
+      auto placement = fn ? fn->getAttrOfType<DictionaryAttr>(
+                                llm::LLMDialect::kPlacementAttrName)
+                          : nullptr;
+      if (device && placement &&
+          device != placement.getAs<llm::DeviceAttr>("host"))
+        ++placed[device.getKind().str()];
+    });
+    if (failed(runPipeline(module, "llm-lower-to-device-programs{target=" +
+                                       options.target + "}")))
+      return fail("the device programs for '" + options.target + "' failed");
     if (!collectDevicePrograms(module, programs, programIndex))
       return fail("could not read the device programs back");
+    std::map<std::string, int> emitted;
+    for (const llvm::json::Value &p : programIndex)
+      ++emitted[p.getAsObject()->getString("device")->str()];
+    for (auto &[kind, count] : placed)
+      step(llvm::formatv("{0}: {1} of the {2} llm ops placed there run as "
+                         "device programs (linear layers); the others run on "
+                         "the CPU",
+                         kind, emitted[kind], count)
+               .str());
   }
   if (!quantize.empty()) {
     step("quantizing weights (" + options.quantize + ")");

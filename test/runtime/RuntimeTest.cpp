@@ -56,6 +56,13 @@ void put64(std::string &bytes, size_t at, uint64_t v) {
     bytes[at + i] = static_cast<char>(v >> (8 * i));
 }
 
+uint32_t get32(const std::string &bytes, size_t at) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= uint32_t(static_cast<uint8_t>(bytes[at + i])) << (8 * i);
+  return v;
+}
+
 uint64_t get64(const std::string &bytes, size_t at) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i)
@@ -359,14 +366,72 @@ TEST_F(SessionTest, Sampling) {
             LLMC_ERROR_INVALID_ARGUMENT);
 }
 
+/// An artifact compiled for a machine (its 4th section holds the device
+/// programs); the tests are skipped without one.
+std::string deviceArtifactPath;
+
+class BadDevicePrograms : public BadArtifact {
+protected:
+  void SetUp() override {
+    if (deviceArtifactPath.empty())
+      GTEST_SKIP() << "no device artifact given";
+    bytes = readFile(deviceArtifactPath);
+    section = get64(bytes, entryField(3, offsetof(fmt::SectionEntry, offset)));
+  }
+  /// Where program i's bytes start.
+  uint64_t program(int i) const { return section + get64(bytes, section + 16 * i + 8); }
+  uint64_t section = 0;
+};
+
+TEST_F(BadDevicePrograms, TheGoodOneOpensAndRuns) {
+  std::string message;
+  ASSERT_EQ(openBytes(bytes, message), LLMC_OK) << message;
+  ASSERT_EQ(get32(bytes, entryField(3, offsetof(fmt::SectionEntry, kind))),
+            uint32_t(fmt::SectionKind::DevicePrograms));
+}
+
+TEST_F(BadDevicePrograms, CorruptProgram) {
+  bytes[program(0)] = 'X';
+  expectRejected(bytes, "device programs: program 0: device program: bad "
+                        "magic (not an LLMCDEVP program)");
+  bytes = readFile(deviceArtifactPath);
+  bytes[program(1) + 8] = 2; // version
+  expectRejected(bytes, "program 1: device program: unsupported version 2");
+}
+
+TEST_F(BadDevicePrograms, ProgramOutsideTheSection) {
+  put64(bytes, section + 8, uint64_t(1) << 40);
+  expectRejected(bytes, "device programs: program 0 [1099511627776");
+}
+
+TEST_F(BadDevicePrograms, SectionMissing) {
+  // Three sections: the manifest still lists the programs.
+  bytes[offsetof(fmt::FileHeader, sectionCount)] = 3;
+  expectRejected(bytes, "device programs: the section has 0 programs, the "
+                        "manifest lists");
+}
+
+TEST_F(BadDevicePrograms, ProgramOfAnotherDevice) {
+  // The first program is the NPU's; the manifest says PIM (same length).
+  uint64_t at = get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
+  uint64_t size = get64(bytes, entryField(0, offsetof(fmt::SectionEntry, size)));
+  size_t key = bytes.substr(at, size).find("\"device\": \"npu\"");
+  ASSERT_NE(key, std::string::npos);
+  bytes.replace(at + key, 15, "\"device\": \"pim\"");
+  expectRejected(bytes, "program 0 is a npu program, the manifest says pim");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: llmc-runtime-tests MODEL.llmc\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr,
+                 "usage: llmc-runtime-tests MODEL.llmc [DEVICES.llmc]\n");
     return 2;
   }
   artifactPath = argv[1];
+  if (argc == 3)
+    deviceArtifactPath = argv[2];
   return RUN_ALL_TESTS();
 }

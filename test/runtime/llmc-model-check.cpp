@@ -16,7 +16,9 @@
 //    against the same shortened row run alone (RoPE models: attention is
 //    invariant to the position shift the padding causes).
 // --reference NAME compares with NAME_0.pb instead of output_0.pb (e.g.
-// ort_output: ONNX Runtime's logits).
+// ort_output: ONNX Runtime's logits). --against OTHER.llmc compares with
+// OTHER's logits for the full sequence instead (e.g. the CPU target's, for
+// an artifact whose linear layers run on device simulators).
 // With --hf the test set follows the Hugging Face export convention
 // (input_1 = attention_mask, input_2 = position_ids when the model takes
 // it, then the past): the
@@ -127,12 +129,13 @@ int main(int argc, char **argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: llmc-model-check MODEL.llmc TEST_SET_DIR "
                          "[--split] [--padding] [--threads N] "
-                         "[--max-nmse X] [--reference NAME]\n");
+                         "[--max-nmse X] [--reference NAME] "
+                         "[--against OTHER.llmc]\n");
     return 2;
   }
   std::string dir = argv[2];
   bool split = false, padding = false, hf = false;
-  std::string reference = "output";
+  std::string reference = "output", against;
   int threads = 1;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
@@ -146,6 +149,8 @@ int main(int argc, char **argv) {
       threads = std::atoi(argv[++i]);
     else if (a == "--reference" && i + 1 < argc)
       reference = argv[++i];
+    else if (a == "--against" && i + 1 < argc)
+      against = argv[++i];
     else if (a == "--max-nmse" && i + 1 < argc)
       maxNmse = std::atof(argv[++i]);
     else {
@@ -196,7 +201,7 @@ int main(int argc, char **argv) {
   llmc_session *session = nullptr;
   CHECK_OK(llmc_session_create(artifact, &options, &session));
 
-  auto loadPast = [&]() -> int {
+  auto loadPastInto = [&](llmc_session *session) -> int {
     if (past.empty() || pastLength == 0)
       return 0;
     std::vector<const float *> keys, values;
@@ -208,6 +213,22 @@ int main(int argc, char **argv) {
                                   hf ? pastReal.data() : nullptr, pastLength));
     return 0;
   };
+  auto loadPast = [&]() { return loadPastInto(session); };
+
+  if (!against.empty()) {
+    // The other artifact's logits for the full sequence are the reference.
+    llmc_artifact *other = nullptr;
+    llmc_session *otherSession = nullptr;
+    CHECK_OK(llmc_artifact_open(against.c_str(), &other));
+    CHECK_OK(llmc_session_create(other, &options, &otherSession));
+    if (loadPastInto(otherSession))
+      return 1;
+    CHECK_OK(llmc_session_prefill(otherSession, ids.i.data(),
+                                  hf ? newReal.data() : nullptr, steps,
+                                  want.f.data()));
+    llmc_session_destroy(otherSession);
+    llmc_artifact_close(other);
+  }
 
   // Full sequence.
   std::vector<float> logits(batch * steps * vocab);

@@ -1,6 +1,9 @@
 //===- DeviceProgramTest.cpp - NPU/PIM device programs: format, execution -===//
 
 #include "runtime/device/DeviceProgram.h"
+#include "runtime/Descriptor.h"
+#include "runtime/DeviceExecutor.h"
+#include "runtime/Status.h"
 #include "runtime/mesh/MeshSimulator.h"
 #include "runtime/npu/NpuSimulator.h"
 #include "runtime/pim/PimSimulator.h"
@@ -8,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 using namespace llmc::device;
@@ -222,6 +226,78 @@ TEST(DeviceProgram, RandomCorruptionNeverCrashes) {
       }
     }
   }
+}
+
+/// A device programs section holding `program` once.
+std::vector<uint8_t> section(const DeviceProgram &program) {
+  std::vector<uint8_t> bytes = serializeDeviceProgram(program);
+  std::vector<uint8_t> out(24);
+  uint64_t header[3] = {1, 24, bytes.size()};
+  std::memcpy(out.data(), header, sizeof(header));
+  out.insert(out.end(), bytes.begin(), bytes.end());
+  return out;
+}
+
+TEST(DeviceExecutor, RunsTheHookAndReportsWrongShapes) {
+  using llmc::runtime::Descriptor;
+  using llmc::runtime::DeviceExecutor;
+  DeviceProgram program = example(DeviceKind::Pim);
+  std::vector<uint8_t> bytes = section(program);
+  llmc::runtime::Manifest manifest;
+  manifest.devicePrograms = {{"pim", 0, "llm.linear", "24x40", 1e-6}};
+  DeviceExecutor executor;
+  ASSERT_EQ(executor.load(bytes.data(), bytes.size(), manifest), LLMC_OK);
+
+  // [1, 2, 24] -> [1, 2, 40]: two rows, as the CPU code passes them.
+  std::vector<float> x(2 * 24, 0.5f), y(2 * 40);
+  Descriptor in(x.data(), {1, 2, 24}), out(y.data(), {1, 2, 40});
+  DeviceExecutor::hook(&executor, 0, 3, in.words.data(), 3, out.words.data());
+  EXPECT_EQ(executor.takeError(), "");
+  for (int n = 0; n < 40; ++n) {
+    double ref = program.arena[24 * 40 + n];
+    for (int k = 0; k < 24; ++k)
+      ref += 0.5 * program.arena[k * 40 + n];
+    EXPECT_NEAR(y[n], ref, 1e-5);
+    EXPECT_NEAR(y[40 + n], ref, 1e-5);
+  }
+  auto times = executor.times();
+  ASSERT_EQ(times.size(), 1u);
+  EXPECT_EQ(times[0].first, "pim0");
+  EXPECT_EQ(times[0].second.calls, 1);
+  EXPECT_EQ(times[0].second.rows, 2);
+  EXPECT_GT(times[0].second.seconds, 0);
+  EXPECT_EQ(times[0].second.singleRowCalls, 0);
+
+  Descriptor narrow(y.data(), {1, 2, 39});
+  DeviceExecutor::hook(&executor, 0, 3, in.words.data(), 3,
+                       narrow.words.data());
+  EXPECT_EQ(executor.takeError(),
+            "device program 0: shapes 2x24 -> 2x39 do not fit its 24 -> 40 "
+            "columns");
+  EXPECT_EQ(executor.takeError(), ""); // taken once
+  DeviceExecutor::hook(&executor, 5, 3, in.words.data(), 3, out.words.data());
+  EXPECT_EQ(executor.takeError(), "device program 5: the code ran device "
+                                  "program 5, the artifact has 1");
+  // A strided (transposed) input is not a contiguous buffer.
+  Descriptor strided(x.data(), {2, 24});
+  std::swap(strided.words[5], strided.words[6]);
+  DeviceExecutor::hook(&executor, 0, 2, strided.words.data(), 3,
+                       out.words.data());
+  EXPECT_EQ(executor.takeError(),
+            "device program 0: the input is not a contiguous buffer");
+  EXPECT_EQ(executor.times()[0].second.calls, 1);
+
+  // The manifest must list the section's programs, of the same kind.
+  manifest.devicePrograms[0].device = "npu";
+  DeviceExecutor other;
+  EXPECT_EQ(other.load(bytes.data(), bytes.size(), manifest),
+            LLMC_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(llmc::runtime::lastError().c_str(),
+               "device programs: program 0 is a pim program, the manifest "
+               "says npu");
+  manifest.devicePrograms.push_back(manifest.devicePrograms[0]);
+  EXPECT_EQ(other.load(bytes.data(), bytes.size(), manifest),
+            LLMC_ERROR_INVALID_ARTIFACT);
 }
 
 } // namespace
