@@ -48,18 +48,27 @@ struct SectionEntry {
 static_assert(sizeof(SectionEntry) == 32, "section entry layout");
 
 /// Code that runs device programs calls
-///   void llmc_device_call(int64_t program, int64_t inputRank,
-///                         const Descriptor *input, int64_t outputRank,
-///                         const Descriptor *output)
-/// (MLIR's unranked memref convention, f32 buffers), which the compiler
-/// defines to call the function the runtime stores in llmc_device_hook with
-/// the pointer it stores in llmc_device_context as first argument.
+///   void llmc_device_call(int64_t program,
+///                         int64_t rank0, const Descriptor *buffer0, ...,
+///                         int64_t rank7, const Descriptor *buffer7)
+/// (MLIR's unranked memref convention, f32 buffers): the program's inputs,
+/// then its outputs, then unused slots (which repeat buffer 0). The
+/// compiler defines it to call the function the runtime stores in
+/// llmc_device_hook with the pointer it stores in llmc_device_context and
+/// the same arguments.
 constexpr char kDeviceCallSymbol[] = "llmc_device_call";
 constexpr char kDeviceHookSymbol[] = "llmc_device_hook";
 constexpr char kDeviceContextSymbol[] = "llmc_device_context";
-using DeviceHook = void (*)(void *context, int64_t program, int64_t inputRank,
-                            const void *input, int64_t outputRank,
-                            const void *output);
+constexpr int kDeviceCallBuffers = 8;
+using DeviceHook = void (*)(void *context, int64_t program, int64_t rank0,
+                            const void *buffer0, int64_t rank1,
+                            const void *buffer1, int64_t rank2,
+                            const void *buffer2, int64_t rank3,
+                            const void *buffer3, int64_t rank4,
+                            const void *buffer4, int64_t rank5,
+                            const void *buffer5, int64_t rank6,
+                            const void *buffer6, int64_t rank7,
+                            const void *buffer7);
 
 /// Sections follow the header and the section table.
 constexpr uint32_t kMaxSections = 16;

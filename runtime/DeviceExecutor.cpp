@@ -88,30 +88,49 @@ llmc_status DeviceExecutor::load(const uint8_t *section, uint64_t size,
   return LLMC_OK;
 }
 
-void DeviceExecutor::hook(void *context, int64_t program, int64_t inputRank,
-                          const void *input, int64_t outputRank,
-                          const void *output) {
-  static_cast<DeviceExecutor *>(context)->run(program, inputRank, input,
-                                              outputRank, output);
+void DeviceExecutor::hook(void *context, int64_t program, int64_t rank0,
+                          const void *buffer0, int64_t rank1,
+                          const void *buffer1, int64_t rank2,
+                          const void *buffer2, int64_t rank3,
+                          const void *buffer3, int64_t rank4,
+                          const void *buffer4, int64_t rank5,
+                          const void *buffer5, int64_t rank6,
+                          const void *buffer6, int64_t rank7,
+                          const void *buffer7) {
+  const int64_t ranks[] = {rank0, rank1, rank2, rank3,
+                           rank4, rank5, rank6, rank7};
+  const void *descriptors[] = {buffer0, buffer1, buffer2, buffer3,
+                               buffer4, buffer5, buffer6, buffer7};
+  static_cast<DeviceExecutor *>(context)->run(program, ranks, descriptors);
 }
 
-void DeviceExecutor::run(int64_t program, int64_t inputRank, const void *input,
-                         int64_t outputRank, const void *output) {
+void DeviceExecutor::run(int64_t program, const int64_t *ranks,
+                         const void *const *descriptors) {
   std::string error;
-  View in, out;
-  if (program < 0 || size_t(program) >= programs_.size())
+  const device::DeviceProgram *p = nullptr;
+  std::vector<View> views;
+  int64_t rows = -1;
+  if (program < 0 || size_t(program) >= programs_.size()) {
     error = "the code ran device program " + std::to_string(program) +
             ", the artifact has " + std::to_string(programs_.size());
-  else if (view(inputRank, input, in, error, "the input") &&
-           view(outputRank, output, out, error, "the output")) {
-    const device::DeviceProgram &p = programs_[size_t(program)];
-    if (uint64_t(in.cols) != p.inputCols || uint64_t(out.cols) != p.outputCols ||
-        in.rows != out.rows)
-      error = "shapes " + std::to_string(in.rows) + "x" +
-              std::to_string(in.cols) + " -> " + std::to_string(out.rows) +
-              "x" + std::to_string(out.cols) + " do not fit its " +
-              std::to_string(p.inputCols) + " -> " +
-              std::to_string(p.outputCols) + " columns";
+  } else {
+    p = &programs_[size_t(program)];
+    for (uint32_t i = 0; i < p->inputs + p->outputs && error.empty(); ++i) {
+      bool input = i < p->inputs;
+      std::string what =
+          std::string(input ? "input " : "output ") +
+          std::to_string(input ? i : i - p->inputs);
+      View v;
+      if (!view(ranks[i], descriptors[i], v, error, what.c_str()))
+        break;
+      if (uint64_t(v.cols) != p->valueCols[i] || (rows >= 0 && v.rows != rows))
+        error = what + " is " + std::to_string(v.rows) + "x" +
+                std::to_string(v.cols) + ", the program takes " +
+                (rows >= 0 ? std::to_string(rows) : std::string("rows")) +
+                "x" + std::to_string(p->valueCols[i]);
+      rows = v.rows;
+      views.push_back(v);
+    }
   }
   if (!error.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -119,15 +138,20 @@ void DeviceExecutor::run(int64_t program, int64_t inputRank, const void *input,
       error_ = "device program " + std::to_string(program) + ": " + error;
     return;
   }
-  const device::DeviceProgram &p = programs_[size_t(program)];
-  device::DeviceRun r = device::runDeviceProgram(
-      p, in.data, const_cast<float *>(out.data), in.rows);
+  std::vector<const float *> in;
+  std::vector<float *> out;
+  for (uint32_t i = 0; i < p->inputs + p->outputs; ++i)
+    if (i < p->inputs)
+      in.push_back(views[i].data);
+    else
+      out.push_back(const_cast<float *>(views[i].data));
+  device::DeviceRun r = device::runDeviceProgram(*p, in.data(), out.data(), rows);
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceTime &t = programTimes_[size_t(program)];
   ++t.calls;
-  t.rows += in.rows;
+  t.rows += rows;
   t.seconds += r.seconds;
-  if (in.rows == 1) {
+  if (rows == 1) {
     ++t.singleRowCalls;
     t.singleRowSeconds += r.seconds;
     t.singleRowEstimateSeconds +=

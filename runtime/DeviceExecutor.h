@@ -37,8 +37,12 @@ public:
   bool empty() const { return programs_.empty(); }
 
   /// The function the CPU code calls (artifact::DeviceHook).
-  static void hook(void *context, int64_t program, int64_t inputRank,
-                   const void *input, int64_t outputRank, const void *output);
+  static void hook(void *context, int64_t program, int64_t rank0,
+                   const void *buffer0, int64_t rank1, const void *buffer1,
+                   int64_t rank2, const void *buffer2, int64_t rank3,
+                   const void *buffer3, int64_t rank4, const void *buffer4,
+                   int64_t rank5, const void *buffer5, int64_t rank6,
+                   const void *buffer6, int64_t rank7, const void *buffer7);
 
   /// The first error a program met since the last call (a wrong shape at
   /// run time), then cleared; empty when none.
@@ -48,8 +52,9 @@ public:
   void resetTimes();
 
 private:
-  void run(int64_t program, int64_t inputRank, const void *input,
-           int64_t outputRank, const void *output);
+  /// Runs `program` on buffers (rank, descriptor) in the hook's order.
+  void run(int64_t program, const int64_t *ranks,
+           const void *const *descriptors);
 
   std::vector<device::DeviceProgram> programs_;
   std::vector<DeviceProgramSpec> specs_;

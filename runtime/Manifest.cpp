@@ -203,7 +203,7 @@ llmc_status llmc::runtime::parseManifest(const char *data, size_t size,
       DeviceProgramSpec spec;
       if (!r.string(p, "device", where, spec.device) ||
           !r.integer(p, "device_index", where, spec.deviceIndex) ||
-          !r.string(p, "op", where, spec.op) ||
+          !r.string(p, "ops", where, spec.ops) ||
           !r.string(p, "shape", where, spec.shape))
         return bad();
       const json *estimate = r.field(p, "decode_estimate_seconds", where);

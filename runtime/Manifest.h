@@ -36,7 +36,7 @@ struct WeightSpec {
 struct DeviceProgramSpec {
   std::string device; // the target kind: npu, pim
   int64_t deviceIndex = 0;
-  std::string op, shape; // what it computes, for reports
+  std::string ops, shape; // what it computes, for reports
   /// The device cost model's estimate for one row (compile time).
   double decodeEstimateSeconds = 0;
 };

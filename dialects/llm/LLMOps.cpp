@@ -803,22 +803,22 @@ LogicalResult MoeOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult DeviceCallOp::verify() {
-  auto input = getInput().getType();
-  auto result = getResult().getType();
-  if (!input.getElementType().isF32() || !result.getElementType().isF32())
-    return emitOpError("device programs take and produce f32 tensors");
   // The getter reads the attribute as unsigned.
   if (int64_t program = getProgramAttr().getInt(); program < 0)
     return emitOpError("program index ") << program << " is negative";
-  if (input.getRank() < 1 || input.getRank() != result.getRank())
-    return emitOpError("input and result ranks must be equal and at least 1 (")
-           << input.getRank() << " vs " << result.getRank() << ")";
-  for (int64_t d = 0; d + 1 < input.getRank(); ++d)
-    if (!ShapedType::isDynamic(input.getDimSize(d)) &&
-        !ShapedType::isDynamic(result.getDimSize(d)) &&
-        input.getDimSize(d) != result.getDimSize(d))
-      return emitOpError("leading dimension ")
-             << d << " of the input (" << input.getDimSize(d)
-             << ") and the result (" << result.getDimSize(d) << ") differ";
+  if (getInputs().empty() || getInits().empty())
+    return emitOpError("needs at least one input and one result");
+  if (getInputs().size() + getInits().size() > 8)
+    return emitOpError("takes at most 8 inputs and results together, got ")
+           << getInputs().size() + getInits().size();
+  if (TypeRange(getInits()) != getResultTypes())
+    return emitOpError("result types differ from the inits'");
+  for (Value v : llvm::concat<Value>(getInputs(), getInits())) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (!type.getElementType().isF32() || type.getRank() < 1)
+      return emitOpError("device programs take and produce f32 tensors of "
+                         "rank 1 or more, got ")
+             << type;
+  }
   return success();
 }

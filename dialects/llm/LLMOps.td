@@ -560,31 +560,32 @@ def LLM_TransferOp : LLM_Op<"transfer", [Pure, DeclareOpInterfaceMethods<LLM_Cos
 }
 
 def LLM_DeviceCallOp : LLM_Op<"device_call", [Pure, DestinationStyleOpInterface,
-    AllTypesMatch<["init", "result"]>]> {
-  let summary = "Run a device program (NPU, PIM) on a tensor";
+    AttrSizedOperandSegments]> {
+  let summary = "Run a device program (NPU, PIM, mesh) on tensors";
   let description = [{
     Runs program `program` of the module's `llm.device_programs` on device
-    `device` with `input` (its leading dimensions flattened into rows) and
-    writes the program's output rows into `init`, whose leading dimensions
-    are the input's. `llm-lower-to-device-programs` creates it for an op
-    placed on a device whose target emits programs; the CPU target lowers it
-    to a call through which the runtime runs the program on that device's
-    simulator.
+    `device`. Every input and result is a matrix of rows (its leading
+    dimensions flattened, the same row count for all) by its last
+    dimension; the program writes each result into the buffer of its init.
+    `llm-lower-to-device-programs` creates it for a run of ops placed on a
+    device whose target emits programs; the CPU target lowers it to a call
+    through which the runtime runs the program on that device's simulator.
 
     ```mlir
-    %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init)
-        : tensor<?x?x64xf32> -> tensor<?x?x176xf32>
+    %y = llm.device_call #llm.device<"npu"> program 0(%x : tensor<?x?x64xf32>)
+        outs(%init : tensor<?x?x176xf32>) -> tensor<?x?x176xf32>
     ```
   }];
-  let arguments = (ins LLM_FloatTensor:$input, LLM_FloatTensor:$init,
+  let arguments = (ins Variadic<LLM_FloatTensor>:$inputs,
+                       Variadic<LLM_FloatTensor>:$inits,
                        LLM_DeviceAttr:$device, I64Attr:$program);
-  let results = (outs LLM_FloatTensor:$result);
+  let results = (outs Variadic<LLM_FloatTensor>:$results);
   let assemblyFormat = [{
-    qualified($device) `program` $program `(` $input `)` `outs` `(` $init `)`
-    attr-dict `:` type($input) `->` type($result)
+    qualified($device) `program` $program `(` $inputs `:` type($inputs) `)`
+    `outs` `(` $inits `:` type($inits) `)` attr-dict (`->` type($results)^)?
   }];
   let extraClassDeclaration = [{
-    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitsMutable(); }
   }];
   let hasVerifier = 1;
 }

@@ -120,16 +120,18 @@ bool collectDevicePrograms(ModuleOp module, std::vector<std::string> &programs,
     auto device = entry.getAs<llm::DeviceAttr>("device");
     std::optional<ArrayRef<char>> bytes =
         llm::constantBytes(entry.getAs<ElementsAttr>("bytes"));
-    auto op = entry.getAs<StringAttr>("op");
+    auto ops = entry.getAs<StringAttr>("ops");
+    auto opCount = entry.getAs<IntegerAttr>("op_count");
     auto shape = entry.getAs<StringAttr>("shape");
     auto estimate = entry.getAs<FloatAttr>("decode_estimate_seconds");
-    if (!bytes || !op || !shape || !estimate)
+    if (!bytes || !ops || !opCount || !shape || !estimate)
       return false;
     programs.emplace_back(bytes->data(), bytes->size());
     index.push_back(llvm::json::Object{
         {"device", device.getKind()},
         {"device_index", device.getIndex()},
-        {"op", op.getValue()},
+        {"ops", ops.getValue()},
+        {"op_count", opCount.getInt()},
         {"shape", shape.getValue()},
         {"decode_estimate_seconds", estimate.getValueAsDouble()},
     });
@@ -204,11 +206,8 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   if (onDevices) {
     llvm::Expected<llm::Machine> machine = llm::loadMachine(options.target);
     if (!machine)
-      return fail("unknown target '" + options.target +
-                  "': " + llvm::toString(machine.takeError()) +
-                  " (available: cpu, a machine preset (" +
-                  llvm::join(llm::presetNames(), ", ") +
-                  ") or a machine description file)");
+      return fail("--target: " + llvm::toString(machine.takeError()) +
+                  " (the other target is cpu)");
     if (!options.quantize.empty() || !options.kvPredictAux.empty())
       return fail("device programs compute in f32: --quantize and "
                   "--kv-predict-aux need --target=cpu");
@@ -316,11 +315,16 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
                                   options.placementContext)
                         .str())))
       return fail("placement on '" + options.target + "' failed");
-    // llm ops placed off the host, by kind, before the device lowering
-    // (tensor plumbing is placed with the op it feeds).
+    // Compute ops (llm, and arith on tensors) placed off the host, by
+    // kind, before the device lowering (tensor plumbing is placed with the
+    // op it feeds).
     std::map<std::string, int> placed;
     module.walk([&](Operation *op) {
-      if (!isa<llm::LLMDialect>(op->getDialect()))
+      bool compute = isa<llm::LLMDialect>(op->getDialect()) ||
+                     (isa<arith::ArithDialect>(op->getDialect()) &&
+                      op->getNumResults() == 1 &&
+                      isa<RankedTensorType>(op->getResult(0).getType()));
+      if (!compute)
         return;
       auto device = op->getAttrOfType<llm::DeviceAttr>(
           llm::LLMDialect::kDeviceAttrName);
@@ -337,14 +341,18 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("the device programs for '" + options.target + "' failed");
     if (!collectDevicePrograms(module, programs, programIndex))
       return fail("could not read the device programs back");
-    std::map<std::string, int> emitted;
-    for (const llvm::json::Value &p : programIndex)
-      ++emitted[p.getAsObject()->getString("device")->str()];
+    std::map<std::string, std::pair<int64_t, int>> emitted;
+    for (const llvm::json::Value &p : programIndex) {
+      auto &[ops, count] =
+          emitted[p.getAsObject()->getString("device")->str()];
+      ops += *p.getAsObject()->getInteger("op_count");
+      ++count;
+    }
     for (auto &[kind, count] : placed)
-      step(llvm::formatv("{0}: {1} of the {2} llm ops placed there run as "
-                         "device programs (linear layers); the others run on "
-                         "the CPU",
-                         kind, emitted[kind], count)
+      step(llvm::formatv("{0}: {1} of the {2} ops placed there run in {3} "
+                         "device programs; the others run on the CPU",
+                         kind, emitted[kind].first, count,
+                         emitted[kind].second)
                .str());
   }
   if (!quantize.empty()) {

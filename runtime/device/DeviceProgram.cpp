@@ -7,6 +7,7 @@
 #include "runtime/npu/NpuSimulator.h"
 #include "runtime/pim/PimSimulator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -77,6 +78,18 @@ const char *llmc::device::deviceKindName(DeviceKind kind) {
   return "unknown";
 }
 
+bool llmc::device::runsOn(DeviceKind kind, Opcode opcode) {
+  switch (kind) {
+  case DeviceKind::Npu:
+    return true;
+  case DeviceKind::Pim:
+    return opcode == Opcode::Matmul || opcode == Opcode::AddRow;
+  case DeviceKind::Mesh:
+    return opcode != Opcode::RmsNorm;
+  }
+  return false;
+}
+
 std::vector<uint8_t>
 llmc::device::serializeDeviceProgram(const DeviceProgram &p) {
   ByteWriter w;
@@ -86,11 +99,15 @@ llmc::device::serializeDeviceProgram(const DeviceProgram &p) {
   w.put(uint32_t(p.kind));
   for (double t : p.timing)
     w.put(t);
-  w.put(p.inputCols);
-  w.put(p.outputCols);
+  w.put(p.inputs);
+  w.put(p.outputs);
+  w.put(uint32_t(p.valueCols.size()));
   w.put(uint32_t(p.constants.size()));
   w.put(uint32_t(p.instructions.size()));
+  w.put(uint32_t(0)); // reserved
   w.put(uint64_t(p.arena.size()));
+  for (uint64_t cols : p.valueCols)
+    w.put(cols);
   for (const Constant &c : p.constants) {
     w.put(c.rows);
     w.put(c.cols);
@@ -98,12 +115,89 @@ llmc::device::serializeDeviceProgram(const DeviceProgram &p) {
   }
   for (const Instruction &i : p.instructions) {
     w.put(uint32_t(i.opcode));
+    w.put(i.dst);
+    w.put(i.a);
+    w.put(i.b);
     w.put(i.constant);
+    w.put(i.imm);
   }
   for (float f : p.arena)
     w.put(f);
   return w.bytes;
 }
+
+namespace {
+
+const char *opcodeName(Opcode opcode) {
+  switch (opcode) {
+  case Opcode::Matmul:
+    return "matmul";
+  case Opcode::AddRow:
+    return "add_row";
+  case Opcode::RmsNorm:
+    return "rms_norm";
+  case Opcode::Silu:
+    return "silu";
+  case Opcode::Mul:
+    return "mul";
+  case Opcode::Add:
+    return "add";
+  }
+  return "unknown";
+}
+
+/// Checks one instruction against the program read so far; `written`
+/// holds the values written by the instructions before it.
+std::string checkInstruction(const DeviceProgram &p, const Instruction &ins,
+                             std::vector<bool> &written) {
+  uint32_t values = uint32_t(p.valueCols.size());
+  if (!runsOn(p.kind, ins.opcode))
+    return std::string("the ") + deviceKindName(p.kind) + " has no unit for " +
+           opcodeName(ins.opcode);
+  bool binary = ins.opcode == Opcode::Mul || ins.opcode == Opcode::Add;
+  bool usesConstant = ins.opcode == Opcode::Matmul ||
+                      ins.opcode == Opcode::AddRow ||
+                      ins.opcode == Opcode::RmsNorm;
+  if (ins.dst >= values || ins.dst < p.inputs)
+    return "destination " + std::to_string(ins.dst) +
+           " is not an output or a temporary";
+  for (uint32_t v : binary ? std::vector<uint32_t>{ins.a, ins.b}
+                           : std::vector<uint32_t>{ins.a}) {
+    if (v >= values)
+      return "operand " + std::to_string(v) + " is outside the " +
+             std::to_string(values) + " values";
+    if (!written[v])
+      return "value " + std::to_string(v) + " is read before it is written";
+  }
+  uint64_t dst = p.valueCols[ins.dst], a = p.valueCols[ins.a];
+  if (usesConstant && ins.constant >= p.constants.size())
+    return "constant " + std::to_string(ins.constant) +
+           " is outside the table of " + std::to_string(p.constants.size());
+  if (ins.opcode == Opcode::Matmul) {
+    const Constant &c = p.constants[ins.constant];
+    if (c.rows != a || c.cols != dst)
+      return "the matmul's weight is " + shape(c.rows, c.cols) + ", not " +
+             shape(a, dst);
+    if (ins.dst == ins.a)
+      return "the matmul writes its own input";
+  } else {
+    if (a != dst || (binary && p.valueCols[ins.b] != dst))
+      return std::string("the ") + opcodeName(ins.opcode) +
+             "'s operands and destination differ in columns";
+    if (usesConstant && (p.constants[ins.constant].rows != 1 ||
+                         p.constants[ins.constant].cols != dst)) {
+      const Constant &c = p.constants[ins.constant];
+      return std::string("the ") + opcodeName(ins.opcode) + "'s row is " +
+             shape(c.rows, c.cols) + ", not " + shape(1, dst);
+    }
+  }
+  if (ins.opcode == Opcode::RmsNorm && !(std::isfinite(ins.imm) && ins.imm >= 0))
+    return "the rms_norm's epsilon is not a finite non-negative number";
+  written[ins.dst] = true;
+  return "";
+}
+
+} // namespace
 
 bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
                                       DeviceProgram &p, std::string &error) {
@@ -120,7 +214,8 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
       return fail("truncated header");
   if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0)
     return fail("bad magic (not an LLMCDEVP program)");
-  uint32_t version = 0, kind = 0, constants = 0, instructions = 0;
+  uint32_t version = 0, kind = 0, values = 0, constants = 0, instructions = 0,
+           reserved = 0;
   uint64_t arena = 0;
   if (!r.get(version))
     return fail("truncated header");
@@ -153,19 +248,34 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
     return fail(std::string("the ") + deviceKindName(out.kind) + " has " +
                 std::to_string(units(out.kind, out.timing)) +
                 " units (array PEs, banks or cores), more than 2^20");
-  if (!r.get(out.inputCols) || !r.get(out.outputCols) || !r.get(constants) ||
-      !r.get(instructions) || !r.get(arena))
+  if (!r.get(out.inputs) || !r.get(out.outputs) || !r.get(values) ||
+      !r.get(constants) || !r.get(instructions) || !r.get(reserved) ||
+      !r.get(arena))
     return fail("truncated header");
-  if (out.inputCols == 0 || out.outputCols == 0 || out.inputCols > kMaxCols ||
-      out.outputCols > kMaxCols)
-    return fail("activation columns " + std::to_string(out.inputCols) +
-                " -> " + std::to_string(out.outputCols) +
-                " are not in 1..2^24");
-  if (constants > kMaxCount || instructions > kMaxCount)
-    return fail("too many constants or instructions");
+  if (out.inputs < 1 || out.outputs < 1 ||
+      uint64_t(out.inputs) + out.outputs > kMaxBuffers)
+    return fail(std::to_string(out.inputs) + " inputs and " +
+                std::to_string(out.outputs) +
+                " outputs: 1 to 8 buffers, at least one of each");
+  if (values > kMaxCount || constants > kMaxCount || instructions > kMaxCount)
+    return fail("too many values, constants or instructions");
+  if (values < out.inputs + out.outputs)
+    return fail(std::to_string(values) + " values are fewer than the " +
+                std::to_string(out.inputs + out.outputs) +
+                " inputs and outputs");
   if (arena > r.remaining() / sizeof(float))
     return fail("the arena of " + std::to_string(arena) +
                 " floats is longer than the program");
+  if (r.remaining() / 8 < values)
+    return fail("truncated value table");
+  for (uint32_t i = 0; i < values; ++i) {
+    uint64_t cols = 0;
+    r.get(cols);
+    if (cols == 0 || cols > kMaxCols)
+      return fail("value " + std::to_string(i) + " has " +
+                  std::to_string(cols) + " columns, not 1..2^24");
+    out.valueCols.push_back(cols);
+  }
   if (r.remaining() / 24 < constants)
     return fail("truncated constant table");
   for (uint32_t i = 0; i < constants; ++i) {
@@ -180,36 +290,33 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
                   " floats");
     out.constants.push_back(c);
   }
-  if (r.remaining() / 8 < instructions)
+  if (r.remaining() / 24 < instructions)
     return fail("truncated instruction list");
+  std::vector<bool> written(values, false);
+  for (uint32_t v = 0; v < out.inputs; ++v)
+    written[v] = true;
   for (uint32_t i = 0; i < instructions; ++i) {
     uint32_t opcode = 0;
     Instruction ins;
     r.get(opcode);
+    r.get(ins.dst);
+    r.get(ins.a);
+    r.get(ins.b);
     r.get(ins.constant);
+    r.get(ins.imm);
     std::string where = "instruction " + std::to_string(i);
-    if (opcode != uint32_t(Opcode::Matmul) &&
-        opcode != uint32_t(Opcode::AddRow))
+    if (opcode < uint32_t(Opcode::Matmul) || opcode > uint32_t(Opcode::Add))
       return fail(where + ": unknown opcode " + std::to_string(opcode));
     ins.opcode = Opcode(opcode);
-    if (ins.constant >= constants)
-      return fail(where + ": constant " + std::to_string(ins.constant) +
-                  " is outside the table of " + std::to_string(constants));
-    const Constant &c = out.constants[ins.constant];
-    // The output is written by the matmul, which comes first, once.
-    if ((ins.opcode == Opcode::Matmul) != (i == 0))
-      return fail(where + ": a program is one matmul followed by row adds");
-    if (ins.opcode == Opcode::Matmul &&
-        (c.rows != out.inputCols || c.cols != out.outputCols))
-      return fail(where + ": the matmul's weight is " + shape(c.rows, c.cols) +
-                  ", not " + shape(out.inputCols, out.outputCols));
-    if (ins.opcode == Opcode::AddRow && (c.rows != 1 || c.cols != out.outputCols))
-      return fail(where + ": the added row is " + shape(c.rows, c.cols) +
-                  ", not " + shape(1, out.outputCols));
+    std::string problem = checkInstruction(out, ins, written);
+    if (!problem.empty())
+      return fail(where + ": " + problem);
     out.instructions.push_back(ins);
   }
-  if (out.instructions.empty())
-    return fail("no instructions");
+  for (uint32_t v = out.inputs; v < out.inputs + out.outputs; ++v)
+    if (!written[v])
+      return fail("output " + std::to_string(v - out.inputs) +
+                  " is never written");
   if (r.remaining() != arena * sizeof(float))
     return fail("the arena holds " + std::to_string(r.remaining()) +
                 " bytes, not " + std::to_string(arena) + " floats");
@@ -265,18 +372,41 @@ DeviceRun meshMatmul(const Timing &t, const float *x, const float *w, float *y,
   return {run.seconds, run.computeSeconds, 0};
 }
 
-/// Seconds to add a row to every output row: on the NPU's vector unit, on
-/// the adders of all PIM banks in parallel, or on every mesh core.
-double addRowSeconds(DeviceKind kind, const Timing &t, double elements) {
+/// Arithmetic per element of the vector instructions, as the cost models
+/// count it (RMSNorm 7, SiLU 4, the rest 1).
+double flopsPerElement(Opcode opcode) {
+  switch (opcode) {
+  case Opcode::RmsNorm:
+    return 7;
+  case Opcode::Silu:
+    return 4;
+  default:
+    return 1;
+  }
+}
+
+/// A vector instruction over `elements` outputs that reads `operands`
+/// activations of that size: on the NPU's vector unit, streaming them from
+/// and back to DRAM (the slower of the two counts); on the adders of all
+/// PIM banks next to the data; or on every mesh core, each on its slice.
+DeviceRun vectorSeconds(DeviceKind kind, const Timing &t, Opcode opcode,
+                        double elements, double operands) {
+  double flops = elements * flopsPerElement(opcode);
+  DeviceRun run;
   switch (kind) {
   case DeviceKind::Npu:
-    return elements / t[5];
+    run.computeSeconds = flops / t[5];
+    run.memorySeconds = 4.0 * elements * (operands + 1) / t[3];
+    break;
   case DeviceKind::Pim:
-    return elements / (t[0] * t[1] * t[3] * t[4]);
+    run.computeSeconds = flops / (t[0] * t[1] * t[3] * t[4]);
+    break;
   case DeviceKind::Mesh:
-    return elements / (t[0] * t[0] * t[3]);
+    run.computeSeconds = flops / (t[0] * t[0] * t[3]);
+    break;
   }
-  return 0;
+  run.seconds = std::max(run.computeSeconds, run.memorySeconds);
+  return run;
 }
 
 /// The fixed cost of starting the program (launch or command issue).
@@ -295,32 +425,78 @@ double launchOverhead(DeviceKind kind, const Timing &t) {
 } // namespace
 
 DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
-                                         const float *input, float *output,
-                                         int64_t rows) {
+                                         const float *const *inputs,
+                                         float *const *outputs, int64_t rows) {
+  // Every value's rows: the caller's buffers, then temporaries.
+  size_t values = p.valueCols.size();
+  std::vector<std::vector<float>> temporaries(values);
+  std::vector<float *> data(values);
+  for (size_t v = 0; v < values; ++v) {
+    if (v < p.inputs)
+      data[v] = const_cast<float *>(inputs[v]);
+    else if (v < p.inputs + p.outputs)
+      data[v] = outputs[v - p.inputs];
+    else {
+      temporaries[v].resize(size_t(rows) * p.valueCols[v]);
+      data[v] = temporaries[v].data();
+    }
+  }
   DeviceRun total;
   total.seconds = launchOverhead(p.kind, p.timing);
-  int64_t k = int64_t(p.inputCols), n = int64_t(p.outputCols);
   for (const Instruction &ins : p.instructions) {
-    const Constant &c = p.constants[ins.constant];
-    const float *data = p.arena.data() + c.offset;
-    if (ins.opcode == Opcode::Matmul) {
-      DeviceRun run =
-          p.kind == DeviceKind::Npu
-              ? npuMatmul(p.timing, input, data, output, rows, k, n)
-          : p.kind == DeviceKind::Pim
-              ? pimGemv(p.timing, input, data, output, rows, k, n)
-              : meshMatmul(p.timing, input, data, output, rows, k, n);
-      total.seconds += run.seconds;
-      total.computeSeconds += run.computeSeconds;
-      total.memorySeconds += run.memorySeconds;
-      continue;
+    int64_t n = int64_t(p.valueCols[ins.dst]);
+    const float *a = data[ins.a], *b = data[ins.b];
+    float *dst = data[ins.dst];
+    const float *c = ins.opcode == Opcode::Matmul ||
+                             ins.opcode == Opcode::AddRow ||
+                             ins.opcode == Opcode::RmsNorm
+                         ? p.arena.data() + p.constants[ins.constant].offset
+                         : nullptr;
+    DeviceRun run;
+    switch (ins.opcode) {
+    case Opcode::Matmul: {
+      int64_t k = int64_t(p.valueCols[ins.a]);
+      run = p.kind == DeviceKind::Npu   ? npuMatmul(p.timing, a, c, dst, rows, k, n)
+            : p.kind == DeviceKind::Pim ? pimGemv(p.timing, a, c, dst, rows, k, n)
+                                        : meshMatmul(p.timing, a, c, dst, rows, k, n);
+      break;
     }
-    for (int64_t m = 0; m < rows; ++m)
-      for (int64_t j = 0; j < n; ++j)
-        output[m * n + j] += data[j];
-    double seconds = addRowSeconds(p.kind, p.timing, double(rows) * n);
-    total.seconds += seconds;
-    total.computeSeconds += seconds;
+    case Opcode::AddRow:
+      for (int64_t m = 0; m < rows; ++m)
+        for (int64_t j = 0; j < n; ++j)
+          dst[m * n + j] = a[m * n + j] + c[j];
+      break;
+    case Opcode::RmsNorm:
+      for (int64_t m = 0; m < rows; ++m) {
+        double squares = 0;
+        for (int64_t j = 0; j < n; ++j)
+          squares += double(a[m * n + j]) * a[m * n + j];
+        float scale = float(1.0 / std::sqrt(squares / n + ins.imm));
+        for (int64_t j = 0; j < n; ++j)
+          dst[m * n + j] = a[m * n + j] * scale * c[j];
+      }
+      break;
+    case Opcode::Silu:
+      for (int64_t i = 0; i < rows * n; ++i)
+        dst[i] = a[i] / (1.0f + std::exp(-a[i]));
+      break;
+    case Opcode::Mul:
+      for (int64_t i = 0; i < rows * n; ++i)
+        dst[i] = a[i] * b[i];
+      break;
+    case Opcode::Add:
+      for (int64_t i = 0; i < rows * n; ++i)
+        dst[i] = a[i] + b[i];
+      break;
+    }
+    if (ins.opcode != Opcode::Matmul) {
+      bool binary = ins.opcode == Opcode::Mul || ins.opcode == Opcode::Add;
+      run = vectorSeconds(p.kind, p.timing, ins.opcode, double(rows) * n,
+                          binary ? 2 : 1);
+    }
+    total.seconds += run.seconds;
+    total.computeSeconds += run.computeSeconds;
+    total.memorySeconds += run.memorySeconds;
   }
   return total;
 }

@@ -42,15 +42,27 @@ const char *deviceKindName(DeviceKind kind);
 constexpr size_t kTimingFields = 8;
 using Timing = std::array<double, kTimingFields>;
 
+/// A program reads and writes values of `rows` × cols floats (rows bound at
+/// launch, cols fixed by the program): its inputs, then its outputs, then
+/// temporaries. The CPU code passes at most this many buffers (inputs and
+/// outputs) per launch.
+constexpr uint32_t kMaxBuffers = 8;
+
 enum class Opcode : uint32_t {
-  /// output[M, N] = input[M, K] · constant[K, N]: the NPU's systolic array
-  /// (tiled, weight tiles double-buffered), the PIM's bank-level GEMV, or
-  /// the mesh's MeshGEMV (one row) or MeshGEMM (interleaved ring).
+  /// dst[M, N] = a[M, K] · constant[K, N]: the NPU's systolic array (tiled,
+  /// weight tiles double-buffered), the PIM's bank-level GEMV, or the
+  /// mesh's MeshGEMV (one row) or MeshGEMM (interleaved ring).
   Matmul = 1,
-  /// output[m, :] += constant[1, N] for every row (the NPU's vector unit,
-  /// the PIM's adders as the outputs leave the banks, every mesh core on
-  /// its slice).
+  /// dst = a + constant[1, N] on every row.
   AddRow = 2,
+  /// dst = a / sqrt(mean(a², row) + imm) · constant[1, N] (RMSNorm).
+  RmsNorm = 3,
+  /// dst = a · sigmoid(a).
+  Silu = 4,
+  /// dst = a ⊙ b.
+  Mul = 5,
+  /// dst = a + b.
+  Add = 6,
 };
 
 /// A row-major constant in the arena: `rows` × `cols` floats from `offset`.
@@ -60,40 +72,50 @@ struct Constant {
 
 struct Instruction {
   Opcode opcode = Opcode::Matmul;
-  uint32_t constant = 0; // index into the constant table
+  uint32_t dst = 0, a = 0, b = 0; // values
+  uint32_t constant = 0;          // for Matmul, AddRow, RmsNorm
+  float imm = 0;                  // RmsNorm's epsilon
 };
 
 struct DeviceProgram {
   DeviceKind kind = DeviceKind::Npu;
   Timing timing{};
-  /// Columns of the input and output activations (K and N).
-  uint64_t inputCols = 0, outputCols = 0;
+  uint32_t inputs = 0, outputs = 0;
+  /// Columns of every value: inputs, outputs, temporaries.
+  std::vector<uint64_t> valueCols;
   std::vector<Constant> constants;
   std::vector<Instruction> instructions;
   std::vector<float> arena;
 };
+
+/// Whether a device of `kind` has the unit `opcode` needs: the NPU runs
+/// them all (array and vector unit); the PIM matmuls and row adds; the
+/// mesh all but RmsNorm (a row all-reduce it does not simulate yet).
+bool runsOn(DeviceKind kind, Opcode opcode);
 
 /// The bytes of `program` (format version 1).
 std::vector<uint8_t> serializeDeviceProgram(const DeviceProgram &program);
 
 /// Reads a program, checking the magic, the version, the kind, the timing,
 /// every count, every constant against the arena and every instruction's
-/// operand and shapes. On failure returns false with `error` naming the
-/// field.
+/// opcode, operands and shapes, that every value is written before it is
+/// read and every output is written. On failure returns false with
+/// `error` naming the field.
 bool parseDeviceProgram(const uint8_t *bytes, size_t size,
                         DeviceProgram &program, std::string &error);
 
 struct DeviceRun {
-  double seconds = 0;       // simulated, the whole program
-  double computeSeconds = 0; // the array / bank MACs / vector unit
+  double seconds = 0;        // simulated, the whole program
+  double computeSeconds = 0; // the array / bank MACs / vector unit / cores
   double memorySeconds = 0;  // the DRAM or external interface
 };
 
-/// Runs the program on `rows` input rows: output[rows, outputCols] from
-/// input[rows, inputCols] (row-major, contiguous), on the simulator of the
+/// Runs the program on `rows` rows: inputs[i] and outputs[i] are
+/// row-major contiguous rows × cols buffers, on the simulator of the
 /// program's kind. Simulated time.
-DeviceRun runDeviceProgram(const DeviceProgram &program, const float *input,
-                           float *output, int64_t rows);
+DeviceRun runDeviceProgram(const DeviceProgram &program,
+                           const float *const *inputs, float *const *outputs,
+                           int64_t rows);
 
 } // namespace llmc::device
 

@@ -41,17 +41,19 @@ Value contiguous(RewriterBase &rewriter, Location loc, Value buffer,
   return copy;
 }
 
-/// func.func private @llmc_device_call(i64, memref<*xf32>, memref<*xf32>).
+/// func.func private @llmc_device_call(i64, memref<*xf32> x 8).
 func::FuncOp deviceCallDeclaration(RewriterBase &rewriter, ModuleOp module) {
   if (auto fn = module.lookupSymbol<func::FuncOp>(artifact::kDeviceCallSymbol))
     return fn;
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPointToStart(module.getBody());
   MLIRContext *ctx = module.getContext();
-  auto buffer = UnrankedMemRefType::get(Float32Type::get(ctx), 0);
-  auto fn = func::FuncOp::create(
-      rewriter, module.getLoc(), artifact::kDeviceCallSymbol,
-      FunctionType::get(ctx, {IntegerType::get(ctx, 64), buffer, buffer}, {}));
+  SmallVector<Type> inputs = {IntegerType::get(ctx, 64)};
+  inputs.append(artifact::kDeviceCallBuffers,
+                UnrankedMemRefType::get(Float32Type::get(ctx), 0));
+  auto fn = func::FuncOp::create(rewriter, module.getLoc(),
+                                 artifact::kDeviceCallSymbol,
+                                 FunctionType::get(ctx, inputs, {}));
   fn.setPrivate();
   return fn;
 }
@@ -61,8 +63,8 @@ struct DeviceCallBufferization
                                                      DeviceCallOp> {
   bool bufferizesToMemoryRead(Operation *op, OpOperand &operand,
                               const AnalysisState &) const {
-    // The program writes every element of its output.
-    return &operand == &cast<DeviceCallOp>(op).getInputMutable();
+    // The program writes every element of its outputs.
+    return !cast<DeviceCallOp>(op).isDpsInit(&operand);
   }
 
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
@@ -70,25 +72,34 @@ struct DeviceCallBufferization
                           BufferizationState &state) const {
     auto call = cast<DeviceCallOp>(op);
     Location loc = call.getLoc();
-    FailureOr<Value> input = getBuffer(rewriter, call.getInput(), options, state);
-    FailureOr<Value> output = getBuffer(rewriter, call.getInit(), options, state);
-    if (failed(input) || failed(output))
-      return failure();
     func::FuncOp callee =
         deviceCallDeclaration(rewriter, call->getParentOfType<ModuleOp>());
-    Value in = contiguous(rewriter, loc, *input, /*copyIn=*/true);
-    Value out = contiguous(rewriter, loc, *output, /*copyIn=*/false);
-    auto unranked = cast<FunctionType>(callee.getFunctionType()).getInput(1);
-    Value program = arith::ConstantIntOp::create(rewriter, loc,
-                                                 call.getProgram(), 64);
-    func::CallOp::create(
-        rewriter, loc, callee,
-        ValueRange{program,
-                   memref::CastOp::create(rewriter, loc, unranked, in),
-                   memref::CastOp::create(rewriter, loc, unranked, out)});
-    if (out != *output)
-      memref::CopyOp::create(rewriter, loc, out, *output);
-    replaceOpWithBufferizedValues(rewriter, op, *output);
+    Type unranked = callee.getFunctionType().getInput(1);
+    SmallVector<Value> args = {
+        arith::ConstantIntOp::create(rewriter, loc, call.getProgram(), 64)};
+    SmallVector<Value> results;
+    SmallVector<std::pair<Value, Value>> copyBack;
+    for (OpOperand &operand : call->getOpOperands()) {
+      FailureOr<Value> buffer =
+          getBuffer(rewriter, operand.get(), options, state);
+      if (failed(buffer))
+        return failure();
+      bool init = call.isDpsInit(&operand);
+      Value flat = contiguous(rewriter, loc, *buffer, /*copyIn=*/!init);
+      if (init) {
+        results.push_back(*buffer);
+        if (flat != *buffer)
+          copyBack.push_back({flat, *buffer});
+      }
+      args.push_back(memref::CastOp::create(rewriter, loc, unranked, flat));
+    }
+    // Unused slots repeat the first buffer.
+    while (args.size() < size_t(1 + artifact::kDeviceCallBuffers))
+      args.push_back(args[1]);
+    func::CallOp::create(rewriter, loc, callee, args);
+    for (auto [from, to] : copyBack)
+      memref::CopyOp::create(rewriter, loc, from, to);
+    replaceOpWithBufferizedValues(rewriter, op, results);
     return success();
   }
 };

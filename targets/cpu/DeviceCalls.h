@@ -1,7 +1,7 @@
 //===- DeviceCalls.h - CPU code that runs device programs -------*- C++ -*-===//
 //
 // An llm.device_call becomes, at bufferization, a call of
-// llmc_device_call(program, input, output) on unranked f32 buffers;
+// llmc_device_call(program, buffers...) on unranked f32 buffers;
 // code generation defines that function to call the runtime's hook
 // (see runtime/ArtifactFormat.h), which runs the program on the device's
 // simulator.
@@ -21,8 +21,8 @@ class DialectRegistry;
 
 namespace mlir::llm::cpu {
 
-/// Attaches a BufferizableOpInterface model to llm.device_call: the result
-/// is written into the buffer of its init, by a call of llmc_device_call
+/// Attaches a BufferizableOpInterface model to llm.device_call: the results
+/// are written into the buffers of its inits, by a call of llmc_device_call
 /// on contiguous buffers.
 void registerDeviceCallBufferization(DialectRegistry &registry);
 

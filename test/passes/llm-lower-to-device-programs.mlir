@@ -1,18 +1,22 @@
 // RUN: llm-opt %s --llm-lower-to-device-programs=target=edge-npu-pim --split-input-file | FileCheck %s
 
-// A linear layer on the NPU becomes a device call of program 0; its
-// program (elided here; 212 bytes: the 112-byte header, 2 constants, 2
-// instructions, 3x2 weights and 3 biases) is in the module's list with its
-// device, the op, K x N and the NPU model's estimate for one row. The
-// init's leading size comes from the input.
-// CHECK: module attributes {llm.device_programs = [{bytes = dense_resource<device_program_0> : tensor<212xi8>, decode_estimate_seconds = {{[0-9.eE+-]+}} : f64, device = #llm.device<"npu">, op = "llm.linear", shape = "2x3"}]}
+// A linear layer on the NPU becomes a device call of program 0. Its
+// program (260 bytes: the 112-byte header, 2 values, 2 constants, 2
+// instructions, then the arena: Wᵀ = [[1, 3, 5], [2, 4, 6]] and the bias)
+// is in the module's list with its device, ops, columns in and out and the
+// NPU model's estimate for one row. The init's leading size comes from the
+// input.
+// CHECK: module attributes {llm.device_programs = [{bytes = dense_resource<device_program_0> : tensor<260xi8>, decode_estimate_seconds = {{[0-9.eE+-]+}} : f64, device = #llm.device<"npu">, op_count = 1 : i64, ops = "llm.linear", shape = "2 -> 3"}]}
 // CHECK-LABEL: func.func @linear
 // CHECK-SAME: (%[[X:.*]]: tensor<?x2xf32>)
 // CHECK: %[[ROWS:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x2xf32>
 // CHECK: %[[INIT:.*]] = tensor.empty(%[[ROWS]]) : tensor<?x3xf32>
-// CHECK: %[[Y:.*]] = llm.device_call #llm.device<"npu"> program 0(%[[X]]) outs(%[[INIT]]) : tensor<?x2xf32> -> tensor<?x3xf32>
+// CHECK: %[[Y:.*]] = llm.device_call #llm.device<"npu"> program 0(%[[X]] : tensor<?x2xf32>) outs(%[[INIT]] : tensor<?x3xf32>) -> tensor<?x3xf32>
 // CHECK-NOT: llm.linear
 // CHECK: return %[[Y]]
+// Magic LLMCDEVP, version 1, kind 1 (npu), then the 64x64 array.
+// CHECK: device_program_0: "0x080000004C4C4D434445565001000000010000000000000000005040000000000000504
+// CHECK-SAME: 0000803F000040400000A04000000040000080400000C0400000003F000080BF00000040"
 func.func @linear(%x: tensor<?x2xf32>) -> tensor<?x3xf32> {
   %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
   %b = arith.constant dense<[0.5, -1.0, 2.0]> : tensor<3xf32>
@@ -22,20 +26,21 @@ func.func @linear(%x: tensor<?x2xf32>) -> tensor<?x3xf32> {
 
 // -----
 
-// Two programs in op order: the PIM's GEMV without a bias (no row add:
-// 160 bytes) and the NPU's. The norm placed on the NPU and the linear with
-// a weight computed at run time have no program: they go back to the host
-// without their llm.device. Static leading sizes need no tensor.dim.
-// CHECK: llm.device_programs = [{bytes = dense_resource<device_program_0> : tensor<160xi8>, {{.*}}device = #llm.device<"pim">, op = "llm.linear", shape = "2x2"}, {{{.*}}device = #llm.device<"npu">, op = "llm.linear", shape = "2x2"}]
+// Programs in op order. The PIM runs its GEMV; the NPU's norm and linear
+// form one program (the norm's result stays a temporary on the device).
+// The linear whose weight is computed at run time has no program: it runs
+// on the host without its llm.device. Static leading sizes need no
+// tensor.dim.
+// CHECK: llm.device_programs = [{{{.*}}device = #llm.device<"pim">, op_count = 1 : i64, ops = "llm.linear", shape = "2 -> 2"}, {{{.*}}device = #llm.device<"npu">, op_count = 2 : i64, ops = "llm.linear llm.rms_norm", shape = "2 -> 2"}]
 // CHECK-LABEL: func.func @mixed
 // CHECK-NOT: tensor.dim
 // CHECK: %[[E0:.*]] = tensor.empty() : tensor<1x4x2xf32>
-// CHECK: %[[A:.*]] = llm.device_call #llm.device<"pim"> program 0(%{{.*}}) outs(%[[E0]]) : tensor<1x4x2xf32> -> tensor<1x4x2xf32>
-// CHECK: %[[N:.*]] = llm.rms_norm %[[A]]
+// CHECK: %[[A:.*]] = llm.device_call #llm.device<"pim"> program 0(%{{.*}} : tensor<1x4x2xf32>) outs(%[[E0]] : tensor<1x4x2xf32>)
+// CHECK: %[[C:.*]] = llm.device_call #llm.device<"npu"> program 1(%[[A]] : tensor<1x4x2xf32>)
+// CHECK-NOT: llm.rms_norm
+// CHECK: %[[D:.*]] = llm.linear %[[C]], %{{.*}} :
 // CHECK-NOT: llm.device =
-// CHECK: llm.device_call #llm.device<"npu"> program 1(%[[N]])
-// CHECK: llm.linear %{{.*}}, %{{.*}} :
-// CHECK-NOT: llm.device =
+// CHECK: return %[[C]], %[[D]]
 func.func @mixed(%x: tensor<1x4x2xf32>, %v: tensor<2x2xf32>) -> (tensor<1x4x2xf32>, tensor<1x4x2xf32>) {
   %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
   %g = arith.constant dense<[1.0, 0.5]> : tensor<2xf32>
@@ -44,4 +49,30 @@ func.func @mixed(%x: tensor<1x4x2xf32>, %v: tensor<2x2xf32>) -> (tensor<1x4x2xf3
   %c = llm.linear %n, %w {llm.device = #llm.device<"npu">} : (tensor<1x4x2xf32>, tensor<2x2xf32>) -> tensor<1x4x2xf32>
   %d = llm.linear %c, %v {llm.device = #llm.device<"npu">} : (tensor<1x4x2xf32>, tensor<2x2xf32>) -> tensor<1x4x2xf32>
   return %c, %d : tensor<1x4x2xf32>, tensor<1x4x2xf32>
+}
+
+// -----
+
+// A SwiGLU feed-forward with its residual add is one program with two
+// inputs (x and the residual) and one output. A CPU op reading a value of
+// the run ends it: the next NPU ops form a second program. An op that
+// neither joins nor touches the run (the empty tensor) does not end it.
+// CHECK: llm.device_programs = [{{{.*}}op_count = 5 : i64, ops = "arith.addf arith.mulf llm.linear x2 llm.silu", shape = "2,2 -> 2"}, {{{.*}}op_count = 2 : i64, ops = "arith.addf llm.silu", shape = "2,2 -> 2"}]
+// CHECK-LABEL: func.func @swiglu
+// CHECK: %[[Y:.*]] = llm.device_call #llm.device<"npu"> program 0(%[[X:.*]], %[[R:.*]] : tensor<?x2xf32>, tensor<?x2xf32>) outs(%{{.*}} : tensor<?x2xf32>)
+// CHECK: %[[T:.*]] = arith.mulf %[[Y]], %[[Y]] : tensor<?x2xf32>
+// CHECK: llm.device_call #llm.device<"npu"> program 1(%[[T]], %[[Y]] : tensor<?x2xf32>, tensor<?x2xf32>)
+func.func @swiglu(%x: tensor<?x2xf32>, %r: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %wg = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %wu = arith.constant dense<[[0.5, 1.0], [1.5, 2.0]]> : tensor<2x2xf32>
+  %g = llm.linear %x, %wg {llm.device = #llm.device<"npu">} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
+  %u = llm.linear %x, %wu {llm.device = #llm.device<"npu">} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
+  %c0 = arith.constant 0 : index
+  %s = llm.silu %g {llm.device = #llm.device<"npu">} : tensor<?x2xf32>
+  %p = arith.mulf %s, %u {llm.device = #llm.device<"npu">} : tensor<?x2xf32>
+  %y = arith.addf %p, %r {llm.device = #llm.device<"npu">} : tensor<?x2xf32>
+  %t = arith.mulf %y, %y {llm.device = #llm.device<"cpu">} : tensor<?x2xf32>
+  %z = llm.silu %t {llm.device = #llm.device<"npu">} : tensor<?x2xf32>
+  %o = arith.addf %z, %y {llm.device = #llm.device<"npu">} : tensor<?x2xf32>
+  return %o : tensor<?x2xf32>
 }

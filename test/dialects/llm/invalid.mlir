@@ -972,8 +972,8 @@ func.func @kv_odd(%k: tensor<1x2x4x15xf32>) {
 // -----
 
 func.func @device_call_type(%x: tensor<4x64xf16>, %init: tensor<4x8xf16>) {
-  // expected-error @+1 {{'llm.device_call' op device programs take and produce f32 tensors}}
-  %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init) : tensor<4x64xf16> -> tensor<4x8xf16>
+  // expected-error @+1 {{'llm.device_call' op device programs take and produce f32 tensors of rank 1 or more, got 'tensor<4x64xf16>'}}
+  %y = llm.device_call #llm.device<"npu"> program 0(%x : tensor<4x64xf16>) outs(%init : tensor<4x8xf16>) -> tensor<4x8xf16>
   return
 }
 
@@ -981,23 +981,31 @@ func.func @device_call_type(%x: tensor<4x64xf16>, %init: tensor<4x8xf16>) {
 
 func.func @device_call_program(%x: tensor<4x64xf32>, %init: tensor<4x8xf32>) {
   // expected-error @+1 {{'llm.device_call' op program index -1 is negative}}
-  %y = llm.device_call #llm.device<"npu"> program -1 (%x) outs(%init) : tensor<4x64xf32> -> tensor<4x8xf32>
+  %y = llm.device_call #llm.device<"npu"> program -1(%x : tensor<4x64xf32>) outs(%init : tensor<4x8xf32>) -> tensor<4x8xf32>
   return
 }
 
 // -----
 
-func.func @device_call_rank(%x: tensor<4x64xf32>, %init: tensor<1x4x8xf32>) {
-  // expected-error @+1 {{'llm.device_call' op input and result ranks must be equal and at least 1 (2 vs 3)}}
-  %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init) : tensor<4x64xf32> -> tensor<1x4x8xf32>
+func.func @device_call_no_result(%x: tensor<4x64xf32>) {
+  // expected-error @+1 {{'llm.device_call' op needs at least one input and one result}}
+  "llm.device_call"(%x) <{device = #llm.device<"npu">, program = 0 : i64, operandSegmentSizes = array<i32: 1, 0>}> : (tensor<4x64xf32>) -> ()
   return
 }
 
 // -----
 
-func.func @device_call_rows(%x: tensor<4x64xf32>, %init: tensor<5x8xf32>) {
-  // expected-error @+1 {{'llm.device_call' op leading dimension 0 of the input (4) and the result (5) differ}}
-  %y = llm.device_call #llm.device<"npu"> program 0 (%x) outs(%init) : tensor<4x64xf32> -> tensor<5x8xf32>
+func.func @device_call_buffers(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'llm.device_call' op takes at most 8 inputs and results together, got 9}}
+  %y = llm.device_call #llm.device<"npu"> program 0(%x, %x, %x, %x, %x, %x, %x, %x : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) outs(%x : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @device_call_results(%x: tensor<4x64xf32>, %init: tensor<4x8xf32>) {
+  // expected-error @+1 {{'llm.device_call' op result types differ from the inits'}}
+  %y = llm.device_call #llm.device<"npu"> program 0(%x : tensor<4x64xf32>) outs(%init : tensor<4x8xf32>) -> tensor<4x9xf32>
   return
 }
 

@@ -187,8 +187,8 @@ func.func @topk(%p: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>) {
 }
 
 // CHECK-LABEL: func.func @device_call
-func.func @device_call(%x: tensor<?x4x64xf32>, %init: tensor<?x4x176xf32>) -> tensor<?x4x176xf32> {
-  // CHECK: llm.device_call #llm.device<"npu"> program 3(%{{.*}}) outs(%{{.*}}) : tensor<?x4x64xf32> -> tensor<?x4x176xf32>
-  %y = llm.device_call #llm.device<"npu"> program 3(%x) outs(%init) : tensor<?x4x64xf32> -> tensor<?x4x176xf32>
-  return %y : tensor<?x4x176xf32>
+func.func @device_call(%x: tensor<?x4x64xf32>, %r: tensor<?x4x176xf32>, %init: tensor<?x4x176xf32>, %init2: tensor<?x4x64xf32>) -> (tensor<?x4x176xf32>, tensor<?x4x64xf32>) {
+  // CHECK: llm.device_call #llm.device<"npu"> program 3(%{{.*}}, %{{.*}} : tensor<?x4x64xf32>, tensor<?x4x176xf32>) outs(%{{.*}}, %{{.*}} : tensor<?x4x176xf32>, tensor<?x4x64xf32>) -> tensor<?x4x176xf32>, tensor<?x4x64xf32>
+  %y:2 = llm.device_call #llm.device<"npu"> program 3(%x, %r : tensor<?x4x64xf32>, tensor<?x4x176xf32>) outs(%init, %init2 : tensor<?x4x176xf32>, tensor<?x4x64xf32>) -> tensor<?x4x176xf32>, tensor<?x4x64xf32>
+  return %y#0, %y#1 : tensor<?x4x176xf32>, tensor<?x4x64xf32>
 }
