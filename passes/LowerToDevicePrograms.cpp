@@ -214,20 +214,24 @@ void LowerToDeviceProgramsPass::emit(Group &group,
     int64_t size = cast<ShapedType>(v.getType()).getDimSize(dim);
     return ShapedType::isDynamic(size) ? int64_t(1) : size;
   };
+  // The model charges each op its launch; the program launches once.
   OpCost largest;
-  double estimate = 0;
+  double estimate = 0, launch = 0;
   std::map<std::string, int> opCounts;
   for (Operation *op : group.ops) {
     auto costOp = dyn_cast<CostOpInterface>(op);
     std::optional<OpCost> cost =
         costOp ? costOp.getCost(oneRow) : estimateOpCost(op, oneRow);
     if (cost) {
-      estimate += group.target->estimate(*cost).seconds;
+      CostEstimate e = group.target->estimate(*cost);
+      estimate += e.seconds - e.overheadSeconds;
+      launch = std::max(launch, e.overheadSeconds);
       if (cost->flops > largest.flops)
         largest = *cost;
     }
     ++opCounts[op->getName().getStringRef().str()];
   }
+  estimate += launch;
   device::DeviceProgram program =
       *group.target->model->programTemplate(largest);
   program.inputs = inputs.size();

@@ -138,6 +138,9 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
       error_ = "device program " + std::to_string(program) + ": " + error;
     return;
   }
+  // No rows (an expert no token chose): nothing to launch.
+  if (rows == 0)
+    return;
   std::vector<const float *> in;
   std::vector<float *> out;
   for (uint32_t i = 0; i < p->inputs + p->outputs; ++i)

@@ -384,6 +384,13 @@ TEST(DeviceExecutor, RunsTheHookAndReportsWrongShapes) {
   EXPECT_GT(times[0].second.seconds, 0);
   EXPECT_EQ(times[0].second.singleRowCalls, 0);
 
+  // No rows (an expert no token chose): nothing runs, nothing is counted.
+  Descriptor nx(x.data(), {1, 0, kK}), nr(r.data(), {1, 0, kN}),
+      ny(y.data(), {1, 0, kN});
+  callHook(executor, 0, {&nx, &nr, &ny});
+  EXPECT_EQ(executor.takeError(), "");
+  EXPECT_EQ(executor.times()[0].second.calls, 1);
+
   Descriptor narrow(y.data(), {1, 2, 39});
   callHook(executor, 0, {&dx, &dr, &narrow});
   EXPECT_EQ(executor.takeError(), "device program 0: output 0 is 2x39, the "
