@@ -44,9 +44,8 @@ std::optional<ArrayRef<float>> constantFloats(Value v) {
     return std::nullopt;
   std::optional<ArrayRef<char>> bytes =
       constantBytes(cast<ElementsAttr>(constant.getValue()));
-  if (!bytes ||
-      int64_t(bytes->size() / sizeof(float)) !=
-          cast<ShapedType>(constant.getType()).getNumElements())
+  if (!bytes || int64_t(bytes->size() / sizeof(float)) !=
+                    cast<ShapedType>(constant.getType()).getNumElements())
     return std::nullopt;
   return ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
                          bytes->size() / sizeof(float));
@@ -74,8 +73,9 @@ std::optional<device::Opcode> opcodeOf(Operation *op) {
     return std::nullopt;
   }
   if (auto norm = dyn_cast<RMSNormOp>(op))
-    return constantFloats(norm.getWeight()) ? std::optional(device::Opcode::RmsNorm)
-                                            : std::nullopt;
+    return constantFloats(norm.getWeight())
+               ? std::optional(device::Opcode::RmsNorm)
+               : std::nullopt;
   if (isa<SiluOp>(op))
     return device::Opcode::Silu;
   // Same-shape elementwise products and sums of two activations.
@@ -160,14 +160,11 @@ LowerToDeviceProgramsPass::findGroups(Block &block, const Machine &machine) {
         placed ? machine.find(placed.getKind(), placed.getIndex())
                : std::nullopt;
     std::optional<device::Opcode> opcode = opcodeOf(&op);
-    const Device *target = index && *index != machine.host
-                               ? &machine.devices[*index]
-                               : nullptr;
-    bool programmable = target && opcode &&
-                        target->model->programTemplate(OpCost()) &&
-                        device::runsOn(target->model->programTemplate(OpCost())
-                                           ->kind,
-                                       *opcode);
+    const Device *target =
+        index && *index != machine.host ? &machine.devices[*index] : nullptr;
+    bool programmable =
+        target && opcode && target->model->programTemplate(OpCost()) &&
+        device::runsOn(target->model->programTemplate(OpCost())->kind, *opcode);
     if (programmable && current && current->device == placed &&
         leadingShape(op.getResult(0)) ==
             leadingShape(current->ops.front()->getResult(0))) {
@@ -281,8 +278,8 @@ void LowerToDeviceProgramsPass::emit(Group &group,
 
   // Described before the ops go.
   std::vector<uint8_t> bytes = device::serializeDeviceProgram(program);
-  auto bytesType = RankedTensorType::get({int64_t(bytes.size())},
-                                         IntegerType::get(ctx, 8));
+  auto bytesType =
+      RankedTensorType::get({int64_t(bytes.size())}, IntegerType::get(ctx, 8));
   AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
       ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()),
                      bytes.size()),
@@ -294,8 +291,9 @@ void LowerToDeviceProgramsPass::emit(Group &group,
   auto columns = [&](ArrayRef<Value> vs) {
     std::string s;
     for (Value v : vs)
-      s += (s.empty() ? "" : ",") +
-           std::to_string(cast<RankedTensorType>(v.getType()).getShape().back());
+      s +=
+          (s.empty() ? "" : ",") +
+          std::to_string(cast<RankedTensorType>(v.getType()).getShape().back());
     return s;
   };
   std::string shape = columns(inputs) + " -> " + columns(outputs);
@@ -314,9 +312,9 @@ void LowerToDeviceProgramsPass::emit(Group &group,
         sizes.push_back(tensor::DimOp::create(b, loc, inputs.front(), d));
     inits.push_back(tensor::EmptyOp::create(b, loc, type, sizes));
   }
-  auto call = DeviceCallOp::create(b, loc, TypeRange(ValueRange(inits)), inputs,
-                                   inits, group.device,
-                                   b.getI64IntegerAttr(programs.size()));
+  auto call =
+      DeviceCallOp::create(b, loc, TypeRange(ValueRange(inits)), inputs, inits,
+                           group.device, b.getI64IntegerAttr(programs.size()));
   for (auto [out, result] : llvm::zip(outputs, call.getResults()))
     out.replaceAllUsesWith(result);
   for (Operation *op : llvm::reverse(group.ops))
@@ -328,12 +326,12 @@ void LowerToDeviceProgramsPass::emit(Group &group,
       b.getNamedAttr("op_count", b.getI64IntegerAttr(group.ops.size())),
       b.getNamedAttr("shape", b.getStringAttr(shape)),
       b.getNamedAttr("decode_estimate_seconds", b.getF64FloatAttr(estimate)),
-      b.getNamedAttr("bytes",
-                     DenseResourceElementsAttr::get(
-                         bytesType,
-                         llvm::formatv("device_program_{0}", programs.size())
-                             .str(),
-                         std::move(blob))),
+      b.getNamedAttr(
+          "bytes",
+          DenseResourceElementsAttr::get(
+              bytesType,
+              llvm::formatv("device_program_{0}", programs.size()).str(),
+              std::move(blob))),
   };
   programs.push_back(b.getDictionaryAttr(entries));
 }

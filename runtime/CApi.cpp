@@ -5,9 +5,9 @@
 #include "runtime/Artifact.h"
 #include "runtime/Invoke.h"
 
-#include <cstdio>
 #include "runtime/Session.h"
 #include "runtime/Status.h"
+#include <cstdio>
 
 #include <new>
 

@@ -88,15 +88,12 @@ llmc_status DeviceExecutor::load(const uint8_t *section, uint64_t size,
   return LLMC_OK;
 }
 
-void DeviceExecutor::hook(void *context, int64_t program, int64_t rank0,
-                          const void *buffer0, int64_t rank1,
-                          const void *buffer1, int64_t rank2,
-                          const void *buffer2, int64_t rank3,
-                          const void *buffer3, int64_t rank4,
-                          const void *buffer4, int64_t rank5,
-                          const void *buffer5, int64_t rank6,
-                          const void *buffer6, int64_t rank7,
-                          const void *buffer7) {
+void DeviceExecutor::hook(
+    void *context, int64_t program, int64_t rank0, const void *buffer0,
+    int64_t rank1, const void *buffer1, int64_t rank2, const void *buffer2,
+    int64_t rank3, const void *buffer3, int64_t rank4, const void *buffer4,
+    int64_t rank5, const void *buffer5, int64_t rank6, const void *buffer6,
+    int64_t rank7, const void *buffer7) {
   const int64_t ranks[] = {rank0, rank1, rank2, rank3,
                            rank4, rank5, rank6, rank7};
   const void *descriptors[] = {buffer0, buffer1, buffer2, buffer3,
@@ -117,17 +114,16 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
     p = &programs_[size_t(program)];
     for (uint32_t i = 0; i < p->inputs + p->outputs && error.empty(); ++i) {
       bool input = i < p->inputs;
-      std::string what =
-          std::string(input ? "input " : "output ") +
-          std::to_string(input ? i : i - p->inputs);
+      std::string what = std::string(input ? "input " : "output ") +
+                         std::to_string(input ? i : i - p->inputs);
       View v;
       if (!view(ranks[i], descriptors[i], v, error, what.c_str()))
         break;
       if (uint64_t(v.cols) != p->valueCols[i] || (rows >= 0 && v.rows != rows))
         error = what + " is " + std::to_string(v.rows) + "x" +
                 std::to_string(v.cols) + ", the program takes " +
-                (rows >= 0 ? std::to_string(rows) : std::string("rows")) +
-                "x" + std::to_string(p->valueCols[i]);
+                (rows >= 0 ? std::to_string(rows) : std::string("rows")) + "x" +
+                std::to_string(p->valueCols[i]);
       rows = v.rows;
       views.push_back(v);
     }
@@ -148,7 +144,8 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
       in.push_back(views[i].data);
     else
       out.push_back(const_cast<float *>(views[i].data));
-  device::DeviceRun r = device::runDeviceProgram(*p, in.data(), out.data(), rows);
+  device::DeviceRun r =
+      device::runDeviceProgram(*p, in.data(), out.data(), rows);
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceTime &t = programTimes_[size_t(program)];
   ++t.calls;
@@ -157,8 +154,7 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
   if (rows == 1) {
     ++t.singleRowCalls;
     t.singleRowSeconds += r.seconds;
-    t.singleRowEstimateSeconds +=
-        specs_[size_t(program)].decodeEstimateSeconds;
+    t.singleRowEstimateSeconds += specs_[size_t(program)].decodeEstimateSeconds;
   }
 }
 
@@ -173,8 +169,7 @@ std::vector<std::pair<std::string, DeviceTime>> DeviceExecutor::times() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::pair<std::string, DeviceTime>> out;
   for (size_t i = 0; i < specs_.size(); ++i) {
-    std::string name =
-        specs_[i].device + std::to_string(specs_[i].deviceIndex);
+    std::string name = specs_[i].device + std::to_string(specs_[i].deviceIndex);
     auto it = out.begin();
     while (it != out.end() && it->first != name)
       ++it;

@@ -24,7 +24,8 @@ void put64(std::string &out, size_t at, uint64_t v) {
 
 /// u64 count, count × (u64 offset, u64 size) from the section's start, then
 /// the programs, each 8-byte aligned.
-std::string deviceProgramsSection(llvm::ArrayRef<llvm::ArrayRef<char>> programs) {
+std::string
+deviceProgramsSection(llvm::ArrayRef<llvm::ArrayRef<char>> programs) {
   uint64_t end = 8 + 16 * programs.size();
   std::vector<uint64_t> offsets;
   for (llvm::ArrayRef<char> p : programs) {

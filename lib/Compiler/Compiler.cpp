@@ -111,8 +111,8 @@ void printLocation(llvm::raw_ostream &os, Location loc) {
 /// removed (LLVM translation has no use for it).
 bool collectDevicePrograms(ModuleOp module, std::vector<std::string> &programs,
                            llvm::json::Array &index) {
-  auto list =
-      module->getAttrOfType<ArrayAttr>(llm::LLMDialect::kDeviceProgramsAttrName);
+  auto list = module->getAttrOfType<ArrayAttr>(
+      llm::LLMDialect::kDeviceProgramsAttrName);
   if (!list)
     return true;
   for (Attribute a : list) {
@@ -265,7 +265,10 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     return fail("decomposing the MoE layers failed");
 
   if (!options.placementReport.empty()) {
-    step("placing on " + options.placementTarget);
+    // Compiled for a machine, the report describes that machine.
+    const std::string &reportTarget =
+        onDevices ? options.target : options.placementTarget;
+    step("placing on " + reportTarget);
     SmallVector<StringRef> phases = {"prefill"};
     if (generate)
       phases.push_back("decode");
@@ -277,11 +280,11 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       std::string pipeline =
           llvm::formatv("{5}llm-place{{target={0} phase={1} batch={2} "
                         "context={3} report={4}}",
-                        options.placementTarget, phase, options.placementBatch,
+                        reportTarget, phase, options.placementBatch,
                         options.placementContext, path, placedQuantize)
               .str();
       if (failed(runPipeline(*copy, pipeline)))
-        return fail("placement on '" + options.placementTarget + "' failed");
+        return fail("placement on '" + reportTarget + "' failed");
     }
   }
 
@@ -308,12 +311,12 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   std::vector<std::string> programs;
   if (onDevices) {
     step("placing on " + options.target + " and emitting device programs");
-    if (failed(runPipeline(
-            module, llvm::formatv("llm-place{{target={0} phase=decode "
-                                  "batch={1} context={2}}",
-                                  options.target, options.placementBatch,
-                                  options.placementContext)
-                        .str())))
+    if (failed(runPipeline(module,
+                           llvm::formatv("llm-place{{target={0} phase=decode "
+                                         "batch={1} context={2}}",
+                                         options.target, options.placementBatch,
+                                         options.placementContext)
+                               .str())))
       return fail("placement on '" + options.target + "' failed");
     // Compute ops (llm, and arith on tensors) placed off the host, by
     // kind, before the device lowering (tensor plumbing is placed with the
@@ -326,8 +329,8 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
                       isa<RankedTensorType>(op->getResult(0).getType()));
       if (!compute)
         return;
-      auto device = op->getAttrOfType<llm::DeviceAttr>(
-          llm::LLMDialect::kDeviceAttrName);
+      auto device =
+          op->getAttrOfType<llm::DeviceAttr>(llm::LLMDialect::kDeviceAttrName);
       auto fn = op->getParentOfType<func::FuncOp>();
       auto placement = fn ? fn->getAttrOfType<DictionaryAttr>(
                                 llm::LLMDialect::kPlacementAttrName)
@@ -343,16 +346,14 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
       return fail("could not read the device programs back");
     std::map<std::string, std::pair<int64_t, int>> emitted;
     for (const llvm::json::Value &p : programIndex) {
-      auto &[ops, count] =
-          emitted[p.getAsObject()->getString("device")->str()];
+      auto &[ops, count] = emitted[p.getAsObject()->getString("device")->str()];
       ops += *p.getAsObject()->getInteger("op_count");
       ++count;
     }
     for (auto &[kind, count] : placed)
       step(llvm::formatv("{0}: {1} of the {2} ops placed there run in {3} "
                          "device programs; the others run on the CPU",
-                         kind, emitted[kind].first, count,
-                         emitted[kind].second)
+                         kind, emitted[kind].first, count, emitted[kind].second)
                .str());
   }
   if (!quantize.empty()) {

@@ -34,20 +34,28 @@ struct TimingRule {
 
 const TimingRule *timingRules(DeviceKind kind) {
   static const TimingRule npu[kTimingFields] = {
-      {"array rows", true, false},     {"array cols", true, false},
-      {"clock", false, false},         {"DRAM bandwidth", false, false},
-      {"buffer bytes", false, true},   {"vector FLOP/s", false, false},
+      {"array rows", true, false},      {"array cols", true, false},
+      {"clock", false, false},          {"DRAM bandwidth", false, false},
+      {"buffer bytes", false, true},    {"vector FLOP/s", false, false},
       {"launch overhead", false, true}, {"unused", false, true}};
   static const TimingRule pim[kTimingFields] = {
-      {"channels", true, false},          {"banks per channel", true, false},
-      {"bank bandwidth", false, false},   {"MACs per bank", true, false},
-      {"clock", false, false},            {"vectors per pass", true, false},
-      {"external bandwidth", false, false}, {"command overhead", false, true}};
+      {"channels", true, false},
+      {"banks per channel", true, false},
+      {"bank bandwidth", false, false},
+      {"MACs per bank", true, false},
+      {"clock", false, false},
+      {"vectors per pass", true, false},
+      {"external bandwidth", false, false},
+      {"command overhead", false, true}};
   static const TimingRule mesh[kTimingFields] = {
-      {"grid", true, false},          {"hop latency", false, true},
-      {"message overhead", false, true}, {"core FLOP/s", false, false},
-      {"launch overhead", false, true}, {"unused", false, true},
-      {"unused", false, true},        {"unused", false, true}};
+      {"grid", true, false},
+      {"hop latency", false, true},
+      {"message overhead", false, true},
+      {"core FLOP/s", false, false},
+      {"launch overhead", false, true},
+      {"unused", false, true},
+      {"unused", false, true},
+      {"unused", false, true}};
   switch (kind) {
   case DeviceKind::Npu:
     return npu;
@@ -191,7 +199,8 @@ std::string checkInstruction(const DeviceProgram &p, const Instruction &ins,
              shape(c.rows, c.cols) + ", not " + shape(1, dst);
     }
   }
-  if (ins.opcode == Opcode::RmsNorm && !(std::isfinite(ins.imm) && ins.imm >= 0))
+  if (ins.opcode == Opcode::RmsNorm &&
+      !(std::isfinite(ins.imm) && ins.imm >= 0))
     return "the rms_norm's epsilon is not a finite non-negative number";
   written[ins.dst] = true;
   return "";
@@ -367,8 +376,8 @@ DeviceRun meshMatmul(const Timing &t, const float *x, const float *w, float *y,
   int grid = int(t[0]);
   llmc::mesh::MeshRun run =
       m == 1 ? llmc::mesh::meshGemv(grid, timing, w, x, y, int(k), int(n))
-             : llmc::mesh::meshGemm(grid, llmc::mesh::Ring::Interleaved,
-                                    timing, x, w, y, int(m), int(k), int(n));
+             : llmc::mesh::meshGemm(grid, llmc::mesh::Ring::Interleaved, timing,
+                                    x, w, y, int(m), int(k), int(n));
   return {run.seconds, run.computeSeconds, 0};
 }
 
@@ -456,9 +465,11 @@ DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
     switch (ins.opcode) {
     case Opcode::Matmul: {
       int64_t k = int64_t(p.valueCols[ins.a]);
-      run = p.kind == DeviceKind::Npu   ? npuMatmul(p.timing, a, c, dst, rows, k, n)
-            : p.kind == DeviceKind::Pim ? pimGemv(p.timing, a, c, dst, rows, k, n)
-                                        : meshMatmul(p.timing, a, c, dst, rows, k, n);
+      run = p.kind == DeviceKind::Npu
+                ? npuMatmul(p.timing, a, c, dst, rows, k, n)
+            : p.kind == DeviceKind::Pim
+                ? pimGemv(p.timing, a, c, dst, rows, k, n)
+                : meshMatmul(p.timing, a, c, dst, rows, k, n);
       break;
     }
     case Opcode::AddRow:

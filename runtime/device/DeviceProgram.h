@@ -23,7 +23,7 @@
 namespace llmc::device {
 
 enum class DeviceKind : uint32_t {
-  Npu = 1, // systolic array + vector unit (runtime/npu)
+  Npu = 1,  // systolic array + vector unit (runtime/npu)
   Pim = 2,  // GEMV units beside the DRAM banks (runtime/pim)
   Mesh = 3, // a P×P grid of cores, PLMR-modelled (runtime/mesh)
 };

@@ -172,8 +172,14 @@ MeshModel::programTemplate(const OpCost &cost) const {
   llmc::device::DeviceProgram program;
   program.kind = llmc::device::DeviceKind::Mesh;
   // The program runs on the plan's sub-grid.
-  program.timing = {double(best->cores), p.hopLatency, p.messageOverhead,
-                    p.coreFlops,         p.launchOverhead, 0, 0, 0};
+  program.timing = {double(best->cores),
+                    p.hopLatency,
+                    p.messageOverhead,
+                    p.coreFlops,
+                    p.launchOverhead,
+                    0,
+                    0,
+                    0};
   return program;
 }
 

@@ -65,10 +65,14 @@ std::optional<llmc::device::DeviceProgram>
 PimModel::programTemplate(const OpCost &) const {
   llmc::device::DeviceProgram program;
   program.kind = llmc::device::DeviceKind::Pim;
-  program.timing = {double(p.channels),     double(p.banksPerChannel),
-                    p.bankBandwidth,        double(p.macsPerBank),
-                    p.clock,                double(p.vectorsPerPass),
-                    p.dramBandwidth,        p.commandOverhead};
+  program.timing = {double(p.channels),
+                    double(p.banksPerChannel),
+                    p.bankBandwidth,
+                    double(p.macsPerBank),
+                    p.clock,
+                    double(p.vectorsPerPass),
+                    p.dramBandwidth,
+                    p.commandOverhead};
   return program;
 }
 

@@ -379,7 +379,9 @@ protected:
     section = get64(bytes, entryField(3, offsetof(fmt::SectionEntry, offset)));
   }
   /// Where program i's bytes start.
-  uint64_t program(int i) const { return section + get64(bytes, section + 16 * i + 8); }
+  uint64_t program(int i) const {
+    return section + get64(bytes, section + 16 * i + 8);
+  }
   uint64_t section = 0;
 };
 
@@ -413,8 +415,10 @@ TEST_F(BadDevicePrograms, SectionMissing) {
 
 TEST_F(BadDevicePrograms, ProgramOfAnotherDevice) {
   // The first program is the NPU's; the manifest says PIM (same length).
-  uint64_t at = get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
-  uint64_t size = get64(bytes, entryField(0, offsetof(fmt::SectionEntry, size)));
+  uint64_t at =
+      get64(bytes, entryField(0, offsetof(fmt::SectionEntry, offset)));
+  uint64_t size =
+      get64(bytes, entryField(0, offsetof(fmt::SectionEntry, size)));
   size_t key = bytes.substr(at, size).find("\"device\": \"npu\"");
   ASSERT_NE(key, std::string::npos);
   bytes.replace(at + key, 15, "\"device\": \"pim\"");

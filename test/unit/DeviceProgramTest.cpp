@@ -195,18 +195,17 @@ TEST(DeviceProgram, TimeIsTheSimulatorsPlusTheVectorUnitsAndTheLaunch) {
   m.coreFlops = 4.4e9;
   double cores = 16 * 4.4e9;
   run = runDeviceProgram(mesh, inputs, outputs, 3);
-  double gemm = llmc::mesh::meshGemm(4, llmc::mesh::Ring::Interleaved, m,
-                                     x.data(), mesh.arena.data(),
-                                     scratch.data(), 3, kK, kN)
-                    .seconds;
+  double gemm =
+      llmc::mesh::meshGemm(4, llmc::mesh::Ring::Interleaved, m, x.data(),
+                           mesh.arena.data(), scratch.data(), 3, kK, kN)
+          .seconds;
   EXPECT_NEAR(run.seconds, 3e-6 + gemm + 3 * kN * (1 + 4 + 1 + 1) / cores,
               1e-15);
   run = runDeviceProgram(mesh, inputs, outputs, 1);
   double gemv1 = llmc::mesh::meshGemv(4, m, mesh.arena.data(), x.data(),
                                       scratch.data(), kK, kN)
                      .seconds;
-  EXPECT_NEAR(run.seconds, 3e-6 + gemv1 + kN * (1 + 4 + 1 + 1) / cores,
-              1e-15);
+  EXPECT_NEAR(run.seconds, 3e-6 + gemv1 + kN * (1 + 4 + 1 + 1) / cores, 1e-15);
 }
 
 TEST(DeviceProgram, CorruptProgramsAreRejected) {

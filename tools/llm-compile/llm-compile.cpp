@@ -127,7 +127,8 @@ static cl::opt<std::string> placementReport(
 static cl::opt<std::string> placementTarget(
     "placement-target", cl::init("host-cpu"),
     cl::desc("Machine for the placement report: a preset (host-cpu, "
-             "edge-npu-pim, wafer-mesh) or a description file"),
+             "edge-npu-pim, wafer-mesh) or a description file (with "
+             "--target=<machine>, that machine)"),
     cl::cat(category));
 static cl::opt<int> placementBatch("placement-batch", cl::init(1),
                                    cl::desc("Batch the report assumes"),
