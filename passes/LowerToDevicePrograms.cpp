@@ -62,6 +62,17 @@ bool isMatrixLike(Type type) {
 /// The opcode `op` becomes, if the format can express it: the activation
 /// operands are matrix-like and every other operand a constant with data.
 std::optional<device::Opcode> opcodeOf(Operation *op) {
+  // Attention over a cache the step already holds (no past operands).
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    bool f32 = llvm::all_of(op->getOperandTypes(), [](Type t) {
+      return cast<RankedTensorType>(t).getElementType().isF32();
+    });
+    if (f32 && !attention.getPastKey() && op->getNumResults() == 1 &&
+        cast<RankedTensorType>(attention.getQuery().getType()).getRank() == 4 &&
+        succeeded(attention.getEffectiveScale()))
+      return device::Opcode::Attention;
+    return std::nullopt;
+  }
   if (op->getNumResults() != 1 || !isMatrixLike(op->getResult(0).getType()))
     return std::nullopt;
   if (auto linear = dyn_cast<LinearOp>(op)) {
@@ -91,6 +102,13 @@ std::optional<device::Opcode> opcodeOf(Operation *op) {
 SmallVector<Value> activations(Operation *op) {
   if (auto linear = dyn_cast<LinearOp>(op))
     return {linear.getInput()};
+  if (auto attention = dyn_cast<AttentionOp>(op)) {
+    SmallVector<Value> operands = {attention.getQuery(), attention.getKey(),
+                                   attention.getValue()};
+    if (attention.getMask())
+      operands.push_back(attention.getMask());
+    return operands;
+  }
   if (auto norm = dyn_cast<RMSNormOp>(op))
     return {norm.getInput()};
   return SmallVector<Value>(op->getOperands());
@@ -165,6 +183,12 @@ LowerToDeviceProgramsPass::findGroups(Block &block, const Machine &machine) {
     bool programmable =
         target && opcode && target->model->programTemplate(OpCost()) &&
         device::runsOn(target->model->programTemplate(OpCost())->kind, *opcode);
+    // Attention works on tensors, not rows: a program of its own.
+    if (programmable && *opcode == device::Opcode::Attention) {
+      flush();
+      groups.push_back(Group{placed, target, {&op}});
+      continue;
+    }
     if (programmable && current && current->device == placed &&
         leadingShape(op.getResult(0)) ==
             leadingShape(current->ops.front()->getResult(0))) {
@@ -207,9 +231,28 @@ void LowerToDeviceProgramsPass::emit(Group &group,
     values.insert({op->getResult(0), values.size()});
   // The work of every op for one row (a batch-1 decode step): the mesh's
   // plan and the estimate are for it.
-  auto oneRow = [](Value v, int64_t dim) {
+  // Attention's keys: the context placement assumed.
+  int64_t context = 128;
+  if (auto placement =
+          group.ops.front()
+              ->getParentOfType<func::FuncOp>()
+              ->getAttrOfType<DictionaryAttr>(LLMDialect::kPlacementAttrName))
+    if (auto c = placement.getAs<IntegerAttr>("context"))
+      context = c.getInt();
+  DenseSet<Value> keyed;
+  if (auto attention = dyn_cast<AttentionOp>(group.ops.front())) {
+    keyed.insert(attention.getKey());
+    keyed.insert(attention.getValue());
+  }
+  Value mask = isa<AttentionOp>(group.ops.front())
+                   ? cast<AttentionOp>(group.ops.front()).getMask()
+                   : Value();
+  auto oneRow = [&](Value v, int64_t dim) {
     int64_t size = cast<ShapedType>(v.getType()).getDimSize(dim);
-    return ShapedType::isDynamic(size) ? int64_t(1) : size;
+    if (!ShapedType::isDynamic(size))
+      return size;
+    bool keys = (keyed.contains(v) && dim == 2) || (v == mask && dim == 3);
+    return keys ? context : int64_t(1);
   };
   // The model charges each op its launch; the program launches once.
   OpCost largest;
@@ -233,9 +276,11 @@ void LowerToDeviceProgramsPass::emit(Group &group,
       *group.target->model->programTemplate(largest);
   program.inputs = inputs.size();
   program.outputs = outputs.size();
+  // Attention's operands are tensors shaped at launch (0 columns).
+  bool tensors = isa<AttentionOp>(group.ops.front());
   for (auto &[v, index] : values)
     program.valueCols.push_back(
-        cast<RankedTensorType>(v.getType()).getShape().back());
+        tensors ? 0 : cast<RankedTensorType>(v.getType()).getShape().back());
   auto addConstant = [&](ArrayRef<float> data, uint64_t rows, uint64_t cols) {
     program.constants.push_back({rows, cols, program.arena.size()});
     program.arena.insert(program.arena.end(), data.begin(), data.end());
@@ -268,6 +313,14 @@ void LowerToDeviceProgramsPass::emit(Group &group,
       }
       continue;
     }
+    if (auto attention = dyn_cast<AttentionOp>(op)) {
+      ins.c = values.lookup(operands[2]);
+      ins.d =
+          operands.size() > 3 ? values.lookup(operands[3]) : device::kNoValue;
+      ins.flags = attention.getCausal() ? 1 : 0;
+      ins.window = attention.getSlidingWindow().value_or(0);
+      ins.imm = *attention.getEffectiveScale();
+    }
     if (auto norm = dyn_cast<RMSNormOp>(op)) {
       ArrayRef<float> gamma = *constantFloats(norm.getWeight());
       ins.constant = addConstant(gamma, 1, gamma.size());
@@ -288,13 +341,18 @@ void LowerToDeviceProgramsPass::emit(Group &group,
   for (auto &[name, count] : opCounts)
     ops += (ops.empty() ? "" : " ") + name +
            (count > 1 ? " x" + std::to_string(count) : "");
+  // Columns of matrices; whole shapes (? dynamic) of tensors.
   auto columns = [&](ArrayRef<Value> vs) {
-    std::string s;
-    for (Value v : vs)
-      s +=
-          (s.empty() ? "" : ",") +
-          std::to_string(cast<RankedTensorType>(v.getType()).getShape().back());
-    return s;
+    std::string text;
+    for (Value v : vs) {
+      ArrayRef<int64_t> shape = cast<RankedTensorType>(v.getType()).getShape();
+      std::string one;
+      for (int64_t size : tensors ? shape : shape.take_back())
+        one += (one.empty() ? "" : "x") +
+               (ShapedType::isDynamic(size) ? "?" : std::to_string(size));
+      text += (text.empty() ? "" : ",") + one;
+    }
+    return text;
   };
   std::string shape = columns(inputs) + " -> " + columns(outputs);
 
@@ -307,9 +365,13 @@ void LowerToDeviceProgramsPass::emit(Group &group,
   for (Value out : outputs) {
     auto type = cast<RankedTensorType>(out.getType());
     SmallVector<Value> sizes;
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      if (type.isDynamicDim(d))
-        sizes.push_back(tensor::DimOp::create(b, loc, inputs.front(), d));
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d))
+        continue;
+      // Attention's output is [B, Hq, T] of the query by Dv of the values.
+      Value source = tensors && d == 3 ? inputs[2] : inputs.front();
+      sizes.push_back(tensor::DimOp::create(b, loc, source, d));
+    }
     inits.push_back(tensor::EmptyOp::create(b, loc, type, sizes));
   }
   auto call =

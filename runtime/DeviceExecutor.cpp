@@ -7,6 +7,7 @@
 #include <cstring>
 
 using namespace llmc::runtime;
+namespace device = llmc::device;
 
 namespace {
 
@@ -16,36 +17,28 @@ uint64_t read64(const uint8_t *p) {
   return v;
 }
 
-/// A ranked memref descriptor: allocated, aligned, offset, sizes, strides.
-struct View {
-  const float *data = nullptr;
-  int64_t rows = 1, cols = 0;
-};
-
-/// The rows × columns of a contiguous f32 buffer (leading dimensions are
-/// rows), or an error.
-bool view(int64_t rank, const void *descriptor, View &out, std::string &error,
-          const char *what) {
-  if (rank < 1 || rank > 8 || !descriptor) {
-    error = std::string(what) + " has rank " + std::to_string(rank);
+/// A contiguous f32 buffer from a ranked memref descriptor (allocated,
+/// aligned, offset, sizes, strides), or an error.
+bool bufferOf(int64_t rank, const void *descriptor, device::Buffer &out,
+              std::string &error, const std::string &what) {
+  if (rank < 1 || rank > int64_t(device::kMaxBuffers) || !descriptor) {
+    error = what + " has rank " + std::to_string(rank);
     return false;
   }
   const auto *words = static_cast<const int64_t *>(descriptor);
-  const auto *aligned = reinterpret_cast<const float *>(words[1]);
   const int64_t *sizes = words + 3, *strides = words + 3 + rank;
   int64_t expected = 1;
   for (int64_t d = rank; d-- > 0;) {
     if (sizes[d] < 0 || (sizes[d] > 1 && strides[d] != expected)) {
-      error = std::string(what) + " is not a contiguous buffer";
+      error = what + " is not a contiguous buffer";
       return false;
     }
     expected *= sizes[d];
   }
-  out.data = aligned + words[2];
-  out.cols = sizes[rank - 1];
-  out.rows = 1;
-  for (int64_t d = 0; d + 1 < rank; ++d)
-    out.rows *= sizes[d];
+  out.data = reinterpret_cast<float *>(words[1]) + words[2];
+  out.rank = int(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    out.shape[d] = sizes[d];
   return true;
 }
 
@@ -105,28 +98,22 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
                          const void *const *descriptors) {
   std::string error;
   const device::DeviceProgram *p = nullptr;
-  std::vector<View> views;
+  device::Buffer buffers[device::kMaxBuffers];
   int64_t rows = -1;
   if (program < 0 || size_t(program) >= programs_.size()) {
     error = "the code ran device program " + std::to_string(program) +
             ", the artifact has " + std::to_string(programs_.size());
   } else {
     p = &programs_[size_t(program)];
-    for (uint32_t i = 0; i < p->inputs + p->outputs && error.empty(); ++i) {
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < p->inputs + p->outputs; ++i) {
       bool input = i < p->inputs;
-      std::string what = std::string(input ? "input " : "output ") +
-                         std::to_string(input ? i : i - p->inputs);
-      View v;
-      if (!view(ranks[i], descriptors[i], v, error, what.c_str()))
-        break;
-      if (uint64_t(v.cols) != p->valueCols[i] || (rows >= 0 && v.rows != rows))
-        error = what + " is " + std::to_string(v.rows) + "x" +
-                std::to_string(v.cols) + ", the program takes " +
-                (rows >= 0 ? std::to_string(rows) : std::string("rows")) + "x" +
-                std::to_string(p->valueCols[i]);
-      rows = v.rows;
-      views.push_back(v);
+      ok = bufferOf(ranks[i], descriptors[i], buffers[i], error,
+                    std::string(input ? "input " : "output ") +
+                        std::to_string(input ? i : i - p->inputs));
     }
+    if (ok)
+      rows = device::checkLaunch(*p, buffers, error);
   }
   if (!error.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -137,15 +124,7 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
   // No rows (an expert no token chose): nothing to launch.
   if (rows == 0)
     return;
-  std::vector<const float *> in;
-  std::vector<float *> out;
-  for (uint32_t i = 0; i < p->inputs + p->outputs; ++i)
-    if (i < p->inputs)
-      in.push_back(views[i].data);
-    else
-      out.push_back(const_cast<float *>(views[i].data));
-  device::DeviceRun r =
-      device::runDeviceProgram(*p, in.data(), out.data(), rows);
+  device::DeviceRun r = device::runDeviceProgram(*p, buffers, rows);
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceTime &t = programTimes_[size_t(program)];
   ++t.calls;

@@ -91,9 +91,10 @@ bool llmc::device::runsOn(DeviceKind kind, Opcode opcode) {
   case DeviceKind::Npu:
     return true;
   case DeviceKind::Pim:
-    return opcode == Opcode::Matmul || opcode == Opcode::AddRow;
+    return opcode == Opcode::Matmul || opcode == Opcode::AddRow ||
+           opcode == Opcode::Attention;
   case DeviceKind::Mesh:
-    return opcode != Opcode::RmsNorm;
+    return opcode != Opcode::RmsNorm && opcode != Opcode::Attention;
   }
   return false;
 }
@@ -126,7 +127,11 @@ llmc::device::serializeDeviceProgram(const DeviceProgram &p) {
     w.put(i.dst);
     w.put(i.a);
     w.put(i.b);
+    w.put(i.c);
+    w.put(i.d);
     w.put(i.constant);
+    w.put(i.flags);
+    w.put(i.window);
     w.put(i.imm);
   }
   for (float f : p.arena)
@@ -150,6 +155,8 @@ const char *opcodeName(Opcode opcode) {
     return "mul";
   case Opcode::Add:
     return "add";
+  case Opcode::Attention:
+    return "attention";
   }
   return "unknown";
 }
@@ -162,6 +169,25 @@ std::string checkInstruction(const DeviceProgram &p, const Instruction &ins,
   if (!runsOn(p.kind, ins.opcode))
     return std::string("the ") + deviceKindName(p.kind) + " has no unit for " +
            opcodeName(ins.opcode);
+  if (ins.opcode == Opcode::Attention) {
+    // Tensors shaped at launch: checkLaunch checks that they compose.
+    if (ins.dst >= values || ins.dst < p.inputs ||
+        ins.dst >= p.inputs + p.outputs || p.valueCols[ins.dst] != 0)
+      return "the attention's destination is not a tensor output";
+    for (uint32_t v : {ins.a, ins.b, ins.c, ins.d}) {
+      if (v == ins.d && v == kNoValue)
+        continue;
+      if (v >= p.inputs || p.valueCols[v] != 0)
+        return "the attention's operand " + std::to_string(v) +
+               " is not a tensor input";
+    }
+    if (ins.flags > 1)
+      return "unknown attention flags " + std::to_string(ins.flags);
+    if (!(std::isfinite(ins.imm) && ins.imm > 0))
+      return "the attention's scale is not a finite positive number";
+    written[ins.dst] = true;
+    return "";
+  }
   bool binary = ins.opcode == Opcode::Mul || ins.opcode == Opcode::Add;
   bool usesConstant = ins.opcode == Opcode::Matmul ||
                       ins.opcode == Opcode::AddRow ||
@@ -176,7 +202,11 @@ std::string checkInstruction(const DeviceProgram &p, const Instruction &ins,
              std::to_string(values) + " values";
     if (!written[v])
       return "value " + std::to_string(v) + " is read before it is written";
+    if (p.valueCols[v] == 0)
+      return "value " + std::to_string(v) + " is a tensor, not a matrix";
   }
+  if (p.valueCols[ins.dst] == 0)
+    return "value " + std::to_string(ins.dst) + " is a tensor, not a matrix";
   uint64_t dst = p.valueCols[ins.dst], a = p.valueCols[ins.a];
   if (usesConstant && ins.constant >= p.constants.size())
     return "constant " + std::to_string(ins.constant) +
@@ -280,9 +310,12 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
   for (uint32_t i = 0; i < values; ++i) {
     uint64_t cols = 0;
     r.get(cols);
-    if (cols == 0 || cols > kMaxCols)
+    // Tensors (0 columns) are buffers of the launch, never temporaries.
+    bool buffer = i < out.inputs + out.outputs;
+    if ((cols == 0 && !buffer) || cols > kMaxCols)
       return fail("value " + std::to_string(i) + " has " +
-                  std::to_string(cols) + " columns, not 1..2^24");
+                  std::to_string(cols) + " columns, not " +
+                  (buffer ? "0..2^24" : "1..2^24"));
     out.valueCols.push_back(cols);
   }
   if (r.remaining() / 24 < constants)
@@ -299,7 +332,7 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
                   " floats");
     out.constants.push_back(c);
   }
-  if (r.remaining() / 24 < instructions)
+  if (r.remaining() / 40 < instructions)
     return fail("truncated instruction list");
   std::vector<bool> written(values, false);
   for (uint32_t v = 0; v < out.inputs; ++v)
@@ -311,10 +344,15 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
     r.get(ins.dst);
     r.get(ins.a);
     r.get(ins.b);
+    r.get(ins.c);
+    r.get(ins.d);
     r.get(ins.constant);
+    r.get(ins.flags);
+    r.get(ins.window);
     r.get(ins.imm);
     std::string where = "instruction " + std::to_string(i);
-    if (opcode < uint32_t(Opcode::Matmul) || opcode > uint32_t(Opcode::Add))
+    if (opcode < uint32_t(Opcode::Matmul) ||
+        opcode > uint32_t(Opcode::Attention))
       return fail(where + ": unknown opcode " + std::to_string(opcode));
     ins.opcode = Opcode(opcode);
     std::string problem = checkInstruction(out, ins, written);
@@ -389,6 +427,8 @@ double flopsPerElement(Opcode opcode) {
     return 7;
   case Opcode::Silu:
     return 4;
+  case Opcode::Attention: // the softmax, per score
+    return 5;
   default:
     return 1;
   }
@@ -396,8 +436,9 @@ double flopsPerElement(Opcode opcode) {
 
 /// A vector instruction over `elements` outputs that reads `operands`
 /// activations of that size: on the NPU's vector unit, streaming them from
-/// and back to DRAM (the slower of the two counts); on the adders of all
-/// PIM banks next to the data; or on every mesh core, each on its slice.
+/// and back to DRAM (the slower of the two counts; no traffic when
+/// `operands` < 0, data already on chip); on the adders of all PIM banks
+/// next to the data; or on every mesh core, each on its slice.
 DeviceRun vectorSeconds(DeviceKind kind, const Timing &t, Opcode opcode,
                         double elements, double operands) {
   double flops = elements * flopsPerElement(opcode);
@@ -405,7 +446,8 @@ DeviceRun vectorSeconds(DeviceKind kind, const Timing &t, Opcode opcode,
   switch (kind) {
   case DeviceKind::Npu:
     run.computeSeconds = flops / t[5];
-    run.memorySeconds = 4.0 * elements * (operands + 1) / t[3];
+    run.memorySeconds =
+        operands < 0 ? 0 : 4.0 * elements * (operands + 1) / t[3];
     break;
   case DeviceKind::Pim:
     run.computeSeconds = flops / (t[0] * t[1] * t[3] * t[4]);
@@ -433,19 +475,180 @@ double launchOverhead(DeviceKind kind, const Timing &t) {
 
 } // namespace
 
+int64_t llmc::device::checkLaunch(const DeviceProgram &p, const Buffer *buffers,
+                                  std::string &error) {
+  int64_t rows = -1;
+  uint32_t count = p.inputs + p.outputs;
+  auto name = [&](uint32_t v) {
+    return v < p.inputs ? "input " + std::to_string(v)
+                        : "output " + std::to_string(v - p.inputs);
+  };
+  auto shapeText = [](const Buffer &b) {
+    std::string s;
+    for (int d = 0; d < b.rank; ++d)
+      s += (d ? "x" : "") + std::to_string(b.shape[d]);
+    return s;
+  };
+  for (uint32_t v = 0; v < count; ++v) {
+    const Buffer &b = buffers[v];
+    if (b.rank < 1 || b.rank > int(kMaxBuffers) || !b.data) {
+      error = name(v) + " has rank " + std::to_string(b.rank);
+      return -1;
+    }
+    if (p.valueCols[v] == 0) {
+      if (b.rank != 4) {
+        error = name(v) + " is " + shapeText(b) + ", not a 4-D tensor";
+        return -1;
+      }
+      continue;
+    }
+    int64_t r = 1;
+    for (int d = 0; d + 1 < b.rank; ++d)
+      r *= b.shape[d];
+    if (uint64_t(b.shape[b.rank - 1]) != p.valueCols[v] ||
+        (rows >= 0 && r != rows)) {
+      error = name(v) + " is " + std::to_string(r) + "x" +
+              std::to_string(b.shape[b.rank - 1]) + ", the program takes " +
+              (rows >= 0 ? std::to_string(rows) : std::string("rows")) + "x" +
+              std::to_string(p.valueCols[v]);
+      return -1;
+    }
+    rows = r;
+  }
+  for (const Instruction &ins : p.instructions) {
+    if (ins.opcode != Opcode::Attention)
+      continue;
+    const Buffer &q = buffers[ins.a], &k = buffers[ins.b], &v = buffers[ins.c],
+                 &o = buffers[ins.dst];
+    int64_t batch = q.shape[0], hq = q.shape[1], t = q.shape[2],
+            hkv = k.shape[1], s = k.shape[2];
+    bool ok = hkv >= 1 && hq % hkv == 0 && k.shape[0] == batch &&
+              k.shape[3] == q.shape[3] && v.shape[0] == batch &&
+              v.shape[1] == hkv && v.shape[2] == s && o.shape[0] == batch &&
+              o.shape[1] == hq && o.shape[2] == t && o.shape[3] == v.shape[3];
+    if (ins.d != kNoValue) {
+      const Buffer &m = buffers[ins.d];
+      int64_t want[4] = {batch, hq, t, s};
+      for (int d = 0; d < 4; ++d)
+        ok &= m.shape[d] == want[d] || m.shape[d] == 1;
+    }
+    if (!ok) {
+      error = "attention shapes do not compose: Q " + shapeText(q) + ", K " +
+              shapeText(k) + ", V " + shapeText(v) +
+              (ins.d != kNoValue ? ", mask " + shapeText(buffers[ins.d])
+                                 : std::string()) +
+              ", output " + shapeText(o);
+      return -1;
+    }
+  }
+  // A program of tensors only: the attention's query rows (batch × tokens).
+  if (rows < 0)
+    for (const Instruction &ins : p.instructions)
+      if (ins.opcode == Opcode::Attention)
+        return buffers[ins.a].shape[0] * buffers[ins.a].shape[2];
+  return rows < 0 ? 0 : rows;
+}
+
+namespace {
+
+/// Y[m, n] = X[m, k] · W[k, n] on the device's matmul unit.
+DeviceRun matmulOn(const DeviceProgram &p, const float *x, const float *w,
+                   float *y, int64_t m, int64_t k, int64_t n) {
+  switch (p.kind) {
+  case DeviceKind::Npu:
+    return npuMatmul(p.timing, x, w, y, m, k, n);
+  case DeviceKind::Pim:
+    return pimGemv(p.timing, x, w, y, m, k, n);
+  case DeviceKind::Mesh:
+    return meshMatmul(p.timing, x, w, y, m, k, n);
+  }
+  return {};
+}
+
+/// Attention per (batch, KV head): the query rows of the heads that share
+/// it against its keys on the matmul unit, the softmax on the vector unit
+/// (5 operations per score, as the cost models count it; the scores stay
+/// where the matmul unit left them), then the probabilities against the
+/// values.
+DeviceRun attention(const DeviceProgram &p, const Instruction &ins,
+                    const Buffer *buffers) {
+  const Buffer &qb = buffers[ins.a], &kb = buffers[ins.b], &vb = buffers[ins.c],
+               &ob = buffers[ins.dst];
+  const Buffer *mb = ins.d != kNoValue ? &buffers[ins.d] : nullptr;
+  int64_t batch = qb.shape[0], hq = qb.shape[1], t = qb.shape[2],
+          d = qb.shape[3], hkv = kb.shape[1], s = kb.shape[2], dv = vb.shape[3],
+          group = hq / hkv, m = group * t;
+  DeviceRun total;
+  std::vector<float> q(m * d), kt(d * s), scores(m * s), out(m * dv);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < hkv; ++h) {
+      for (int64_t g = 0; g < group; ++g)
+        for (int64_t i = 0; i < t; ++i)
+          std::copy_n(qb.data + (((b * hq + h * group + g) * t + i) * d), d,
+                      &q[(g * t + i) * d]);
+      const float *keys = kb.data + (b * hkv + h) * s * d;
+      for (int64_t j = 0; j < s; ++j)
+        for (int64_t e = 0; e < d; ++e)
+          kt[e * s + j] = keys[j * d + e];
+      DeviceRun qk = matmulOn(p, q.data(), kt.data(), scores.data(), m, d, s);
+      for (int64_t g = 0; g < group; ++g)
+        for (int64_t i = 0; i < t; ++i) {
+          float *row = &scores[(g * t + i) * s];
+          int64_t head = h * group + g, last = i + s - t;
+          float max = -INFINITY;
+          for (int64_t j = 0; j < s; ++j) {
+            bool hidden = ((ins.flags & 1) && j > last) ||
+                          (ins.window && j <= last - int64_t(ins.window));
+            float mask = 0;
+            if (mb) {
+              const auto &ms = mb->shape;
+              mask = mb->data[(((ms[0] == 1 ? 0 : b) * ms[1] +
+                                (ms[1] == 1 ? 0 : head)) *
+                                   ms[2] +
+                               (ms[2] == 1 ? 0 : i)) *
+                                  ms[3] +
+                              (ms[3] == 1 ? 0 : j)];
+            }
+            row[j] = hidden ? -INFINITY : ins.imm * row[j] + mask;
+            max = std::max(max, row[j]);
+          }
+          double sum = 0;
+          for (int64_t j = 0; j < s; ++j) {
+            row[j] = max == -INFINITY ? 0.0f : std::exp(row[j] - max);
+            sum += row[j];
+          }
+          for (int64_t j = 0; j < s; ++j)
+            row[j] = sum > 0 ? float(row[j] / sum) : 0.0f;
+        }
+      const float *values = vb.data + (b * hkv + h) * s * dv;
+      DeviceRun pv = matmulOn(p, scores.data(), values, out.data(), m, s, dv);
+      for (int64_t g = 0; g < group; ++g)
+        for (int64_t i = 0; i < t; ++i)
+          std::copy_n(&out[(g * t + i) * dv], dv,
+                      ob.data + (((b * hq + h * group + g) * t + i) * dv));
+      DeviceRun softmax =
+          vectorSeconds(p.kind, p.timing, Opcode::Attention, double(m) * s, -1);
+      for (const DeviceRun &r : {qk, softmax, pv}) {
+        total.seconds += r.seconds;
+        total.computeSeconds += r.computeSeconds;
+        total.memorySeconds += r.memorySeconds;
+      }
+    }
+  return total;
+}
+
+} // namespace
+
 DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
-                                         const float *const *inputs,
-                                         float *const *outputs, int64_t rows) {
-  // Every value's rows: the caller's buffers, then temporaries.
+                                         const Buffer *buffers, int64_t rows) {
+  // Every matrix value's data: the launch's buffers, then temporaries.
   size_t values = p.valueCols.size();
   std::vector<std::vector<float>> temporaries(values);
   std::vector<float *> data(values);
   for (size_t v = 0; v < values; ++v) {
-    if (v < p.inputs)
-      data[v] = const_cast<float *>(inputs[v]);
-    else if (v < p.inputs + p.outputs)
-      data[v] = outputs[v - p.inputs];
-    else {
+    if (v < p.inputs + p.outputs) {
+      data[v] = buffers[v].data;
+    } else {
       temporaries[v].resize(size_t(rows) * p.valueCols[v]);
       data[v] = temporaries[v].data();
     }
@@ -453,6 +656,14 @@ DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
   DeviceRun total;
   total.seconds = launchOverhead(p.kind, p.timing);
   for (const Instruction &ins : p.instructions) {
+    DeviceRun run;
+    if (ins.opcode == Opcode::Attention) {
+      run = attention(p, ins, buffers);
+      total.seconds += run.seconds;
+      total.computeSeconds += run.computeSeconds;
+      total.memorySeconds += run.memorySeconds;
+      continue;
+    }
     int64_t n = int64_t(p.valueCols[ins.dst]);
     const float *a = data[ins.a], *b = data[ins.b];
     float *dst = data[ins.dst];
@@ -461,17 +672,10 @@ DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
                              ins.opcode == Opcode::RmsNorm
                          ? p.arena.data() + p.constants[ins.constant].offset
                          : nullptr;
-    DeviceRun run;
     switch (ins.opcode) {
-    case Opcode::Matmul: {
-      int64_t k = int64_t(p.valueCols[ins.a]);
-      run = p.kind == DeviceKind::Npu
-                ? npuMatmul(p.timing, a, c, dst, rows, k, n)
-            : p.kind == DeviceKind::Pim
-                ? pimGemv(p.timing, a, c, dst, rows, k, n)
-                : meshMatmul(p.timing, a, c, dst, rows, k, n);
+    case Opcode::Matmul:
+      run = matmulOn(p, a, c, dst, rows, int64_t(p.valueCols[ins.a]), n);
       break;
-    }
     case Opcode::AddRow:
       for (int64_t m = 0; m < rows; ++m)
         for (int64_t j = 0; j < n; ++j)
@@ -498,6 +702,8 @@ DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
     case Opcode::Add:
       for (int64_t i = 0; i < rows * n; ++i)
         dst[i] = a[i] + b[i];
+      break;
+    case Opcode::Attention:
       break;
     }
     if (ins.opcode != Opcode::Matmul) {

@@ -42,11 +42,14 @@ const char *deviceKindName(DeviceKind kind);
 constexpr size_t kTimingFields = 8;
 using Timing = std::array<double, kTimingFields>;
 
-/// A program reads and writes values of `rows` × cols floats (rows bound at
-/// launch, cols fixed by the program): its inputs, then its outputs, then
-/// temporaries. The CPU code passes at most this many buffers (inputs and
-/// outputs) per launch.
+/// A program reads and writes values: matrices of `rows` × cols floats
+/// (rows bound at launch, cols fixed by the program), or four-dimensional
+/// tensors whose sizes the launch gives (cols 0: attention's operands).
+/// Values are its inputs, then its outputs, then temporaries (matrices
+/// only). The CPU code passes at most this many buffers per launch.
 constexpr uint32_t kMaxBuffers = 8;
+/// An absent optional operand (attention without a mask).
+constexpr uint32_t kNoValue = 0xffffffffu;
 
 enum class Opcode : uint32_t {
   /// dst[M, N] = a[M, K] · constant[K, N]: the NPU's systolic array (tiled,
@@ -63,6 +66,15 @@ enum class Opcode : uint32_t {
   Mul = 5,
   /// dst = a + b.
   Add = 6,
+  /// dst[B, Hq, T, Dv] = softmax(imm · a·bᵀ + d, hidden keys removed) · c
+  /// with a = Q [B, Hq, T, D], b = K [B, Hkv, S, D], c = V [B, Hkv, S, Dv],
+  /// d = an additive mask broadcast to [B, Hq, T, S] (or kNoValue); query
+  /// head h reads KV head h / (Hq / Hkv). flags bit 0: causal (query i sees
+  /// key j ≤ i + S − T); window > 0 also hides j ≤ i + S − T − window. Per
+  /// (batch, KV head), both products run on the matmul unit (the PIM's
+  /// banks hold K and V: the KV cache in PIM memory) and the softmax on
+  /// the vector unit (the banks' adders).
+  Attention = 7,
 };
 
 /// A row-major constant in the arena: `rows` × `cols` floats from `offset`.
@@ -72,16 +84,19 @@ struct Constant {
 
 struct Instruction {
   Opcode opcode = Opcode::Matmul;
-  uint32_t dst = 0, a = 0, b = 0; // values
-  uint32_t constant = 0;          // for Matmul, AddRow, RmsNorm
-  float imm = 0;                  // RmsNorm's epsilon
+  uint32_t dst = 0, a = 0, b = 0, c = 0, d = kNoValue; // values
+  uint32_t constant = 0; // for Matmul, AddRow, RmsNorm
+  uint32_t flags = 0;    // Attention: bit 0 causal
+  uint32_t window = 0;   // Attention: sliding window, 0 for none
+  float imm = 0;         // RmsNorm's epsilon, Attention's scale
 };
 
 struct DeviceProgram {
   DeviceKind kind = DeviceKind::Npu;
   Timing timing{};
   uint32_t inputs = 0, outputs = 0;
-  /// Columns of every value: inputs, outputs, temporaries.
+  /// Columns of every value (0: a tensor shaped at launch): inputs,
+  /// outputs, temporaries.
   std::vector<uint64_t> valueCols;
   std::vector<Constant> constants;
   std::vector<Instruction> instructions;
@@ -89,8 +104,9 @@ struct DeviceProgram {
 };
 
 /// Whether a device of `kind` has the unit `opcode` needs: the NPU runs
-/// them all (array and vector unit); the PIM matmuls and row adds; the
-/// mesh all but RmsNorm (a row all-reduce it does not simulate yet).
+/// them all (array and vector unit); the PIM matmuls, row adds and
+/// attention; the mesh all but RmsNorm (a row all-reduce it does not
+/// simulate yet) and attention (no KV cache split over cores yet).
 bool runsOn(DeviceKind kind, Opcode opcode);
 
 /// The bytes of `program` (format version 1).
@@ -104,17 +120,31 @@ std::vector<uint8_t> serializeDeviceProgram(const DeviceProgram &program);
 bool parseDeviceProgram(const uint8_t *bytes, size_t size,
                         DeviceProgram &program, std::string &error);
 
+/// One buffer of a launch, row-major and contiguous: a matrix value's
+/// leading dimensions are its rows and its last its columns; a tensor
+/// value has rank 4.
+struct Buffer {
+  float *data = nullptr;
+  int rank = 0;
+  std::array<int64_t, kMaxBuffers> shape{};
+};
+
+/// Checks a launch's buffers (inputs, then outputs) against the program:
+/// matrices share one row count, attention's tensors compose. Returns the
+/// row count (for a program of tensors only, the attention's batch ×
+/// query tokens), or -1 with `error`.
+int64_t checkLaunch(const DeviceProgram &program, const Buffer *buffers,
+                    std::string &error);
+
 struct DeviceRun {
   double seconds = 0;        // simulated, the whole program
   double computeSeconds = 0; // the array / bank MACs / vector unit / cores
   double memorySeconds = 0;  // the DRAM or external interface
 };
 
-/// Runs the program on `rows` rows: inputs[i] and outputs[i] are
-/// row-major contiguous rows × cols buffers, on the simulator of the
-/// program's kind. Simulated time.
-DeviceRun runDeviceProgram(const DeviceProgram &program,
-                           const float *const *inputs, float *const *outputs,
+/// Runs the program on a launch that passed checkLaunch, with `rows` rows,
+/// on the simulator of the program's kind. Simulated time.
+DeviceRun runDeviceProgram(const DeviceProgram &program, const Buffer *buffers,
                            int64_t rows);
 
 } // namespace llmc::device

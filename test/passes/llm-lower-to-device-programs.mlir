@@ -1,12 +1,13 @@
 // RUN: llm-opt %s --llm-lower-to-device-programs=target=edge-npu-pim --split-input-file | FileCheck %s
 
 // A linear layer on the NPU becomes a device call of program 0. Its
-// program (260 bytes: the 112-byte header, 2 values, 2 constants, 2
-// instructions, then the arena: Wᵀ = [[1, 3, 5], [2, 4, 6]] and the bias)
+// program (292 bytes: the 112-byte header, 2 values, 2 constants, 2
+// 40-byte instructions, then the arena: Wᵀ = [[1, 3, 5], [2, 4, 6]] and
+// the bias)
 // is in the module's list with its device, ops, columns in and out and the
 // NPU model's estimate for one row. The init's leading size comes from the
 // input.
-// CHECK: module attributes {llm.device_programs = [{bytes = dense_resource<device_program_0> : tensor<260xi8>, decode_estimate_seconds = {{[0-9.eE+-]+}} : f64, device = #llm.device<"npu">, op_count = 1 : i64, ops = "llm.linear", shape = "2 -> 3"}]}
+// CHECK: module attributes {llm.device_programs = [{bytes = dense_resource<device_program_0> : tensor<292xi8>, decode_estimate_seconds = {{[0-9.eE+-]+}} : f64, device = #llm.device<"npu">, op_count = 1 : i64, ops = "llm.linear", shape = "2 -> 3"}]}
 // CHECK-LABEL: func.func @linear
 // CHECK-SAME: (%[[X:.*]]: tensor<?x2xf32>)
 // CHECK: %[[ROWS:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x2xf32>
@@ -75,4 +76,23 @@ func.func @swiglu(%x: tensor<?x2xf32>, %r: tensor<?x2xf32>) -> tensor<?x2xf32> {
   %z = llm.silu %t {llm.device = #llm.device<"npu">} : tensor<?x2xf32>
   %o = arith.addf %z, %y {llm.device = #llm.device<"npu">} : tensor<?x2xf32>
   return %o : tensor<?x2xf32>
+}
+
+// -----
+
+// Attention on the PIM (decode over the KV cache in PIM memory) is a
+// program of its own over tensors shaped at launch; the output's sizes are
+// the query's and the values' head dimension.
+// CHECK: llm.device_programs = [{{{.*}}device = #llm.device<"pim">, op_count = 1 : i64, ops = "llm.attention", shape = "?x4x?x16,?x2x?x16,?x2x?x16,?x1x1x? -> ?x4x?x16"}]
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: (%[[Q:[^:]*]]: tensor<?x4x?x16xf32>, %[[K:[^:]*]]: tensor<?x2x?x16xf32>, %[[V:[^:]*]]: tensor<?x2x?x16xf32>, %[[M:[^:]*]]: tensor<?x1x1x?xf32>)
+// CHECK: %[[B:.*]] = tensor.dim %[[Q]], %c0
+// CHECK: %[[T:.*]] = tensor.dim %[[Q]], %c2
+// CHECK: %[[E:.*]] = tensor.empty(%[[B]], %[[T]]) : tensor<?x4x?x16xf32>
+// CHECK: llm.device_call #llm.device<"pim"> program 0(%[[Q]], %[[K]], %[[V]], %[[M]] : {{.*}}) outs(%[[E]] : tensor<?x4x?x16xf32>)
+// The instruction: opcode 7, dst 4, operands 0 1 2 3, causal, scale 0.25.
+// CHECK: device_program_0: "0x{{([0-9A-F][0-9A-F])+}}0700000004000000000000000100000002000000030000000000000001000000000000000000803E"
+func.func @attention(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %m: tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32> {
+  %o = llm.attention %q, %k, %v mask(%m) {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f32, llm.device = #llm.device<"pim">} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
 }

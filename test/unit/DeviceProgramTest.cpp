@@ -34,6 +34,33 @@ Timing timingOf(DeviceKind kind) {
   return {};
 }
 
+Instruction op(Opcode opcode, uint32_t dst, uint32_t a, uint32_t b = 0,
+               uint32_t constant = 0, float imm = 0) {
+  Instruction i;
+  i.opcode = opcode;
+  i.dst = dst;
+  i.a = a;
+  i.b = b;
+  i.constant = constant;
+  i.imm = imm;
+  return i;
+}
+
+/// Runs a program of matrices on row-major [rows, cols] buffers.
+DeviceRun runMatrices(const DeviceProgram &p,
+                      std::vector<const float *> buffers, int64_t rows) {
+  std::vector<Buffer> b(buffers.size());
+  for (size_t i = 0; i < b.size(); ++i) {
+    b[i].data = const_cast<float *>(buffers[i]);
+    b[i].rank = 2;
+    b[i].shape[0] = rows;
+    b[i].shape[1] = int64_t(p.valueCols[i]);
+  }
+  std::string error;
+  EXPECT_EQ(checkLaunch(p, b.data(), error), rows) << error;
+  return runDeviceProgram(p, b.data(), rows);
+}
+
 /// What each device's units allow of a feed-forward step with inputs x
 /// [24] and r [40] and output y [40]:
 ///   NPU:  y = silu(h) ⊙ h + r,  h = rmsnorm(x)·W + b
@@ -55,8 +82,8 @@ DeviceProgram example(DeviceKind kind) {
   if (kind == DeviceKind::Pim) {
     p.inputs = p.outputs = 1;
     p.valueCols = {kK, kN};
-    p.instructions = {{Opcode::Matmul, 1, 0, 0, w, 0},
-                      {Opcode::AddRow, 1, 1, 0, b, 0}};
+    p.instructions = {op(Opcode::Matmul, 1, 0, 0, w),
+                      op(Opcode::AddRow, 1, 1, 0, b)};
     return p;
   }
   // Values: x, r | y | normed x, h, silu(h), silu(h) ⊙ h.
@@ -65,15 +92,15 @@ DeviceProgram example(DeviceKind kind) {
   p.valueCols = {kK, kN, kN, kK, kN, kN, kN};
   if (kind == DeviceKind::Npu) {
     uint32_t gamma = constant(1, kK);
-    p.instructions.push_back({Opcode::RmsNorm, 3, 0, 0, gamma, 1e-5f});
-    p.instructions.push_back({Opcode::Matmul, 4, 3, 0, w, 0});
+    p.instructions.push_back(op(Opcode::RmsNorm, 3, 0, 0, gamma, 1e-5f));
+    p.instructions.push_back(op(Opcode::Matmul, 4, 3, 0, w));
   } else {
-    p.instructions.push_back({Opcode::Matmul, 4, 0, 0, w, 0});
+    p.instructions.push_back(op(Opcode::Matmul, 4, 0, 0, w));
   }
-  p.instructions.push_back({Opcode::AddRow, 4, 4, 0, b, 0});
-  p.instructions.push_back({Opcode::Silu, 5, 4, 0, 0, 0});
-  p.instructions.push_back({Opcode::Mul, 6, 5, 4, 0, 0});
-  p.instructions.push_back({Opcode::Add, 2, 6, 1, 0, 0});
+  p.instructions.push_back(op(Opcode::AddRow, 4, 4, 0, b));
+  p.instructions.push_back(op(Opcode::Silu, 5, 4));
+  p.instructions.push_back(op(Opcode::Mul, 6, 5, 4));
+  p.instructions.push_back(op(Opcode::Add, 2, 6, 1));
   return p;
 }
 
@@ -132,9 +159,10 @@ TEST(DeviceProgram, RunsLikeThePlainStepAfterARoundTrip) {
         f = dist(rng);
       for (float &f : r)
         f = dist(rng);
-      const float *inputs[] = {x.data(), r.data()};
-      float *outputs[] = {y.data()};
-      DeviceRun run = runDeviceProgram(loaded, inputs, outputs, rows);
+      DeviceRun run =
+          kind == DeviceKind::Pim
+              ? runMatrices(loaded, {x.data(), y.data()}, rows)
+              : runMatrices(loaded, {x.data(), r.data(), y.data()}, rows);
       std::vector<double> want = reference(program, x.data(), r.data(), rows);
       for (size_t i = 0; i < want.size(); ++i)
         EXPECT_NEAR(y[i], want[i], 1e-5) << deviceKindName(kind) << " " << i;
@@ -145,10 +173,8 @@ TEST(DeviceProgram, RunsLikeThePlainStepAfterARoundTrip) {
 
 TEST(DeviceProgram, TimeIsTheSimulatorsPlusTheVectorUnitsAndTheLaunch) {
   std::vector<float> x(3 * kK, 1.0f), r(3 * kN), y(3 * kN), scratch(3 * kN);
-  const float *inputs[] = {x.data(), r.data()};
-  float *outputs[] = {y.data()};
   DeviceProgram pim = example(DeviceKind::Pim);
-  DeviceRun run = runDeviceProgram(pim, inputs, outputs, 3);
+  DeviceRun run = runMatrices(pim, {x.data(), y.data()}, 3);
   llmc::pim::PimTiming p;
   p.channels = 2;
   p.banksPerChannel = 4;
@@ -167,7 +193,7 @@ TEST(DeviceProgram, TimeIsTheSimulatorsPlusTheVectorUnitsAndTheLaunch) {
   // the slower of its FLOPs on the 64 GFLOP/s unit and its operands and
   // result through 50 GB/s DRAM.
   DeviceProgram npu = example(DeviceKind::Npu);
-  run = runDeviceProgram(npu, inputs, outputs, 3);
+  run = runMatrices(npu, {x.data(), r.data(), y.data()}, 3);
   llmc::npu::NpuTiming t;
   t.rows = 8;
   t.cols = 8;
@@ -194,14 +220,14 @@ TEST(DeviceProgram, TimeIsTheSimulatorsPlusTheVectorUnitsAndTheLaunch) {
   m.messageOverhead = 20e-9;
   m.coreFlops = 4.4e9;
   double cores = 16 * 4.4e9;
-  run = runDeviceProgram(mesh, inputs, outputs, 3);
+  run = runMatrices(mesh, {x.data(), r.data(), y.data()}, 3);
   double gemm =
       llmc::mesh::meshGemm(4, llmc::mesh::Ring::Interleaved, m, x.data(),
                            mesh.arena.data(), scratch.data(), 3, kK, kN)
           .seconds;
   EXPECT_NEAR(run.seconds, 3e-6 + gemm + 3 * kN * (1 + 4 + 1 + 1) / cores,
               1e-15);
-  run = runDeviceProgram(mesh, inputs, outputs, 1);
+  run = runMatrices(mesh, {x.data(), r.data(), y.data()}, 1);
   double gemv1 = llmc::mesh::meshGemv(4, m, mesh.arena.data(), x.data(),
                                       scratch.data(), kK, kN)
                      .seconds;
@@ -258,8 +284,8 @@ TEST(DeviceProgram, CorruptProgramsAreRejected) {
             "device program: constant 1 does not lie inside the arena of " +
                 std::to_string(p.arena.size()) + " floats");
   p = example(DeviceKind::Npu);
-  p.instructions[1].opcode = Opcode(7);
-  EXPECT_EQ(error(p), "device program: instruction 1: unknown opcode 7");
+  p.instructions[1].opcode = Opcode(9);
+  EXPECT_EQ(error(p), "device program: instruction 1: unknown opcode 9");
   p = example(DeviceKind::Pim);
   p.instructions[1].opcode = Opcode::Silu;
   EXPECT_EQ(error(p),
@@ -316,16 +342,22 @@ TEST(DeviceProgram, RandomCorruptionNeverCrashes) {
         EXPECT_FALSE(error.empty());
         continue;
       }
-      // Whatever loads must run.
-      std::vector<std::vector<float>> buffers;
-      for (uint32_t v = 0; v < p.inputs + p.outputs; ++v)
-        buffers.emplace_back(2 * p.valueCols[v], 1.0f);
-      std::vector<const float *> in;
-      std::vector<float *> out;
-      for (uint32_t v = 0; v < p.inputs + p.outputs; ++v)
-        (v < p.inputs ? in.push_back(buffers[v].data())
-                      : out.push_back(buffers[v].data()));
-      runDeviceProgram(p, in.data(), out.data(), 2);
+      // Whatever loads and accepts the launch must run.
+      std::vector<std::vector<float>> data;
+      std::vector<Buffer> buffers(p.inputs + p.outputs);
+      for (uint32_t v = 0; v < p.inputs + p.outputs; ++v) {
+        bool tensor = p.valueCols[v] == 0;
+        data.emplace_back(tensor ? 2 * 2 * 3 * 4 : 2 * p.valueCols[v], 1.0f);
+        buffers[v].data = data.back().data();
+        buffers[v].rank = tensor ? 4 : 2;
+        buffers[v].shape =
+            tensor ? std::array<int64_t, 8>{2, 2, 3, 4}
+                   : std::array<int64_t, 8>{2, int64_t(p.valueCols[v])};
+      }
+      std::string launchError;
+      int64_t rows = checkLaunch(p, buffers.data(), launchError);
+      if (rows >= 0)
+        runDeviceProgram(p, buffers.data(), rows);
     }
   }
 }
@@ -420,6 +452,168 @@ TEST(DeviceExecutor, RunsTheHookAndReportsWrongShapes) {
   manifest.devicePrograms.push_back(manifest.devicePrograms[0]);
   EXPECT_EQ(other.load(bytes.data(), bytes.size(), manifest),
             LLMC_ERROR_INVALID_ARTIFACT);
+}
+
+/// Attention over [B=2, Hq=4, T=3, D=8] queries and [B, Hkv=2, S=5, D]
+/// keys, [.., Dv=6] values, an additive [B, 1, 1, S] mask.
+struct AttentionCase {
+  std::vector<float> q, k, v, mask, out;
+  std::vector<Buffer> buffers;
+  AttentionCase() {
+    std::mt19937 rng(17);
+    std::uniform_real_distribution<float> dist(-1, 1);
+    for (auto [vec, n] :
+         {std::pair{&q, 2 * 4 * 3 * 8}, std::pair{&k, 2 * 2 * 5 * 8},
+          std::pair{&v, 2 * 2 * 5 * 6}})
+      for (int i = 0; i < n; ++i)
+        vec->push_back(dist(rng));
+    mask = {0, 0, -INFINITY, 0, 0, 0, 0.5f, 0, 0, 0};
+    out.assign(2 * 4 * 3 * 6, -7.0f);
+    auto buffer = [](std::vector<float> &data, std::array<int64_t, 4> shape) {
+      Buffer b;
+      b.data = data.data();
+      b.rank = 4;
+      std::copy(shape.begin(), shape.end(), b.shape.begin());
+      return b;
+    };
+    buffers = {buffer(q, {2, 4, 3, 8}), buffer(k, {2, 2, 5, 8}),
+               buffer(v, {2, 2, 5, 6}), buffer(mask, {2, 1, 1, 5}),
+               buffer(out, {2, 4, 3, 6})};
+  }
+  /// The plain definition, in doubles.
+  double reference(int b, int h, int i, int e, bool causal, int window) {
+    int hk = h / 2, last = i + 5 - 3;
+    std::vector<double> score(5);
+    double max = -INFINITY;
+    for (int j = 0; j < 5; ++j) {
+      double dot = 0;
+      for (int d = 0; d < 8; ++d)
+        dot += double(q[((b * 4 + h) * 3 + i) * 8 + d]) *
+               k[((b * 2 + hk) * 5 + j) * 8 + d];
+      bool hidden = (causal && j > last) || (window && j <= last - window);
+      score[j] = hidden ? -INFINITY : 0.3 * dot + mask[b * 5 + j];
+      max = std::max(max, score[j]);
+    }
+    double sum = 0, result = 0;
+    for (double &s : score)
+      sum += s = max == -INFINITY ? 0 : std::exp(s - max);
+    for (int j = 0; j < 5; ++j)
+      result += score[j] / sum * v[((b * 2 + hk) * 5 + j) * 6 + e];
+    return result;
+  }
+};
+
+DeviceProgram attentionProgram(DeviceKind kind, bool causal, int window) {
+  DeviceProgram p;
+  p.kind = kind;
+  p.timing = timingOf(kind);
+  p.inputs = 4;
+  p.outputs = 1;
+  p.valueCols = {0, 0, 0, 0, 0};
+  Instruction a = op(Opcode::Attention, 4, 0, 1, 0, 0.3f);
+  a.c = 2;
+  a.d = 3;
+  a.flags = causal;
+  a.window = window;
+  p.instructions = {a};
+  return p;
+}
+
+TEST(DeviceProgram, AttentionMatchesThePlainDefinition) {
+  for (DeviceKind kind : {DeviceKind::Npu, DeviceKind::Pim})
+    for (auto [causal, window] :
+         {std::pair{true, 0}, std::pair{false, 0}, std::pair{true, 2}}) {
+      DeviceProgram program = attentionProgram(kind, causal, window);
+      std::vector<uint8_t> bytes = serializeDeviceProgram(program);
+      DeviceProgram loaded;
+      std::string error;
+      ASSERT_TRUE(parseDeviceProgram(bytes.data(), bytes.size(), loaded, error))
+          << error;
+      AttentionCase c;
+      // Batch 2 x 3 query tokens.
+      ASSERT_EQ(checkLaunch(loaded, c.buffers.data(), error), 6) << error;
+      DeviceRun run = runDeviceProgram(loaded, c.buffers.data(), 6);
+      EXPECT_GT(run.seconds, 0);
+      for (int b = 0; b < 2; ++b)
+        for (int h = 0; h < 4; ++h)
+          for (int i = 0; i < 3; ++i)
+            for (int e = 0; e < 6; ++e)
+              EXPECT_NEAR(c.out[((b * 4 + h) * 3 + i) * 6 + e],
+                          c.reference(b, h, i, e, causal, window), 1e-5)
+                  << deviceKindName(kind) << " b" << b << " h" << h << " i" << i
+                  << " e" << e;
+    }
+}
+
+TEST(DeviceProgram, PimAttentionTimeIsTwoBankGemvsAndTheSoftmaxPerKVHead) {
+  DeviceProgram program = attentionProgram(DeviceKind::Pim, true, 0);
+  AttentionCase c;
+  DeviceRun run = runDeviceProgram(program, c.buffers.data(), 6);
+  llmc::pim::PimTiming p;
+  p.channels = 2;
+  p.banksPerChannel = 4;
+  p.bankBandwidth = 20e9;
+  p.macsPerBank = 16;
+  p.clock = 1e9;
+  p.vectorsPerPass = 1;
+  p.dramBandwidth = 40e9;
+  // Per (batch, KV head): 2 query heads x 3 tokens = 6 rows against 5 keys
+  // of 8, then 6 x 5 probabilities against 5 values of 6.
+  std::vector<float> x(6 * 8), w(8 * 6), y(6 * 6);
+  double qk =
+      llmc::pim::pimGemv(p, x.data(), w.data(), y.data(), 6, 8, 5).seconds;
+  double pv =
+      llmc::pim::pimGemv(p, x.data(), w.data(), y.data(), 6, 5, 6).seconds;
+  double softmax = 6 * 5 * 5 / (8 * 16 * 1e9);
+  EXPECT_NEAR(run.seconds, 1e-6 + 4 * (qk + softmax + pv), 1e-15);
+}
+
+TEST(DeviceProgram, AttentionLaunchesAndProgramsAreChecked) {
+  DeviceProgram program = attentionProgram(DeviceKind::Pim, true, 0);
+  AttentionCase c;
+  std::string error;
+  c.buffers[1].shape[3] = 7; // K's head dimension differs from Q's
+  EXPECT_EQ(checkLaunch(program, c.buffers.data(), error), -1);
+  EXPECT_EQ(error, "attention shapes do not compose: Q 2x4x3x8, K 2x2x5x7, "
+                   "V 2x2x5x6, mask 2x1x1x5, output 2x4x3x6");
+  c = AttentionCase();
+  c.buffers[0].shape[1] = 3; // 3 query heads over 2 KV heads
+  EXPECT_EQ(checkLaunch(program, c.buffers.data(), error), -1);
+  c = AttentionCase();
+  c.buffers[3].shape[2] = 2; // a mask that does not broadcast
+  EXPECT_EQ(checkLaunch(program, c.buffers.data(), error), -1);
+  c = AttentionCase();
+  c.buffers[2].rank = 3;
+  EXPECT_EQ(checkLaunch(program, c.buffers.data(), error), -1);
+  EXPECT_EQ(error, "input 2 is 2x2x5, not a 4-D tensor");
+
+  auto parse = [](const DeviceProgram &p) {
+    return parseError(serializeDeviceProgram(p));
+  };
+  DeviceProgram bad = program;
+  bad.valueCols[1] = 8;
+  EXPECT_EQ(parse(bad), "device program: instruction 0: the attention's "
+                        "operand 1 is not a tensor input");
+  bad = program;
+  bad.instructions[0].flags = 2;
+  EXPECT_EQ(parse(bad),
+            "device program: instruction 0: unknown attention flags 2");
+  bad = program;
+  bad.instructions[0].imm = 0;
+  EXPECT_EQ(parse(bad), "device program: instruction 0: the attention's "
+                        "scale is not a finite positive number");
+  bad = program;
+  bad.kind = DeviceKind::Mesh;
+  bad.timing = timingOf(DeviceKind::Mesh);
+  EXPECT_EQ(parse(bad),
+            "device program: instruction 0: the mesh has no unit for "
+            "attention");
+  bad = program;
+  bad.instructions[0].d = kNoValue; // no mask: fine
+  DeviceProgram loaded;
+  std::vector<uint8_t> bytes = serializeDeviceProgram(bad);
+  EXPECT_TRUE(parseDeviceProgram(bytes.data(), bytes.size(), loaded, error))
+      << error;
 }
 
 } // namespace
