@@ -104,6 +104,16 @@ llmc_status llmc_artifact_device_time(const llmc_artifact *artifact,
   return LLMC_OK;
 }
 
+double llmc_artifact_device_timeline(const llmc_artifact *artifact,
+                                     int64_t *sub_batches) {
+  if (!artifact) {
+    if (sub_batches)
+      *sub_batches = 0;
+    return 0;
+  }
+  return artifact->impl->devices().timelineSeconds(sub_batches);
+}
+
 void llmc_artifact_reset_device_times(llmc_artifact *artifact) {
   if (artifact)
     artifact->impl->devices().resetTimes();

@@ -10,6 +10,11 @@ using namespace llmc::runtime;
 namespace device = llmc::device;
 
 namespace {
+/// The sub-batch of the launches of this thread (see setSubBatch).
+thread_local int64_t currentSubBatch = 0;
+} // namespace
+
+namespace {
 
 uint64_t read64(const uint8_t *p) {
   uint64_t v;
@@ -126,6 +131,7 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
     return;
   device::DeviceRun r = device::runDeviceProgram(*p, buffers, rows);
   std::lock_guard<std::mutex> lock(mutex_);
+  traces_[currentSubBatch].push_back({size_t(program), r.seconds});
   DeviceTime &t = programTimes_[size_t(program)];
   ++t.calls;
   t.rows += rows;
@@ -168,4 +174,47 @@ std::vector<std::pair<std::string, DeviceTime>> DeviceExecutor::times() const {
 void DeviceExecutor::resetTimes() {
   std::lock_guard<std::mutex> lock(mutex_);
   programTimes_.assign(programs_.size(), DeviceTime());
+  traces_.clear();
+}
+
+std::string DeviceExecutor::deviceName(size_t program) const {
+  return specs_[program].device + std::to_string(specs_[program].deviceIndex);
+}
+
+void DeviceExecutor::setSubBatch(int64_t firstRow) {
+  currentSubBatch = firstRow;
+}
+
+double DeviceExecutor::timelineSeconds(int64_t *subBatches) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (subBatches)
+    *subBatches = int64_t(traces_.size());
+  // List scheduling: the next launch to start is the one that can start
+  // first (the lower sub-batch on a tie).
+  std::vector<const std::vector<std::pair<size_t, double>> *> sequences;
+  for (const auto &[first, trace] : traces_)
+    sequences.push_back(&trace);
+  std::vector<size_t> next(sequences.size(), 0);
+  std::vector<double> ready(sequences.size(), 0);
+  std::map<std::string, double> free;
+  double end = 0;
+  for (;;) {
+    size_t best = sequences.size();
+    double bestStart = 0;
+    for (size_t s = 0; s < sequences.size(); ++s) {
+      if (next[s] == sequences[s]->size())
+        continue;
+      double start =
+          std::max(ready[s], free[deviceName((*sequences[s])[next[s]].first)]);
+      if (best == sequences.size() || start < bestStart) {
+        best = s;
+        bestStart = start;
+      }
+    }
+    if (best == sequences.size())
+      return end;
+    auto [program, seconds] = (*sequences[best])[next[best]++];
+    ready[best] = free[deviceName(program)] = bestStart + seconds;
+    end = std::max(end, ready[best]);
+  }
 }

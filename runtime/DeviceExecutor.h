@@ -12,6 +12,7 @@
 #include "runtime/Manifest.h"
 #include "runtime/device/DeviceProgram.h"
 
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -51,15 +52,29 @@ public:
   std::vector<std::pair<std::string, DeviceTime>> times() const;
   void resetTimes();
 
+  /// The sub-batch the calling thread runs (its first batch row): launches
+  /// are traced per sub-batch.
+  static void setSubBatch(int64_t firstRow);
+  /// The simulated time of every launch since the last reset on one
+  /// timeline: each sub-batch's launches run in order, a device runs one
+  /// launch at a time, and different sub-batches overlap on different
+  /// devices (NeuPIMs' sub-batch interleaving when there are two). Host
+  /// work is not counted. `subBatches` gets how many there were.
+  double timelineSeconds(int64_t *subBatches = nullptr) const;
+
 private:
   /// Runs `program` on buffers (rank, descriptor) in the hook's order.
   void run(int64_t program, const int64_t *ranks,
            const void *const *descriptors);
+  /// "npu0", ... of a program.
+  std::string deviceName(size_t program) const;
 
   std::vector<device::DeviceProgram> programs_;
   std::vector<DeviceProgramSpec> specs_;
   mutable std::mutex mutex_;
   std::vector<DeviceTime> programTimes_;
+  /// Per sub-batch, its launches in order: (device number, seconds).
+  std::map<int64_t, std::vector<std::pair<size_t, double>>> traces_;
   std::string error_;
 };
 

@@ -192,6 +192,7 @@ void Session::runRows(const EntryPoint &entry, PackedEntry fn,
                       const int64_t *tokens, int64_t steps, float *logits,
                       int64_t first, int64_t rows) {
   const Manifest &m = artifact_.manifest();
+  DeviceExecutor::setSubBatch(first);
   std::vector<Descriptor> descriptors;
   descriptors.reserve(entry.args.size());
   std::vector<void *> args;

@@ -76,6 +76,14 @@ int64_t llmc_artifact_device_count(const llmc_artifact *artifact);
 llmc_status llmc_artifact_device_time(const llmc_artifact *artifact,
                                       int64_t index, llmc_device_time *out);
 void llmc_artifact_reset_device_times(llmc_artifact *artifact);
+/* The simulated time of the devices' launches since then on one timeline:
+   a session's batch rows split over threads are sub-batches; each
+   sub-batch's launches run in order, a device runs one at a time, and
+   sub-batches overlap on different devices (NeuPIMs' sub-batch
+   interleaving). Host work is not counted. `sub_batches` (may be NULL)
+   gets how many sub-batches launched programs. */
+double llmc_artifact_device_timeline(const llmc_artifact *artifact,
+                                     int64_t *sub_batches);
 
 /* Runs entry point `entry` of an artifact compiled in function mode
    (llm-compile --mode=function, or a model without attention). buffers[i]

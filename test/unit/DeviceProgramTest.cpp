@@ -362,13 +362,21 @@ TEST(DeviceProgram, RandomCorruptionNeverCrashes) {
   }
 }
 
-/// A device programs section holding `program` once.
-std::vector<uint8_t> section(const DeviceProgram &program) {
-  std::vector<uint8_t> bytes = serializeDeviceProgram(program);
-  std::vector<uint8_t> out(24);
-  uint64_t header[3] = {1, 24, bytes.size()};
-  std::memcpy(out.data(), header, sizeof(header));
-  out.insert(out.end(), bytes.begin(), bytes.end());
+/// A device programs section holding `programs`.
+std::vector<uint8_t> section(std::vector<DeviceProgram> programs) {
+  std::vector<uint64_t> table = {programs.size()};
+  std::vector<uint8_t> body;
+  uint64_t start = 8 + 16 * programs.size();
+  for (const DeviceProgram &p : programs) {
+    std::vector<uint8_t> bytes = serializeDeviceProgram(p);
+    table.push_back(start + body.size());
+    table.push_back(bytes.size());
+    body.insert(body.end(), bytes.begin(), bytes.end());
+    body.resize((body.size() + 7) / 8 * 8);
+  }
+  std::vector<uint8_t> out(table.size() * 8);
+  std::memcpy(out.data(), table.data(), out.size());
+  out.insert(out.end(), body.begin(), body.end());
   return out;
 }
 
@@ -392,7 +400,7 @@ TEST(DeviceExecutor, RunsTheHookAndReportsWrongShapes) {
   using llmc::runtime::Descriptor;
   using llmc::runtime::DeviceExecutor;
   DeviceProgram program = example(DeviceKind::Npu);
-  std::vector<uint8_t> bytes = section(program);
+  std::vector<uint8_t> bytes = section({program});
   llmc::runtime::Manifest manifest;
   manifest.devicePrograms = {{"npu", 0, "llm.linear", "24,40 -> 40", 1e-6}};
   DeviceExecutor executor;
@@ -614,6 +622,45 @@ TEST(DeviceProgram, AttentionLaunchesAndProgramsAreChecked) {
   std::vector<uint8_t> bytes = serializeDeviceProgram(bad);
   EXPECT_TRUE(parseDeviceProgram(bytes.data(), bytes.size(), loaded, error))
       << error;
+}
+
+TEST(DeviceExecutor, SubBatchesOverlapOnDifferentDevices) {
+  using llmc::runtime::Descriptor;
+  using llmc::runtime::DeviceExecutor;
+  // Program 0 on the NPU, program 1 on the PIM: each sub-batch runs the
+  // NPU's, then the PIM's.
+  std::vector<uint8_t> bytes =
+      section({example(DeviceKind::Npu), example(DeviceKind::Pim)});
+  llmc::runtime::Manifest manifest;
+  manifest.devicePrograms = {{"npu", 0, "a", "", 0}, {"pim", 0, "b", "", 0}};
+  DeviceExecutor executor;
+  ASSERT_EQ(executor.load(bytes.data(), bytes.size(), manifest), LLMC_OK);
+  std::vector<float> x(kK, 0.5f), r(kN), y(kN);
+  Descriptor dx(x.data(), {1, kK}), dr(r.data(), {1, kN}),
+      dy(y.data(), {1, kN});
+  auto step = [&]() {
+    callHook(executor, 0, {&dx, &dr, &dy});
+    callHook(executor, 1, {&dx, &dy});
+  };
+  step();
+  auto times = executor.times();
+  double npu = times[0].second.seconds, pim = times[1].second.seconds;
+  int64_t subBatches = 0;
+  EXPECT_DOUBLE_EQ(executor.timelineSeconds(&subBatches), npu + pim);
+  EXPECT_EQ(subBatches, 1);
+
+  // Two sub-batches: the second's NPU work runs while the first's PIM
+  // work does.
+  executor.resetTimes();
+  DeviceExecutor::setSubBatch(0);
+  step();
+  DeviceExecutor::setSubBatch(4);
+  step();
+  DeviceExecutor::setSubBatch(0);
+  EXPECT_DOUBLE_EQ(executor.timelineSeconds(&subBatches),
+                   std::max(2 * npu, npu + pim) + pim);
+  EXPECT_EQ(subBatches, 2);
+  EXPECT_EQ(executor.times()[0].second.calls, 2);
 }
 
 } // namespace

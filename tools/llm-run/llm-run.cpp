@@ -198,6 +198,7 @@ int main(int argc, char **argv) {
   auto start = std::chrono::steady_clock::now();
   double prefillMs = 0, decodeMs = 0;
   std::vector<llmc_device_time> prefillDevices;
+  double prefillTimeline = 0;
   int64_t decodes = 0;
   if (llmc_session_prefill(session, tokens.data(), lengths.data(), length,
                            nullptr) != LLMC_OK) {
@@ -205,6 +206,7 @@ int main(int argc, char **argv) {
   } else {
     prefillMs = msSince(start);
     prefillDevices = deviceTimes(artifact);
+    prefillTimeline = llmc_artifact_device_timeline(artifact, nullptr);
     llmc_artifact_reset_device_times(artifact);
     for (int64_t n = 0; n < maxNew && rc == 0; ++n) {
       if (llmc_session_sample(session, &sampling, next.data()) != LLMC_OK) {
@@ -242,6 +244,16 @@ int main(int argc, char **argv) {
       std::printf("decode: %.3f ms/token (%lld steps)\n", decodeMs / decodes,
                   static_cast<long long>(decodes));
     printDeviceTimes(prefillDevices, deviceTimes(artifact), decodes);
+    int64_t subBatches = 0;
+    double decodeTimeline =
+        llmc_artifact_device_timeline(artifact, &subBatches);
+    if (!prefillDevices.empty())
+      std::printf("simulated device timeline: prefill %.3f ms, decode %.4f "
+                  "ms/token (%lld sub-batch%s, host work not counted)\n",
+                  prefillTimeline * 1e3,
+                  decodes > 0 ? decodeTimeline * 1e3 / decodes : 0.0,
+                  static_cast<long long>(subBatches),
+                  subBatches == 1 ? "" : "es interleaved");
   }
   llmc_session_destroy(session);
   llmc_artifact_close(artifact);
