@@ -205,23 +205,28 @@ def LLMPartition : Pass<"llm-partition", "::mlir::ModuleOp"> {
 }
 
 def LLMLowerToDevicePrograms : Pass<"llm-lower-to-device-programs", "::mlir::ModuleOp"> {
-  let summary = "Compile ops placed on NPU or PIM devices into device programs";
+  let summary = "Compile runs of ops placed on NPU, PIM or mesh devices into device programs";
   let description = [{
-    After `llm-place`: every op placed on a device whose target emits device
-    programs (runtime/device: the NPU and the PIM) and that the program
-    format can express becomes an `llm.device_call` of a program built
-    from the device's description (its simulator timing) and the op's
-    constants. The programs are kept, in order, in the module's
-    `llm.device_programs` attribute with their device, the op they came
-    from and the device model's estimate for one row (a decode step with
-    batch 1). The format expresses `llm.linear` in f32 with a constant
-    weight and an optional constant bias (a matmul, then a row add).
+    After `llm-place`: every run of consecutive ops placed on one device
+    whose target emits device programs (`LLMCDEVP`, runtime/device: the
+    NPU, the PIM and the mesh), that the format can express and the device
+    has units for, becomes one `llm.device_call` of a program built from
+    the device's description (its simulator timing; for the mesh, the
+    sub-grid of its model's plan) and the ops' constants. The format
+    expresses f32 `llm.linear` with constant weights (and bias),
+    `llm.rms_norm`, `llm.silu`, `arith.mulf`/`arith.addf` of two
+    activations, all on rows of the same leading dimensions, and
+    `llm.attention` without past operands (a program of its own). A run has
+    at most 8 inputs and outputs; values used only inside it stay on the
+    device. An op that neither joins the run nor reads its values does not
+    end it.
 
-    Every other placed op loses its `llm.device` and runs on the host: the
-    program format has no instructions for it yet (norms, RoPE, attention,
-    activations), or the device kind has no program format (the mesh's
-    LLMCMESH programs are not emitted yet). `target=` must name the machine
-    the ops were placed on.
+    The programs are kept, in order, in the module's `llm.device_programs`
+    attribute with their device, ops, shapes and the device model's
+    estimate for one row (attention: at the placement's context). Every
+    other placed op loses its `llm.device` and runs on the host.
+    `target=` must name the machine the ops were placed on. See
+    docs/targets/device-program.md.
   }];
   let dependentDialects = ["::mlir::llm::LLMDialect", "::mlir::tensor::TensorDialect"];
   let options = [
