@@ -140,6 +140,86 @@ bool collectDevicePrograms(ModuleOp module, std::vector<std::string> &programs,
   return true;
 }
 
+/// Places `module`'s step for `phase` on the target machine and turns the
+/// runs of placed ops the devices can run into device programs; reports
+/// how many of the ops placed on each device kind run there.
+LogicalResult placeAndLower(ModuleOp module, const CompileOptions &options,
+                            StringRef phase,
+                            function_ref<void(StringRef)> step) {
+  if (failed(runPipeline(
+          module, llvm::formatv("llm-place{{target={0} phase={1} batch={2} "
+                                "context={3}}",
+                                options.target, phase, options.placementBatch,
+                                options.placementContext)
+                      .str())))
+    return failure();
+  // Compute ops (llm, and arith on tensors) placed off the host, by kind,
+  // before the device lowering (tensor plumbing follows the op it feeds).
+  std::map<std::string, int> placed;
+  module.walk([&](Operation *op) {
+    bool compute = isa<llm::LLMDialect>(op->getDialect()) ||
+                   (isa<arith::ArithDialect>(op->getDialect()) &&
+                    op->getNumResults() == 1 &&
+                    isa<RankedTensorType>(op->getResult(0).getType()));
+    auto device =
+        op->getAttrOfType<llm::DeviceAttr>(llm::LLMDialect::kDeviceAttrName);
+    auto fn = op->getParentOfType<func::FuncOp>();
+    auto placement = fn ? fn->getAttrOfType<DictionaryAttr>(
+                              llm::LLMDialect::kPlacementAttrName)
+                        : nullptr;
+    if (compute && device && placement &&
+        device != placement.getAs<llm::DeviceAttr>("host"))
+      ++placed[device.getKind().str()];
+  });
+  if (failed(runPipeline(module, "llm-lower-to-device-programs{target=" +
+                                     options.target + "}")))
+    return failure();
+  std::map<std::string, std::pair<int64_t, int>> emitted;
+  if (auto list = module->getAttrOfType<ArrayAttr>(
+          llm::LLMDialect::kDeviceProgramsAttrName))
+    for (Attribute a : list) {
+      auto entry = cast<DictionaryAttr>(a);
+      auto &[ops, count] =
+          emitted[entry.getAs<llm::DeviceAttr>("device").getKind().str()];
+      ops += entry.getAs<IntegerAttr>("op_count").getInt();
+      ++count;
+    }
+  for (auto &[kind, count] : placed)
+    step(llvm::formatv("{0}: {1}: {2} of the {3} ops placed there run in {4} "
+                       "device programs; the others run on the CPU",
+                       phase, kind, emitted[kind].first, count,
+                       emitted[kind].second)
+             .str());
+  return success();
+}
+
+/// Moves the step function of `prefill` (placed for prefill) into `module`
+/// as its prefill entry, with its device programs after `module`'s.
+void mergePrefill(ModuleOp module, ModuleOp prefill) {
+  auto programsOf = [](ModuleOp m) {
+    auto list =
+        m->getAttrOfType<ArrayAttr>(llm::LLMDialect::kDeviceProgramsAttrName);
+    return list ? SmallVector<Attribute>(list.getValue())
+                : SmallVector<Attribute>();
+  };
+  SmallVector<Attribute> programs = programsOf(module);
+  int64_t offset = programs.size();
+  llvm::append_range(programs, programsOf(prefill));
+  auto fn = *llvm::find_if(prefill.getOps<func::FuncOp>(),
+                           [](func::FuncOp f) { return !f.isExternal(); });
+  fn.walk([&](llm::DeviceCallOp call) {
+    call.setProgramAttr(
+        IntegerAttr::get(call.getProgramAttr().getType(),
+                         call.getProgramAttr().getInt() + offset));
+  });
+  fn->remove();
+  fn.setSymName(kPredictedPrefill);
+  module.push_back(fn);
+  if (!programs.empty())
+    module->setAttr(llm::LLMDialect::kDeviceProgramsAttrName,
+                    ArrayAttr::get(module.getContext(), programs));
+}
+
 } // namespace
 
 void llmc::registerCompilerDialects(DialectRegistry &registry) {
@@ -309,52 +389,29 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
     return fail("fusing linear layers failed");
   llvm::json::Array programIndex;
   std::vector<std::string> programs;
+  // A generative step placed per phase: the step function for decode, a
+  // copy of it (the prefill entry) for prefill.
+  bool prefillPlaced = false;
   if (onDevices) {
     step("placing on " + options.target + " and emitting device programs");
-    if (failed(runPipeline(module,
-                           llvm::formatv("llm-place{{target={0} phase=decode "
-                                         "batch={1} context={2}}",
-                                         options.target, options.placementBatch,
-                                         options.placementContext)
-                               .str())))
-      return fail("placement on '" + options.target + "' failed");
-    // Compute ops (llm, and arith on tensors) placed off the host, by
-    // kind, before the device lowering (tensor plumbing is placed with the
-    // op it feeds).
-    std::map<std::string, int> placed;
-    module.walk([&](Operation *op) {
-      bool compute = isa<llm::LLMDialect>(op->getDialect()) ||
-                     (isa<arith::ArithDialect>(op->getDialect()) &&
-                      op->getNumResults() == 1 &&
-                      isa<RankedTensorType>(op->getResult(0).getType()));
-      if (!compute)
-        return;
-      auto device =
-          op->getAttrOfType<llm::DeviceAttr>(llm::LLMDialect::kDeviceAttrName);
-      auto fn = op->getParentOfType<func::FuncOp>();
-      auto placement = fn ? fn->getAttrOfType<DictionaryAttr>(
-                                llm::LLMDialect::kPlacementAttrName)
-                          : nullptr;
-      if (device && placement &&
-          device != placement.getAs<llm::DeviceAttr>("host"))
-        ++placed[device.getKind().str()];
-    });
-    if (failed(runPipeline(module, "llm-lower-to-device-programs{target=" +
-                                       options.target + "}")))
-      return fail("the device programs for '" + options.target + "' failed");
+    OwningOpRef<ModuleOp> prefillModule;
+    prefillPlaced = generate && llvm::count_if(module.getOps<func::FuncOp>(),
+                                               [](func::FuncOp fn) {
+                                                 return !fn.isExternal();
+                                               }) == 1;
+    if (prefillPlaced)
+      prefillModule = module.clone();
+    if (failed(placeAndLower(module, options, "decode", step)))
+      return fail("placement or device programs for '" + options.target +
+                  "' failed");
+    if (prefillPlaced) {
+      if (failed(placeAndLower(*prefillModule, options, "prefill", step)))
+        return fail("placement or device programs for '" + options.target +
+                    "' failed");
+      mergePrefill(module, *prefillModule);
+    }
     if (!collectDevicePrograms(module, programs, programIndex))
       return fail("could not read the device programs back");
-    std::map<std::string, std::pair<int64_t, int>> emitted;
-    for (const llvm::json::Value &p : programIndex) {
-      auto &[ops, count] = emitted[p.getAsObject()->getString("device")->str()];
-      ops += *p.getAsObject()->getInteger("op_count");
-      ++count;
-    }
-    for (auto &[kind, count] : placed)
-      step(llvm::formatv("{0}: {1} of the {2} ops placed there run in {3} "
-                         "device programs; the others run on the CPU",
-                         kind, emitted[kind].first, count, emitted[kind].second)
-               .str());
   }
   if (!quantize.empty()) {
     step("quantizing weights (" + options.quantize + ")");
@@ -390,12 +447,12 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   });
   if (it == functions.end())
     return fail("no entry function");
-  if (predicted) {
+  if (predicted || prefillPlaced) {
     // The manifest describes both entries with the step's arguments.
     auto prefill = module.lookupSymbol<func::FuncOp>(kPredictedPrefill);
     if (!prefill || prefill.getFunctionType() != (*it).getFunctionType() ||
         prefill.getAllArgAttrs() != (*it).getAllArgAttrs())
-      return fail("the predicted prefill's arguments differ from the step's");
+      return fail("the prefill's arguments differ from the step's");
   }
   step("lowering to LLVM");
   // Lowering to LLVM drops the argument attributes the manifest describes:
@@ -428,7 +485,7 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   llvm::raw_string_ostream os(manifestText);
   llvm::json::Object manifest =
       buildManifest(entryCopy, generate, source, target, *weights,
-                    predicted ? kPredictedPrefill : "");
+                    predicted || prefillPlaced ? kPredictedPrefill : "");
   if (onDevices) {
     manifest["machine"] = options.target;
     manifest["device_programs"] = std::move(programIndex);
