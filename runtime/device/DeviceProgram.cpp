@@ -53,7 +53,7 @@ const TimingRule *timingRules(DeviceKind kind) {
       {"message overhead", false, true},
       {"core FLOP/s", false, false},
       {"launch overhead", false, true},
-      {"unused", false, true},
+      {"core memory bytes", false, false},
       {"unused", false, true},
       {"unused", false, true}};
   switch (kind) {
@@ -515,6 +515,31 @@ int64_t llmc::device::checkLaunch(const DeviceProgram &p, const Buffer *buffers,
     }
     rows = r;
   }
+  // A mesh core holds its tiles of a product in its own memory: the
+  // weight tile, and the input and output slices (MeshGEMV, one row), or
+  // double-buffered A and B tiles and the C tile (MeshGEMM).
+  if (p.kind == DeviceKind::Mesh && rows > 0)
+    for (const Instruction &ins : p.instructions) {
+      if (ins.opcode != Opcode::Matmul)
+        continue;
+      double grid = p.timing[0];
+      double k = double(p.valueCols[ins.a]), n = double(p.valueCols[ins.dst]);
+      double mt = std::ceil(rows / grid), kt = std::ceil(k / grid),
+             nt = std::ceil(n / grid);
+      double bytes = rows == 1 ? 4 * (kt * nt + kt + nt)
+                               : 4 * (2 * (mt * kt + kt * nt) + mt * nt);
+      if (bytes > p.timing[5]) {
+        error = "a " + std::to_string(rows) + "x" + std::to_string(int64_t(k)) +
+                " · " + std::to_string(int64_t(k)) + "x" +
+                std::to_string(int64_t(n)) + " product on " +
+                std::to_string(int64_t(grid)) + "x" +
+                std::to_string(int64_t(grid)) + " mesh cores needs " +
+                std::to_string(int64_t(bytes)) +
+                " bytes per core, more than the " +
+                std::to_string(int64_t(p.timing[5])) + " each has";
+        return -1;
+      }
+    }
   for (const Instruction &ins : p.instructions) {
     if (ins.opcode != Opcode::Attention)
       continue;

@@ -38,7 +38,9 @@ const char *deviceKindName(DeviceKind kind);
 ///      clock (Hz), vectors per pass, external bandwidth (B/s), command
 ///      overhead (s).
 /// Mesh: grid P (the sub-grid the program runs on), hop latency α (s),
-///      message overhead β (s), core FLOP/s, launch overhead (s), 3 unused.
+///      message overhead β (s), core FLOP/s, launch overhead (s), core
+///      memory (bytes; a launch whose tiles do not fit is refused), 2
+///      unused.
 constexpr size_t kTimingFields = 8;
 using Timing = std::array<double, kTimingFields>;
 

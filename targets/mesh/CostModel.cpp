@@ -177,7 +177,7 @@ MeshModel::programTemplate(const OpCost &cost) const {
                     p.messageOverhead,
                     p.coreFlops,
                     p.launchOverhead,
-                    0,
+                    p.coreMemoryBytes,
                     0,
                     0};
   return program;

@@ -29,7 +29,7 @@ Timing timingOf(DeviceKind kind) {
   case DeviceKind::Pim: // 2 channels x 4 banks
     return {2, 4, 20e9, 16, 1e9, 1, 40e9, 1e-6};
   case DeviceKind::Mesh: // a 4x4 sub-grid
-    return {4, 1e-9, 20e-9, 4.4e9, 3e-6, 0, 0, 0};
+    return {4, 1e-9, 20e-9, 4.4e9, 3e-6, 48e3, 0, 0};
   }
   return {};
 }
@@ -525,6 +525,30 @@ DeviceProgram attentionProgram(DeviceKind kind, bool causal, int window) {
   a.window = window;
   p.instructions = {a};
   return p;
+}
+
+TEST(DeviceProgram, MeshLaunchesWhoseTilesExceedCoreMemoryAreRefused) {
+  DeviceProgram mesh = example(DeviceKind::Mesh);
+  // 4x4 cores: 5 rows of [24] · [24, 40] need 4·(2·(2·6 + 6·10) + 2·10) =
+  // 656 bytes per core; give them 600.
+  mesh.timing[5] = 600;
+  std::vector<float> x(5 * kK), r(5 * kN), y(5 * kN);
+  std::vector<Buffer> b(3);
+  std::vector<float *> data = {x.data(), r.data(), y.data()};
+  for (size_t i = 0; i < 3; ++i) {
+    b[i].data = data[i];
+    b[i].rank = 2;
+    b[i].shape[0] = 5;
+    b[i].shape[1] = int64_t(mesh.valueCols[i]);
+  }
+  std::string error;
+  EXPECT_EQ(checkLaunch(mesh, b.data(), error), -1);
+  EXPECT_EQ(error, "a 5x24 · 24x40 product on 4x4 mesh cores needs 656 bytes "
+                   "per core, more than the 600 each has");
+  // One row (MeshGEMV): 4·(6·10 + 6 + 10) = 304 bytes fit.
+  for (Buffer &buffer : b)
+    buffer.shape[0] = 1;
+  EXPECT_EQ(checkLaunch(mesh, b.data(), error), 1) << error;
 }
 
 TEST(DeviceProgram, AttentionMatchesThePlainDefinition) {
