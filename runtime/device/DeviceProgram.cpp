@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 using namespace llmc::device;
 
@@ -398,8 +399,18 @@ DeviceRun pimGemv(const Timing &t, const float *x, const float *w, float *y,
   timing.clock = t[4];
   timing.vectorsPerPass = int(t[5]);
   timing.dramBandwidth = t[6];
+  // W's columns dealt to the banks, or its rows (which keeps more banks
+  // busy when W has few columns: attention's ·V, Q·Kᵀ over a short
+  // context): the faster layout. Both compute the same product.
   llmc::pim::PimRun run =
       llmc::pim::pimGemv(timing, x, w, y, int(m), int(k), int(n));
+  std::vector<float> rowsResult(size_t(m) * size_t(n));
+  llmc::pim::PimRun rows = llmc::pim::pimGemvRowsOverBanks(
+      timing, x, w, rowsResult.data(), int(m), int(k), int(n));
+  if (rows.seconds < run.seconds) {
+    std::copy(rowsResult.begin(), rowsResult.end(), y);
+    run = rows;
+  }
   return {run.seconds, run.bankSeconds, run.externalSeconds};
 }
 

@@ -39,6 +39,14 @@ struct PimRun {
 PimRun pimGemv(const PimTiming &timing, const float *x, const float *w,
                float *y, int m, int k, int n);
 
+/// The same product with W's K rows dealt to the banks in contiguous
+/// blocks instead of its columns: each bank reads its rows once per pass
+/// and produces partial sums of all N outputs, which cross the external
+/// interface and are added there. For a matrix with few columns (attention's
+/// ·V, N = head_dim) this keeps every bank busy.
+PimRun pimGemvRowsOverBanks(const PimTiming &timing, const float *x,
+                            const float *w, float *y, int m, int k, int n);
+
 } // namespace llmc::pim
 
 #endif // LLMC_RUNTIME_PIM_PIMSIMULATOR_H

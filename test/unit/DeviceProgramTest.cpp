@@ -590,12 +590,17 @@ TEST(DeviceProgram, PimAttentionTimeIsTwoBankGemvsAndTheSoftmaxPerKVHead) {
   p.vectorsPerPass = 1;
   p.dramBandwidth = 40e9;
   // Per (batch, KV head): 2 query heads x 3 tokens = 6 rows against 5 keys
-  // of 8, then 6 x 5 probabilities against 5 values of 6.
+  // of 8, then 6 x 5 probabilities against 5 values of 6, each with the
+  // faster of W's columns or rows dealt to the banks.
   std::vector<float> x(6 * 8), w(8 * 6), y(6 * 6);
-  double qk =
-      llmc::pim::pimGemv(p, x.data(), w.data(), y.data(), 6, 8, 5).seconds;
-  double pv =
-      llmc::pim::pimGemv(p, x.data(), w.data(), y.data(), 6, 5, 6).seconds;
+  auto faster = [&](int m, int k, int n) {
+    return std::min(
+        llmc::pim::pimGemv(p, x.data(), w.data(), y.data(), m, k, n).seconds,
+        llmc::pim::pimGemvRowsOverBanks(p, x.data(), w.data(), y.data(), m, k,
+                                        n)
+            .seconds);
+  };
+  double qk = faster(6, 8, 5), pv = faster(6, 5, 6);
   double softmax = 6 * 5 * 5 / (8 * 16 * 1e9);
   EXPECT_NEAR(run.seconds, 1e-6 + 4 * (qk + softmax + pv), 1e-15);
 }
