@@ -73,6 +73,10 @@ std::optional<device::Opcode> opcodeOf(Operation *op) {
       return device::Opcode::Attention;
     return std::nullopt;
   }
+  if (isa<RopeOp>(op) && llvm::all_of(op->getOperandTypes(), [](Type t) {
+        return cast<RankedTensorType>(t).getElementType().isF32();
+      }))
+    return device::Opcode::Rope;
   if (op->getNumResults() != 1 || !isMatrixLike(op->getResult(0).getType()))
     return std::nullopt;
   if (auto linear = dyn_cast<LinearOp>(op)) {
@@ -183,8 +187,9 @@ LowerToDeviceProgramsPass::findGroups(Block &block, const Machine &machine) {
     bool programmable =
         target && opcode && target->model->programTemplate(OpCost()) &&
         device::runsOn(target->model->programTemplate(OpCost())->kind, *opcode);
-    // Attention works on tensors, not rows: a program of its own.
-    if (programmable && *opcode == device::Opcode::Attention) {
+    // Attention and RoPE work on tensors, not rows: programs of their own.
+    if (programmable && (*opcode == device::Opcode::Attention ||
+                         *opcode == device::Opcode::Rope)) {
       flush();
       groups.push_back(Group{placed, target, {&op}});
       continue;
@@ -277,7 +282,7 @@ void LowerToDeviceProgramsPass::emit(Group &group,
   program.inputs = inputs.size();
   program.outputs = outputs.size();
   // Attention's operands are tensors shaped at launch (0 columns).
-  bool tensors = isa<AttentionOp>(group.ops.front());
+  bool tensors = isa<AttentionOp, RopeOp>(group.ops.front());
   for (auto &[v, index] : values)
     program.valueCols.push_back(
         tensors ? 0 : cast<RankedTensorType>(v.getType()).getShape().back());
@@ -320,6 +325,10 @@ void LowerToDeviceProgramsPass::emit(Group &group,
       ins.flags = attention.getCausal() ? 1 : 0;
       ins.window = attention.getSlidingWindow().value_or(0);
       ins.imm = *attention.getEffectiveScale();
+    }
+    if (auto rope = dyn_cast<RopeOp>(op)) {
+      ins.c = values.lookup(operands[2]);
+      ins.flags = rope.getInterleaved() ? 1 : 0;
     }
     if (auto norm = dyn_cast<RMSNormOp>(op)) {
       ArrayRef<float> gamma = *constantFloats(norm.getWeight());
@@ -369,7 +378,9 @@ void LowerToDeviceProgramsPass::emit(Group &group,
       if (!type.isDynamicDim(d))
         continue;
       // Attention's output is [B, Hq, T] of the query by Dv of the values.
-      Value source = tensors && d == 3 ? inputs[2] : inputs.front();
+      Value source = isa<AttentionOp>(group.ops.front()) && d == 3
+                         ? inputs[2]
+                         : inputs.front();
       sizes.push_back(tensor::DimOp::create(b, loc, source, d));
     }
     inits.push_back(tensor::EmptyOp::create(b, loc, type, sizes));

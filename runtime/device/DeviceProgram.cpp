@@ -158,6 +158,8 @@ const char *opcodeName(Opcode opcode) {
     return "add";
   case Opcode::Attention:
     return "attention";
+  case Opcode::Rope:
+    return "rope";
   }
   return "unknown";
 }
@@ -170,21 +172,23 @@ std::string checkInstruction(const DeviceProgram &p, const Instruction &ins,
   if (!runsOn(p.kind, ins.opcode))
     return std::string("the ") + deviceKindName(p.kind) + " has no unit for " +
            opcodeName(ins.opcode);
-  if (ins.opcode == Opcode::Attention) {
+  if (ins.opcode == Opcode::Attention || ins.opcode == Opcode::Rope) {
     // Tensors shaped at launch: checkLaunch checks that they compose.
+    std::string name = opcodeName(ins.opcode);
+    bool attention = ins.opcode == Opcode::Attention;
     if (ins.dst >= values || ins.dst < p.inputs ||
         ins.dst >= p.inputs + p.outputs || p.valueCols[ins.dst] != 0)
-      return "the attention's destination is not a tensor output";
-    for (uint32_t v : {ins.a, ins.b, ins.c, ins.d}) {
+      return "the " + name + "'s destination is not a tensor output";
+    for (uint32_t v : {ins.a, ins.b, ins.c, attention ? ins.d : ins.a}) {
       if (v == ins.d && v == kNoValue)
         continue;
       if (v >= p.inputs || p.valueCols[v] != 0)
-        return "the attention's operand " + std::to_string(v) +
+        return "the " + name + "'s operand " + std::to_string(v) +
                " is not a tensor input";
     }
     if (ins.flags > 1)
-      return "unknown attention flags " + std::to_string(ins.flags);
-    if (!(std::isfinite(ins.imm) && ins.imm > 0))
+      return "unknown " + name + " flags " + std::to_string(ins.flags);
+    if (attention && !(std::isfinite(ins.imm) && ins.imm > 0))
       return "the attention's scale is not a finite positive number";
     written[ins.dst] = true;
     return "";
@@ -352,8 +356,7 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
     r.get(ins.window);
     r.get(ins.imm);
     std::string where = "instruction " + std::to_string(i);
-    if (opcode < uint32_t(Opcode::Matmul) ||
-        opcode > uint32_t(Opcode::Attention))
+    if (opcode < uint32_t(Opcode::Matmul) || opcode > uint32_t(Opcode::Rope))
       return fail(where + ": unknown opcode " + std::to_string(opcode));
     ins.opcode = Opcode(opcode);
     std::string problem = checkInstruction(out, ins, written);
@@ -440,6 +443,8 @@ double flopsPerElement(Opcode opcode) {
     return 4;
   case Opcode::Attention: // the softmax, per score
     return 5;
+  case Opcode::Rope:
+    return 3;
   default:
     return 1;
   }
@@ -506,13 +511,8 @@ int64_t llmc::device::checkLaunch(const DeviceProgram &p, const Buffer *buffers,
       error = name(v) + " has rank " + std::to_string(b.rank);
       return -1;
     }
-    if (p.valueCols[v] == 0) {
-      if (b.rank != 4) {
-        error = name(v) + " is " + shapeText(b) + ", not a 4-D tensor";
-        return -1;
-      }
+    if (p.valueCols[v] == 0)
       continue;
-    }
     int64_t r = 1;
     for (int d = 0; d + 1 < b.rank; ++d)
       r *= b.shape[d];
@@ -552,8 +552,31 @@ int64_t llmc::device::checkLaunch(const DeviceProgram &p, const Buffer *buffers,
       }
     }
   for (const Instruction &ins : p.instructions) {
+    if (ins.opcode == Opcode::Rope) {
+      const Buffer &x = buffers[ins.a], &c = buffers[ins.b],
+                   &sn = buffers[ins.c], &o = buffers[ins.dst];
+      int64_t r = c.shape[c.rank - 1];
+      bool ok = c.rank == sn.rank && c.shape == sn.shape && c.rank <= x.rank &&
+                o.rank == x.rank && o.shape == x.shape && r % 2 == 0 &&
+                r <= x.shape[x.rank - 1];
+      for (int d = 2; ok && d <= c.rank; ++d)
+        ok = c.shape[c.rank - d] == 1 ||
+             c.shape[c.rank - d] == x.shape[x.rank - d];
+      if (!ok) {
+        error = "rope shapes do not compose: input " + shapeText(x) + ", cos " +
+                shapeText(c) + ", sin " + shapeText(sn) + ", output " +
+                shapeText(o);
+        return -1;
+      }
+      continue;
+    }
     if (ins.opcode != Opcode::Attention)
       continue;
+    for (uint32_t v : {ins.a, ins.b, ins.c, ins.dst, ins.d})
+      if (v != kNoValue && buffers[v].rank != 4) {
+        error = name(v) + " is " + shapeText(buffers[v]) + ", not a 4-D tensor";
+        return -1;
+      }
     const Buffer &q = buffers[ins.a], &k = buffers[ins.b], &v = buffers[ins.c],
                  &o = buffers[ins.dst];
     int64_t batch = q.shape[0], hq = q.shape[1], t = q.shape[2],
@@ -577,11 +600,24 @@ int64_t llmc::device::checkLaunch(const DeviceProgram &p, const Buffer *buffers,
       return -1;
     }
   }
-  // A program of tensors only: the attention's query rows (batch × tokens).
+  // A program of tensors only: the attention's query rows (batch × tokens),
+  // or the positions of RoPE's table (tokens, or batch × tokens); 0 when
+  // the input is empty.
   if (rows < 0)
-    for (const Instruction &ins : p.instructions)
+    for (const Instruction &ins : p.instructions) {
+      const Buffer &a = buffers[ins.a];
       if (ins.opcode == Opcode::Attention)
-        return buffers[ins.a].shape[0] * buffers[ins.a].shape[2];
+        return a.shape[0] * a.shape[2];
+      if (ins.opcode == Opcode::Rope) {
+        int64_t elements = 1, positions = 1;
+        for (int d = 0; d < a.rank; ++d)
+          elements *= a.shape[d];
+        const Buffer &table = buffers[ins.b];
+        for (int d = 0; d + 1 < table.rank; ++d)
+          positions *= table.shape[d];
+        return elements == 0 ? 0 : positions;
+      }
+    }
   return rows < 0 ? 0 : rows;
 }
 
@@ -673,6 +709,44 @@ DeviceRun attention(const DeviceProgram &p, const Instruction &ins,
   return total;
 }
 
+/// RoPE on the vector unit (3 operations per element, as the cost models
+/// count it), the input and output through memory.
+DeviceRun rope(const DeviceProgram &p, const Instruction &ins,
+               const Buffer *buffers) {
+  const Buffer &x = buffers[ins.a], &cb = buffers[ins.b], &sb = buffers[ins.c];
+  float *out = buffers[ins.dst].data;
+  int64_t dim = x.shape[x.rank - 1], r = cb.shape[cb.rank - 1], half = r / 2;
+  int64_t rows = 1;
+  for (int d = 0; d + 1 < x.rank; ++d)
+    rows *= x.shape[d];
+  std::vector<int64_t> index(size_t(x.rank), 0);
+  for (int64_t row = 0; row < rows; ++row) {
+    // The table's row: the input's leading index, aligned on the right,
+    // 0 where the table broadcasts.
+    int64_t tableRow = 0;
+    for (int d = 0; d + 1 < cb.rank; ++d) {
+      int xd = x.rank - cb.rank + d;
+      tableRow = tableRow * cb.shape[d] + (cb.shape[d] == 1 ? 0 : index[xd]);
+    }
+    const float *in = x.data + row * dim, *c = cb.data + tableRow * r,
+                *s = sb.data + tableRow * r;
+    float *o = out + row * dim;
+    for (int64_t i = 0; i < half; ++i) {
+      int64_t a = ins.flags & 1 ? 2 * i : i,
+              b = ins.flags & 1 ? 2 * i + 1 : i + half;
+      o[a] = in[a] * c[a] - in[b] * s[a];
+      o[b] = in[b] * c[b] + in[a] * s[b];
+    }
+    std::copy(in + r, in + dim, o + r);
+    for (int d = x.rank - 2; d >= 0; --d) {
+      if (++index[d] < x.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return vectorSeconds(p.kind, p.timing, Opcode::Rope, double(rows) * dim, 1);
+}
+
 } // namespace
 
 DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
@@ -693,8 +767,9 @@ DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
   total.seconds = launchOverhead(p.kind, p.timing);
   for (const Instruction &ins : p.instructions) {
     DeviceRun run;
-    if (ins.opcode == Opcode::Attention) {
-      run = attention(p, ins, buffers);
+    if (ins.opcode == Opcode::Attention || ins.opcode == Opcode::Rope) {
+      run = ins.opcode == Opcode::Attention ? attention(p, ins, buffers)
+                                            : rope(p, ins, buffers);
       total.seconds += run.seconds;
       total.computeSeconds += run.computeSeconds;
       total.memorySeconds += run.memorySeconds;
@@ -740,6 +815,7 @@ DeviceRun llmc::device::runDeviceProgram(const DeviceProgram &p,
         dst[i] = a[i] + b[i];
       break;
     case Opcode::Attention:
+    case Opcode::Rope:
       break;
     }
     if (ins.opcode != Opcode::Matmul) {

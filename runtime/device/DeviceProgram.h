@@ -45,8 +45,8 @@ constexpr size_t kTimingFields = 8;
 using Timing = std::array<double, kTimingFields>;
 
 /// A program reads and writes values: matrices of `rows` × cols floats
-/// (rows bound at launch, cols fixed by the program), or four-dimensional
-/// tensors whose sizes the launch gives (cols 0: attention's operands).
+/// (rows bound at launch, cols fixed by the program), or tensors whose
+/// sizes the launch gives (cols 0: attention's and RoPE's operands).
 /// Values are its inputs, then its outputs, then temporaries (matrices
 /// only). The CPU code passes at most this many buffers per launch.
 constexpr uint32_t kMaxBuffers = 8;
@@ -77,6 +77,11 @@ enum class Opcode : uint32_t {
   /// banks hold K and V: the KV cache in PIM memory) and the softmax on
   /// the vector unit (the banks' adders).
   Attention = 7,
+  /// dst = RoPE of a by the angles whose cosines are b and sines c (the
+  /// same shape, broadcast against a with its last dimension replaced by
+  /// theirs, R ≤ a's, R even; features past R pass through): rotate-half,
+  /// or with flags bit 0 the pairs (2i, 2i + 1). Tensors of any rank.
+  Rope = 8,
 };
 
 /// A row-major constant in the arena: `rows` × `cols` floats from `offset`.
@@ -123,8 +128,7 @@ bool parseDeviceProgram(const uint8_t *bytes, size_t size,
                         DeviceProgram &program, std::string &error);
 
 /// One buffer of a launch, row-major and contiguous: a matrix value's
-/// leading dimensions are its rows and its last its columns; a tensor
-/// value has rank 4.
+/// leading dimensions are its rows and its last its columns.
 struct Buffer {
   float *data = nullptr;
   int rank = 0;
@@ -134,7 +138,7 @@ struct Buffer {
 /// Checks a launch's buffers (inputs, then outputs) against the program:
 /// matrices share one row count, attention's tensors compose. Returns the
 /// row count (for a program of tensors only, the attention's batch ×
-/// query tokens), or -1 with `error`.
+/// query tokens, or the positions of RoPE's table), or -1 with `error`.
 int64_t checkLaunch(const DeviceProgram &program, const Buffer *buffers,
                     std::string &error);
 

@@ -96,3 +96,17 @@ func.func @attention(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: ten
   %o = llm.attention %q, %k, %v mask(%m) {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f32, llm.device = #llm.device<"pim">} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x16xf32>
   return %o : tensor<?x4x?x16xf32>
 }
+
+// -----
+
+// RoPE on the NPU's vector unit is a program of its own over tensors: the
+// rotated input and the cos/sin tables of the step's positions.
+// CHECK: llm.device_programs = [{{{.*}}device = #llm.device<"npu">, op_count = 1 : i64, ops = "llm.rope", shape = "?x4x?x16,?x16,?x16 -> ?x4x?x16"}]
+// CHECK-LABEL: func.func @rope
+// CHECK: llm.device_call #llm.device<"npu"> program 0(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) outs(%{{.*}} : tensor<?x4x?x16xf32>)
+// The instruction: opcode 8, dst 3, input 0, cos 1, sin 2, no d, rotate-half.
+// CHECK: device_program_0: "0x{{([0-9A-F][0-9A-F])+}}0800000003000000000000000100000002000000FFFFFFFF00000000000000000000000000000000"
+func.func @rope(%x: tensor<?x4x?x16xf32>, %cos: tensor<?x16xf32>, %sin: tensor<?x16xf32>) -> tensor<?x4x?x16xf32> {
+  %r = llm.rope %x, %cos, %sin {llm.device = #llm.device<"npu">} : (tensor<?x4x?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x4x?x16xf32>
+  return %r : tensor<?x4x?x16xf32>
+}

@@ -577,6 +577,77 @@ TEST(DeviceProgram, AttentionMatchesThePlainDefinition) {
     }
 }
 
+/// RoPE over [2, 3, 4, 8] (batch, heads, tokens, features) with R = 6 of
+/// the 8 features rotated: the reference straight from llm.rope's
+/// definition.
+TEST(DeviceProgram, RopeMatchesThePlainDefinition) {
+  for (bool interleaved : {false, true})
+    for (bool perBatch : {false, true}) {
+      DeviceProgram p;
+      p.kind = DeviceKind::Npu;
+      p.timing = timingOf(DeviceKind::Npu);
+      p.inputs = 3;
+      p.outputs = 1;
+      p.valueCols = {0, 0, 0, 0};
+      Instruction rope = op(Opcode::Rope, 3, 0, 1);
+      rope.c = 2;
+      rope.flags = interleaved;
+      p.instructions = {rope};
+      std::vector<uint8_t> bytes = serializeDeviceProgram(p);
+      DeviceProgram loaded;
+      std::string error;
+      ASSERT_TRUE(parseDeviceProgram(bytes.data(), bytes.size(), loaded, error))
+          << error;
+      std::mt19937 rng(23);
+      std::uniform_real_distribution<float> dist(-1, 1);
+      std::vector<float> x(2 * 3 * 4 * 8), out(x.size(), -7.0f);
+      // A [4, 6] table for every row, or a [2, 1, 4, 6] one per batch row.
+      std::vector<float> cos(perBatch ? 2 * 4 * 6 : 4 * 6), sin(cos.size());
+      for (auto *v : {&x, &cos, &sin})
+        for (float &f : *v)
+          f = dist(rng);
+      auto buffer = [](std::vector<float> &data, std::vector<int64_t> shape) {
+        Buffer b;
+        b.data = data.data();
+        b.rank = int(shape.size());
+        std::copy(shape.begin(), shape.end(), b.shape.begin());
+        return b;
+      };
+      std::vector<int64_t> table = perBatch ? std::vector<int64_t>{2, 1, 4, 6}
+                                            : std::vector<int64_t>{4, 6};
+      std::vector<Buffer> buffers = {buffer(x, {2, 3, 4, 8}),
+                                     buffer(cos, table), buffer(sin, table),
+                                     buffer(out, {2, 3, 4, 8})};
+      ASSERT_EQ(checkLaunch(loaded, buffers.data(), error), perBatch ? 8 : 4)
+          << error;
+      runDeviceProgram(loaded, buffers.data(), 4);
+      for (int b = 0; b < 2; ++b)
+        for (int h = 0; h < 3; ++h)
+          for (int t = 0; t < 4; ++t) {
+            const float *in = &x[((b * 3 + h) * 4 + t) * 8];
+            const float *c = &cos[((perBatch ? b * 4 : 0) + t) * 6];
+            const float *sn = &sin[((perBatch ? b * 4 : 0) + t) * 6];
+            const float *o = &out[((b * 3 + h) * 4 + t) * 8];
+            for (int i = 0; i < 3; ++i) {
+              int first = interleaved ? 2 * i : i;
+              int second = interleaved ? 2 * i + 1 : i + 3;
+              EXPECT_NEAR(o[first],
+                          in[first] * c[first] - in[second] * sn[first], 1e-6);
+              EXPECT_NEAR(o[second],
+                          in[second] * c[second] + in[first] * sn[second],
+                          1e-6);
+            }
+            EXPECT_EQ(o[6], in[6]); // features past R pass through
+            EXPECT_EQ(o[7], in[7]);
+          }
+      // A table that does not line up with the tokens.
+      buffers[1].shape[buffers[1].rank - 2] = 3;
+      buffers[2].shape[buffers[2].rank - 2] = 3;
+      EXPECT_EQ(checkLaunch(loaded, buffers.data(), error), -1);
+      EXPECT_NE(error.find("rope shapes do not compose"), std::string::npos);
+    }
+}
+
 TEST(DeviceProgram, PimAttentionTimeIsTwoBankGemvsAndTheSoftmaxPerKVHead) {
   DeviceProgram program = attentionProgram(DeviceKind::Pim, true, 0);
   AttentionCase c;
