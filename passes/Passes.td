@@ -216,7 +216,8 @@ def LLMLowerToDevicePrograms : Pass<"llm-lower-to-device-programs", "::mlir::Mod
     expresses f32 `llm.linear` with constant weights (and bias),
     `llm.rms_norm`, `llm.silu`, `arith.mulf`/`arith.addf` of two
     activations, all on rows of the same leading dimensions, and
-    `llm.attention` without past operands (a program of its own). A run has
+    `llm.attention` without past operands and `llm.rope` (each a program
+    of its own, over tensors). A run has
     at most 8 inputs and outputs; values used only inside it stay on the
     device. An op that neither joins the run nor reads its values does not
     end it.
