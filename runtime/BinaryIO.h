@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace llmc {
@@ -44,6 +45,27 @@ private:
   size_t size;
   size_t position = 0;
 };
+
+/// Reads a format's 8-byte magic and u32 version. Returns "" when both are
+/// right, else what is wrong ("truncated header", "bad magic (not an NAME
+/// program)", "unsupported version V (this runtime reads version W)").
+inline std::string readMagicAndVersion(ByteReader &r, const char (&magic)[8],
+                                       uint32_t version) {
+  char seen[8];
+  for (char &c : seen)
+    if (!r.get(c))
+      return "truncated header";
+  if (std::memcmp(seen, magic, sizeof(seen)) != 0)
+    return "bad magic (not an " + std::string(magic, sizeof(seen)) +
+           " program)";
+  uint32_t found = 0;
+  if (!r.get(found))
+    return "truncated header";
+  if (found != version)
+    return "unsupported version " + std::to_string(found) +
+           " (this runtime reads version " + std::to_string(version) + ")";
+  return "";
+}
 
 } // namespace llmc
 

@@ -252,20 +252,11 @@ bool llmc::device::parseDeviceProgram(const uint8_t *bytes, size_t size,
   if (!bytes)
     return fail("no data");
   ByteReader r(bytes, size);
-  char magic[8];
-  for (char &c : magic)
-    if (!r.get(c))
-      return fail("truncated header");
-  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0)
-    return fail("bad magic (not an LLMCDEVP program)");
-  uint32_t version = 0, kind = 0, values = 0, constants = 0, instructions = 0,
-           reserved = 0;
+  if (std::string header = readMagicAndVersion(r, kMagic, kVersion);
+      !header.empty())
+    return fail(header);
+  uint32_t kind = 0, values = 0, constants = 0, instructions = 0, reserved = 0;
   uint64_t arena = 0;
-  if (!r.get(version))
-    return fail("truncated header");
-  if (version != kVersion)
-    return fail("unsupported version " + std::to_string(version) +
-                " (this runtime reads version 1)");
   DeviceProgram out;
   if (!r.get(kind))
     return fail("truncated header");

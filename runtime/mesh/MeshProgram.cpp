@@ -60,19 +60,11 @@ bool llmc::mesh::parseMeshProgram(const uint8_t *bytes, size_t size,
   if (!bytes)
     return fail("no data");
   llmc::ByteReader r(bytes, size);
-  char magic[8];
-  for (char &c : magic)
-    if (!r.get(c))
-      return fail("truncated header");
-  if (std::memcmp(magic, kMagic, sizeof(kMagic)) != 0)
-    return fail("bad magic (not an LLMCMESH program)");
-  uint32_t version = 0, tensors = 0, instructions = 0;
+  if (std::string header = llmc::readMagicAndVersion(r, kMagic, kVersion);
+      !header.empty())
+    return fail(header);
+  uint32_t tensors = 0, instructions = 0;
   uint64_t arena = 0;
-  if (!r.get(version))
-    return fail("truncated header");
-  if (version != kVersion)
-    return fail("unsupported version " + std::to_string(version) +
-                " (this runtime reads version 1)");
   MeshProgram out;
   if (!r.get(out.grid) || !r.get(out.timing.hopLatency) ||
       !r.get(out.timing.messageOverhead) || !r.get(out.timing.coreFlops) ||
