@@ -184,9 +184,10 @@ LowerToDeviceProgramsPass::findGroups(Block &block, const Machine &machine) {
     std::optional<device::Opcode> opcode = opcodeOf(&op);
     const Device *target =
         index && *index != machine.host ? &machine.devices[*index] : nullptr;
-    bool programmable =
-        target && opcode && target->model->programTemplate(OpCost()) &&
-        device::runsOn(target->model->programTemplate(OpCost())->kind, *opcode);
+    std::optional<device::DeviceProgram> kind =
+        target && opcode ? target->model->programTemplate(OpCost())
+                         : std::nullopt;
+    bool programmable = kind && device::runsOn(kind->kind, *opcode);
     // Attention and RoPE work on tensors, not rows: programs of their own.
     if (programmable && (*opcode == device::Opcode::Attention ||
                          *opcode == device::Opcode::Rope)) {
@@ -235,8 +236,8 @@ void LowerToDeviceProgramsPass::emit(Group &group,
   for (Operation *op : group.ops)
     values.insert({op->getResult(0), values.size()});
   // The work of every op for one row (a batch-1 decode step): the mesh's
-  // plan and the estimate are for it.
-  // Attention's keys: the context placement assumed.
+  // plan and the estimate are for it. Attention's keys are the context
+  // placement assumed.
   int64_t context = 128;
   if (auto placement =
           group.ops.front()
@@ -244,19 +245,15 @@ void LowerToDeviceProgramsPass::emit(Group &group,
               ->getAttrOfType<DictionaryAttr>(LLMDialect::kPlacementAttrName))
     if (auto c = placement.getAs<IntegerAttr>("context"))
       context = c.getInt();
-  DenseSet<Value> keyed;
-  if (auto attention = dyn_cast<AttentionOp>(group.ops.front())) {
-    keyed.insert(attention.getKey());
-    keyed.insert(attention.getValue());
-  }
-  Value mask = isa<AttentionOp>(group.ops.front())
-                   ? cast<AttentionOp>(group.ops.front()).getMask()
-                   : Value();
+  auto attention = dyn_cast<AttentionOp>(group.ops.front());
   auto oneRow = [&](Value v, int64_t dim) {
     int64_t size = cast<ShapedType>(v.getType()).getDimSize(dim);
     if (!ShapedType::isDynamic(size))
       return size;
-    bool keys = (keyed.contains(v) && dim == 2) || (v == mask && dim == 3);
+    bool keys =
+        attention &&
+        (((v == attention.getKey() || v == attention.getValue()) && dim == 2) ||
+         (v == attention.getMask() && dim == 3));
     return keys ? context : int64_t(1);
   };
   // The model charges each op its launch; the program launches once.
@@ -282,7 +279,7 @@ void LowerToDeviceProgramsPass::emit(Group &group,
   program.inputs = inputs.size();
   program.outputs = outputs.size();
   // Attention's operands are tensors shaped at launch (0 columns).
-  bool tensors = isa<AttentionOp, RopeOp>(group.ops.front());
+  bool tensors = attention || isa<RopeOp>(group.ops.front());
   for (auto &[v, index] : values)
     program.valueCols.push_back(
         tensors ? 0 : cast<RankedTensorType>(v.getType()).getShape().back());
@@ -318,7 +315,7 @@ void LowerToDeviceProgramsPass::emit(Group &group,
       }
       continue;
     }
-    if (auto attention = dyn_cast<AttentionOp>(op)) {
+    if (attention) { // the group's only op
       ins.c = values.lookup(operands[2]);
       ins.d =
           operands.size() > 3 ? values.lookup(operands[3]) : device::kNoValue;
@@ -378,9 +375,7 @@ void LowerToDeviceProgramsPass::emit(Group &group,
       if (!type.isDynamicDim(d))
         continue;
       // Attention's output is [B, Hq, T] of the query by Dv of the values.
-      Value source = isa<AttentionOp>(group.ops.front()) && d == 3
-                         ? inputs[2]
-                         : inputs.front();
+      Value source = attention && d == 3 ? inputs[2] : inputs.front();
       sizes.push_back(tensor::DimOp::create(b, loc, source, d));
     }
     inits.push_back(tensor::EmptyOp::create(b, loc, type, sizes));

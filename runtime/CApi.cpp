@@ -4,11 +4,10 @@
 
 #include "runtime/Artifact.h"
 #include "runtime/Invoke.h"
-
 #include "runtime/Session.h"
 #include "runtime/Status.h"
-#include <cstdio>
 
+#include <cstdio>
 #include <new>
 
 using namespace llmc::runtime;

@@ -4,17 +4,16 @@
 
 #include "runtime/Status.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace llmc::runtime;
 namespace device = llmc::device;
 
 namespace {
+
 /// The sub-batch of the launches of this thread (see setSubBatch).
 thread_local int64_t currentSubBatch = 0;
-} // namespace
-
-namespace {
 
 uint64_t read64(const uint8_t *p) {
   uint64_t v;
@@ -23,28 +22,24 @@ uint64_t read64(const uint8_t *p) {
 }
 
 /// A contiguous f32 buffer from a ranked memref descriptor (allocated,
-/// aligned, offset, sizes, strides), or an error.
-bool bufferOf(int64_t rank, const void *descriptor, device::Buffer &out,
-              std::string &error, const std::string &what) {
-  if (rank < 1 || rank > int64_t(device::kMaxBuffers) || !descriptor) {
-    error = what + " has rank " + std::to_string(rank);
-    return false;
-  }
+/// aligned, offset, sizes, strides), or what is wrong with it.
+std::string bufferOf(int64_t rank, const void *descriptor,
+                     device::Buffer &out) {
+  if (rank < 1 || rank > int64_t(device::kMaxRank) || !descriptor)
+    return "has rank " + std::to_string(rank);
   const auto *words = static_cast<const int64_t *>(descriptor);
   const int64_t *sizes = words + 3, *strides = words + 3 + rank;
   int64_t expected = 1;
   for (int64_t d = rank; d-- > 0;) {
-    if (sizes[d] < 0 || (sizes[d] > 1 && strides[d] != expected)) {
-      error = what + " is not a contiguous buffer";
-      return false;
-    }
+    if (sizes[d] < 0 || (sizes[d] > 1 && strides[d] != expected))
+      return "is not a contiguous buffer";
     expected *= sizes[d];
   }
   out.data = reinterpret_cast<float *>(words[1]) + words[2];
   out.rank = int(rank);
   for (int64_t d = 0; d < rank; ++d)
     out.shape[d] = sizes[d];
-  return true;
+  return "";
 }
 
 } // namespace
@@ -54,12 +49,12 @@ llmc_status DeviceExecutor::load(const uint8_t *section, uint64_t size,
   auto bad = [&](const std::string &what) {
     return fail(LLMC_ERROR_INVALID_ARTIFACT, "device programs: " + what);
   };
-  uint64_t count = section && size >= 8 ? read64(section) : 0;
-  if (!section)
-    count = 0;
-  else if (size < 8 || count > (size - 8) / 16)
-    return bad("the program table runs past the section's " +
-               std::to_string(size) + " bytes");
+  uint64_t count = 0;
+  if (section) {
+    if (size < 8 || (count = read64(section)) > (size - 8) / 16)
+      return bad("the program table runs past the section's " +
+                 std::to_string(size) + " bytes");
+  }
   if (count != manifest.devicePrograms.size())
     return bad("the section has " + std::to_string(count) +
                " programs, the manifest lists " +
@@ -81,6 +76,11 @@ llmc_status DeviceExecutor::load(const uint8_t *section, uint64_t size,
                  " program, the manifest says " + spec.device);
     programs_.push_back(std::move(program));
     specs_.push_back(spec);
+    std::string device = spec.device + std::to_string(spec.deviceIndex);
+    auto slot = std::find(deviceNames_.begin(), deviceNames_.end(), device);
+    deviceOf_.push_back(size_t(slot - deviceNames_.begin()));
+    if (slot == deviceNames_.end())
+      deviceNames_.push_back(device);
   }
   programTimes_.assign(programs_.size(), DeviceTime());
   return LLMC_OK;
@@ -110,20 +110,20 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
             ", the artifact has " + std::to_string(programs_.size());
   } else {
     p = &programs_[size_t(program)];
-    bool ok = true;
-    for (uint32_t i = 0; ok && i < p->inputs + p->outputs; ++i) {
-      bool input = i < p->inputs;
-      ok = bufferOf(ranks[i], descriptors[i], buffers[i], error,
-                    std::string(input ? "input " : "output ") +
-                        std::to_string(input ? i : i - p->inputs));
-    }
-    if (ok)
+    for (uint32_t i = 0; error.empty() && i < p->inputs + p->outputs; ++i)
+      if (std::string problem = bufferOf(ranks[i], descriptors[i], buffers[i]);
+          !problem.empty())
+        error = (i < p->inputs ? "input " + std::to_string(i)
+                               : "output " + std::to_string(i - p->inputs)) +
+                " " + problem;
+    if (error.empty())
       rows = device::checkLaunch(*p, buffers, error);
   }
   if (!error.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (error_.empty())
       error_ = "device program " + std::to_string(program) + ": " + error;
+    failed_ = true;
     return;
   }
   // No rows (an expert no token chose): nothing to launch.
@@ -131,7 +131,7 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
     return;
   device::DeviceRun r = device::runDeviceProgram(*p, buffers, rows);
   std::lock_guard<std::mutex> lock(mutex_);
-  traces_[currentSubBatch].push_back({size_t(program), r.seconds});
+  traces_[currentSubBatch].push_back({deviceOf_[size_t(program)], r.seconds});
   DeviceTime &t = programTimes_[size_t(program)];
   ++t.calls;
   t.rows += rows;
@@ -144,7 +144,10 @@ void DeviceExecutor::run(int64_t program, const int64_t *ranks,
 }
 
 std::string DeviceExecutor::takeError() {
+  if (!failed_)
+    return "";
   std::lock_guard<std::mutex> lock(mutex_);
+  failed_ = false;
   std::string e;
   e.swap(error_);
   return e;
@@ -153,20 +156,17 @@ std::string DeviceExecutor::takeError() {
 std::vector<std::pair<std::string, DeviceTime>> DeviceExecutor::times() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::pair<std::string, DeviceTime>> out;
-  for (size_t i = 0; i < specs_.size(); ++i) {
-    std::string name = specs_[i].device + std::to_string(specs_[i].deviceIndex);
-    auto it = out.begin();
-    while (it != out.end() && it->first != name)
-      ++it;
-    if (it == out.end())
-      it = out.insert(out.end(), {name, DeviceTime()});
+  for (const std::string &name : deviceNames_)
+    out.push_back({name, DeviceTime()});
+  for (size_t i = 0; i < programTimes_.size(); ++i) {
+    DeviceTime &sum = out[deviceOf_[i]].second;
     const DeviceTime &t = programTimes_[i];
-    it->second.calls += t.calls;
-    it->second.rows += t.rows;
-    it->second.seconds += t.seconds;
-    it->second.singleRowCalls += t.singleRowCalls;
-    it->second.singleRowSeconds += t.singleRowSeconds;
-    it->second.singleRowEstimateSeconds += t.singleRowEstimateSeconds;
+    sum.calls += t.calls;
+    sum.rows += t.rows;
+    sum.seconds += t.seconds;
+    sum.singleRowCalls += t.singleRowCalls;
+    sum.singleRowSeconds += t.singleRowSeconds;
+    sum.singleRowEstimateSeconds += t.singleRowEstimateSeconds;
   }
   return out;
 }
@@ -175,10 +175,6 @@ void DeviceExecutor::resetTimes() {
   std::lock_guard<std::mutex> lock(mutex_);
   programTimes_.assign(programs_.size(), DeviceTime());
   traces_.clear();
-}
-
-std::string DeviceExecutor::deviceName(size_t program) const {
-  return specs_[program].device + std::to_string(specs_[program].deviceIndex);
 }
 
 void DeviceExecutor::setSubBatch(int64_t firstRow) {
@@ -196,7 +192,7 @@ double DeviceExecutor::timelineSeconds(int64_t *subBatches) const {
     sequences.push_back(&trace);
   std::vector<size_t> next(sequences.size(), 0);
   std::vector<double> ready(sequences.size(), 0);
-  std::map<std::string, double> free;
+  std::vector<double> free(deviceNames_.size(), 0);
   double end = 0;
   for (;;) {
     size_t best = sequences.size();
@@ -204,8 +200,7 @@ double DeviceExecutor::timelineSeconds(int64_t *subBatches) const {
     for (size_t s = 0; s < sequences.size(); ++s) {
       if (next[s] == sequences[s]->size())
         continue;
-      double start =
-          std::max(ready[s], free[deviceName((*sequences[s])[next[s]].first)]);
+      double start = std::max(ready[s], free[(*sequences[s])[next[s]].first]);
       if (best == sequences.size() || start < bestStart) {
         best = s;
         bestStart = start;
@@ -213,8 +208,8 @@ double DeviceExecutor::timelineSeconds(int64_t *subBatches) const {
     }
     if (best == sequences.size())
       return end;
-    auto [program, seconds] = (*sequences[best])[next[best]++];
-    ready[best] = free[deviceName(program)] = bestStart + seconds;
+    auto [device, seconds] = (*sequences[best])[next[best]++];
+    ready[best] = free[device] = bestStart + seconds;
     end = std::max(end, ready[best]);
   }
 }

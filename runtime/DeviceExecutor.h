@@ -12,6 +12,7 @@
 #include "runtime/Manifest.h"
 #include "runtime/device/DeviceProgram.h"
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -66,16 +67,20 @@ private:
   /// Runs `program` on buffers (rank, descriptor) in the hook's order.
   void run(int64_t program, const int64_t *ranks,
            const void *const *descriptors);
-  /// "npu0", ... of a program.
-  std::string deviceName(size_t program) const;
 
   std::vector<device::DeviceProgram> programs_;
   std::vector<DeviceProgramSpec> specs_;
   mutable std::mutex mutex_;
   std::vector<DeviceTime> programTimes_;
-  /// Per sub-batch, its launches in order: (device number, seconds).
+  /// The devices that run programs ("npu0", ...) and each program's.
+  std::vector<std::string> deviceNames_;
+  std::vector<size_t> deviceOf_;
+  /// Per sub-batch, its launches in order: (device, seconds). It grows
+  /// with every launch until resetTimes.
   std::map<int64_t, std::vector<std::pair<size_t, double>>> traces_;
   std::string error_;
+  /// Whether error_ is set: the step checks it without the lock.
+  std::atomic<bool> failed_{false};
 };
 
 } // namespace llmc::runtime

@@ -498,7 +498,7 @@ int64_t llmc::device::checkLaunch(const DeviceProgram &p, const Buffer *buffers,
   };
   for (uint32_t v = 0; v < count; ++v) {
     const Buffer &b = buffers[v];
-    if (b.rank < 1 || b.rank > int(kMaxBuffers) || !b.data) {
+    if (b.rank < 1 || b.rank > kMaxRank || !b.data) {
       error = name(v) + " has rank " + std::to_string(b.rank);
       return -1;
     }

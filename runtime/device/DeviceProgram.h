@@ -127,12 +127,15 @@ std::vector<uint8_t> serializeDeviceProgram(const DeviceProgram &program);
 bool parseDeviceProgram(const uint8_t *bytes, size_t size,
                         DeviceProgram &program, std::string &error);
 
+/// The most dimensions a buffer of a launch has.
+constexpr int kMaxRank = 8;
+
 /// One buffer of a launch, row-major and contiguous: a matrix value's
 /// leading dimensions are its rows and its last its columns.
 struct Buffer {
   float *data = nullptr;
   int rank = 0;
-  std::array<int64_t, kMaxBuffers> shape{};
+  std::array<int64_t, kMaxRank> shape{};
 };
 
 /// Checks a launch's buffers (inputs, then outputs) against the program:
