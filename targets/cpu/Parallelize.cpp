@@ -3,7 +3,8 @@
 // The linear layers and attention are scf.foralls already; everything
 // else (norms, RoPE, SiLU and products, residual adds, layout changes) ran
 // on one thread while the others waited at the next barrier. This pass
-// splits each remaining top-level linalg op into chunks along one parallel
+// splits each remaining top-level linalg op (and elementwise arith on
+// tensors, made a linalg.generic first) into chunks along one parallel
 // loop, as an scf.forall (OpenMP threads after llm-cpu-to-llvm{openmp}).
 // The loop is the last dynamic parallel one (the sequence in [B, T, ...]
 // and [B, H, T, ...] layouts), else the largest static one. Small
@@ -16,8 +17,10 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -29,6 +32,50 @@ namespace mlir::llm::cpu {
 using namespace mlir;
 
 namespace {
+
+/// An elementwise op on tensors (arith.addf of two activations, the product
+/// of SiLU and the up projection) as a linalg.generic into a new tensor, so
+/// that it can be split too. Upstream's convert-elementwise-to-linalg writes
+/// into its first operand instead, which bufferization must then copy when
+/// the operand is read later (a residual stream is).
+LogicalResult elementwiseToGeneric(IRRewriter &rewriter, Operation *op) {
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  Location loc = op->getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(rewriter, loc, op->getOperand(0));
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
+  SmallVector<AffineMap> maps(op->getNumOperands() + 1,
+                              rewriter.getMultiDimIdentityMap(type.getRank()));
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, type, op->getOperands(), init, maps, iterators,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        SmallVector<Type> scalar{type.getElementType()};
+        OperationState state(l, op->getName().getStringRef(), args.drop_back(),
+                             scalar, op->getAttrs());
+        Operation *computed = b.create(state);
+        linalg::YieldOp::create(b, l, computed->getResult(0));
+      });
+  rewriter.replaceOp(op, generic->getResults());
+  return success();
+}
+
+/// Whether `op` is an elementwise op on same-shaped ranked tensors at the
+/// top level of the function.
+bool isTensorElementwise(Operation *op) {
+  if (!isa<func::FuncOp>(op->getParentOp()) ||
+      !op->hasTrait<OpTrait::Elementwise>() || op->getNumResults() != 1 ||
+      op->getNumRegions() != 0 || op->getNumOperands() == 0)
+    return false;
+  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  return type && llvm::all_of(op->getOperandTypes(), [&](Type t) {
+           auto operand = dyn_cast<RankedTensorType>(t);
+           return operand && operand.getShape() == type.getShape();
+         });
+}
 
 /// The loop to split, or -1 when the op has no parallel loop worth it.
 int64_t chooseLoop(linalg::LinalgOp op) {
@@ -57,6 +104,15 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
           << static_cast<int64_t>(minWork);
       return signalPassFailure();
     }
+    IRRewriter rewriter(&getContext());
+    SmallVector<Operation *> elementwise;
+    getOperation()->walk([&](Operation *op) {
+      if (isTensorElementwise(op))
+        elementwise.push_back(op);
+    });
+    for (Operation *op : elementwise)
+      if (failed(elementwiseToGeneric(rewriter, op)))
+        return signalPassFailure();
     SmallVector<std::pair<linalg::LinalgOp, int64_t>> candidates;
     getOperation()->walk([&](linalg::LinalgOp op) {
       // Top level only: ops inside loops are parts of kernels.
@@ -67,7 +123,6 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
       if (int64_t loop = chooseLoop(op); loop >= 0)
         candidates.push_back({op, loop});
     });
-    IRRewriter rewriter(&getContext());
     for (auto [op, loop] : candidates)
       if (failed(parallelize(rewriter, op, loop)))
         return signalPassFailure();

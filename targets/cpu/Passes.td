@@ -151,7 +151,10 @@ def LLMCpuParallelize : Pass<"llm-cpu-parallelize", "::mlir::func::FuncOp"> {
     the last dynamic one (the sequence in `[B, T, ...]` and `[B, H, T, ...]`
     layouts), else the largest static one. The split is guarded by an
     `scf.if` on the op's total iteration count: below `min-work` the op runs
-    as it was (a decode step is not worth a parallel region). With
+    as it was (a decode step is not worth a parallel region). Elementwise
+    `arith`/`math` ops on tensors at the top level (residual adds, SiLU times
+    the up projection) first become `linalg.generic`s into new tensors, so
+    that they are split too instead of running on one thread. With
     `llm-cpu-to-llvm{openmp}` the chunks run on the session's threads.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",

@@ -72,3 +72,39 @@ func.func @static_and_nested(%x: tensor<4x64xf32>, %n: index) -> (tensor<64x4xf3
     }
   return %t, %l, %r : tensor<64x4xf32>, tensor<64x4xf32>, tensor<f32>
 }
+
+// -----
+
+// Elementwise arith on tensors (a residual add, SiLU times the up
+// projection) becomes a linalg.generic into a new tensor, not into its
+// first operand (which the function still returns), and is split like the
+// others. Ops on scalars and inside loops are left alone.
+// CHECK-LABEL: func.func @tensor_arith
+// CHECK-NOT: arith.addf {{.*}} : tensor
+// CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x512xf32>
+// CHECK: scf.if
+// CHECK: scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %[[NEW]]) -> (tensor<?x?x512xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x?x512xf32>, tensor<?x?x512xf32>) outs(%{{.*}} : tensor<?x?x512xf32>)
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: } else {
+// CHECK-NEXT: linalg.generic
+// CHECK: scf.if
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : f32
+// CHECK: } else {
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: scf.for
+// CHECK: arith.subf %{{.*}}, %{{.*}} : tensor<4xf32>
+// CHECK: return %arg0,
+func.func @tensor_arith(%x: tensor<?x?x512xf32>, %r: tensor<?x?x512xf32>, %a: f32, %v: tensor<4xf32>, %n: index) -> (tensor<?x?x512xf32>, tensor<?x?x512xf32>, f32, tensor<4xf32>) {
+  %s = arith.addf %x, %r : tensor<?x?x512xf32>
+  %p = arith.mulf %s, %r fastmath<contract> : tensor<?x?x512xf32>
+  %q = arith.mulf %a, %a : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %l = scf.for %i = %c0 to %n step %c1 iter_args(%w = %v) -> tensor<4xf32> {
+    %d = arith.subf %w, %v : tensor<4xf32>
+    scf.yield %d : tensor<4xf32>
+  }
+  return %x, %p, %q, %l : tensor<?x?x512xf32>, tensor<?x?x512xf32>, f32, tensor<4xf32>
+}
