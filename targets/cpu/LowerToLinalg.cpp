@@ -1377,13 +1377,42 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                                          op.getCos().getType().getRank() - 1);
     bool interleaved = op.getInterleaved();
     SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+    // A transpose that only this op reads (besides its sizes), and that keeps
+    // the feature dimension last, is folded in: x is read in the transpose's
+    // source layout (the importer's [B, T, H, D] -> [B, H, T, D] before
+    // attention), so the transposed copy is never made. toSource[i] is the
+    // source dimension of x's dimension i.
+    SmallVector<int64_t> toSource = llvm::to_vector(llvm::seq<int64_t>(rank));
+    auto transpose = x.getDefiningOp<linalg::TransposeOp>();
+    auto onlyReadsShape = [&](Operation *user) {
+      return user == op.getOperation() || isa<tensor::DimOp>(user);
+    };
+    if (transpose && llvm::all_of(transpose->getUsers(), onlyReadsShape) &&
+        transpose.getPermutation().back() == rank - 1) {
+      // Sizes come from the transpose's init, which has its shape.
+      for (Operation *user : llvm::to_vector(transpose->getUsers()))
+        if (auto dim = dyn_cast<tensor::DimOp>(user))
+          rewriter.modifyOpInPlace(
+              dim, [&] { dim.getSourceMutable().assign(transpose.getInit()); });
+      toSource = llvm::to_vector(transpose.getPermutation());
+      x = transpose.getInput();
+      SmallVector<AffineExpr> read(rank);
+      for (int64_t i = 0; i < rank; ++i)
+        read[toSource[i]] = rewriter.getAffineDimExpr(i);
+      maps[0] = AffineMap::get(rank, 0, read, rewriter.getContext());
+    } else {
+      transpose = nullptr;
+    }
+    SmallVector<OpFoldResult> sourceSizes =
+        tensor::getMixedSizes(rewriter, loc, x);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t i = 0; i < rank; ++i)
+      sizes.push_back(sourceSizes[toSource[i]]);
     SmallVector<IT> iters(rank, IT::parallel);
     rewriter.replaceOp(
         op, linalg::GenericOp::create(
                 rewriter, loc, TypeRange{type}, ValueRange{x},
-                ValueRange{emptyLike(rewriter, loc, type,
-                                     tensor::getMixedSizes(rewriter, loc, x))},
-                maps, iters,
+                ValueRange{emptyLike(rewriter, loc, type, sizes)}, maps, iters,
                 [&](OpBuilder &b, Location l, ValueRange a) {
                   Value d = linalg::IndexOp::create(b, l, rank - 1);
                   Value one = arith::ConstantIndexOp::create(b, l, 1);
@@ -1413,10 +1442,10 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                   Value lastValid = arith::SubIOp::create(b, l, rotary, one);
                   Value td = arith::MinUIOp::create(b, l, d, lastValid);
                   pair = arith::MinUIOp::create(b, l, pair, lastValid);
-                  SmallVector<Value> xc;
+                  SmallVector<Value> xc(rank);
                   for (int64_t i = 0; i + 1 < rank; ++i)
-                    xc.push_back(linalg::IndexOp::create(b, l, i));
-                  xc.push_back(pair);
+                    xc[toSource[i]] = linalg::IndexOp::create(b, l, i);
+                  xc[rank - 1] = pair;
                   Value xp = tensor::ExtractOp::create(b, l, x, xc);
                   Value c = tensor::ExtractOp::create(
                       b, l, cos, tableCoords(b, l, cos, rank, td));
@@ -1433,6 +1462,8 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                           .getResult());
                 })
                 .getResult(0));
+    if (transpose)
+      rewriter.eraseOp(transpose);
     return success();
   }
 };

@@ -22,7 +22,9 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::llm::cpu {
 #define GEN_PASS_DEF_LLMCPUPARALLELIZE
@@ -113,6 +115,7 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
     for (Operation *op : elementwise)
       if (failed(elementwiseToGeneric(rewriter, op)))
         return signalPassFailure();
+    redirectDims();
     SmallVector<std::pair<linalg::LinalgOp, int64_t>> candidates;
     getOperation()->walk([&](linalg::LinalgOp op) {
       // Top level only: ops inside loops are parts of kernels.
@@ -123,14 +126,72 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
       if (int64_t loop = chooseLoop(op); loop >= 0)
         candidates.push_back({op, loop});
     });
-    for (auto [op, loop] : candidates)
-      if (failed(parallelize(rewriter, op, loop)))
+    // Consumers last to first: each takes the producers only it uses into
+    // its own parallel region.
+    llvm::SmallPtrSet<Operation *, 32> taken;
+    for (auto [op, loop] : llvm::reverse(candidates)) {
+      if (taken.contains(op))
+        continue;
+      SmallVector<Operation *> producers = producersOnlyFor(op, candidates);
+      taken.insert(producers.begin(), producers.end());
+      if (failed(parallelize(rewriter, op, loop, producers)))
         return signalPassFailure();
+    }
   }
 
-  /// Splits `op` into chunks along its loop `loop`.
+  /// tensor.dim of a linalg op's result asks its init instead (same shape),
+  /// so that sizes do not keep a producer alive outside its consumer's
+  /// region.
+  void redirectDims() {
+    getOperation()->walk([](tensor::DimOp dim) {
+      while (auto result = dyn_cast<OpResult>(dim.getSource())) {
+        auto producer = dyn_cast<linalg::LinalgOp>(result.getOwner());
+        if (!producer || !producer.hasPureTensorSemantics())
+          return;
+        dim.getSourceMutable().assign(
+            producer.getDpsInitOperand(result.getResultNumber())->get());
+      }
+    });
+  }
+
+  /// The candidates before `consumer` whose results only `consumer` and the
+  /// others taken read (the norm's sum of squares and scale, a SiLU before
+  /// its product), in program order.
+  SmallVector<Operation *>
+  producersOnlyFor(linalg::LinalgOp consumer,
+                   ArrayRef<std::pair<linalg::LinalgOp, int64_t>> candidates) {
+    llvm::SmallPtrSet<Operation *, 8> group{consumer};
+    SmallVector<Operation *> producers;
+    auto feedsGroup = [&](Operation *op) {
+      bool used = false;
+      for (Operation *user : op->getUsers()) {
+        if (!group.contains(user))
+          return false;
+        used = true;
+      }
+      return used;
+    };
+    // Candidates are in program order and users follow their producers, so
+    // one backward sweep sees every user's membership before the producer.
+    bool before = false;
+    for (auto [op, loop] : llvm::reverse(candidates)) {
+      if (op == consumer) {
+        before = true;
+        continue;
+      }
+      if (before && op->getBlock() == consumer->getBlock() && feedsGroup(op)) {
+        group.insert(op);
+        producers.push_back(op);
+      }
+    }
+    std::reverse(producers.begin(), producers.end());
+    return producers;
+  }
+
+  /// Splits `op` into chunks along its loop `loop`, with `producers` (read
+  /// only by it) computed chunk by chunk inside the same parallel region.
   LogicalResult parallelize(IRRewriter &rewriter, linalg::LinalgOp op,
-                            int64_t loop) {
+                            int64_t loop, ArrayRef<Operation *> producers) {
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
     auto tileable = cast<TilingInterface>(op.getOperation());
@@ -141,32 +202,71 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
       work = arith::MulIOp::create(
           rewriter, loc, work,
           getValueOrCreateConstantIndexOp(rewriter, loc, r.size));
+    redirectDims();
     Value big = arith::CmpIOp::create(
         rewriter, loc, arith::CmpIPredicate::sge, work,
         arith::ConstantIndexOp::create(rewriter, loc, minWork));
     auto branch = scf::IfOp::create(rewriter, loc, op->getResultTypes(), big,
                                     /*withElseRegion=*/true);
-    // Else: the op as it was.
+    // Both branches start from copies of the group; the producers' uses are
+    // all inside it, so they may move down to the consumer.
+    auto cloneGroup = [&](IRMapping &mapping) {
+      for (Operation *producer : producers)
+        rewriter.clone(*producer, mapping);
+      return rewriter.clone(*op, mapping);
+    };
+    // Else: the ops as they were.
     rewriter.setInsertionPointToStart(branch.elseBlock());
-    Operation *sequential = rewriter.clone(*op);
+    IRMapping sequentialMap;
+    Operation *sequential = cloneGroup(sequentialMap);
     scf::YieldOp::create(rewriter, loc, sequential->getResults());
-    // Then: chunks along the chosen loop.
+    // Then: chunks along the chosen loop, producers fused into them.
     rewriter.setInsertionPointToStart(branch.thenBlock());
-    auto parallel = cast<TilingInterface>(rewriter.clone(*op));
+    IRMapping parallelMap;
+    auto parallel = cast<TilingInterface>(cloneGroup(parallelMap));
+    llvm::SmallPtrSet<Operation *, 8> fusible;
+    for (Operation *producer : producers)
+      fusible.insert(parallelMap.lookup(producer));
     SmallVector<OpFoldResult> numThreads(domain.size(),
                                          rewriter.getIndexAttr(0));
     numThreads[loop] = rewriter.getIndexAttr(chunks);
-    scf::SCFTilingOptions options;
-    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+    scf::SCFTilingOptions tiling;
+    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
         .setNumThreads(numThreads);
-    FailureOr<scf::SCFTilingResult> tiled =
-        scf::tileUsingSCF(rewriter, parallel, options);
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling).setFusionControlFn(
+        [&](tensor::ExtractSliceOp, OpResult producer, bool)
+            -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (!fusible.contains(producer.getOwner()))
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
+    FailureOr<scf::SCFTileAndFuseResult> tiled =
+        scf::tileConsumerAndFuseProducersUsingSCF(rewriter, parallel, options);
     if (failed(tiled))
       return op->emitError("llm-cpu-parallelize: could not split the op");
     rewriter.setInsertionPointToEnd(branch.thenBlock());
-    scf::YieldOp::create(rewriter, loc, tiled->replacements);
+    scf::YieldOp::create(rewriter, loc,
+                         tiled->replacements.lookup(parallel->getResult(0)));
     rewriter.eraseOp(parallel);
+    // Producers fused into every chunk are dead now, with the slices of
+    // their whole results that fusion read them through; one that could not
+    // be fused stays, sequential, before the loop.
+    while (true) {
+      Operation *dead = nullptr;
+      branch.getThenRegion().walk([&](Operation *nested) {
+        if (!isOpTriviallyDead(nested))
+          return WalkResult::advance();
+        dead = nested;
+        return WalkResult::interrupt();
+      });
+      if (!dead)
+        break;
+      rewriter.eraseOp(dead);
+    }
     rewriter.replaceOp(op, branch.getResults());
+    for (Operation *producer : llvm::reverse(producers))
+      rewriter.eraseOp(producer);
     return success();
   }
 };

@@ -805,6 +805,108 @@ func.func @main(%x: tensor<3x37xf32>) -> (tensor<3x37xf32>, tensor<3x37xf32>) {
   }
 }
 
+/// llm.rope compiled, against plain loops: x is [1, T, H, D] in memory and
+/// transposed to [1, H, T, D] before the rotation (as the importer writes
+/// attention's inputs; the lowering reads x through the transpose instead
+/// of copying it), with a rotary width R of D or less, and cos/sin tables
+/// of static or dynamic shape. From 32768 elements on (llm-cpu-parallelize's
+/// min-work) the op runs in chunks across threads.
+void checkRope(bool interleaved, int64_t R, bool staticTable, int64_t T = 5,
+               int64_t H = 3, int64_t D = 12) {
+  std::vector<float> x = values(T * H * D, 21), cos = values(T * R, 22),
+                     sin = values(T * R, 23);
+  std::string xt = tensorType({1, T, H, D}), yt = tensorType({1, H, T, D});
+  std::string table = staticTable ? tensorType({T, R}) : "tensor<?x?xf32>";
+  std::string source =
+      "func.func @main(%x: " + xt + ", %c: " + table + ", %s: " + table +
+      ") -> " + yt + " {\n  %e = tensor.empty() : " + yt +
+      "\n  %q = linalg.transpose ins(%x : " + xt + ") outs(%e : " + yt +
+      ") permutation = [0, 2, 1, 3]\n  %y = llm.rope %q, %c, %s" +
+      (interleaved ? " {interleaved}" : "") + " : (" + yt + ", " + table +
+      ", " + table + ") -> " + yt + "\n  return %y : " + yt + "\n}\n";
+  std::vector<float> y(H * T * D, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {x.data(), cos.data(), sin.data(), y.data()},
+                     {{1, T, H, D}, {T, R}, {T, R}, {1, H, T, D}}));
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t d = 0; d < D; ++d) {
+        auto at = [&](int64_t f) { return x[(t * H + h) * D + f]; };
+        double expected = at(d);
+        if (d < R) {
+          bool first = interleaved ? d % 2 == 0 : d < R / 2;
+          int64_t partner = interleaved ? (first ? d + 1 : d - 1)
+                                        : (first ? d + R / 2 : d - R / 2);
+          double rotated = first ? -at(partner) : at(partner);
+          expected = at(d) * static_cast<double>(cos[t * R + d]) +
+                     rotated * static_cast<double>(sin[t * R + d]);
+        }
+        EXPECT_NEAR(y[(h * T + t) * D + d], expected, 1e-6)
+            << "h=" << h << " t=" << t << " d=" << d;
+      }
+}
+
+TEST(CpuKernels, RopeRotateHalfMatchesReference) { checkRope(false, 12, true); }
+TEST(CpuKernels, RopeInterleavedMatchesReference) { checkRope(true, 12, true); }
+TEST(CpuKernels, RopePartialRotaryMatchesReference) {
+  checkRope(false, 8, true);
+  checkRope(true, 8, true);
+}
+TEST(CpuKernels, RopeWithDynamicTablesMatchesReference) {
+  checkRope(false, 8, false);
+  checkRope(true, 12, false);
+}
+TEST(CpuKernels, RopeSplitAcrossThreadsMatchesReference) {
+  checkRope(false, 64, true, 70, 8, 64);
+  checkRope(true, 32, true, 70, 8, 64);
+}
+
+/// A transformer block's elementwise tail compiled, against plain loops:
+/// h = x + r (the residual add), n = rms_norm(h) · g, and silu(n) · h (a
+/// SiLU product). With T rows of 512 from 64 rows on, each op runs in
+/// chunks across threads, the norm's sum of squares and scale inside the
+/// same chunks as the scaled rows (llm-cpu-parallelize); below, on one
+/// thread.
+void checkNormBlock(int64_t T) {
+  constexpr int64_t D = 512;
+  std::vector<float> x = values(T * D, 31), r = values(T * D, 32),
+                     g = values(D, 33);
+  std::string t = tensorType({1, T, D}), gt = tensorType({D});
+  std::string source =
+      "func.func @main(%x: " + t + ", %r: " + t + ", %g: " + gt + ") -> (" + t +
+      ", " + t + ") {\n  %h = arith.addf %x, %r : " + t +
+      "\n  %n = llm.rms_norm %h, %g {epsilon = 1.0e-05 : f32} : (" + t + ", " +
+      gt + ") -> " + t + "\n  %a = llm.silu %n : " + t +
+      "\n  %p = arith.mulf %a, %h : " + t + "\n  return %n, %p : " + t + ", " +
+      t + "\n}\n";
+  std::vector<float> n(T * D, 42.0f), p(T * D, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {x.data(), r.data(), g.data(), n.data(), p.data()},
+                     {{1, T, D}, {1, T, D}, {D}, {1, T, D}, {1, T, D}}));
+  for (int64_t row = 0; row < T; ++row) {
+    double sum = 0;
+    for (int64_t d = 0; d < D; ++d) {
+      double h = static_cast<double>(x[row * D + d]) + r[row * D + d];
+      sum += h * h;
+    }
+    double scale = 1.0 / std::sqrt(sum / D + 1e-5);
+    for (int64_t d = 0; d < D; ++d) {
+      double h = static_cast<double>(x[row * D + d]) + r[row * D + d];
+      double norm = h * scale * g[d];
+      double silu = norm / (1.0 + std::exp(-norm));
+      EXPECT_NEAR(n[row * D + d], norm, 1e-5 * (1 + std::fabs(norm)))
+          << row << "," << d;
+      EXPECT_NEAR(p[row * D + d], silu * h, 1e-5 * (1 + std::fabs(silu * h)))
+          << row << "," << d;
+    }
+  }
+}
+
+TEST(CpuKernels, NormBlockOnOneThreadMatchesReference) { checkNormBlock(3); }
+TEST(CpuKernels, NormBlockSplitAcrossThreadsMatchesReference) {
+  checkNormBlock(77);
+}
+
 /// llm.moe (SwiGLU experts, normalised weights) compiled, against a
 /// brute-force reference: softmax over all E experts, then the top k (or,
 /// with G groups, the top k/G of each group of E/G).

@@ -164,3 +164,57 @@ func.func @linear_padded_panels(%x: tensor<?x2xf32>, %b: tensor<70xf32>) -> tens
   %y = llm.linear %x, %w, %b : (tensor<?x2xf32>, tensor<70x2xf32>, tensor<70xf32>) -> tensor<?x70xf32>
   return %y : tensor<?x70xf32>
 }
+
+// -----
+
+// RoPE reading a transpose that nothing else reads: x is read in the
+// transpose's source layout ([B, T, H, D], through a permuted indexing map,
+// and through permuted coordinates for the partner feature), and the
+// transpose is gone.
+// CHECK-DAG: #[[SRC:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3)>
+// CHECK-LABEL: func.func @rope_through_transpose
+// CHECK-SAME: (%[[X:.*]]: tensor<1x5x2x8xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x2x5x8xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[SRC]], #{{.*}}], {{.*}} ins(%[[X]] : tensor<1x5x2x8xf32>) outs(%[[E]] : tensor<1x2x5x8xf32>)
+// CHECK: %[[H:.*]] = linalg.index 1
+// CHECK: %[[T:.*]] = linalg.index 2
+// CHECK: tensor.extract %[[X]][%{{.*}}, %[[T]], %[[H]], %{{.*}}] : tensor<1x5x2x8xf32>
+// CHECK-NOT: linalg.transpose
+func.func @rope_through_transpose(%x: tensor<1x5x2x8xf32>, %c: tensor<5x8xf32>, %s: tensor<5x8xf32>) -> tensor<1x2x5x8xf32> {
+  %e = tensor.empty() : tensor<1x2x5x8xf32>
+  %q = linalg.transpose ins(%x : tensor<1x5x2x8xf32>) outs(%e : tensor<1x2x5x8xf32>) permutation = [0, 2, 1, 3]
+  %y = llm.rope %q, %c, %s : (tensor<1x2x5x8xf32>, tensor<5x8xf32>, tensor<5x8xf32>) -> tensor<1x2x5x8xf32>
+  return %y : tensor<1x2x5x8xf32>
+}
+
+// -----
+
+// Sizes of a folded transpose (dynamic here) are read from its init.
+// CHECK-LABEL: func.func @rope_transpose_sizes
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<1x?x2x8xf32>, %{{[^:]*}}: tensor<?x8xf32>, %{{[^:]*}}: tensor<?x8xf32>, %[[E:[^:]*]]: tensor<1x2x?x8xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[T:.*]] = tensor.dim %[[E]], %c2
+// CHECK: linalg.generic {{.*}} ins(%[[X]] : tensor<1x?x2x8xf32>)
+// CHECK: return %{{.*}}, %[[T]]
+func.func @rope_transpose_sizes(%x: tensor<1x?x2x8xf32>, %c: tensor<?x8xf32>, %s: tensor<?x8xf32>, %e: tensor<1x2x?x8xf32>) -> (tensor<1x2x?x8xf32>, index) {
+  %c2 = arith.constant 2 : index
+  %q = linalg.transpose ins(%x : tensor<1x?x2x8xf32>) outs(%e : tensor<1x2x?x8xf32>) permutation = [0, 2, 1, 3]
+  %t = tensor.dim %q, %c2 : tensor<1x2x?x8xf32>
+  %y = llm.rope %q, %c, %s : (tensor<1x2x?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<1x2x?x8xf32>
+  return %y, %t : tensor<1x2x?x8xf32>, index
+}
+
+// -----
+
+// A transpose read by something else as well stays, and RoPE reads it.
+// CHECK-LABEL: func.func @rope_shared_transpose
+// CHECK: %[[Q:.*]] = linalg.transpose
+// CHECK: linalg.generic {{.*}} ins(%[[Q]] : tensor<1x2x5x8xf32>)
+// CHECK: tensor.extract %[[Q]]
+func.func @rope_shared_transpose(%x: tensor<1x5x2x8xf32>, %c: tensor<5x8xf32>, %s: tensor<5x8xf32>) -> (tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) {
+  %e = tensor.empty() : tensor<1x2x5x8xf32>
+  %q = linalg.transpose ins(%x : tensor<1x5x2x8xf32>) outs(%e : tensor<1x2x5x8xf32>) permutation = [0, 2, 1, 3]
+  %y = llm.rope %q, %c, %s : (tensor<1x2x5x8xf32>, tensor<5x8xf32>, tensor<5x8xf32>) -> tensor<1x2x5x8xf32>
+  return %y, %q : tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
+}

@@ -78,7 +78,9 @@ func.func @static_and_nested(%x: tensor<4x64xf32>, %n: index) -> (tensor<64x4xf3
 // Elementwise arith on tensors (a residual add, SiLU times the up
 // projection) becomes a linalg.generic into a new tensor, not into its
 // first operand (which the function still returns), and is split like the
-// others. Ops on scalars and inside loops are left alone.
+// others. The add is read by the product only, so both run in the same
+// chunks of one parallel region. Ops on scalars and inside loops are left
+// alone.
 // CHECK-LABEL: func.func @tensor_arith
 // CHECK-NOT: arith.addf {{.*}} : tensor
 // CHECK: %[[NEW:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x512xf32>
@@ -86,12 +88,14 @@ func.func @static_and_nested(%x: tensor<4x64xf32>, %n: index) -> (tensor<64x4xf3
 // CHECK: scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}} = %[[NEW]]) -> (tensor<?x?x512xf32>)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<?x?x512xf32>, tensor<?x?x512xf32>) outs(%{{.*}} : tensor<?x?x512xf32>)
 // CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NOT: scf.forall
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : f32
+// CHECK: tensor.parallel_insert_slice
 // CHECK: } else {
 // CHECK-NEXT: linalg.generic
-// CHECK: scf.if
-// CHECK: scf.forall (%{{.*}}) in (4)
-// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : f32
-// CHECK: } else {
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.mulf
 // CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
 // CHECK: scf.for
 // CHECK: arith.subf %{{.*}}, %{{.*}} : tensor<4xf32>
@@ -107,4 +111,61 @@ func.func @tensor_arith(%x: tensor<?x?x512xf32>, %r: tensor<?x?x512xf32>, %a: f3
     scf.yield %d : tensor<4xf32>
   }
   return %x, %p, %q, %l : tensor<?x?x512xf32>, tensor<?x?x512xf32>, f32, tensor<4xf32>
+}
+
+// -----
+
+// RMSNorm as lowered (zeros, sum of squares per row, scaled rows): the fill
+// and the reduction are read only by the last op, so all three run chunk
+// by chunk in one parallel region (one fork and join instead of three), with
+// no whole-tensor copy of them left before it. The square, read by the
+// returned value too, gets its own region.
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#rows3 = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @norm_group
+// CHECK: scf.if
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: arith.mulf
+// CHECK: } else {
+// CHECK: scf.if
+// CHECK-NEXT: scf.forall (%{{.*}}) in (4)
+// CHECK-NOT: scf.forall
+// CHECK: linalg.fill {{.*}} -> tensor<?x?xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: math.rsqrt
+// CHECK: tensor.parallel_insert_slice
+// CHECK: } else {
+// CHECK-NEXT: linalg.fill
+// CHECK-NEXT: linalg.generic
+// CHECK: linalg.generic
+// CHECK: math.rsqrt
+func.func @norm_group(%in: tensor<?x?x512xf32>) -> (tensor<?x?x512xf32>, tensor<?x?x512xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %b = tensor.dim %in, %c0 : tensor<?x?x512xf32>
+  %t = tensor.dim %in, %c1 : tensor<?x?x512xf32>
+  %e3 = tensor.empty(%b, %t) : tensor<?x?x512xf32>
+  %x = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%in : tensor<?x?x512xf32>) outs(%e3 : tensor<?x?x512xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<?x?x512xf32>
+  %e2 = tensor.empty(%b, %t) : tensor<?x?xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e2 : tensor<?x?xf32>) -> tensor<?x?xf32>
+  %ss = linalg.generic {indexing_maps = [#id3, #rows3], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : tensor<?x?x512xf32>) outs(%z : tensor<?x?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %a : f32
+    %s = arith.addf %m, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<?x?xf32>
+  %d1 = tensor.dim %ss, %c1 : tensor<?x?xf32>
+  %e4 = tensor.empty(%b, %d1) : tensor<?x?x512xf32>
+  %y = linalg.generic {indexing_maps = [#id3, #rows3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %ss : tensor<?x?x512xf32>, tensor<?x?xf32>) outs(%e4 : tensor<?x?x512xf32>) {
+  ^bb0(%a: f32, %r: f32, %o: f32):
+    %q = math.rsqrt %r : f32
+    %m = arith.mulf %a, %q : f32
+    linalg.yield %m : f32
+  } -> tensor<?x?x512xf32>
+  return %x, %y : tensor<?x?x512xf32>, tensor<?x?x512xf32>
 }
