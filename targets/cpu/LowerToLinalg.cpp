@@ -500,6 +500,16 @@ Value panelled(PatternRewriter &rewriter, Location loc,
       .getResult();
 }
 
+/// Whether `value` is available at `op`: an argument of a block that holds
+/// it, or defined before it in its block.
+bool dominatesOp(Value value, Operation *op) {
+  if (auto arg = dyn_cast<BlockArgument>(value))
+    return arg.getOwner()->findAncestorOpInBlock(*op) != nullptr;
+  Operation *def = value.getDefiningOp();
+  Operation *ancestor = def->getBlock()->findAncestorOpInBlock(*op);
+  return ancestor && def->isBeforeInBlock(ancestor);
+}
+
 struct LowerLinear : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearOp op,
@@ -523,19 +533,42 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
       e.append(tail.begin(), tail.end());
       return e;
     };
-    Value init = linearInit(rewriter, loc, outType, sizes, op.getBias());
     Type element = outType.getElementType();
     bool sameFloat = isa<FloatType>(element) &&
                      op.getInput().getType().getElementType() == element &&
                      op.getWeight().getType().getElementType() == element;
     if (auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
         constant && sameFloat) {
+      // y + r where only that sum reads y (a residual connection after an
+      // attention output or down projection): the kernel's accumulators
+      // start from r, and the sum is y itself.
+      arith::AddFOp residualAdd;
+      Value residual;
+      if (!op.getBias() && op->hasOneUse())
+        if (auto add = dyn_cast<arith::AddFOp>(*op->getUsers().begin());
+            add && add.getType() == outType) {
+          Value other =
+              add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
+          if (other != op.getResult() && dominatesOp(other, op)) {
+            residualAdd = add;
+            residual = other;
+          }
+        }
+      Value init =
+          residual ? residual
+                   : linearInit(rewriter, loc, outType, sizes, op.getBias());
       FailureOr<Value> y = packedLinear(rewriter, op, constant, init);
       if (succeeded(y)) {
-        rewriter.replaceOp(op, *y);
+        if (residualAdd) {
+          rewriter.replaceOp(residualAdd, *y);
+          rewriter.eraseOp(op);
+        } else {
+          rewriter.replaceOp(op, *y);
+        }
         return success();
       }
     }
+    Value init = linearInit(rewriter, loc, outType, sizes, op.getBias());
     SmallVector<AffineMap> maps = {
         AffineMap::get(rank + 1, 0, withTail({k}), ctx),
         AffineMap::get(rank + 1, 0, {n, k}, ctx),

@@ -447,6 +447,49 @@ TEST(CpuKernels, LinearWithPaddedPanelsMatchesReference) {
 // chains; N = 48: panels of 16.
 TEST(CpuKernels, LinearRowsWithSplitKMatchReference) { checkLinear(3, 24, 48); }
 
+/// r + x W^T (or x W^T + r) with W a constant [N, K] and the residual r an
+/// argument also returned as is, compiled (the kernel's accumulators start
+/// from r), against plain loops; r must be unchanged.
+void checkLinearPlusResidual(int64_t M, int64_t K, int64_t N,
+                             bool residualFirst) {
+  std::vector<float> w = values(N * K, 5), x = values(M * K, 7),
+                     r = values(M * N, 8);
+  std::string xt = tensorType({M, K}), wt = tensorType({N, K}),
+              yt = tensorType({M, N});
+  std::string sum = residualFirst ? "%r, %l" : "%l, %r";
+  std::string source = "func.func @main(%x: " + xt + ", %r: " + yt + ") -> (" +
+                       yt + ", " + yt + ") {\n" + constant("w", w, N, K) +
+                       "  %l = llm.linear %x, %w : (" + xt + ", " + wt +
+                       ") -> " + yt + "\n  %y = arith.addf " + sum + " : " +
+                       yt + "\n  return %y, %r : " + yt + ", " + yt + "\n}\n";
+  std::vector<float> y(M * N, 42.0f), rOut(M * N, 42.0f);
+  const std::vector<float> rIn = r;
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {x.data(), r.data(), y.data(), rOut.data()},
+                     {{M, K}, {M, N}, {M, N}, {M, N}}));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k)
+        acc += static_cast<double>(x[m * K + k]) * w[n * K + k];
+      double expected = acc + rIn[m * N + n];
+      EXPECT_NEAR(y[m * N + n], expected, 1e-5 * (1 + std::fabs(expected)))
+          << m << "," << n;
+      EXPECT_EQ(rOut[m * N + n], rIn[m * N + n]) << m << "," << n;
+      EXPECT_EQ(r[m * N + n], rIn[m * N + n]) << m << "," << n;
+    }
+}
+
+TEST(CpuKernels, LinearPlusResidualMatchesReference) {
+  checkLinearPlusResidual(11, 19, 96, false);
+  checkLinearPlusResidual(11, 19, 96, true);
+}
+
+// N = 100: the residual is padded into panels of 32 like a zero start.
+TEST(CpuKernels, LinearPlusResidualWithPaddedPanelsMatchesReference) {
+  checkLinearPlusResidual(11, 19, 100, true);
+}
+
 /// y = x Ŵ^T + b compiled with `--quantize=scheme`, against plain loops over
 /// the dequantized weight Ŵ of the same scheme (lib/Quant): the kernels
 /// apply scales and zero points per group, in another order, so not bit

@@ -218,3 +218,42 @@ func.func @rope_shared_transpose(%x: tensor<1x5x2x8xf32>, %c: tensor<5x8xf32>, %
   %y = llm.rope %q, %c, %s : (tensor<1x2x5x8xf32>, tensor<5x8xf32>, tensor<5x8xf32>) -> tensor<1x2x5x8xf32>
   return %y, %q : tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>
 }
+
+// -----
+
+// A linear layer whose only reader adds a residual to it (either side):
+// the packed contraction starts from the residual (expanded into panels)
+// instead of zeros, and the add is gone.
+// CHECK-LABEL: func.func @linear_plus_residual
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<3x2xf32>, %[[R:[^:]*]]: tensor<3x32xf32>)
+// CHECK-NOT: linalg.fill
+// CHECK: %[[INIT:.*]] = tensor.expand_shape %[[R]] {{\[}}[0], [1, 2]] output_shape [3, 1, 32]
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} outs(%[[INIT]] : tensor<3x1x32xf32>)
+// CHECK-NOT: arith.addf {{.*}} : tensor
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[Y]]
+// CHECK: return %[[C]]
+func.func @linear_plus_residual(%x: tensor<3x2xf32>, %r: tensor<3x32xf32>) -> tensor<3x32xf32> {
+  %w = arith.constant dense<[[0.0, 0.5], [1.0, 1.5], [2.0, 2.5], [3.0, 3.5], [4.0, 4.5], [5.0, 5.5], [6.0, 6.5], [7.0, 7.5], [8.0, 8.5], [9.0, 9.5], [10.0, 10.5], [11.0, 11.5], [12.0, 12.5], [13.0, 13.5], [14.0, 14.5], [15.0, 15.5], [16.0, 16.5], [17.0, 17.5], [18.0, 18.5], [19.0, 19.5], [20.0, 20.5], [21.0, 21.5], [22.0, 22.5], [23.0, 23.5], [24.0, 24.5], [25.0, 25.5], [26.0, 26.5], [27.0, 27.5], [28.0, 28.5], [29.0, 29.5], [30.0, 30.5], [31.0, 31.5]]> : tensor<32x2xf32>
+  %l = llm.linear %x, %w : (tensor<3x2xf32>, tensor<32x2xf32>) -> tensor<3x32xf32>
+  %y = arith.addf %r, %l : tensor<3x32xf32>
+  return %y : tensor<3x32xf32>
+}
+
+// -----
+
+// No fold: the linear result has another reader, the residual is computed
+// after the linear layer, or the layer has a bias (its accumulator starts
+// from the bias).
+// CHECK-LABEL: func.func @linear_plus_residual_kept
+// CHECK-COUNT-3: arith.addf {{.*}} : tensor<3x32xf32>
+func.func @linear_plus_residual_kept(%x: tensor<3x2xf32>, %r: tensor<3x32xf32>, %b: tensor<32xf32>) -> (tensor<3x32xf32>, tensor<3x32xf32>, tensor<3x32xf32>, tensor<3x32xf32>) {
+  %w = arith.constant dense<[[0.0, 0.5], [1.0, 1.5], [2.0, 2.5], [3.0, 3.5], [4.0, 4.5], [5.0, 5.5], [6.0, 6.5], [7.0, 7.5], [8.0, 8.5], [9.0, 9.5], [10.0, 10.5], [11.0, 11.5], [12.0, 12.5], [13.0, 13.5], [14.0, 14.5], [15.0, 15.5], [16.0, 16.5], [17.0, 17.5], [18.0, 18.5], [19.0, 19.5], [20.0, 20.5], [21.0, 21.5], [22.0, 22.5], [23.0, 23.5], [24.0, 24.5], [25.0, 25.5], [26.0, 26.5], [27.0, 27.5], [28.0, 28.5], [29.0, 29.5], [30.0, 30.5], [31.0, 31.5]]> : tensor<32x2xf32>
+  %l = llm.linear %x, %w : (tensor<3x2xf32>, tensor<32x2xf32>) -> tensor<3x32xf32>
+  %y = arith.addf %l, %r : tensor<3x32xf32>
+  %l2 = llm.linear %x, %w : (tensor<3x2xf32>, tensor<32x2xf32>) -> tensor<3x32xf32>
+  %later = math.exp %r : tensor<3x32xf32>
+  %y2 = arith.addf %l2, %later : tensor<3x32xf32>
+  %l3 = llm.linear %x, %w, %b : (tensor<3x2xf32>, tensor<32x2xf32>, tensor<32xf32>) -> tensor<3x32xf32>
+  %y3 = arith.addf %l3, %r : tensor<3x32xf32>
+  return %y, %l, %y2, %y3 : tensor<3x32xf32>, tensor<3x32xf32>, tensor<3x32xf32>, tensor<3x32xf32>
+}
