@@ -476,13 +476,38 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     // Query i is position i + (keys - rows) of the sequence.
     Value offset = arith::SubIOp::create(rewriter, loc, keys, rows);
     RankedTensorType outType = op.getResult().getType();
+    // An output read only through a [B, H, T, D] -> [B, T, H, D] transpose
+    // (back to the model's layout before the output projection) is written
+    // in that layout directly: no transposed copy.
+    linalg::TransposeOp transposed;
+    for (Operation *user : op->getUsers()) {
+      if (auto dim = dyn_cast<tensor::DimOp>(user)) {
+        if (dim.getConstantIndex())
+          continue;
+        transposed = nullptr;
+        break;
+      }
+      auto transpose = dyn_cast<linalg::TransposeOp>(user);
+      if (transposed || !transpose ||
+          transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1, 3}) {
+        transposed = nullptr;
+        break;
+      }
+      transposed = transpose;
+    }
+    // The output's dims in memory order, as dims of the op's result.
+    SmallVector<int64_t> layout = transposed ? SmallVector<int64_t>{0, 2, 1, 3}
+                                             : SmallVector<int64_t>{0, 1, 2, 3};
     Value fullSizes[4] = {batch, size(q, 1), rows, index(rewriter, valueDim)};
+    SmallVector<int64_t> shape;
     SmallVector<Value> dynamicSizes;
-    for (int64_t d = 0; d < 4; ++d)
+    for (int64_t d : layout) {
+      shape.push_back(outType.getDimSize(d));
       if (outType.isDynamicDim(d))
         dynamicSizes.push_back(fullSizes[d]);
-    Value out = tensor::EmptyOp::create(rewriter, loc, outType.getShape(), f32,
-                                        dynamicSizes);
+    }
+    Value out =
+        tensor::EmptyOp::create(rewriter, loc, shape, f32, dynamicSizes);
 
     auto qVector = VectorType::get({headDim}, f32);
     auto vVector = VectorType::get({valueDim}, f32);
@@ -516,17 +541,34 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                  : Value(arith::AddIOp::create(rewriter, loc, firstHead,
                                                index(rewriter, g))));
     Value shared = forall.getRegionIterArgs()[0];
-    SmallVector<OpFoldResult> offsets = {b, firstHead, rewriter.getIndexAttr(0),
-                                         rewriter.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {
-        rewriter.getIndexAttr(1), rewriter.getIndexAttr(together),
-        tensor::getMixedSize(rewriter, loc, q, 2),
-        rewriter.getIndexAttr(valueDim)};
+    // This chunk's heads: [together, T, D], or [T, together, D] in the
+    // transposed layout.
+    OpFoldResult headsAt[4] = {b, firstHead, rewriter.getIndexAttr(0),
+                               rewriter.getIndexAttr(0)};
+    OpFoldResult headsSize[4] = {rewriter.getIndexAttr(1),
+                                 rewriter.getIndexAttr(together),
+                                 tensor::getMixedSize(rewriter, loc, q, 2),
+                                 rewriter.getIndexAttr(valueDim)};
+    int64_t headCounts[3] = {together, outType.getDimSize(2), valueDim};
+    SmallVector<OpFoldResult> offsets, sizes;
+    SmallVector<int64_t> sliceShape;
+    for (int64_t d : layout) {
+      offsets.push_back(headsAt[d]);
+      sizes.push_back(headsSize[d]);
+      if (d != 0)
+        sliceShape.push_back(headCounts[d - 1]);
+    }
     SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
-    auto sliceType =
-        RankedTensorType::get({together, outType.getDimSize(2), valueDim}, f32);
+    auto sliceType = RankedTensorType::get(sliceShape, f32);
     Value slice = tensor::ExtractSliceOp::create(
         rewriter, loc, sliceType, shared, offsets, sizes, strides);
+    // Where head g's row i goes in the slice.
+    auto rowAt = [&](OpBuilder &b, int64_t g, Value i,
+                     Value zero) -> SmallVector<Value> {
+      Value head = index(b, g);
+      return transposed ? SmallVector<Value>{i, head, zero}
+                        : SmallVector<Value>{head, i, zero};
+    };
     Value zeroIndex = index(rewriter, 0), oneIndex = index(rewriter, 1);
     Value padding = f32Const(rewriter, 0.0);
     Value negInf = f32Const(rewriter, -std::numeric_limits<double>::infinity());
@@ -549,7 +591,11 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                                                  rewriter.getIndexAttr(0),
                                                  rewriter.getIndexAttr(0)};
         SmallVector<OpFoldResult> headSizes = {rewriter.getIndexAttr(1),
-                                               sizes[2], sizes[3]};
+                                               headsSize[2], headsSize[3]};
+        if (transposed) {
+          std::swap(headOffsets[0], headOffsets[1]);
+          std::swap(headSizes[0], headSizes[1]);
+        }
         SmallVector<OpFoldResult> headStrides(3, rewriter.getIndexAttr(1));
         Value headSlice =
             tensor::ExtractSliceOp::create(rewriter, loc, headType, slice,
@@ -674,8 +720,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                 rb, l, v.combine(rb, l, mine.drop_front()),
                 vector::BroadcastOp::create(rb, l, vVector, inverse));
             written = vector::TransferWriteOp::create(
-                          rb, l, result, written,
-                          ValueRange{index(rb, g), i, zeroIndex}, inBounds)
+                          rb, l, result, written, rowAt(rb, g, i, zeroIndex),
+                          inBounds)
                           .getResult();
           }
           SmallVector<Value> yielded = {written};
@@ -685,7 +731,21 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(rewriter, loc, rowLoop.getResult(0),
                                           shared, offsets, sizes, strides);
-    rewriter.replaceOp(op, forall.getResult(0));
+    if (!transposed) {
+      rewriter.replaceOp(op, forall.getResult(0));
+      return success();
+    }
+    rewriter.setInsertionPointAfter(forall);
+    for (Operation *user : llvm::to_vector(op->getUsers()))
+      if (auto dim = dyn_cast<tensor::DimOp>(user)) {
+        // Dim d of [B, H, T, D] is dim layout[d] of the written tensor.
+        rewriter.setInsertionPoint(dim);
+        rewriter.replaceOp(dim, tensor::DimOp::create(
+                                    rewriter, dim.getLoc(), forall.getResult(0),
+                                    layout[*dim.getConstantIndex()]));
+      }
+    rewriter.replaceOp(transposed, forall.getResult(0));
+    rewriter.eraseOp(op);
     return success();
   }
 };

@@ -137,7 +137,8 @@ std::string tensorType(std::initializer_list<int64_t> dims,
 /// codec, and the reference uses the dequantized values.
 void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
                     const std::vector<std::array<int64_t, 3>> &hide,
-                    int64_t kvBits = 32, int64_t Hq = 4, int64_t Hkv = 2) {
+                    int64_t kvBits = 32, int64_t Hq = 4, int64_t Hkv = 2,
+                    bool transposeOut = false) {
   constexpr int64_t B = 2, D = 16;
   const float scale = 0.3f;
   bool quantized = kvBits != 32;
@@ -146,16 +147,19 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
               ct = tensorType({B, Hkv, S, D * kvBits / 8}, "i8"),
               st = tensorType({B, Hkv, S});
   std::string bits = std::to_string(kvBits);
+  // With transposeOut the output is returned as [B, T, Hq, D] through a
+  // transpose, which the fused attention writes directly.
+  std::string ot = transposeOut ? tensorType({B, T, Hq, D}) : qt;
   std::string source =
       quantized
           ? "func.func @main(%q: " + qt + ", %kc: " + ct + ", %ks: " + st +
-                ", %vc: " + ct + ", %vs: " + st + ", %m: " + mt + ") -> " + qt +
+                ", %vc: " + ct + ", %vs: " + st + ", %m: " + mt + ") -> " + ot +
                 " {\n  %k = llm.kv_dequantize %kc, %ks bits(" + bits + ") : (" +
                 ct + ", " + st + ") -> " + kt +
                 "\n  %v = llm.kv_dequantize %vc, %vs bits(" + bits + ") : (" +
                 ct + ", " + st + ") -> " + kt + "\n"
           : "func.func @main(%q: " + qt + ", %k: " + kt + ", %v: " + kt +
-                ", %m: " + mt + ") -> " + qt + " {\n";
+                ", %m: " + mt + ") -> " + ot + " {\n";
   source += "  %o = llm.attention %q, %k, %v mask(%m) {causal, "
             "num_heads = " +
             std::to_string(Hq) +
@@ -163,7 +167,16 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
             " : i64, scale = "
             "0.3 : f32, sliding_window = " +
             std::to_string(W) + " : i64} : (" + qt + ", " + kt + ", " + kt +
-            ", " + mt + ") -> " + qt + "\n  return %o : " + qt + "\n}\n";
+            ", " + mt + ") -> " + qt + "\n";
+  if (transposeOut)
+    source += "  %e = tensor.empty() : " + ot +
+              "\n  %t = linalg.transpose ins(%o : " + qt + ") outs(%e : " + ot +
+              ") permutation = [0, 2, 1, 3]\n  return %t : " + ot + "\n}\n";
+  else
+    source += "  return %o : " + qt + "\n}\n";
+  std::vector<int64_t> outShape = transposeOut
+                                      ? std::vector<int64_t>{B, T, Hq, D}
+                                      : std::vector<int64_t>{B, Hq, T, D};
   std::vector<float> q = values(B * Hq * T * D, 1),
                      k = values(B * Hkv * S * D, 2),
                      v = values(B * Hkv * S * D, 3),
@@ -179,7 +192,7 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
          {B, Hkv, S, D},
          {B, Hkv, S, D},
          {B, 1, maskRows, S},
-         {B, Hq, T, D}}));
+         outShape}));
   } else {
     int64_t rowBytes = D * kvBits / 8;
     std::vector<int8_t> kc(B * Hkv * S * rowBytes), vc(kc.size());
@@ -205,7 +218,7 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
                         {B, Hkv, S, rowBytes},
                         {B, Hkv, S},
                         {B, 1, maskRows, S},
-                        {B, Hq, T, D}}));
+                        outShape}));
   }
 
   for (int64_t b = 0; b < B; ++b)
@@ -235,7 +248,9 @@ void checkAttention(int64_t T, int64_t S, int64_t W, int64_t maskRows,
             num += p * v[((b * Hkv + kh) * S + j) * D + e];
           }
           double expected = den > 0 ? num / den : 0.0;
-          ASSERT_NEAR(out[((b * Hq + h) * T + i) * D + e], expected, 1e-5)
+          int64_t at = transposeOut ? ((b * T + i) * Hq + h) * D + e
+                                    : ((b * Hq + h) * T + i) * D + e;
+          ASSERT_NEAR(out[at], expected, 1e-5)
               << "T=" << T << " b=" << b << " h=" << h << " i=" << i
               << " e=" << e;
         }
@@ -284,6 +299,18 @@ TEST(CpuKernels, AttentionSharingKVHeadsMatchesReference) {
     checkAttention(/*T=*/2, /*S=*/7, /*W=*/7, /*maskRows=*/1, {{0, 0, 6}}, bits,
                    /*Hq=*/6, /*Hkv=*/2);
   }
+}
+
+// The output read back through a [B, H, T, D] -> [B, T, H, D] transpose
+// (as before an output projection) is written in that layout by the fused
+// kernel: blocks of rows, single rows, heads sharing a KV head, int8 codes.
+TEST(CpuKernels, AttentionWrittenTransposedMatchesReference) {
+  checkAttention(/*T=*/37, /*S=*/41, /*W=*/9, /*maskRows=*/1, {{0, 0, 20}}, 32,
+                 4, 2, /*transposeOut=*/true);
+  checkAttention(/*T=*/5, /*S=*/9, /*W=*/4, /*maskRows=*/5, {{1, 2, 3}}, 8, 4,
+                 2, /*transposeOut=*/true);
+  checkAttention(/*T=*/3, /*S=*/9, /*W=*/5, /*maskRows=*/3, {{1, 2, 8}}, 32, 8,
+                 1, /*transposeOut=*/true);
 }
 
 /// The types of rows [B, H, T, D] f32, their `bits`-bit codes and their

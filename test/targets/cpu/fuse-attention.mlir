@@ -172,3 +172,40 @@ func.func @int4_cache(%q: tensor<1x4x1x16xf32>, %kc: tensor<1x2x?x8xi8>, %ks: te
       : (tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) -> tensor<1x4x1x16xf32>
   return %o : tensor<1x4x1x16xf32>
 }
+
+// -----
+
+// Read back only through a [B, H, T, D] -> [B, T, H, D] transpose (and its
+// sizes): the output is created as [B, T, H, D], each chunk of heads is
+// the strided slice [T, heads, D], each row lands at (row, head), and the
+// transpose is gone.
+// CHECK-LABEL: func.func @written_transposed
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[OUT:.*]] = tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?x4x16xf32>
+// CHECK: %[[R:.*]] = scf.forall ({{.*}}) in ({{.*}}, 2) shared_outs(%[[S:.*]] = %[[OUT]]) -> (tensor<?x?x4x16xf32>)
+// CHECK: tensor.extract_slice %[[S]][%{{.*}}, 0, %{{.*}}, 0] [1, %{{.*}}, 2, 16] [1, 1, 1, 1] : tensor<?x?x4x16xf32> to tensor<?x2x16xf32>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%[[ROW:.*]], %c0{{.*}}, %c0{{.*}}] {{.*}} : vector<16xf32>, tensor<?x2x16xf32>
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[S]][%{{.*}}, 0, %{{.*}}, 0] [1, %{{.*}}, 2, 16]
+// CHECK: %[[T:.*]] = tensor.dim %[[R]], %c1
+// CHECK-NOT: linalg.transpose
+// CHECK: return %[[R]], %[[T]]
+func.func @written_transposed(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %e: tensor<?x?x4x16xf32>) -> (tensor<?x?x4x16xf32>, index) {
+  %c2 = arith.constant 2 : index
+  %o = llm.attention %q, %k, %v {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %t = tensor.dim %o, %c2 : tensor<?x4x?x16xf32>
+  %r = linalg.transpose ins(%o : tensor<?x4x?x16xf32>) outs(%e : tensor<?x?x4x16xf32>) permutation = [0, 2, 1, 3]
+  return %r, %t : tensor<?x?x4x16xf32>, index
+}
+
+// -----
+
+// Another reader of the [B, H, T, D] output: written as usual, the
+// transpose stays.
+// CHECK-LABEL: func.func @transposed_and_read
+// CHECK: scf.forall {{.*}} -> (tensor<?x4x?x16xf32>)
+// CHECK: linalg.transpose
+func.func @transposed_and_read(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %e: tensor<?x?x4x16xf32>) -> (tensor<?x?x4x16xf32>, tensor<?x4x?x16xf32>) {
+  %o = llm.attention %q, %k, %v {causal, num_heads = 4 : i64, num_kv_heads = 2 : i64} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %r = linalg.transpose ins(%o : tensor<?x4x?x16xf32>) outs(%e : tensor<?x?x4x16xf32>) permutation = [0, 2, 1, 3]
+  return %r, %o : tensor<?x?x4x16xf32>, tensor<?x4x?x16xf32>
+}
