@@ -17,8 +17,12 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     concatenations. A linear layer with a constant weight gets the weight
     packed at compile time into panels `[N/NR, K, NR]` (NR = 32, 16 or 8
     columns) and loops (panel, rows, k, column), which
-    `llm-cpu-vectorize-linear` turns into register-tiled vector code.
-    Everything else is straightforward loops (no tiling or
+    `llm-cpu-vectorize-linear` turns into register-tiled vector code; when
+    its only reader adds a residual defined before it (and it has no bias),
+    the accumulation starts from the residual and the add is gone. RoPE
+    reads its input through a `linalg.transpose` that nothing else reads
+    (the `[B, T, H, D] -> [B, H, T, D]` before attention), so the
+    transposed copy is not made. Everything else is straightforward loops (no tiling or
     vectorisation by llmc yet) that bufferize and run through upstream's
     LLVM lowering. `llm.topk` is k rounds of arg-max; `llm.moe` runs only the
     chosen experts (the decomposition of `llm-decompose-moe`): per expert,
@@ -95,8 +99,10 @@ def LLMCpuFuseAttention : Pass<"llm-cpu-fuse-attention"> {
     every key is hidden). Causal and sliding-window masking bound the key
     loops (and hide keys per row lane inside a block). The same semantics
     as `llm-lower-to-linalg`'s attention, with no `[T, S]` score matrix:
-    memory is O(S) per block. Other attention ops are left for
-    `llm-lower-to-linalg`.
+    memory is O(S) per block. An output read only through a
+    `[B, H, T, D] -> [B, T, H, D]` `linalg.transpose` (and its sizes) is
+    written in that layout directly and the transpose removed. Other
+    attention ops are left for `llm-lower-to-linalg`.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
@@ -149,7 +155,11 @@ def LLMCpuParallelize : Pass<"llm-cpu-parallelize", "::mlir::func::FuncOp"> {
     elementwise products, layout changes: not the kernels inside loops)
     becomes an `scf.forall` of `chunks` iterations along one parallel loop:
     the last dynamic one (the sequence in `[B, T, ...]` and `[B, H, T, ...]`
-    layouts), else the largest static one. The split is guarded by an
+    layouts), else the largest static one. Producers read only by the op
+    (and by each other: a norm's zeros, sum of squares and scale) are
+    computed chunk by chunk inside the same `scf.forall`
+    (`scf::tileConsumerAndFuseProducersUsingSCF`), one parallel region
+    instead of several. The split is guarded by an
     `scf.if` on the op's total iteration count: below `min-work` the op runs
     as it was (a decode step is not worth a parallel region). Elementwise
     `arith`/`math` ops on tensors at the top level (residual adds, SiLU times
