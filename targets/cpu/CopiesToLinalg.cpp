@@ -2,7 +2,8 @@
 //
 // memref.copy between non-contiguous buffers lowers to a call into MLIR's
 // C runner library (memrefCopy), which an artifact's runtime does not have;
-// as linalg.copy it becomes plain loops. Contiguous copies stay memcpy.
+// as linalg.copy it becomes plain loops. Contiguous copies stay memcpy, and
+// copies from a reshaped view of their own target are dropped.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,29 @@ namespace mlir::llm::cpu {
 using namespace mlir;
 
 namespace {
+
+/// A copy from a reshaped view of its own target (a result computed in
+/// the output buffer, viewed as panels by the kernel and back): expand and
+/// collapse keep every element where it is, so it copies nothing.
+struct DropCopyOntoItself : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    Value source = op.getSource();
+    while (Operation *def = source.getDefiningOp()) {
+      if (auto expand = dyn_cast<memref::ExpandShapeOp>(def))
+        source = expand.getSrc();
+      else if (auto collapse = dyn_cast<memref::CollapseShapeOp>(def))
+        source = collapse.getSrc();
+      else
+        break;
+    }
+    if (source != op.getTarget())
+      return rewriter.notifyMatchFailure(op, "not a view of the target");
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
 
 struct StridedCopyToLinalg : OpRewritePattern<memref::CopyOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -40,6 +64,7 @@ struct CopiesToLinalg
     : llm::cpu::impl::LLMCpuCopiesToLinalgBase<CopiesToLinalg> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    patterns.add<DropCopyOntoItself>(&getContext(), /*benefit=*/2);
     patterns.add<StridedCopyToLinalg>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

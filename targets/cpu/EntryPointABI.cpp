@@ -15,6 +15,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::llm::cpu {
 #define GEN_PASS_DEF_LLMCPUENTRYABI
@@ -28,6 +30,29 @@ namespace {
 
 MemRefType bufferType(RankedTensorType t) {
   return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+/// The tensor.empty whose buffer `value` is computed in, followed back
+/// through reshapes, scf.forall shared outputs and destination-style ops'
+/// inits; null when it is something else.
+tensor::EmptyOp rootEmpty(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto empty = dyn_cast<tensor::EmptyOp>(def))
+      return empty;
+    unsigned result = cast<OpResult>(value).getResultNumber();
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(def))
+      value = expand.getSrc();
+    else if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(def))
+      value = collapse.getSrc();
+    else if (auto forall = dyn_cast<scf::ForallOp>(def))
+      value = forall.getOutputs()[result];
+    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(def);
+             dps && dps.hasPureTensorSemantics())
+      value = dps.getDpsInits()[result];
+    else
+      return nullptr;
+  }
+  return nullptr;
 }
 
 LogicalResult convert(func::FuncOp fn) {
@@ -86,9 +111,30 @@ LogicalResult convert(func::FuncOp fn) {
         attrs.set(LLMDialect::kRoleAttrName, b.getStringAttr("output"));
       argAttrs.push_back(attrs.getDictionary(ctx));
     }
+    // A result computed in a buffer of its own (the logits) is computed in
+    // the output buffer instead: upstream's eliminate-empty-tensors does
+    // not look through the kernels' reshapes. The final copy is then one
+    // of the buffer onto itself, which bufferization drops.
+    tensor::EmptyOp empty = tiedTo[r] ? nullptr : rootEmpty(value);
+    // Besides the chain, only sizes may be read from the empty tensor (they
+    // are the output's as well).
+    bool inPlace = empty && empty.getType() == value.getType() &&
+                   llvm::count_if(empty->getUsers(), [](Operation *user) {
+                     return !isa<tensor::DimOp>(user);
+                   }) == 1;
+    if (inPlace) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(empty);
+      empty.replaceAllUsesWith(
+          bufferization::ToTensorOp::create(b, loc, empty.getType(), dest,
+                                            /*restrict=*/true,
+                                            /*writable=*/true)
+              .getResult());
+      empty.erase();
+    }
     bufferization::MaterializeInDestinationOp::create(
-        b, ret.getLoc(), TypeRange{}, value, dest, b.getUnitAttr(),
-        b.getUnitAttr());
+        b, ret.getLoc(), TypeRange{}, value, dest,
+        inPlace ? UnitAttr() : b.getUnitAttr(), b.getUnitAttr());
   }
   func::ReturnOp::create(b, ret.getLoc());
   ret.erase();

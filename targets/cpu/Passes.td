@@ -228,7 +228,9 @@ def LLMCpuCopiesToLinalg : Pass<"llm-cpu-copies-to-linalg"> {
     to a call to `memrefCopy` from MLIR's C runner library, which compiled
     artifacts do not link. As `linalg.copy` it lowers to loops instead.
     Copies between identity-layout buffers are left alone (they become
-    `memcpy`).
+    `memcpy`). A copy whose source is its own target seen through
+    `memref.expand_shape` / `memref.collapse_shape` views (a result
+    computed in the output buffer) moves nothing and is erased.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

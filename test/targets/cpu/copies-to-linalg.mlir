@@ -19,3 +19,21 @@ func.func @unranked(%src: memref<*xf32>, %dst: memref<*xf32>) {
   memref.copy %src, %dst : memref<*xf32> to memref<*xf32>
   return
 }
+
+// A copy from the target itself seen through expand/collapse views (a
+// result computed in the output buffer) is erased; a copy from a subview of
+// the target is not a no-op and stays.
+// CHECK-LABEL: func.func @onto_itself(
+// CHECK-NOT: memref.copy %{{.*}}, %{{.*}} : memref<?x8xf32> to memref<?x8xf32>
+// CHECK: linalg.copy
+// CHECK-NOT: copy
+// CHECK: return
+func.func @onto_itself(%out: memref<?x8xf32>, %n: index, %i: index) {
+  %panels = memref.expand_shape %out [[0], [1, 2]] output_shape [%n, 2, 4] : memref<?x8xf32> into memref<?x2x4xf32>
+  %back = memref.collapse_shape %panels [[0], [1, 2]] : memref<?x2x4xf32> into memref<?x8xf32>
+  memref.copy %back, %out : memref<?x8xf32> to memref<?x8xf32>
+  %part = memref.subview %out[0, %i] [%n, 4] [1, 1] : memref<?x8xf32> to memref<?x4xf32, strided<[8, 1], offset: ?>>
+  %part2 = memref.subview %out[0, 0] [%n, 4] [1, 1] : memref<?x8xf32> to memref<?x4xf32, strided<[8, 1]>>
+  memref.copy %part, %part2 : memref<?x4xf32, strided<[8, 1], offset: ?>> to memref<?x4xf32, strided<[8, 1]>>
+  return
+}

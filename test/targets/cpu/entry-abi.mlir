@@ -37,3 +37,48 @@ func.func @bad(%a: tensor<4xf32>, %b: tensor<8xf32>)
     -> (tensor<4xf32> {llm.tied_arg = 1 : i64}) {
   return %a : tensor<4xf32>
 }
+
+// -----
+
+// A result computed in an empty tensor of its own (through a kernel's
+// reshapes and a forall's shared output) is computed in the output buffer:
+// the empty tensor becomes that buffer, and the final copy is onto itself
+// (no longer restrict). Sizes read from the empty tensor are the buffer's.
+// CHECK-LABEL: func.func @computed_in_output(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<?x8xf32>, %[[OUT:[a-z0-9]+]]: memref<?x8xf32> {llm.role = "output"})
+// CHECK-NOT: tensor.empty
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: tensor.dim %[[T]]
+// CHECK: tensor.expand_shape %[[T]]
+// CHECK: bufferization.materialize_in_destination %{{.*}} in writable %[[OUT]]
+func.func @computed_in_output(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%n) : tensor<?x8xf32>
+  %m = tensor.dim %e, %c0 : tensor<?x8xf32>
+  %panels = tensor.expand_shape %e [[0], [1, 2]] output_shape [%m, 2, 4] : tensor<?x8xf32> into tensor<?x2x4xf32>
+  %r = scf.forall (%p) in (2) shared_outs(%o = %panels) -> (tensor<?x2x4xf32>) {
+    %s = tensor.extract_slice %o[0, %p, 0] [%m, 1, 4] [1, 1, 1] : tensor<?x2x4xf32> to tensor<?x4xf32>
+    %one = arith.constant 1.0 : f32
+    %f = linalg.fill ins(%one : f32) outs(%s : tensor<?x4xf32>) -> tensor<?x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %f into %o[0, %p, 0] [%m, 1, 4] [1, 1, 1] : tensor<?x4xf32> into tensor<?x2x4xf32>
+    }
+  }
+  %y = tensor.collapse_shape %r [[0], [1, 2]] : tensor<?x2x4xf32> into tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// An empty tensor read by something else as well keeps its own buffer.
+// CHECK-LABEL: func.func @empty_shared(
+// CHECK: tensor.empty
+// CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable
+func.func @empty_shared(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %e = tensor.empty() : tensor<4xf32>
+  %one = arith.constant 1.0 : f32
+  %f = linalg.fill ins(%one : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %g = linalg.fill ins(%one : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  return %f, %g : tensor<4xf32>, tensor<4xf32>
+}
