@@ -132,7 +132,8 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
     for (auto [op, loop] : llvm::reverse(candidates)) {
       if (taken.contains(op))
         continue;
-      SmallVector<Operation *> producers = producersOnlyFor(op, candidates);
+      SmallVector<Operation *> producers =
+          producersOnlyFor(op, candidates, taken);
       taken.insert(producers.begin(), producers.end());
       if (failed(parallelize(rewriter, op, loop, producers)))
         return signalPassFailure();
@@ -156,10 +157,12 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
 
   /// The candidates before `consumer` whose results only `consumer` and the
   /// others taken read (the norm's sum of squares and scale, a SiLU before
-  /// its product), in program order.
+  /// its product), in program order. Ops in `taken` were erased with the
+  /// consumer that took them.
   SmallVector<Operation *>
   producersOnlyFor(linalg::LinalgOp consumer,
-                   ArrayRef<std::pair<linalg::LinalgOp, int64_t>> candidates) {
+                   ArrayRef<std::pair<linalg::LinalgOp, int64_t>> candidates,
+                   const llvm::SmallPtrSetImpl<Operation *> &taken) {
     llvm::SmallPtrSet<Operation *, 8> group{consumer};
     SmallVector<Operation *> producers;
     auto feedsGroup = [&](Operation *op) {
@@ -179,7 +182,8 @@ struct Parallelize : llm::cpu::impl::LLMCpuParallelizeBase<Parallelize> {
         before = true;
         continue;
       }
-      if (before && op->getBlock() == consumer->getBlock() && feedsGroup(op)) {
+      if (before && !taken.contains(op) &&
+          op->getBlock() == consumer->getBlock() && feedsGroup(op)) {
         group.insert(op);
         producers.push_back(op);
       }

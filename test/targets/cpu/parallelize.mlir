@@ -169,3 +169,36 @@ func.func @norm_group(%in: tensor<?x?x512xf32>) -> (tensor<?x?x512xf32>, tensor<
   } -> tensor<?x?x512xf32>
   return %x, %y : tensor<?x?x512xf32>, tensor<?x?x512xf32>
 }
+
+// -----
+
+// A producer taken into a later op's region (%a into %d's) lies before an
+// op processed after it (%c): it is not looked at again (it was erased;
+// reading it was a use after free, seen under AddressSanitizer).
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func.func @taken_before_other
+// CHECK: scf.forall
+// CHECK: math.exp
+// CHECK: scf.forall
+// CHECK: arith.addf
+// CHECK: arith.mulf
+// CHECK: return
+func.func @taken_before_other(%x: tensor<64x32xf32>, %y: tensor<64x32xf32>) -> (tensor<64x32xf32>, tensor<64x32xf32>) {
+  %e = tensor.empty() : tensor<64x32xf32>
+  %a = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x32xf32>) outs(%e : tensor<64x32xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %m = arith.addf %in, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<64x32xf32>
+  %c = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%y : tensor<64x32xf32>) outs(%e : tensor<64x32xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %m = math.exp %in : f32
+    linalg.yield %m : f32
+  } -> tensor<64x32xf32>
+  %d = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%a, %c : tensor<64x32xf32>, tensor<64x32xf32>) outs(%e : tensor<64x32xf32>) {
+  ^bb0(%in: f32, %in2: f32, %o: f32):
+    %m = arith.mulf %in, %in2 : f32
+    linalg.yield %m : f32
+  } -> tensor<64x32xf32>
+  return %c, %d : tensor<64x32xf32>, tensor<64x32xf32>
+}
