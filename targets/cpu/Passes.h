@@ -54,6 +54,11 @@ constexpr llvm::StringLiteral kVnniDotAttr = "llm_cpu.vnni_dot";
 /// 64-byte table that llm-cpu-x86-intrinsics makes a vpermb (AVX512-VBMI).
 constexpr llvm::StringLiteral kVbmiLookupAttr = "llm_cpu.vbmi_lookup";
 
+/// On the first vector.fma of a prefill row tile's k step, whose weights
+/// are a panel row: llm-cpu-prefetch-panels fetches the next panel's row.
+constexpr llvm::StringLiteral kPrefetchNextPanelAttr =
+    "llm_cpu.prefetch_next_panel";
+
 /// llm.kv_quantize and llm.kv_dequantize as linalg generics (part of
 /// llm-lower-to-linalg).
 void populateLowerKVCodesPatterns(RewritePatternSet &patterns);

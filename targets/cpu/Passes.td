@@ -221,6 +221,23 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
   ];
 }
 
+def LLMCpuPrefetchPanels : Pass<"llm-cpu-prefetch-panels"> {
+  let summary = "Fetch a GEMM's next weight panel into L2 while computing this one";
+  let description = [{
+    Before the weight read (`vector.transfer_read` of `w[p, k, c]` from a
+    memref `[P, K, NR]`) of each `vector.fma` tagged
+    `llm_cpu.prefetch_next_panel` (by `llm-cpu-vectorize-linear` on the
+    prefill kernels' row tiles), inserts a `memref.prefetch` (read, L2) of
+    row `k` of panel `min(p + 1, P - 1)`, one per cache line, and drops the
+    tag. Each thread of a GEMM walks its panels in order, so the next
+    panel's stream from memory overlaps this panel's multiply-adds instead
+    of stalling its first tile. Runs after bufferization; a tagged op of
+    another form is an error.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def LLMCpuCopiesToLinalg : Pass<"llm-cpu-copies-to-linalg"> {
   let summary = "Turn strided memref.copy into linalg.copy";
   let description = [{

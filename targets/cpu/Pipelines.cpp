@@ -25,7 +25,7 @@ static std::string cpuToLLVM(bool openmp) {
       "scf-forall-to-parallel,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       // After deallocation, which rejects llvm.call_intrinsic.
-      "llm-cpu-x86-intrinsics,"
+      "llm-cpu-x86-intrinsics,llm-cpu-prefetch-panels,"
       "llm-cpu-copies-to-linalg,llm-cpu-dynamic-expand-shape,"
       "convert-linalg-to-loops,"
       // Vector transfers become plain loads and stores (the register-tiled

@@ -636,8 +636,14 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
               Value a = tensor::ExtractOp::create(kb, kl, x,
                                                   ValueRange{rowIndex[r], k});
               Value splat = vector::BroadcastOp::create(kb, kl, vectorType, a);
-              next[r * chains + c] = vector::FMAOp::create(
-                  kb, kl, splat, weights, next[r * chains + c]);
+              auto fma = vector::FMAOp::create(kb, kl, splat, weights,
+                                               next[r * chains + c]);
+              // A tile of rows reads each panel many times: its next panel
+              // is fetched meanwhile (llm-cpu-prefetch-panels).
+              if (tile > 1 && r == 0)
+                fma->setAttr(llm::cpu::kPrefetchNextPanelAttr,
+                             kb.getUnitAttr());
+              next[r * chains + c] = fma;
             }
           }
           scf::YieldOp::create(kb, kl, next);

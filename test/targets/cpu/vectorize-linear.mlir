@@ -23,14 +23,20 @@
 // CHECK-COUNT-4: vector.transfer_read %[[T]]{{.*}} {in_bounds = [true]} : tensor<?x32xf32>, vector<32xf32>
 // CHECK: scf.for %[[K:.*]] = %{{.*}} to %[[C16]] step %{{.*}} iter_args(
 // CHECK: vector.transfer_read %[[W]][%[[P]], %[[K]], %{{.*}}]{{.*}} {in_bounds = [true]} : tensor<2x16x32xf32>, vector<32xf32>
-// CHECK-COUNT-4: tensor.extract %[[X2]]
+// The tile's first multiply-add is tagged: its weights' next panel is
+// prefetched (llm-cpu-prefetch-panels); the other rows share that read.
+// CHECK: tensor.extract %[[X2]]
+// CHECK: vector.fma {{.*}} {llm_cpu.prefetch_next_panel} : vector<32xf32>
+// CHECK-COUNT-3: tensor.extract %[[X2]]
 // CHECK-NOT: tensor.extract
+// CHECK-NOT: llm_cpu.prefetch_next_panel
 // CHECK: scf.yield
 // CHECK-COUNT-4: vector.transfer_write
 // CHECK: scf.yield
+// A single row reads each panel once: nothing to prefetch.
 // CHECK: %[[REST:.*]] = scf.for %{{.*}} = %[[FULL]] to %[[M]] step %{{.*}} iter_args(%{{.*}} = %[[TILES]])
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[C16]] step %[[C4]] iter_args(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
-// CHECK-COUNT-4: vector.fma
+// CHECK-COUNT-4: vector.fma %{{[^{]*}} : vector<32xf32>
 // CHECK-NOT: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-3: arith.addf {{.*}} : vector<32xf32>
