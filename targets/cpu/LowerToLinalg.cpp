@@ -227,34 +227,90 @@ struct LowerTransfer : OpRewritePattern<TransferOp> {
 // Norms
 //===----------------------------------------------------------------------===//
 
-/// Per-row sum over the last dim of f(x) in f32: [..., D] -> [...].
+/// Lanes of the partial sums a row sum keeps (one zmm of f32).
+constexpr int64_t kSumLanes = 16;
+
+/// Per-row sum over the last dim of f(x) in f32: [..., D] -> [...]. When
+/// D is a multiple of kSumLanes the row is summed in that many lanes first
+/// (x as [..., D/L, L], partial sums [..., L], the lanes the innermost,
+/// parallel loop) and the lanes then added up: one chain of adds per row
+/// was latency-bound (an f32 add chain cannot be vectorised without
+/// reassociating it), the lanes are a vector add per L elements.
 Value rowSum(OpBuilder &b, Location loc, Value x,
              function_ref<Value(OpBuilder &, Location, Value, ValueRange)> f,
              ValueRange extra = {}) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
+  int64_t depth = type.getShape().back();
   auto sizes = tensor::getMixedSizes(b, loc, x);
   auto rowType =
       RankedTensorType::get(type.getShape().drop_back(), b.getF32Type());
-  Value init = filled(b, loc, rowType, ArrayRef(sizes).drop_back(), 0.0);
-  SmallVector<AffineMap> maps(1 + extra.size(), b.getMultiDimIdentityMap(rank));
+  SmallVector<OpFoldResult> rowSizes(ArrayRef(sizes).drop_back());
+  // init + Σ fn(inputs) over loop `reduced` of `loops` loops.
+  auto sumInto = [&](Value init, ValueRange inputs, SmallVector<AffineMap> maps,
+                     int64_t loops, int64_t reduced,
+                     function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+    SmallVector<IT> iters(loops, IT::parallel);
+    iters[reduced] = IT::reduction;
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+               maps, iters,
+               [&](OpBuilder &nb, Location nl, ValueRange args) {
+                 linalg::YieldOp::create(
+                     nb, nl,
+                     arith::AddFOp::create(nb, nl, fn(nb, nl, args),
+                                           args.back())
+                         .getResult());
+               })
+        .getResult(0);
+  };
+  auto term = [&](OpBuilder &nb, Location nl, ValueRange args) {
+    return f(nb, nl, toF32(nb, nl, args[0]), args.drop_front().drop_back());
+  };
+  if (ShapedType::isDynamic(depth) || depth % kSumLanes != 0 ||
+      depth == kSumLanes) {
+    SmallVector<AffineMap> maps(1 + extra.size(),
+                                b.getMultiDimIdentityMap(rank));
+    for (size_t i = 0; i < extra.size(); ++i)
+      maps[1 + i] = b.getMultiDimIdentityMap(rank).dropResult(rank - 1);
+    maps.push_back(b.getMultiDimIdentityMap(rank).dropResult(rank - 1));
+    SmallVector<Value> inputs = {x};
+    llvm::append_range(inputs, extra);
+    return sumInto(filled(b, loc, rowType, rowSizes, 0.0), inputs, maps, rank,
+                   rank - 1, term);
+  }
+  // x as [..., D/L, L]; loops (rows..., j, l), j reduced.
+  SmallVector<int64_t> lanedShape(type.getShape().drop_back());
+  lanedShape.append({depth / kSumLanes, kSumLanes});
+  SmallVector<ReassociationIndices> reassoc;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    reassoc.push_back({d});
+  reassoc.push_back({rank - 1, rank});
+  SmallVector<OpFoldResult> lanedSizes(rowSizes);
+  lanedSizes.append({b.getIndexAttr(depth / kSumLanes),
+                     b.getIndexAttr(kSumLanes)});
+  Value laned = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(lanedShape, type.getElementType()), x,
+      reassoc, lanedSizes);
+  AffineMap all = b.getMultiDimIdentityMap(rank + 1);
+  SmallVector<AffineMap> maps = {all};
   for (size_t i = 0; i < extra.size(); ++i)
-    maps[1 + i] = b.getMultiDimIdentityMap(rank).dropResult(rank - 1);
-  maps.push_back(b.getMultiDimIdentityMap(rank).dropResult(rank - 1));
-  SmallVector<IT> iters(rank, IT::parallel);
-  iters.back() = IT::reduction;
-  SmallVector<Value> inputs = {x};
+    maps.push_back(all.dropResults({rank - 1, rank}));
+  maps.push_back(all.dropResult(rank - 1));
+  SmallVector<Value> inputs = {laned};
   llvm::append_range(inputs, extra);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{rowType}, inputs, ValueRange{init}, maps, iters,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value v = f(nb, nl, toF32(nb, nl, args[0]),
-                           args.drop_front().drop_back());
-               linalg::YieldOp::create(
-                   nb, nl,
-                   arith::AddFOp::create(nb, nl, v, args.back()).getResult());
-             })
-      .getResult(0);
+  SmallVector<int64_t> laneShape(type.getShape().drop_back());
+  laneShape.push_back(kSumLanes);
+  SmallVector<OpFoldResult> laneSizes(rowSizes);
+  laneSizes.push_back(b.getIndexAttr(kSumLanes));
+  Value lanes = sumInto(
+      filled(b, loc, RankedTensorType::get(laneShape, b.getF32Type()),
+             laneSizes, 0.0),
+      inputs, maps, rank + 1, rank - 1, term);
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  return sumInto(filled(b, loc, rowType, rowSizes, 0.0), ValueRange{lanes},
+                 {id, id.dropResult(rank - 1)}, rank, rank - 1,
+                 [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 }
 
 /// out = (x - mean) * inv * weight + bias, with per-row mean and inv.

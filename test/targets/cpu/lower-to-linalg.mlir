@@ -52,6 +52,45 @@ func.func @rms_norm(%x: tensor<2x8xf32>, %w: tensor<8xf32>) -> tensor<2x8xf32> {
 
 // -----
 
+// Rows of a multiple of 16 features are summed in 16 lanes first (the lanes
+// the innermost, parallel loop: vector adds instead of one latency-bound
+// chain of scalar adds), then the lanes of each row are added up.
+// CHECK-DAG: #[[X4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[LANES:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[ALL3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[ROW3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @rms_norm_lanes
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x64xf32>,
+// CHECK: %[[LANED:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 4, 16] : tensor<?x?x64xf32> into tensor<?x?x4x16xf32>
+// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<?x?x16xf32>
+// CHECK: %[[PARTIAL:.*]] = linalg.generic {indexing_maps = [#[[X4]], #[[LANES]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%[[LANED]] : tensor<?x?x4x16xf32>) outs(%[[ZEROS]] : tensor<?x?x16xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[ALL3]], #[[ROW3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[PARTIAL]] : tensor<?x?x16xf32>) outs(%{{.*}} : tensor<?x?xf32>)
+// CHECK: math.rsqrt
+func.func @rms_norm_lanes(%x: tensor<?x?x64xf32>, %w: tensor<64xf32>) -> tensor<?x?x64xf32> {
+  %y = llm.rms_norm %x, %w {epsilon = 1.0e-6 : f32} : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  return %y : tensor<?x?x64xf32>
+}
+
+// -----
+
+// LayerNorm's variance reads the row mean in the lanes' loop too.
+// CHECK-DAG: #[[MEAN:.*]] = affine_map<(d0, d1, d2) -> (d0)>
+// CHECK-LABEL: func.func @layer_norm_lanes
+// CHECK: tensor.expand_shape {{.*}} into tensor<3x2x16xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: tensor.expand_shape {{.*}} into tensor<3x2x16xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[MEAN]], #{{.*}}], iterator_types = ["parallel", "reduction", "parallel"]}
+// CHECK: arith.subf
+func.func @layer_norm_lanes(%x: tensor<3x32xf32>, %g: tensor<32xf32>, %b: tensor<32xf32>) -> tensor<3x32xf32> {
+  %y = llm.layer_norm %x weight %g bias %b {epsilon = 1.0e-5 : f32} : (tensor<3x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<3x32xf32>
+  return %y : tensor<3x32xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @transfer
 // CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
 // CHECK-NEXT: return %[[X]]
