@@ -420,7 +420,13 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
   }
   step("lowering to linalg");
   // int8 dot products of quantized activations take VNNI, codebook and
-  // activation-table lookups VBMI, where the target has them.
+  // activation-table lookups VBMI, where the target has them. A result
+  // inserted into a bigger tensor (a step's keys and values into the KV
+  // cache) is computed in that tensor's slice: sizes asked of results are
+  // asked of their inits first (so that the slice can be taken before the
+  // op), then upstream's empty-tensor elimination gives the op the slice
+  // as its destination. Before, bufferization copied the step's keys and
+  // values into the caches on one thread.
   auto feature = [&](StringRef name) {
     return llm::cpu::targetHasFeature(options.codegen, name) ? "true" : "false";
   };
@@ -429,6 +435,8 @@ bool llmc::compileModule(ModuleOp module, StringRef source,
                                 "llm-lower-to-linalg{{lookup-tables={2}},"
                                 "llm-cpu-vectorize-linear{{vnni={0} vbmi={1}},"
                                 "linalg-fuse-elementwise-ops,"
+                                "resolve-ranked-shaped-type-result-dims,"
+                                "eliminate-empty-tensors,"
                                 "func.func(llm-cpu-parallelize)",
                                 feature("avx512vnni"), feature("avx512vbmi"),
                                 lookupTables ? "true" : "false")
