@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/Sequence.h"
@@ -481,6 +482,27 @@ struct PanelLoops {
   }
 };
 
+/// The loops of a panelled linear whose output [..., N] has rank `rank`.
+PanelLoops panelLoops(OpBuilder &b, int64_t rank) {
+  PanelLoops loops;
+  loops.count = rank + 2;
+  SmallVector<AffineExpr> xExprs, yExprs;
+  for (int64_t d = 1; d < rank; ++d) {
+    xExprs.push_back(b.getAffineDimExpr(d));
+    yExprs.push_back(b.getAffineDimExpr(d));
+  }
+  loops.panel = b.getAffineDimExpr(0);
+  loops.k = b.getAffineDimExpr(rank);
+  loops.column = b.getAffineDimExpr(rank + 1);
+  xExprs.push_back(loops.k);
+  yExprs.append({loops.panel, loops.column});
+  loops.input = AffineMap::get(loops.count, 0, xExprs, b.getContext());
+  loops.output = AffineMap::get(loops.count, 0, yExprs, b.getContext());
+  loops.iterators.assign(rank, IT::parallel);
+  loops.iterators.append({IT::reduction, IT::parallel});
+  return loops;
+}
+
 /// A linear layer over a weight packed into panels of `nb` output columns:
 /// `init` [..., N] is viewed as [..., ⌈N/nb⌉, nb] (padded past N when nb does
 /// not divide N), `build` computes that blocked output from the blocked
@@ -525,23 +547,7 @@ Value panelled(PatternRewriter &rewriter, Location loc,
   sizes.push_back(rewriter.getIndexAttr(nb));
   Value blockedInit = tensor::ExpandShapeOp::create(rewriter, loc, blockedType,
                                                     init, reassoc, sizes);
-  PanelLoops loops;
-  loops.count = rank + 2;
-  SmallVector<AffineExpr> xExprs, yExprs;
-  for (int64_t d = 1; d < rank; ++d) {
-    xExprs.push_back(rewriter.getAffineDimExpr(d));
-    yExprs.push_back(rewriter.getAffineDimExpr(d));
-  }
-  loops.panel = rewriter.getAffineDimExpr(0);
-  loops.k = rewriter.getAffineDimExpr(rank);
-  loops.column = rewriter.getAffineDimExpr(rank + 1);
-  xExprs.push_back(loops.k);
-  yExprs.append({loops.panel, loops.column});
-  loops.input = AffineMap::get(loops.count, 0, xExprs, rewriter.getContext());
-  loops.output = AffineMap::get(loops.count, 0, yExprs, rewriter.getContext());
-  loops.iterators.assign(rank, IT::parallel);
-  loops.iterators.append({IT::reduction, IT::parallel});
-  Value y = build(blockedType, blockedInit, loops);
+  Value y = build(blockedType, blockedInit, panelLoops(rewriter, rank));
   Value result =
       tensor::CollapseShapeOp::create(rewriter, loc, outType, y, reassoc);
   if (!padded)
@@ -678,6 +684,169 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
                      loops.iterators, yieldFma)
               .getResult(0);
         });
+  }
+};
+
+/// Whether `slice` takes whole rows of `y` ([..., N], rows as in `x`):
+/// offsets 0 and unit strides, each leading size y's or x's own.
+bool takesWholeRows(tensor::ExtractSliceOp slice, Value y, Value x) {
+  int64_t rank = slice.getSourceType().getRank();
+  if (slice.getResultType().getRank() != rank ||
+      !llvm::all_of(slice.getMixedStrides(), isOneInteger))
+    return false;
+  for (int64_t d = 0; d + 1 < rank; ++d) {
+    if (!isZeroInteger(slice.getMixedOffsets()[d]))
+      return false;
+    OpFoldResult size = slice.getMixedSizes()[d];
+    if (std::optional<int64_t> v = getConstantIntValue(size)) {
+      if (*v != slice.getSourceType().getDimSize(d))
+        return false;
+      continue;
+    }
+    auto dim = cast<Value>(size).getDefiningOp<tensor::DimOp>();
+    std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
+    if (!dim || index != d || (dim.getSource() != y && dim.getSource() != x))
+      return false;
+  }
+  return true;
+}
+
+/// silu(y[..., :F]) · y[..., F:] over y = x·Wᵀ with W a constant [2F, K]
+/// (a SwiGLU MLP's gate and up projections, which llm-fuse-linears made one
+/// linear): the weight is packed into panels of the 16 gate columns
+/// 16p..16p+15 followed by the same 16 up columns, the linear computes y
+/// in that order ([..., F/16, 32]) and a generic tagged kGatedSiluAttr
+/// computes silu(gate)·up from the panels' two halves (slices
+/// [..., F/16, 16]) into [..., F/16, 16], that is [..., F]. llm-cpu-vectorize-linear computes the product in the GEMM's
+/// registers: the gate and up halves are never written, and the product
+/// needs no pass of its own.
+struct LowerGatedLinear : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  static constexpr int64_t kHalf = 16;
+
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
+    auto wType = op.getWeight().getType();
+    auto outType = op.getType();
+    Type f32 = rewriter.getF32Type();
+    if (!constant || op.getBias() || !wType.hasStaticShape() ||
+        outType.getElementType() != f32 || wType.getElementType() != f32 ||
+        op.getInput().getType().getElementType() != f32)
+      return rewriter.notifyMatchFailure(op, "not an f32 constant linear");
+    int64_t n = wType.getDimSize(0), k = wType.getDimSize(1);
+    int64_t f = n / 2;
+    if (n % (2 * kHalf) != 0)
+      return rewriter.notifyMatchFailure(op, "halves not in panels of 16");
+    // Two readers, the gate half [0, F) and the up half [F, 2F), and sizes
+    // of leading dims (the input's).
+    tensor::ExtractSliceOp gate, up;
+    SmallVector<tensor::DimOp> dims;
+    for (Operation *user : op->getUsers()) {
+      if (auto dim = dyn_cast<tensor::DimOp>(user)) {
+        std::optional<int64_t> index = dim.getConstantIndex();
+        if (!index || *index + 1 >= outType.getRank())
+          return rewriter.notifyMatchFailure(op, "asked for its width");
+        dims.push_back(dim);
+        continue;
+      }
+      auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+      if (!slice || !slice->hasOneUse() ||
+          !takesWholeRows(slice, op.getResult(), op.getInput()))
+        return rewriter.notifyMatchFailure(op, "not read as two halves");
+      std::optional<int64_t> offset =
+          getConstantIntValue(slice.getMixedOffsets().back());
+      std::optional<int64_t> size =
+          getConstantIntValue(slice.getMixedSizes().back());
+      if (size != f || !offset || (*offset != 0 && *offset != f))
+        return rewriter.notifyMatchFailure(op, "not read as two halves");
+      (*offset == 0 ? gate : up) = slice;
+    }
+    if (!gate || !up || gate == up)
+      return rewriter.notifyMatchFailure(op, "not read as two halves");
+    auto silu = dyn_cast<SiluOp>(*gate->getUsers().begin());
+    if (!silu || !silu->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "the gate half is not a SiLU's");
+    auto mul = dyn_cast<arith::MulFOp>(*silu->getUsers().begin());
+    if (!mul || *up->getUsers().begin() != mul.getOperation() ||
+        mul.getType() != silu.getType())
+      return rewriter.notifyMatchFailure(op, "not silu(gate) * up");
+
+    Location loc = op.getLoc();
+    int64_t panels = f / kHalf;
+    Value packed = relayoutConstant(
+        rewriter, loc, constant, {panels, k, 2 * kHalf},
+        [&](ArrayRef<int64_t> i) -> int64_t {
+          int64_t column = i[2] < kHalf ? i[0] * kHalf + i[2]
+                                        : f + i[0] * kHalf + i[2] - kHalf;
+          return column * k + i[1];
+        },
+        "_gated");
+    if (!packed)
+      return rewriter.notifyMatchFailure(op, "the weight's bytes are missing");
+    for (tensor::DimOp dim : dims)
+      rewriter.modifyOpInPlace(
+          dim, [&] { dim.getSourceMutable().assign(op.getInput()); });
+    int64_t rank = outType.getRank();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, op.getInput());
+    sizes.pop_back();
+    auto blocked = [&](int64_t width) {
+      SmallVector<int64_t> shape(outType.getShape().drop_back());
+      shape.append({panels, width});
+      return RankedTensorType::get(shape, f32);
+    };
+    SmallVector<OpFoldResult> blockedSizes(sizes);
+    blockedSizes.append(
+        {rewriter.getIndexAttr(panels), rewriter.getIndexAttr(2 * kHalf)});
+    PanelLoops loops = panelLoops(rewriter, rank);
+    Value y =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{blocked(2 * kHalf)},
+            ValueRange{op.getInput(), packed},
+            ValueRange{filled(rewriter, loc, blocked(2 * kHalf), blockedSizes,
+                              0.0)},
+            ArrayRef<AffineMap>{loops.input, loops.packed(loops.k),
+                                loops.output},
+            loops.iterators, yieldFma)
+            .getResult(0);
+    // h[..., p, c] = silu(y[..., p, c]) · y[..., p, 16 + c]: the halves of
+    // each panel as slices (a map c + 16 would make the loop run to 32).
+    blockedSizes.back() = rewriter.getIndexAttr(kHalf);
+    auto half = [&](int64_t offset) {
+      SmallVector<OpFoldResult> offsets(rank + 1, rewriter.getIndexAttr(0));
+      offsets.back() = rewriter.getIndexAttr(offset);
+      return tensor::ExtractSliceOp::create(
+                 rewriter, loc, blocked(kHalf), y, offsets, blockedSizes,
+                 SmallVector<OpFoldResult>(rank + 1, rewriter.getIndexAttr(1)))
+          .getResult();
+    };
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank + 1);
+    auto gated = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{blocked(kHalf)},
+        ValueRange{half(0), half(kHalf)},
+        ValueRange{emptyLike(rewriter, loc, blocked(kHalf), blockedSizes)},
+        ArrayRef<AffineMap>{id, id, id},
+        SmallVector<IT>(rank + 1, IT::parallel),
+        [](OpBuilder &b, Location l, ValueRange a) {
+          linalg::YieldOp::create(
+              b, l,
+              arith::MulFOp::create(b, l, siluScalar(b, l, a[0]), a[1])
+                  .getResult());
+        });
+    gated->setAttr(cpu::kGatedSiluAttr, rewriter.getUnitAttr());
+    SmallVector<ReassociationIndices> reassoc;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      reassoc.push_back({d});
+    reassoc.push_back({rank - 1, rank});
+    Value h = tensor::CollapseShapeOp::create(rewriter, loc, mul.getType(),
+                                              gated.getResult(0), reassoc);
+    rewriter.replaceOp(mul, h);
+    rewriter.eraseOp(silu);
+    rewriter.eraseOp(gate);
+    rewriter.eraseOp(up);
+    rewriter.eraseOp(op);
+    return success();
   }
 };
 
@@ -1876,6 +2045,12 @@ struct LLMLowerToLinalgPass
     : llm::cpu::impl::LLMLowerToLinalgBase<LLMLowerToLinalgPass> {
   using Base::Base;
   void runOnOperation() override {
+    // A SwiGLU's gate and up projections first, while their SiLU and
+    // product are still llm ops to recognise.
+    RewritePatternSet gatedPatterns(&getContext());
+    gatedPatterns.add<LowerGatedLinear>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(gatedPatterns))))
+      getOperation()->emitWarning() << "llm-lower-to-linalg did not converge";
     RewritePatternSet patterns(&getContext());
     patterns
         .add<LowerSilu, LowerGelu, LowerSoftmax, LowerTransfer, LowerRMSNorm,

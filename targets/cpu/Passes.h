@@ -54,6 +54,12 @@ constexpr llvm::StringLiteral kVnniDotAttr = "llm_cpu.vnni_dot";
 /// 64-byte table that llm-cpu-x86-intrinsics makes a vpermb (AVX512-VBMI).
 constexpr llvm::StringLiteral kVbmiLookupAttr = "llm_cpu.vbmi_lookup";
 
+/// On the generic llm-lower-to-linalg writes after a SwiGLU's fused gate and
+/// up projections, h[..., p, c] = silu(y[..., p, c]) · y[..., p, 16 + c]
+/// over y [..., P, 32] (16 gate then 16 up columns per panel): the
+/// llm-cpu-vectorize-linear computes it in the registers of y's kernel.
+constexpr llvm::StringLiteral kGatedSiluAttr = "llm_cpu.gated_silu";
+
 /// On the first vector.fma of a prefill row tile's k step, whose weights
 /// are a panel row: llm-cpu-prefetch-panels fetches the next panel's row.
 constexpr llvm::StringLiteral kPrefetchNextPanelAttr =

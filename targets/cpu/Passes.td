@@ -19,7 +19,11 @@ def LLMLowerToLinalg : Pass<"llm-lower-to-linalg"> {
     columns) and loops (panel, rows, k, column), which
     `llm-cpu-vectorize-linear` turns into register-tiled vector code; when
     its only reader adds a residual defined before it (and it has no bias),
-    the accumulation starts from the residual and the add is gone. RoPE
+    the accumulation starts from the residual and the add is gone. A
+    SwiGLU's fused gate and up projections (one constant `[2F, K]` linear
+    read as `silu(y[..., :F]) * y[..., F:]`) pack panels of 16 gate columns
+    followed by the same 16 up columns, and the product becomes a generic
+    over the panels' two halves tagged `llm_cpu.gated_silu`. RoPE
     reads its input through a `linalg.transpose` that nothing else reads
     (the `[B, T, H, D] -> [B, H, T, D]` before attention), so the
     transposed copy is not made. Everything else is straightforward loops (no tiling or
@@ -194,7 +198,13 @@ def LLMCpuVectorizeLinear : Pass<"llm-cpu-vectorize-linear"> {
     stream), summed at the end; tiles of rows sum over `k` in order. When
     the output starts as zeros (`linalg.fill`) or as a bias broadcast over
     the rows, the accumulators start from a zero vector or the panel's bias
-    slice and the output is never filled.
+    slice and the output is never filled. When the only reader of the
+    output is a `llm_cpu.gated_silu` product of each panel's two 16-column
+    halves (and the accumulators start from zeros), each row's accumulators
+    become `silu(first half) * second half` in registers, written into the
+    product's 16-column slice: the linear's own output is never written.
+    The first multiply-add of a tile's k step is tagged
+    `llm_cpu.prefetch_next_panel` for `llm-cpu-prefetch-panels`.
 
     Quantized linears (generics carrying `llm_cpu.quantized_bits`) become
     the same loops over panels of codes, with the scales applied once per

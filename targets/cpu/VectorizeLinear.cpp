@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -204,13 +205,18 @@ Value offsetIndex(OpBuilder &b, Location loc, Value i, int64_t c) {
                       .getResult();
 }
 
+/// What a row's accumulators become before they are written (a SwiGLU's
+/// silu(gate) · up of the two halves); null: written as they are.
+using EpilogueFn = function_ref<Value(OpBuilder &b, Location l, Value acc)>;
+
 /// scf.for over rows [lo, hi) of the panel's output slice `acc` [M, NR] in
 /// steps of `tile`: each row's accumulator starts from `start` (or is read
-/// from `acc` when null), `body` computes the tile, and the results are
-/// written back into `acc`.
+/// from `acc` when null), `body` computes the tile, and the results (after
+/// `epilogue`, when given) are written back into `acc`.
 Value rowTiles(OpBuilder &builder, Location loc, Value x, Value panel,
                Value acc, Value start, Value lo, Value hi, int64_t tile,
-               VectorType vectorType, TileBodyFn body) {
+               VectorType vectorType, TileBodyFn body,
+               EpilogueFn epilogue = nullptr) {
   Type element = vectorType.getElementType();
   Value zero = indexConstant(builder, loc, 0);
   Value padding = arith::ConstantOp::create(builder, loc, element,
@@ -235,7 +241,8 @@ Value rowTiles(OpBuilder &builder, Location loc, Value x, Value panel,
         Value out = iter[0];
         for (int64_t r = 0; r < tile; ++r)
           out = vector::TransferWriteOp::create(
-                    b, l, results[r], out, ValueRange{rows[r], zero}, inBounds)
+                    b, l, epilogue ? epilogue(b, l, results[r]) : results[r],
+                    out, ValueRange{rows[r], zero}, inBounds)
                     .getResult();
         scf::YieldOp::create(b, l, out);
       });
@@ -276,24 +283,99 @@ Value asRows(OpBuilder &b, Location loc, Value v, int64_t lead) {
 /// body runs `body` over full tiles of `rows` rows, then one row at a time.
 /// `prepare` sees x as [M, K], the row inputs as [M, ...] and M before the
 /// loop.
+/// A SwiGLU's product read from a packed linear's panels of 16 gate then
+/// 16 up columns (llm-lower-to-linalg's kGatedSiluAttr generic) and what it
+/// reads them through.
+struct GatedOutput {
+  linalg::GenericOp product;
+  SmallVector<Operation *> halves;
+  static constexpr int64_t kHalf = 16;
+};
+
+/// The gated product that is the only reader of `op`'s result (y
+/// [..., P, 32], its accumulators starting from zeros), through the slices
+/// of its two halves in that order.
+std::optional<GatedOutput> gatedReader(linalg::GenericOp op, Value init,
+                                       int64_t width) {
+  constexpr int64_t half = GatedOutput::kHalf;
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (width != 2 * half || !fill || !fill->hasOneUse() || !fillsZero(fill))
+    return std::nullopt;
+  linalg::GenericOp product;
+  SmallVector<Operation *> halves(2);
+  for (Operation *user : op->getUsers()) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+    if (!slice || !slice->hasOneUse())
+      return std::nullopt;
+    auto reader = dyn_cast<linalg::GenericOp>(*slice->getUsers().begin());
+    if (!reader || !reader->hasAttr(llm::cpu::kGatedSiluAttr) ||
+        (product && reader != product) || reader.getNumDpsInputs() != 2)
+      return std::nullopt;
+    product = reader;
+    std::optional<int64_t> offset =
+        getConstantIntValue(slice.getMixedOffsets().back());
+    std::optional<int64_t> size =
+        getConstantIntValue(slice.getMixedSizes().back());
+    int64_t which = offset == 0 ? 0 : offset == half ? 1 : -1;
+    if (which < 0 || size != half ||
+        reader.getDpsInputs()[which] != slice.getResult() || halves[which])
+      return std::nullopt;
+    halves[which] = slice;
+  }
+  if (!product || !halves[0] || !halves[1])
+    return std::nullopt;
+  return GatedOutput{product, halves};
+}
+
+/// silu(acc[:16]) · acc[16:] of a row's accumulators: x / (1 + exp(-x)), as
+/// llm-lower-to-linalg's SiLU computes it.
+Value gatedSilu(OpBuilder &b, Location l, Value acc) {
+  constexpr int64_t half = GatedOutput::kHalf;
+  auto halfOf = [&](int64_t offset) {
+    return vector::ExtractStridedSliceOp::create(b, l, acc, {offset}, {half},
+                                                 {1})
+        .getResult();
+  };
+  Value gate = halfOf(0), up = halfOf(half);
+  auto type = cast<VectorType>(gate.getType());
+  Value one = arith::ConstantOp::create(
+      b, l, type, DenseElementsAttr::get(type, b.getF32FloatAttr(1.0f)));
+  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, gate));
+  Value silu = arith::DivFOp::create(b, l, gate,
+                                     arith::AddFOp::create(b, l, one, e));
+  return arith::MulFOp::create(b, l, silu, up);
+}
+
 void vectorizeOverPanels(
     PatternRewriter &rewriter, linalg::GenericOp op, Value x, Value init,
     int64_t lead, int64_t panels, int64_t width, int64_t rows,
     function_ref<void(Value x, ArrayRef<Value> rowInputs, Value m)> prepare,
-    TileBodyFn body, ValueRange rowInputs = {}) {
+    TileBodyFn body, ValueRange rowInputs = {},
+    std::optional<GatedOutput> gated = std::nullopt) {
   Location loc = op.getLoc();
+  // The kernel goes where the gated product was: its destination is
+  // defined after the linear.
+  if (gated)
+    rewriter.setInsertionPoint(gated->product);
   auto yType = cast<RankedTensorType>(init.getType());
   Type element = yType.getElementType();
   // Rows: the leading dims as one (a lone row when there are none).
   AccumulatorInit accInit = analyseInit(rewriter, init);
   Value y = accInit.dest;
+  // A gated product is written instead of the panels: half as wide.
+  int64_t outWidth = width;
+  if (gated) {
+    y = gated->product.getDpsInits()[0];
+    yType = cast<RankedTensorType>(y.getType());
+    outWidth = GatedOutput::kHalf;
+  }
   x = asRows(rewriter, loc, x, lead);
   SmallVector<ReassociationIndices> yReassoc;
   if (lead == 0) {
     yReassoc = {{0, 1}, {2}};
     y = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get({1, panels, width}, element), y,
-        yReassoc);
+        rewriter, loc, RankedTensorType::get({1, panels, outWidth}, element),
+        y, yReassoc);
   } else if (lead > 1) {
     ReassociationIndices rowDims;
     for (int64_t d = 0; d < lead; ++d)
@@ -322,10 +404,10 @@ void vectorizeOverPanels(
     SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), panel,
                                          rewriter.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {m, rewriter.getIndexAttr(1),
-                                       rewriter.getIndexAttr(width)};
+                                       rewriter.getIndexAttr(outWidth)};
     SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
     auto sliceType =
-        RankedTensorType::get({ShapedType::kDynamic, width}, element);
+        RankedTensorType::get({ShapedType::kDynamic, outWidth}, element);
     Value slice = tensor::ExtractSliceOp::create(rewriter, loc, sliceType, out,
                                                  offsets, sizes, strides);
     // Full tiles of `rows` rows, then the rest one row at a time.
@@ -349,23 +431,32 @@ void vectorizeOverPanels(
               .getResult(),
           ArrayRef<bool>{true});
     }
+    EpilogueFn epilogue = gated ? EpilogueFn(gatedSilu) : nullptr;
     slice = rowTiles(rewriter, loc, x, panel, slice, start, zero, full, rows,
-                     vectorType, body);
+                     vectorType, body, epilogue);
     slice = rowTiles(rewriter, loc, x, panel, slice, start, full, m, 1,
-                     vectorType, body);
+                     vectorType, body, epilogue);
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(rewriter, loc, slice, out, offsets,
                                           sizes, strides);
   }
   Value result = forall.getResult(0);
+  Value dest = gated ? gated->product.getDpsInits()[0] : accInit.dest;
   if (lead == 0)
     result =
         tensor::CollapseShapeOp::create(rewriter, loc, yType, result, yReassoc);
   else if (lead > 1)
     result = tensor::ExpandShapeOp::create(
         rewriter, loc, yType, result, yReassoc,
-        tensor::getMixedSizes(rewriter, loc, accInit.dest));
-  rewriter.replaceOp(op, result);
+        tensor::getMixedSizes(rewriter, loc, dest));
+  if (!gated) {
+    rewriter.replaceOp(op, result);
+    return;
+  }
+  rewriter.replaceOp(gated->product, result);
+  for (Operation *half : gated->halves)
+    rewriter.eraseOp(half);
+  rewriter.eraseOp(op);
 }
 
 /// Sums `partial` pairwise into one value.
@@ -595,7 +686,8 @@ struct VectorizePackedLinear : OpRewritePattern<linalg::GenericOp> {
         [&](OpBuilder &b, Location l, Value x, Value panel,
             ArrayRef<Value> rowIndex, ArrayRef<Value> starts) {
           return tileBody(b, l, x, w, panel, rowIndex, starts, depth, width);
-        });
+        },
+        {}, gatedReader(op, match->init, width));
     return success();
   }
 

@@ -839,6 +839,45 @@ TEST(CpuKernels, SiblingLinearsWithBiasesMatchReference) {
   expectLinear(y2, x, w2, b2, M, K, N2);
 }
 
+/// A SwiGLU MLP's h = silu(x Wg^T) · (x Wu^T), Wg and Wu constants [F, K]
+/// (llm-fuse-linears makes them one linear; llm-lower-to-linalg packs
+/// panels of 16 gate and 16 up columns and the kernel computes the product
+/// in registers), with M rows of x, against plain loops.
+void checkGatedSilu(int64_t M, int64_t K, int64_t F) {
+  std::vector<float> x = values(M * K, 14), wg = values(F * K, 15),
+                     wu = values(F * K, 16);
+  std::string xt = tensorType({M, K}), wt = tensorType({F, K}),
+              ht = tensorType({M, F});
+  std::string source = "func.func @main(%x: " + xt + ") -> " + ht + " {\n" +
+                       constant("wg", wg, F, K) + constant("wu", wu, F, K) +
+                       "  %g = llm.linear %x, %wg : (" + xt + ", " + wt +
+                       ") -> " + ht + "\n  %u = llm.linear %x, %wu : (" + xt +
+                       ", " + wt + ") -> " + ht + "\n  %s = llm.silu %g : " +
+                       ht + "\n  %h = arith.mulf %s, %u : " + ht +
+                       "\n  return %h : " + ht + "\n}\n";
+  std::vector<float> h(M * F, 42.0f);
+  ASSERT_NO_FATAL_FAILURE(
+      compileAndCall(source, {x.data(), h.data()}, {{M, K}, {M, F}}));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t f = 0; f < F; ++f) {
+      double g = 0, u = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        g += static_cast<double>(x[m * K + k]) * wg[f * K + k];
+        u += static_cast<double>(x[m * K + k]) * wu[f * K + k];
+      }
+      double expected = g / (1 + std::exp(-g)) * u;
+      ASSERT_NEAR(h[m * F + f], expected, 1e-5 * (1 + std::fabs(expected)))
+          << "M=" << M << " m=" << m << " f=" << f;
+    }
+}
+
+// 11 rows: a tile of 8 and 3 single rows; F = 48: 3 panels of 16 gate and
+// 16 up columns. One row: decode's GEMV.
+TEST(CpuKernels, GatedSiluOfSiblingLinearsMatchesReference) {
+  checkGatedSilu(11, 19, 48);
+  checkGatedSilu(1, 24, 32);
+}
+
 TEST(CpuKernels, SoftmaxAndSiluMatchReference) {
   // exp is a polynomial approximation in compiled code: check it over a
   // wide range, including arguments where exp underflows and overflows.

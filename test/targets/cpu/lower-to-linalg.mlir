@@ -296,3 +296,58 @@ func.func @linear_plus_residual_kept(%x: tensor<3x2xf32>, %r: tensor<3x32xf32>, 
   %y3 = arith.addf %l3, %r : tensor<3x32xf32>
   return %y, %l, %y2, %y3 : tensor<3x32xf32>, tensor<3x32xf32>, tensor<3x32xf32>, tensor<3x32xf32>
 }
+
+// -----
+
+// A SwiGLU's gate and up projections, fused into one linear of [2F, K]
+// (F = 32) and read as two halves: the weight is packed into panels of 16
+// gate columns then the same 16 up columns (W[n, 0] = n: panel 0 holds
+// 0..15 then 32..47), one packed linear computes y [M, F/16, 32] in that
+// order, and a tagged generic computes silu(gate) * up from each panel's two
+// halves into [M, F/16, 16], collapsed to [M, F].
+// CHECK-LABEL: func.func @gated_silu
+// CHECK-SAME: (%[[X:.*]]: tensor<?x1xf32>)
+// CHECK: %[[W:.*]] = arith.constant dense_resource<weight_gated> : tensor<2x1x32xf32>
+// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<?x2x32xf32>
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[W]] : tensor<?x1xf32>, tensor<2x1x32xf32>) outs(%[[ZEROS]] : tensor<?x2x32xf32>)
+// CHECK: math.fma
+// CHECK: %[[GATE:.*]] = tensor.extract_slice %[[Y]][0, 0, 0] [%{{.*}}, 2, 16] [1, 1, 1] : tensor<?x2x32xf32> to tensor<?x2x16xf32>
+// CHECK: %[[UP:.*]] = tensor.extract_slice %[[Y]][0, 0, 16] [%{{.*}}, 2, 16] [1, 1, 1] : tensor<?x2x32xf32> to tensor<?x2x16xf32>
+// CHECK: %[[H:.*]] = linalg.generic {{.*}} ins(%[[GATE]], %[[UP]] : tensor<?x2x16xf32>, tensor<?x2x16xf32>) {{.*}} attrs =  {llm_cpu.gated_silu}
+// CHECK: %[[E:.*]] = math.exp
+// CHECK: %[[D:.*]] = arith.addf %[[E]]
+// CHECK: %[[S:.*]] = arith.divf %{{.*}}, %[[D]]
+// CHECK: arith.mulf %[[S]]
+// CHECK: %[[OUT:.*]] = tensor.collapse_shape %[[H]] {{\[}}[0], [1, 2]] : tensor<?x2x16xf32> into tensor<?x32xf32>
+// CHECK: return %[[OUT]]
+// CHECK: weight_gated: "0x04000000000000000000803F0000004000004040000080400000A0400000C0400000E040000000410000104100002041000030410000404100005041000060410000704100000042
+func.func @gated_silu(%x: tensor<?x1xf32>) -> tensor<?x32xf32> {
+  %c0 = arith.constant 0 : index
+  %w = arith.constant dense<[[0.0], [1.0], [2.0], [3.0], [4.0], [5.0], [6.0], [7.0], [8.0], [9.0], [10.0], [11.0], [12.0], [13.0], [14.0], [15.0], [16.0], [17.0], [18.0], [19.0], [20.0], [21.0], [22.0], [23.0], [24.0], [25.0], [26.0], [27.0], [28.0], [29.0], [30.0], [31.0], [32.0], [33.0], [34.0], [35.0], [36.0], [37.0], [38.0], [39.0], [40.0], [41.0], [42.0], [43.0], [44.0], [45.0], [46.0], [47.0], [48.0], [49.0], [50.0], [51.0], [52.0], [53.0], [54.0], [55.0], [56.0], [57.0], [58.0], [59.0], [60.0], [61.0], [62.0], [63.0]]> : tensor<64x1xf32>
+  %y = llm.linear %x, %w : (tensor<?x1xf32>, tensor<64x1xf32>) -> tensor<?x64xf32>
+  %m = tensor.dim %y, %c0 : tensor<?x64xf32>
+  %g = tensor.extract_slice %y[0, 0] [%m, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %u = tensor.extract_slice %y[0, 32] [%m, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %s = llm.silu %g : tensor<?x32xf32>
+  %h = arith.mulf %s, %u : tensor<?x32xf32>
+  return %h : tensor<?x32xf32>
+}
+
+// -----
+
+// The up half is also read elsewhere: it must be written, so the layer is
+// an ordinary linear (panels in column order) and SiLU and product stay.
+// CHECK-LABEL: func.func @gated_silu_up_escapes
+// CHECK-NOT: llm_cpu.gated_silu
+// CHECK: dense_resource<weight_packed> : tensor<2x2x32xf32>
+// CHECK-NOT: llm_cpu.gated_silu
+// CHECK: return
+func.func @gated_silu_up_escapes(%x: tensor<4x2xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>) {
+  %w = arith.constant dense<[[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [3.0, 1.0], [4.0, 1.0], [5.0, 1.0], [6.0, 1.0], [7.0, 1.0], [8.0, 1.0], [9.0, 1.0], [10.0, 1.0], [11.0, 1.0], [12.0, 1.0], [13.0, 1.0], [14.0, 1.0], [15.0, 1.0], [16.0, 1.0], [17.0, 1.0], [18.0, 1.0], [19.0, 1.0], [20.0, 1.0], [21.0, 1.0], [22.0, 1.0], [23.0, 1.0], [24.0, 1.0], [25.0, 1.0], [26.0, 1.0], [27.0, 1.0], [28.0, 1.0], [29.0, 1.0], [30.0, 1.0], [31.0, 1.0], [32.0, 1.0], [33.0, 1.0], [34.0, 1.0], [35.0, 1.0], [36.0, 1.0], [37.0, 1.0], [38.0, 1.0], [39.0, 1.0], [40.0, 1.0], [41.0, 1.0], [42.0, 1.0], [43.0, 1.0], [44.0, 1.0], [45.0, 1.0], [46.0, 1.0], [47.0, 1.0], [48.0, 1.0], [49.0, 1.0], [50.0, 1.0], [51.0, 1.0], [52.0, 1.0], [53.0, 1.0], [54.0, 1.0], [55.0, 1.0], [56.0, 1.0], [57.0, 1.0], [58.0, 1.0], [59.0, 1.0], [60.0, 1.0], [61.0, 1.0], [62.0, 1.0], [63.0, 1.0]]> : tensor<64x2xf32>
+  %y = llm.linear %x, %w : (tensor<4x2xf32>, tensor<64x2xf32>) -> tensor<4x64xf32>
+  %g = tensor.extract_slice %y[0, 0] [4, 32] [1, 1] : tensor<4x64xf32> to tensor<4x32xf32>
+  %u = tensor.extract_slice %y[0, 32] [4, 32] [1, 1] : tensor<4x64xf32> to tensor<4x32xf32>
+  %s = llm.silu %g : tensor<4x32xf32>
+  %h = arith.mulf %s, %u : tensor<4x32xf32>
+  return %h, %u : tensor<4x32xf32>, tensor<4x32xf32>
+}

@@ -106,3 +106,64 @@ func.func @not_packed(%x: tensor<4x8xf32>, %w: tensor<1x8x128xf32>, %init: tenso
   return %y, %y2 : tensor<4x1x128xf32>, tensor<4x1x16xf32>
 }
 
+
+// -----
+
+// A packed linear whose only reader is a SwiGLU's gated product (the two
+// 16-column halves of each panel, tagged by llm-lower-to-linalg): the
+// kernel starts its accumulators from zeros, and each row's 32 accumulators
+// become silu(first 16) * (last 16), written into the product's 16-column
+// slice of the panel; the linear's own output and the product's generic
+// are gone.
+#x = affine_map<(p, m, k, c) -> (m, k)>
+#w = affine_map<(p, m, k, c) -> (p, k, c)>
+#y = affine_map<(p, m, k, c) -> (m, p, c)>
+#id = affine_map<(m, p, c) -> (m, p, c)>
+// CHECK-LABEL: func.func @gated_silu
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>, %[[W:.*]]: tensor<2x8x32xf32>)
+// CHECK: %[[H:.*]] = tensor.empty(%{{.*}}) : tensor<?x2x16xf32>
+// CHECK: %[[R:.*]] = scf.forall (%[[P:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[H]]) -> (tensor<?x2x16xf32>)
+// CHECK: tensor.extract_slice %[[OUT]][0, %[[P]], 0] [%{{.*}}, 1, 16] [1, 1, 1] : tensor<?x2x16xf32> to tensor<?x16xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK-COUNT-4: vector.fma
+// CHECK: scf.yield
+// CHECK: %[[GATE:.*]] = vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
+// CHECK: %[[UP:.*]] = vector.extract_strided_slice %{{.*}} {offsets = [16], sizes = [16], strides = [1]} : vector<32xf32> to vector<16xf32>
+// CHECK: %[[NEG:.*]] = arith.negf %[[GATE]] : vector<16xf32>
+// CHECK: %[[E:.*]] = math.exp %[[NEG]] : vector<16xf32>
+// CHECK: %[[D:.*]] = arith.addf %{{.*}}, %[[E]] : vector<16xf32>
+// CHECK: %[[S:.*]] = arith.divf %[[GATE]], %[[D]] : vector<16xf32>
+// CHECK: %[[PROD:.*]] = arith.mulf %[[S]], %[[UP]] : vector<16xf32>
+// CHECK: vector.transfer_write %[[PROD]], %{{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<?x16xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]
+func.func @gated_silu(%x: tensor<?x8xf32>, %w: tensor<2x8x32xf32>) -> tensor<?x2x16xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %m = tensor.dim %x, %c0 : tensor<?x8xf32>
+  %e = tensor.empty(%m) : tensor<?x2x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<?x2x32xf32>) -> tensor<?x2x32xf32>
+  %y = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : tensor<?x8xf32>, tensor<2x8x32xf32>) outs(%init : tensor<?x2x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %f = math.fma %a, %b, %c : f32
+    linalg.yield %f : f32
+  } -> tensor<?x2x32xf32>
+  %g = tensor.extract_slice %y[0, 0, 0] [%m, 2, 16] [1, 1, 1] : tensor<?x2x32xf32> to tensor<?x2x16xf32>
+  %u = tensor.extract_slice %y[0, 0, 16] [%m, 2, 16] [1, 1, 1] : tensor<?x2x32xf32> to tensor<?x2x16xf32>
+  %he = tensor.empty(%m) : tensor<?x2x16xf32>
+  %h = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %u : tensor<?x2x16xf32>, tensor<?x2x16xf32>) outs(%he : tensor<?x2x16xf32>) attrs = {llm_cpu.gated_silu} {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %one = arith.constant 1.0 : f32
+    %n = arith.negf %a : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %ex, %one : f32
+    %s = arith.divf %a, %d : f32
+    %r = arith.mulf %s, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<?x2x16xf32>
+  return %h : tensor<?x2x16xf32>
+}
