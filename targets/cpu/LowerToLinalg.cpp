@@ -248,23 +248,24 @@ Value rowSum(OpBuilder &b, Location loc, Value x,
       RankedTensorType::get(type.getShape().drop_back(), b.getF32Type());
   SmallVector<OpFoldResult> rowSizes(ArrayRef(sizes).drop_back());
   // init + Σ fn(inputs) over loop `reduced` of `loops` loops.
-  auto sumInto = [&](Value init, ValueRange inputs, SmallVector<AffineMap> maps,
-                     int64_t loops, int64_t reduced,
-                     function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
-    SmallVector<IT> iters(loops, IT::parallel);
-    iters[reduced] = IT::reduction;
-    return linalg::GenericOp::create(
-               b, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
-               maps, iters,
-               [&](OpBuilder &nb, Location nl, ValueRange args) {
-                 linalg::YieldOp::create(
-                     nb, nl,
-                     arith::AddFOp::create(nb, nl, fn(nb, nl, args),
-                                           args.back())
-                         .getResult());
-               })
-        .getResult(0);
-  };
+  auto sumInto =
+      [&](Value init, ValueRange inputs, SmallVector<AffineMap> maps,
+          int64_t loops, int64_t reduced,
+          function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+        SmallVector<IT> iters(loops, IT::parallel);
+        iters[reduced] = IT::reduction;
+        return linalg::GenericOp::create(
+                   b, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+                   maps, iters,
+                   [&](OpBuilder &nb, Location nl, ValueRange args) {
+                     linalg::YieldOp::create(
+                         nb, nl,
+                         arith::AddFOp::create(nb, nl, fn(nb, nl, args),
+                                               args.back())
+                             .getResult());
+                   })
+            .getResult(0);
+      };
   auto term = [&](OpBuilder &nb, Location nl, ValueRange args) {
     return f(nb, nl, toF32(nb, nl, args[0]), args.drop_front().drop_back());
   };
@@ -288,8 +289,8 @@ Value rowSum(OpBuilder &b, Location loc, Value x,
     reassoc.push_back({d});
   reassoc.push_back({rank - 1, rank});
   SmallVector<OpFoldResult> lanedSizes(rowSizes);
-  lanedSizes.append({b.getIndexAttr(depth / kSumLanes),
-                     b.getIndexAttr(kSumLanes)});
+  lanedSizes.append(
+      {b.getIndexAttr(depth / kSumLanes), b.getIndexAttr(kSumLanes)});
   Value laned = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get(lanedShape, type.getElementType()), x,
       reassoc, lanedSizes);
@@ -304,14 +305,15 @@ Value rowSum(OpBuilder &b, Location loc, Value x,
   laneShape.push_back(kSumLanes);
   SmallVector<OpFoldResult> laneSizes(rowSizes);
   laneSizes.push_back(b.getIndexAttr(kSumLanes));
-  Value lanes = sumInto(
-      filled(b, loc, RankedTensorType::get(laneShape, b.getF32Type()),
-             laneSizes, 0.0),
-      inputs, maps, rank + 1, rank - 1, term);
+  Value lanes =
+      sumInto(filled(b, loc, RankedTensorType::get(laneShape, b.getF32Type()),
+                     laneSizes, 0.0),
+              inputs, maps, rank + 1, rank - 1, term);
   AffineMap id = b.getMultiDimIdentityMap(rank);
-  return sumInto(filled(b, loc, rowType, rowSizes, 0.0), ValueRange{lanes},
-                 {id, id.dropResult(rank - 1)}, rank, rank - 1,
-                 [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  return sumInto(
+      filled(b, loc, rowType, rowSizes, 0.0), ValueRange{lanes},
+      {id, id.dropResult(rank - 1)}, rank, rank - 1,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 }
 
 /// out = (x - mean) * inv * weight + bias, with per-row mean and inv.
@@ -717,9 +719,10 @@ bool takesWholeRows(tensor::ExtractSliceOp slice, Value y, Value x) {
 /// 16p..16p+15 followed by the same 16 up columns, the linear computes y
 /// in that order ([..., F/16, 32]) and a generic tagged kGatedSiluAttr
 /// computes silu(gate)·up from the panels' two halves (slices
-/// [..., F/16, 16]) into [..., F/16, 16], that is [..., F]. llm-cpu-vectorize-linear computes the product in the GEMM's
-/// registers: the gate and up halves are never written, and the product
-/// needs no pass of its own.
+/// [..., F/16, 16]) into [..., F/16, 16], that is [..., F].
+/// llm-cpu-vectorize-linear computes the product in the GEMM's registers: the
+/// gate and up halves are never written, and the product needs no pass of its
+/// own.
 struct LowerGatedLinear : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
   static constexpr int64_t kHalf = 16;
@@ -800,16 +803,15 @@ struct LowerGatedLinear : OpRewritePattern<LinearOp> {
     blockedSizes.append(
         {rewriter.getIndexAttr(panels), rewriter.getIndexAttr(2 * kHalf)});
     PanelLoops loops = panelLoops(rewriter, rank);
-    Value y =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{blocked(2 * kHalf)},
-            ValueRange{op.getInput(), packed},
-            ValueRange{filled(rewriter, loc, blocked(2 * kHalf), blockedSizes,
-                              0.0)},
-            ArrayRef<AffineMap>{loops.input, loops.packed(loops.k),
-                                loops.output},
-            loops.iterators, yieldFma)
-            .getResult(0);
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{blocked(2 * kHalf)},
+                  ValueRange{op.getInput(), packed},
+                  ValueRange{filled(rewriter, loc, blocked(2 * kHalf),
+                                    blockedSizes, 0.0)},
+                  ArrayRef<AffineMap>{loops.input, loops.packed(loops.k),
+                                      loops.output},
+                  loops.iterators, yieldFma)
+                  .getResult(0);
     // h[..., p, c] = silu(y[..., p, c]) · y[..., p, 16 + c]: the halves of
     // each panel as slices (a map c + 16 would make the loop run to 32).
     blockedSizes.back() = rewriter.getIndexAttr(kHalf);

@@ -58,9 +58,9 @@ LogicalResult prefetchNextPanel(vector::FMAOp fma) {
   int64_t perLine = std::max<int64_t>(1, kCacheLine / elementBytes);
   Value column = read.getIndices()[2];
   for (int64_t c = 0; c < type.getDimSize(2); c += perLine) {
-    Value at = c == 0 ? column
-                      : arith::AddIOp::create(b, loc, column, index(c))
-                            .getResult();
+    Value at =
+        c == 0 ? column
+               : arith::AddIOp::create(b, loc, column, index(c)).getResult();
     memref::PrefetchOp::create(b, loc, read.getBase(),
                                ValueRange{next, read.getIndices()[1], at},
                                /*isWrite=*/false, /*localityHint=*/2,

@@ -341,8 +341,8 @@ Value gatedSilu(OpBuilder &b, Location l, Value acc) {
   Value one = arith::ConstantOp::create(
       b, l, type, DenseElementsAttr::get(type, b.getF32FloatAttr(1.0f)));
   Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, gate));
-  Value silu = arith::DivFOp::create(b, l, gate,
-                                     arith::AddFOp::create(b, l, one, e));
+  Value silu =
+      arith::DivFOp::create(b, l, gate, arith::AddFOp::create(b, l, one, e));
   return arith::MulFOp::create(b, l, silu, up);
 }
 
@@ -374,8 +374,8 @@ void vectorizeOverPanels(
   if (lead == 0) {
     yReassoc = {{0, 1}, {2}};
     y = tensor::ExpandShapeOp::create(
-        rewriter, loc, RankedTensorType::get({1, panels, outWidth}, element),
-        y, yReassoc);
+        rewriter, loc, RankedTensorType::get({1, panels, outWidth}, element), y,
+        yReassoc);
   } else if (lead > 1) {
     ReassociationIndices rowDims;
     for (int64_t d = 0; d < lead; ++d)

@@ -848,13 +848,13 @@ void checkGatedSilu(int64_t M, int64_t K, int64_t F) {
                      wu = values(F * K, 16);
   std::string xt = tensorType({M, K}), wt = tensorType({F, K}),
               ht = tensorType({M, F});
-  std::string source = "func.func @main(%x: " + xt + ") -> " + ht + " {\n" +
-                       constant("wg", wg, F, K) + constant("wu", wu, F, K) +
-                       "  %g = llm.linear %x, %wg : (" + xt + ", " + wt +
-                       ") -> " + ht + "\n  %u = llm.linear %x, %wu : (" + xt +
-                       ", " + wt + ") -> " + ht + "\n  %s = llm.silu %g : " +
-                       ht + "\n  %h = arith.mulf %s, %u : " + ht +
-                       "\n  return %h : " + ht + "\n}\n";
+  std::string source =
+      "func.func @main(%x: " + xt + ") -> " + ht + " {\n" +
+      constant("wg", wg, F, K) + constant("wu", wu, F, K) +
+      "  %g = llm.linear %x, %wg : (" + xt + ", " + wt + ") -> " + ht +
+      "\n  %u = llm.linear %x, %wu : (" + xt + ", " + wt + ") -> " + ht +
+      "\n  %s = llm.silu %g : " + ht + "\n  %h = arith.mulf %s, %u : " + ht +
+      "\n  return %h : " + ht + "\n}\n";
   std::vector<float> h(M * F, 42.0f);
   ASSERT_NO_FATAL_FAILURE(
       compileAndCall(source, {x.data(), h.data()}, {{M, K}, {M, F}}));
