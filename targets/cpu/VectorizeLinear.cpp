@@ -277,12 +277,6 @@ Value asRows(OpBuilder &b, Location loc, Value v, int64_t lead) {
   return tensor::CollapseShapeOp::create(b, loc, v, reassoc);
 }
 
-/// Replaces `op` (a generic computing y[rows..., p, c] over panels of
-/// `width` columns from x[rows..., K], and from further per-row inputs
-/// `rowInputs` [rows..., ...]) by an scf.forall over the `panels` whose
-/// body runs `body` over full tiles of `rows` rows, then one row at a time.
-/// `prepare` sees x as [M, K], the row inputs as [M, ...] and M before the
-/// loop.
 /// A SwiGLU's product read from a packed linear's panels of 16 gate then
 /// 16 up columns (llm-lower-to-linalg's kGatedSiluAttr generic) and what it
 /// reads them through.
@@ -346,6 +340,13 @@ Value gatedSilu(OpBuilder &b, Location l, Value acc) {
   return arith::MulFOp::create(b, l, silu, up);
 }
 
+/// Replaces `op` (a generic computing y[rows..., p, c] over panels of
+/// `width` columns from x[rows..., K], and from further per-row inputs
+/// `rowInputs` [rows..., ...]) by an scf.forall over the `panels` whose
+/// body runs `body` over full tiles of `rows` rows, then one row at a time.
+/// `prepare` sees x as [M, K], the row inputs as [M, ...] and M before the
+/// loop. With `gated`, the rows' results become the SwiGLU product that
+/// read `op`'s panels, written in its place.
 void vectorizeOverPanels(
     PatternRewriter &rewriter, linalg::GenericOp op, Value x, Value init,
     int64_t lead, int64_t panels, int64_t width, int64_t rows,
