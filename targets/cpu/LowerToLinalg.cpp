@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "targets/cpu/Passes.h"
+#include "targets/cpu/Silu.h"
 
 #include "dialects/llm/ConstantData.h"
 #include "dialects/llm/MoeDecomposition.h"
@@ -82,13 +83,6 @@ Value fromF32(OpBuilder &b, Location loc, Value v, Type t) {
 
 Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
-}
-
-/// silu(x) = x / (1 + exp(-x)) on a scalar.
-Value siluScalar(OpBuilder &b, Location l, Value x) {
-  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
-  Value d = arith::AddFOp::create(b, l, floatConst(b, l, x.getType(), 1.0), e);
-  return arith::DivFOp::create(b, l, x, d);
 }
 
 /// gelu(x) = 0.5 x (1 + erf(x / sqrt 2)), or with the tanh approximation
@@ -179,7 +173,7 @@ struct LowerSilu : OpRewritePattern<SiluOp> {
         op, elementwise(rewriter, loc, type, op.getInput(),
                         tensor::getMixedSizes(rewriter, loc, op.getInput()),
                         [](OpBuilder &b, Location l, ValueRange a) {
-                          return siluScalar(b, l, a[0]);
+                          return cpu::buildSilu(b, l, a[0]);
                         }));
     return success();
   }
@@ -505,6 +499,18 @@ PanelLoops panelLoops(OpBuilder &b, int64_t rank) {
   return loops;
 }
 
+/// y[lead..., p, c] = init + Σ_k x[lead..., k] · packed[p, k, c]: the generic
+/// llm-cpu-vectorize-linear turns into register-tiled code.
+Value packedGeneric(OpBuilder &b, Location loc, RankedTensorType type, Value x,
+                    Value packed, Value init, const PanelLoops &loops) {
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{x, packed}, ValueRange{init},
+             ArrayRef<AffineMap>{loops.input, loops.packed(loops.k),
+                                 loops.output},
+             loops.iterators, yieldFma)
+      .getResult(0);
+}
+
 /// A linear layer over a weight packed into panels of `nb` output columns:
 /// `init` [..., N] is viewed as [..., ⌈N/nb⌉, nb] (padded past N when nb does
 /// not divide N), `build` computes that blocked output from the blocked
@@ -674,18 +680,13 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
         "_packed");
     if (!packed)
       return failure();
-    return panelled(
-        rewriter, loc, op.getType(), n, nb, init,
-        [&](RankedTensorType blockedType, Value blockedInit,
-            const PanelLoops &loops) {
-          return linalg::GenericOp::create(
-                     rewriter, loc, TypeRange{blockedType},
-                     ValueRange{op.getInput(), packed}, ValueRange{blockedInit},
-                     ArrayRef<AffineMap>{loops.input, loops.packed(loops.k),
-                                         loops.output},
-                     loops.iterators, yieldFma)
-              .getResult(0);
-        });
+    return panelled(rewriter, loc, op.getType(), n, nb, init,
+                    [&](RankedTensorType blockedType, Value blockedInit,
+                        const PanelLoops &loops) {
+                      return packedGeneric(rewriter, loc, blockedType,
+                                           op.getInput(), packed, blockedInit,
+                                           loops);
+                    });
   }
 };
 
@@ -725,7 +726,7 @@ bool takesWholeRows(tensor::ExtractSliceOp slice, Value y, Value x) {
 /// own.
 struct LowerGatedLinear : OpRewritePattern<LinearOp> {
   using OpRewritePattern::OpRewritePattern;
-  static constexpr int64_t kHalf = 16;
+  static constexpr int64_t kHalf = cpu::kGatedHalf;
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
@@ -802,16 +803,10 @@ struct LowerGatedLinear : OpRewritePattern<LinearOp> {
     SmallVector<OpFoldResult> blockedSizes(sizes);
     blockedSizes.append(
         {rewriter.getIndexAttr(panels), rewriter.getIndexAttr(2 * kHalf)});
-    PanelLoops loops = panelLoops(rewriter, rank);
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{blocked(2 * kHalf)},
-                  ValueRange{op.getInput(), packed},
-                  ValueRange{filled(rewriter, loc, blocked(2 * kHalf),
-                                    blockedSizes, 0.0)},
-                  ArrayRef<AffineMap>{loops.input, loops.packed(loops.k),
-                                      loops.output},
-                  loops.iterators, yieldFma)
-                  .getResult(0);
+    Value y = packedGeneric(
+        rewriter, loc, blocked(2 * kHalf), op.getInput(), packed,
+        filled(rewriter, loc, blocked(2 * kHalf), blockedSizes, 0.0),
+        panelLoops(rewriter, rank));
     // h[..., p, c] = silu(y[..., p, c]) · y[..., p, 16 + c]: the halves of
     // each panel as slices (a map c + 16 would make the loop run to 32).
     blockedSizes.back() = rewriter.getIndexAttr(kHalf);
@@ -833,7 +828,7 @@ struct LowerGatedLinear : OpRewritePattern<LinearOp> {
         [](OpBuilder &b, Location l, ValueRange a) {
           linalg::YieldOp::create(
               b, l,
-              arith::MulFOp::create(b, l, siluScalar(b, l, a[0]), a[1])
+              arith::MulFOp::create(b, l, cpu::buildSilu(b, l, a[0]), a[1])
                   .getResult());
         });
     gated->setAttr(cpu::kGatedSiluAttr, rewriter.getUnitAttr());

@@ -59,6 +59,8 @@ constexpr llvm::StringLiteral kVbmiLookupAttr = "llm_cpu.vbmi_lookup";
 /// over y [..., P, 32] (16 gate then 16 up columns per panel): the
 /// llm-cpu-vectorize-linear computes it in the registers of y's kernel.
 constexpr llvm::StringLiteral kGatedSiluAttr = "llm_cpu.gated_silu";
+/// Gate (then up) columns per panel of such a linear.
+constexpr int64_t kGatedHalf = 16;
 
 /// On the first vector.fma of a prefill row tile's k step, whose weights
 /// are a panel row: llm-cpu-prefetch-panels fetches the next panel's row.

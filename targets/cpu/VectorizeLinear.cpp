@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "targets/cpu/Passes.h"
+#include "targets/cpu/Silu.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -283,7 +284,6 @@ Value asRows(OpBuilder &b, Location loc, Value v, int64_t lead) {
 struct GatedOutput {
   linalg::GenericOp product;
   SmallVector<Operation *> halves;
-  static constexpr int64_t kHalf = 16;
 };
 
 /// The gated product that is the only reader of `op`'s result (y
@@ -291,7 +291,7 @@ struct GatedOutput {
 /// of its two halves in that order.
 std::optional<GatedOutput> gatedReader(linalg::GenericOp op, Value init,
                                        int64_t width) {
-  constexpr int64_t half = GatedOutput::kHalf;
+  constexpr int64_t half = llm::cpu::kGatedHalf;
   auto fill = init.getDefiningOp<linalg::FillOp>();
   if (width != 2 * half || !fill || !fill->hasOneUse() || !fillsZero(fill))
     return std::nullopt;
@@ -321,23 +321,17 @@ std::optional<GatedOutput> gatedReader(linalg::GenericOp op, Value init,
   return GatedOutput{product, halves};
 }
 
-/// silu(acc[:16]) · acc[16:] of a row's accumulators: x / (1 + exp(-x)), as
-/// llm-lower-to-linalg's SiLU computes it.
+/// silu(acc[:16]) · acc[16:] of a row's accumulators, with the SiLU
+/// llm-lower-to-linalg uses.
 Value gatedSilu(OpBuilder &b, Location l, Value acc) {
-  constexpr int64_t half = GatedOutput::kHalf;
+  constexpr int64_t half = llm::cpu::kGatedHalf;
   auto halfOf = [&](int64_t offset) {
     return vector::ExtractStridedSliceOp::create(b, l, acc, {offset}, {half},
                                                  {1})
         .getResult();
   };
-  Value gate = halfOf(0), up = halfOf(half);
-  auto type = cast<VectorType>(gate.getType());
-  Value one = arith::ConstantOp::create(
-      b, l, type, DenseElementsAttr::get(type, b.getF32FloatAttr(1.0f)));
-  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, gate));
-  Value silu =
-      arith::DivFOp::create(b, l, gate, arith::AddFOp::create(b, l, one, e));
-  return arith::MulFOp::create(b, l, silu, up);
+  return arith::MulFOp::create(b, l, llm::cpu::buildSilu(b, l, halfOf(0)),
+                               halfOf(half));
 }
 
 /// Replaces `op` (a generic computing y[rows..., p, c] over panels of
@@ -358,18 +352,14 @@ void vectorizeOverPanels(
   // defined after the linear.
   if (gated)
     rewriter.setInsertionPoint(gated->product);
-  auto yType = cast<RankedTensorType>(init.getType());
+  AccumulatorInit accInit = analyseInit(rewriter, init);
+  // A gated product is written instead of the panels: half as wide.
+  Value dest = gated ? gated->product.getDpsInits()[0] : accInit.dest;
+  int64_t outWidth = gated ? llm::cpu::kGatedHalf : width;
+  auto yType = cast<RankedTensorType>(dest.getType());
   Type element = yType.getElementType();
   // Rows: the leading dims as one (a lone row when there are none).
-  AccumulatorInit accInit = analyseInit(rewriter, init);
-  Value y = accInit.dest;
-  // A gated product is written instead of the panels: half as wide.
-  int64_t outWidth = width;
-  if (gated) {
-    y = gated->product.getDpsInits()[0];
-    yType = cast<RankedTensorType>(y.getType());
-    outWidth = GatedOutput::kHalf;
-  }
+  Value y = dest;
   x = asRows(rewriter, loc, x, lead);
   SmallVector<ReassociationIndices> yReassoc;
   if (lead == 0) {
@@ -442,7 +432,6 @@ void vectorizeOverPanels(
                                           sizes, strides);
   }
   Value result = forall.getResult(0);
-  Value dest = gated ? gated->product.getDpsInits()[0] : accInit.dest;
   if (lead == 0)
     result =
         tensor::CollapseShapeOp::create(rewriter, loc, yType, result, yReassoc);
